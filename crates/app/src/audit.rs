@@ -1,0 +1,244 @@
+//! The audit log: what happened, by whom, to what, with which outcome.
+//!
+//! Events of a write are inserted in that write's own transaction. Events of reads go to a
+//! background writer that inserts them in batches, so that reads stay reads.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use sea_orm::{ConnectionTrait, Set};
+use serde::Serialize;
+use skinledger_store::entities::audit_event;
+use skinledger_store::{Db, audit};
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+use uuid::Uuid;
+
+use crate::actor::Actor;
+use crate::error::Result;
+
+/// One event to append.
+#[derive(Debug, Clone)]
+pub struct AuditEvent {
+    /// The organisation it happened in.
+    pub org_id: Uuid,
+    /// `staff`, `api_client` or `anonymous`.
+    pub actor_kind: &'static str,
+    /// The staff member or API client, when known.
+    pub actor_id: Option<Uuid>,
+    /// What was done, e.g. `clinic.create`, `auth.login`.
+    pub action: &'static str,
+    /// The kind of thing it was done to.
+    pub entity_kind: &'static str,
+    /// The thing, when it has an id.
+    pub entity_id: Option<Uuid>,
+    /// The client whose data it concerns, for health data.
+    pub client_id: Option<Uuid>,
+    /// `success`, `failure`, `denied`.
+    pub outcome: &'static str,
+    /// Extra facts as JSON (never secrets or health data).
+    pub detail: Option<serde_json::Value>,
+    /// The request it happened in.
+    pub request_id: Option<String>,
+}
+
+impl AuditEvent {
+    /// A successful action by `actor` on an entity.
+    pub fn by(
+        actor: &Actor,
+        action: &'static str,
+        entity_kind: &'static str,
+        entity_id: Option<Uuid>,
+    ) -> Self {
+        Self {
+            org_id: actor.org_id,
+            actor_kind: actor.principal.kind(),
+            actor_id: Some(actor.principal.id()),
+            action,
+            entity_kind,
+            entity_id,
+            client_id: None,
+            outcome: "success",
+            detail: None,
+            request_id: actor.request_id.clone(),
+        }
+    }
+
+    /// Names the client whose data the event concerns.
+    pub fn client(mut self, client_id: Uuid) -> Self {
+        self.client_id = Some(client_id);
+        self
+    }
+
+    /// Sets the outcome.
+    pub fn outcome(mut self, outcome: &'static str) -> Self {
+        self.outcome = outcome;
+        self
+    }
+
+    /// Attaches extra facts.
+    pub fn detail(mut self, detail: impl Serialize) -> Self {
+        self.detail = serde_json::to_value(detail).ok();
+        self
+    }
+
+    fn into_row(self) -> audit_event::ActiveModel {
+        audit_event::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            organization_id: Set(self.org_id),
+            actor_kind: Set(self.actor_kind.to_owned()),
+            actor_id: Set(self.actor_id),
+            action: Set(self.action.to_owned()),
+            entity_kind: Set(self.entity_kind.to_owned()),
+            entity_id: Set(self.entity_id),
+            client_id: Set(self.client_id),
+            outcome: Set(self.outcome.to_owned()),
+            detail: Set(self.detail.map(|d| d.to_string())),
+            request_id: Set(self.request_id),
+            occurred_at: Set(Utc::now()),
+        }
+    }
+}
+
+/// Appends an event inside the caller's transaction.
+pub async fn record(db: &impl ConnectionTrait, event: AuditEvent) -> Result<()> {
+    audit::append(db, vec![event.into_row()]).await?;
+    Ok(())
+}
+
+/// Appends events of reads in the background, in batches.
+#[derive(Debug, Clone)]
+pub struct ReadAuditWriter {
+    tx: mpsc::UnboundedSender<AuditEvent>,
+}
+
+/// The background task of a [`ReadAuditWriter`].
+#[derive(Debug)]
+pub struct ReadAuditTask {
+    handle: JoinHandle<()>,
+    stop: oneshot::Sender<()>,
+}
+
+impl ReadAuditTask {
+    /// Writes every queued event, then stops the writer.
+    pub async fn finish(self) {
+        let _ = self.stop.send(());
+        let _ = self.handle.await;
+    }
+}
+
+/// How long an event of a read waits at most before it is written.
+pub const READ_AUDIT_FLUSH: Duration = Duration::from_millis(200);
+
+const BATCH: usize = 500;
+
+impl ReadAuditWriter {
+    /// Starts the writer on `db`.
+    pub fn start(db: Db) -> (Self, ReadAuditTask) {
+        let (tx, mut rx) = mpsc::unbounded_channel::<AuditEvent>();
+        let (stop, mut stopped) = oneshot::channel::<()>();
+        let handle = tokio::spawn(async move {
+            let mut running = true;
+            while running {
+                let mut batch = Vec::new();
+                tokio::select! {
+                    Some(event) = rx.recv() => batch.push(event),
+                    _ = &mut stopped => running = false,
+                }
+                if running {
+                    // Gather what arrives within the flush interval into one insert.
+                    let deadline = tokio::time::sleep(READ_AUDIT_FLUSH);
+                    tokio::pin!(deadline);
+                    while batch.len() < BATCH {
+                        tokio::select! {
+                            Some(event) = rx.recv() => batch.push(event),
+                            () = &mut deadline => break,
+                            _ = &mut stopped => { running = false; break; }
+                        }
+                    }
+                }
+                if !running {
+                    while let Ok(event) = rx.try_recv() {
+                        batch.push(event);
+                    }
+                }
+                for chunk in batch.chunks(BATCH) {
+                    let rows = chunk.iter().cloned().map(AuditEvent::into_row).collect();
+                    if let Err(err) = audit::append(db.write(), rows).await {
+                        tracing::error!(error = %err, "cannot write audit events of reads");
+                    }
+                }
+            }
+        });
+        (Self { tx }, ReadAuditTask { handle, stop })
+    }
+
+    /// Queues an event of a read.
+    pub fn record(&self, event: AuditEvent) {
+        if self.tx.send(event).is_err() {
+            tracing::error!("audit writer stopped; an event of a read was not recorded");
+        }
+    }
+}
+
+/// An audit event as the API shows it.
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+pub struct AuditEntry {
+    /// Its id.
+    pub id: Uuid,
+    /// `staff`, `api_client`, `anonymous` or `system`.
+    pub actor_kind: String,
+    /// The staff member or API client.
+    pub actor_id: Option<Uuid>,
+    /// What was done.
+    pub action: String,
+    /// The kind of thing it was done to.
+    pub entity_kind: String,
+    /// The thing.
+    pub entity_id: Option<Uuid>,
+    /// The client whose data it concerns.
+    pub client_id: Option<Uuid>,
+    /// `success`, `failure`, `denied`, `throttled`.
+    pub outcome: String,
+    /// Extra facts.
+    pub detail: Option<serde_json::Value>,
+    /// The request it happened in.
+    pub request_id: Option<String>,
+    /// When.
+    pub occurred_at: chrono::DateTime<Utc>,
+}
+
+impl From<audit_event::Model> for AuditEntry {
+    fn from(m: audit_event::Model) -> Self {
+        Self {
+            id: m.id,
+            actor_kind: m.actor_kind,
+            actor_id: m.actor_id,
+            action: m.action,
+            entity_kind: m.entity_kind,
+            entity_id: m.entity_id,
+            client_id: m.client_id,
+            outcome: m.outcome,
+            detail: m.detail.and_then(|d| serde_json::from_str(&d).ok()),
+            request_id: m.request_id,
+            occurred_at: m.occurred_at,
+        }
+    }
+}
+
+impl crate::App {
+    /// The organisation's audit log, oldest first (`org_admin`).
+    pub async fn list_audit_events(
+        &self,
+        actor: &Actor,
+        filter: &audit::AuditFilter,
+        page: &crate::paging::PageParams,
+    ) -> Result<crate::paging::Page<AuditEntry>> {
+        actor.require(
+            skinledger_domain::permission::Action::AuditRead,
+            skinledger_domain::permission::Scope::Anywhere,
+        )?;
+        let rows = audit::list(self.db().read(), actor.org_id, filter, page.parse()?).await?;
+        Ok(crate::paging::Page::from_store(rows, AuditEntry::from))
+    }
+}

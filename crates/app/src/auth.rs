@@ -1,0 +1,467 @@
+//! Authentication: the token grants, refresh-token rotation, revocation, and turning an access
+//! token into an [`Actor`].
+
+use chrono::{Duration as ChronoDuration, Utc};
+use sea_orm::{ConnectionTrait, Set};
+use serde::{Deserialize, Serialize};
+use skinledger_domain::role::{Grant, Role};
+use skinledger_store::entities::{refresh_token, staff as staff_row};
+use skinledger_store::{api_clients, orgs, staff, tokens};
+use uuid::Uuid;
+
+use crate::actor::{Actor, Principal};
+use crate::audit::{self, AuditEvent};
+use crate::error::{Error, Result};
+use crate::{App, secrets};
+
+/// Failed logins of one account that trigger throttling.
+pub const MAX_FAILED_LOGINS: u64 = 5;
+/// The window in which failures count, and how long throttling lasts.
+pub const THROTTLE_WINDOW: ChronoDuration = ChronoDuration::minutes(15);
+
+/// A token request, by grant type.
+#[derive(Debug, Clone)]
+pub enum TokenGrant {
+    /// A staff member's password.
+    Password {
+        /// The organisation's slug.
+        org: String,
+        /// The login email.
+        email: String,
+        /// The password.
+        password: String,
+    },
+    /// A refresh token from an earlier answer.
+    RefreshToken {
+        /// The refresh token.
+        refresh_token: String,
+    },
+    /// An API client's credentials.
+    ClientCredentials {
+        /// The public client id.
+        client_id: String,
+        /// The client secret.
+        client_secret: String,
+    },
+}
+
+/// The answer to a token request.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TokenAnswer {
+    /// The JWT access token.
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: String,
+    /// Seconds until the access token expires.
+    pub expires_in: u64,
+    /// A refresh token (not for client credentials).
+    pub refresh_token: Option<String>,
+}
+
+/// A role held, as the API shows it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct RoleGrant {
+    /// The role.
+    pub role: Role,
+    /// The clinic, or `None` for organisation-wide roles.
+    pub clinic_id: Option<Uuid>,
+}
+
+impl From<Grant> for RoleGrant {
+    fn from(g: Grant) -> Self {
+        Self {
+            role: g.role,
+            clinic_id: g.clinic_id,
+        }
+    }
+}
+
+/// Who the caller is.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Me {
+    /// `staff` or `api_client`.
+    pub kind: String,
+    /// The staff member's or API client's id.
+    pub id: Uuid,
+    /// The staff member's email (none for API clients).
+    pub email: Option<String>,
+    /// The display name.
+    pub name: String,
+    /// The organisation's id.
+    pub organization_id: Uuid,
+    /// The organisation's slug.
+    pub organization_slug: String,
+    /// The organisation's name.
+    pub organization_name: String,
+    /// Roles per clinic and organisation-wide.
+    pub roles: Vec<RoleGrant>,
+}
+
+/// Parses stored role rows into grants, skipping rows that are no longer understood.
+pub(crate) fn grants_of(rows: &[skinledger_store::entities::staff_role::Model]) -> Vec<Grant> {
+    rows.iter()
+        .filter_map(|r| {
+            let role = r.role.parse::<Role>().ok()?;
+            Grant::new(role, r.clinic_id).ok()
+        })
+        .collect()
+}
+
+fn invalid_credentials() -> Error {
+    Error::Unauthenticated {
+        code: "invalid_credentials",
+        detail: "the credentials are not valid",
+    }
+}
+
+fn invalid_grant() -> Error {
+    Error::Unauthenticated {
+        code: "invalid_grant",
+        detail: "the refresh token is not valid",
+    }
+}
+
+fn account_key(org: &str, email: &str) -> String {
+    secrets::digest(&format!(
+        "{}\n{}",
+        org.trim().to_lowercase(),
+        email.trim().to_lowercase()
+    ))
+}
+
+impl App {
+    /// Answers a token request of any grant type.
+    pub async fn token(
+        &self,
+        grant: TokenGrant,
+        request_id: Option<String>,
+    ) -> Result<TokenAnswer> {
+        match grant {
+            TokenGrant::Password {
+                org,
+                email,
+                password,
+            } => {
+                self.password_grant(&org, &email, password, request_id)
+                    .await
+            }
+            TokenGrant::RefreshToken { refresh_token } => {
+                self.refresh_grant(&refresh_token, request_id).await
+            }
+            TokenGrant::ClientCredentials {
+                client_id,
+                client_secret,
+            } => {
+                self.client_credentials_grant(&client_id, &client_secret, request_id)
+                    .await
+            }
+        }
+    }
+
+    async fn password_grant(
+        &self,
+        org_slug: &str,
+        email: &str,
+        password: String,
+        request_id: Option<String>,
+    ) -> Result<TokenAnswer> {
+        let db = self.db();
+        let key = account_key(org_slug, email);
+        let now = Utc::now();
+        let failures =
+            tokens::login_failures_since(db.write(), &key, now - THROTTLE_WINDOW).await?;
+        let org = orgs::by_slug(db.read(), org_slug.trim()).await?;
+        if failures >= MAX_FAILED_LOGINS {
+            if let Some(org) = &org {
+                let txn = db.begin().await?;
+                audit::record(
+                    &txn,
+                    anonymous_event(org.id, "auth.login", request_id).outcome("throttled"),
+                )
+                .await?;
+                txn.commit().await?;
+            }
+            return Err(Error::Throttled {
+                retry_after_secs: THROTTLE_WINDOW.num_seconds().unsigned_abs(),
+            });
+        }
+        let member = match &org {
+            Some(org) => staff::by_email(db.read(), org.id, &email.trim().to_lowercase()).await?,
+            None => None,
+        };
+        let verified =
+            secrets::verify_password(password, member.as_ref().map(|m| m.password_hash.clone()))
+                .await?;
+
+        let txn = db.begin().await?;
+        let member = match (org, member) {
+            (Some(org), Some(member)) if verified && member.active => {
+                let _ = org;
+                member
+            }
+            (org, member) => {
+                tokens::record_login_failure(&txn, &key, now).await?;
+                if let Some(org) = org {
+                    let mut event =
+                        anonymous_event(org.id, "auth.login", request_id).outcome("failure");
+                    if let Some(m) = member {
+                        event.actor_kind = "staff";
+                        event.actor_id = Some(m.id);
+                        event.entity_id = Some(m.id);
+                    }
+                    audit::record(&txn, event).await?;
+                }
+                txn.commit().await?;
+                return Err(invalid_credentials());
+            }
+        };
+        tokens::clear_login_failures(&txn, &key, now - THROTTLE_WINDOW).await?;
+        let refresh = self
+            .new_refresh_token(&txn, &member, Uuid::now_v7())
+            .await?;
+        let access = self
+            .tokens()
+            .issue(member.organization_id, Principal::Staff(member.id))?;
+        audit::record(
+            &txn,
+            AuditEvent {
+                actor_kind: "staff",
+                actor_id: Some(member.id),
+                entity_id: Some(member.id),
+                ..anonymous_event(member.organization_id, "auth.login", request_id)
+            },
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(TokenAnswer {
+            access_token: access.token,
+            token_type: "Bearer".into(),
+            expires_in: access.expires_in,
+            refresh_token: Some(refresh),
+        })
+    }
+
+    async fn new_refresh_token(
+        &self,
+        db: &impl ConnectionTrait,
+        member: &staff_row::Model,
+        family: Uuid,
+    ) -> Result<String> {
+        let secret = secrets::random_secret("slr_");
+        let now = Utc::now();
+        let ttl = ChronoDuration::from_std(self.settings().refresh_ttl)
+            .map_err(|e| Error::Internal(format!("refresh lifetime: {e}")))?;
+        tokens::insert_refresh(
+            db,
+            refresh_token::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                organization_id: Set(member.organization_id),
+                staff_id: Set(member.id),
+                family_id: Set(family),
+                token_hash: Set(secrets::digest(&secret)),
+                expires_at: Set(now + ttl),
+                created_at: Set(now),
+                rotated_at: Set(None),
+                revoked_at: Set(None),
+            },
+        )
+        .await?;
+        Ok(secret)
+    }
+
+    async fn refresh_grant(&self, secret: &str, request_id: Option<String>) -> Result<TokenAnswer> {
+        let db = self.db();
+        let now = Utc::now();
+        let txn = db.begin().await?;
+        let Some(row) = tokens::refresh_by_hash(&txn, &secrets::digest(secret)).await? else {
+            return Err(invalid_grant());
+        };
+        let event = |action| AuditEvent {
+            actor_kind: "staff",
+            actor_id: Some(row.staff_id),
+            entity_id: Some(row.family_id),
+            entity_kind: "refresh_token_family",
+            ..anonymous_event(row.organization_id, action, request_id.clone())
+        };
+        if row.rotated_at.is_some() || row.revoked_at.is_some() {
+            // A rotated token came back: someone holds a copy. End the whole family.
+            tokens::revoke_family(&txn, row.organization_id, row.family_id, now).await?;
+            audit::record(&txn, event("auth.refresh_token_reuse").outcome("denied")).await?;
+            txn.commit().await?;
+            return Err(invalid_grant());
+        }
+        if row.expires_at <= now {
+            return Err(invalid_grant());
+        }
+        let member = staff::get(&txn, row.organization_id, row.staff_id)
+            .await?
+            .filter(|m| m.active);
+        let Some(member) = member else {
+            tokens::revoke_family(&txn, row.organization_id, row.family_id, now).await?;
+            txn.commit().await?;
+            return Err(invalid_grant());
+        };
+        if !tokens::mark_rotated(&txn, row.id, now).await? {
+            // Another request rotated it between our read and our write: that is reuse too.
+            tokens::revoke_family(&txn, row.organization_id, row.family_id, now).await?;
+            audit::record(&txn, event("auth.refresh_token_reuse").outcome("denied")).await?;
+            txn.commit().await?;
+            return Err(invalid_grant());
+        }
+        let refresh = self.new_refresh_token(&txn, &member, row.family_id).await?;
+        let access = self
+            .tokens()
+            .issue(member.organization_id, Principal::Staff(member.id))?;
+        audit::record(&txn, event("auth.refresh")).await?;
+        txn.commit().await?;
+        Ok(TokenAnswer {
+            access_token: access.token,
+            token_type: "Bearer".into(),
+            expires_in: access.expires_in,
+            refresh_token: Some(refresh),
+        })
+    }
+
+    async fn client_credentials_grant(
+        &self,
+        client_id: &str,
+        client_secret: &str,
+        request_id: Option<String>,
+    ) -> Result<TokenAnswer> {
+        let db = self.db();
+        let client = api_clients::by_client_id(db.read(), client_id.trim()).await?;
+        let Some(client) = client else {
+            return Err(invalid_credentials());
+        };
+        let valid = secrets::digests_match(&client.secret_hash, &secrets::digest(client_secret));
+        let txn = db.begin().await?;
+        let base = AuditEvent {
+            actor_kind: "api_client",
+            actor_id: Some(client.id),
+            entity_kind: "api_client",
+            entity_id: Some(client.id),
+            ..anonymous_event(
+                client.organization_id,
+                "auth.client_credentials",
+                request_id,
+            )
+        };
+        if !valid || client.revoked_at.is_some() {
+            audit::record(&txn, base.outcome("failure")).await?;
+            txn.commit().await?;
+            return Err(invalid_credentials());
+        }
+        let mut active: skinledger_store::entities::api_client::ActiveModel = client.clone().into();
+        active.last_used_at = Set(Some(Utc::now()));
+        api_clients::update(&txn, active).await?;
+        audit::record(&txn, base).await?;
+        txn.commit().await?;
+        let access = self
+            .tokens()
+            .issue(client.organization_id, Principal::ApiClient(client.id))?;
+        Ok(TokenAnswer {
+            access_token: access.token,
+            token_type: "Bearer".into(),
+            expires_in: access.expires_in,
+            refresh_token: None,
+        })
+    }
+
+    /// Revokes the family of a refresh token (logout). Unknown tokens are ignored, so the
+    /// answer tells nothing about which tokens exist.
+    pub async fn revoke(&self, secret: &str, request_id: Option<String>) -> Result<()> {
+        let db = self.db();
+        let txn = db.begin().await?;
+        if let Some(row) = tokens::refresh_by_hash(&txn, &secrets::digest(secret)).await? {
+            tokens::revoke_family(&txn, row.organization_id, row.family_id, Utc::now()).await?;
+            audit::record(
+                &txn,
+                AuditEvent {
+                    actor_kind: "staff",
+                    actor_id: Some(row.staff_id),
+                    entity_kind: "refresh_token_family",
+                    entity_id: Some(row.family_id),
+                    ..anonymous_event(row.organization_id, "auth.revoke", request_id)
+                },
+            )
+            .await?;
+        }
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// Turns a bearer token into the caller, reading current roles and status.
+    pub async fn authenticate(&self, bearer: &str, request_id: Option<String>) -> Result<Actor> {
+        let (org_id, principal) = self.tokens().verify(bearer)?;
+        let db = self.db().read();
+        let grants = match principal {
+            Principal::Staff(id) => {
+                let member = staff::get(db, org_id, id).await?.filter(|m| m.active);
+                if member.is_none() {
+                    return Err(Error::unauthenticated());
+                }
+                grants_of(&staff::roles(db, org_id, id).await?)
+            }
+            Principal::ApiClient(id) => {
+                let client = api_clients::get(db, org_id, id)
+                    .await?
+                    .filter(|c| c.revoked_at.is_none())
+                    .ok_or_else(Error::unauthenticated)?;
+                crate::api_clients::parse_grants(&client.grants)
+            }
+        };
+        Ok(Actor {
+            org_id,
+            principal,
+            grants,
+            request_id,
+        })
+    }
+
+    /// Who the caller is, with organisation and roles.
+    pub async fn me(&self, actor: &Actor) -> Result<Me> {
+        let db = self.db().read();
+        let org = orgs::by_id(db, actor.org_id)
+            .await?
+            .ok_or(Error::NotFound("organization"))?;
+        let (email, name) = match actor.principal {
+            Principal::Staff(id) => {
+                let m = staff::get(db, actor.org_id, id)
+                    .await?
+                    .ok_or(Error::NotFound("staff"))?;
+                (Some(m.email), m.name)
+            }
+            Principal::ApiClient(id) => {
+                let c = api_clients::get(db, actor.org_id, id)
+                    .await?
+                    .ok_or(Error::NotFound("api_client"))?;
+                (None, c.name)
+            }
+        };
+        Ok(Me {
+            kind: actor.principal.kind().to_owned(),
+            id: actor.principal.id(),
+            email,
+            name,
+            organization_id: org.id,
+            organization_slug: org.slug,
+            organization_name: org.name,
+            roles: actor.grants.iter().copied().map(RoleGrant::from).collect(),
+        })
+    }
+}
+
+fn anonymous_event(org_id: Uuid, action: &'static str, request_id: Option<String>) -> AuditEvent {
+    AuditEvent {
+        org_id,
+        actor_kind: "anonymous",
+        actor_id: None,
+        action,
+        entity_kind: "staff",
+        entity_id: None,
+        client_id: None,
+        outcome: "success",
+        detail: None,
+        request_id,
+    }
+}

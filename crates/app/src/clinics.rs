@@ -1,0 +1,199 @@
+//! Clinics: open, read, list and change them.
+
+use chrono::{DateTime, Utc};
+use sea_orm::Set;
+use serde::{Deserialize, Serialize};
+use skinledger_domain::ValidationErrors;
+use skinledger_domain::names::Name;
+use skinledger_domain::permission::{self, Action, Scope};
+use skinledger_store::clinics;
+use skinledger_store::entities::clinic;
+use uuid::Uuid;
+
+use crate::App;
+use crate::actor::Actor;
+use crate::audit::{self, AuditEvent};
+use crate::error::{Error, Result};
+use crate::idempotency::{self, IdempotencyKey};
+use crate::paging::{Page, PageParams};
+
+/// A clinic as the API shows it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Clinic {
+    /// Its id.
+    pub id: Uuid,
+    /// Its name.
+    pub name: String,
+    /// Its postal address.
+    pub address: Option<String>,
+    /// Its phone number.
+    pub phone: Option<String>,
+    /// Whether it is operating.
+    pub active: bool,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// When it last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<clinic::Model> for Clinic {
+    fn from(m: clinic::Model) -> Self {
+        Self {
+            id: m.id,
+            name: m.name,
+            address: m.address,
+            phone: m.phone,
+            active: m.active,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+        }
+    }
+}
+
+/// A new clinic, as sent.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NewClinic {
+    /// Its name.
+    pub name: String,
+    /// Its postal address.
+    pub address: Option<String>,
+    /// Its phone number.
+    pub phone: Option<String>,
+}
+
+/// Changes to a clinic; absent fields stay as they are.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ClinicChanges {
+    /// A new name.
+    pub name: Option<String>,
+    /// A new address.
+    pub address: Option<String>,
+    /// A new phone number.
+    pub phone: Option<String>,
+    /// Open or close the clinic.
+    pub active: Option<bool>,
+}
+
+fn optional_text(
+    errors: &mut ValidationErrors,
+    field: &str,
+    value: Option<&str>,
+    max: usize,
+) -> Option<String> {
+    let value = value.map(str::trim).filter(|v| !v.is_empty())?;
+    if value.chars().count() > max {
+        errors.add(field, format!("must be at most {max} characters"));
+        return None;
+    }
+    Some(value.to_owned())
+}
+
+impl App {
+    /// Opens a clinic (`org_admin`).
+    pub async fn create_clinic(
+        &self,
+        actor: &Actor,
+        new: NewClinic,
+        key: Option<&IdempotencyKey>,
+    ) -> Result<Clinic> {
+        actor.require(Action::ClinicCreate, Scope::Anywhere)?;
+        let mut errors = ValidationErrors::new();
+        let name = errors.check("name", Name::parse(&new.name));
+        let address = optional_text(&mut errors, "address", new.address.as_deref(), 500);
+        let phone = optional_text(&mut errors, "phone", new.phone.as_deref(), 40);
+        errors.into_result()?;
+        let name = name.ok_or_else(|| Error::invalid("name", "is required"))?;
+        idempotency::run(
+            self.db(),
+            actor,
+            key,
+            "clinic.create",
+            &new,
+            |txn| async move {
+                let now = Utc::now();
+                let row = clinics::insert(
+                    &txn,
+                    clinic::ActiveModel {
+                        id: Set(Uuid::now_v7()),
+                        organization_id: Set(actor.org_id),
+                        name: Set(name.to_string()),
+                        address: Set(address),
+                        phone: Set(phone),
+                        active: Set(true),
+                        created_at: Set(now),
+                        updated_at: Set(now),
+                    },
+                )
+                .await?;
+                audit::record(
+                    &txn,
+                    AuditEvent::by(actor, "clinic.create", "clinic", Some(row.id)),
+                )
+                .await?;
+                Ok((Clinic::from(row), txn))
+            },
+        )
+        .await
+    }
+
+    /// One clinic: any role held there, or `org_admin`.
+    pub async fn get_clinic(&self, actor: &Actor, id: Uuid) -> Result<Clinic> {
+        let row = clinics::get(self.db().read(), actor.org_id, id)
+            .await?
+            .ok_or(Error::NotFound("clinic"))?;
+        actor.require(Action::ClinicRead, Scope::Clinic(id))?;
+        Ok(row.into())
+    }
+
+    /// The clinics the caller may see.
+    pub async fn list_clinics(&self, actor: &Actor, page: &PageParams) -> Result<Page<Clinic>> {
+        let page = page.parse()?;
+        let only = permission::clinics_for(&actor.grants, Action::ClinicRead);
+        let rows = clinics::list(self.db().read(), actor.org_id, only.as_deref(), page).await?;
+        Ok(Page::from_store(rows, Clinic::from))
+    }
+
+    /// Changes a clinic (`org_admin`).
+    pub async fn update_clinic(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        changes: ClinicChanges,
+    ) -> Result<Clinic> {
+        let mut errors = ValidationErrors::new();
+        let name = changes
+            .name
+            .as_deref()
+            .and_then(|n| errors.check("name", Name::parse(n)));
+        let address = optional_text(&mut errors, "address", changes.address.as_deref(), 500);
+        let phone = optional_text(&mut errors, "phone", changes.phone.as_deref(), 40);
+        let txn = self.db().begin().await?;
+        let row = clinics::get(&txn, actor.org_id, id)
+            .await?
+            .ok_or(Error::NotFound("clinic"))?;
+        actor.require(Action::ClinicUpdate, Scope::Clinic(id))?;
+        errors.into_result()?;
+        let mut active: clinic::ActiveModel = row.into();
+        if let Some(name) = name {
+            active.name = Set(name.to_string());
+        }
+        if changes.address.is_some() {
+            active.address = Set(address);
+        }
+        if changes.phone.is_some() {
+            active.phone = Set(phone);
+        }
+        if let Some(flag) = changes.active {
+            active.active = Set(flag);
+        }
+        active.updated_at = Set(Utc::now());
+        let row = clinics::update(&txn, active).await?;
+        audit::record(
+            &txn,
+            AuditEvent::by(actor, "clinic.update", "clinic", Some(id)).detail(&changes),
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(row.into())
+    }
+}

@@ -1,0 +1,126 @@
+//! The one error type of the app layer. Each variant carries a stable snake_case `code`;
+//! the api layer maps it once to HTTP and once to gRPC.
+
+use serde_json::Value;
+use skinledger_domain::ValidationErrors;
+
+/// Why a use case did not complete.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// No credentials, or credentials that do not hold (401).
+    #[error("{detail}")]
+    Unauthenticated {
+        /// `unauthenticated` or `invalid_credentials`, `invalid_grant`.
+        code: &'static str,
+        /// What a client may be told.
+        detail: &'static str,
+    },
+    /// Authenticated, but not allowed to do this (403).
+    #[error("{detail}")]
+    Forbidden {
+        /// `forbidden` or a more precise refusal such as `outside_scope_of_practice`.
+        code: &'static str,
+        /// What a client may be told.
+        detail: String,
+    },
+    /// Nothing of that kind with that id in the caller's organisation (404).
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// A business rule refuses the change (409).
+    #[error("{detail}")]
+    Conflict {
+        /// The rule, e.g. `already_exists`, `record_signed`, `out_of_stock`.
+        code: &'static str,
+        /// What a client may be told.
+        detail: String,
+        /// Structured facts about the refusal (blockers, dates), when any.
+        extra: Option<Value>,
+    },
+    /// The `If-Match` version is not the current one (412).
+    #[error("the resource changed since it was read")]
+    PreconditionFailed,
+    /// Field values that are not acceptable, each named (422).
+    #[error(transparent)]
+    Invalid(#[from] ValidationErrors),
+    /// A request that could not be understood (400).
+    #[error("{0}")]
+    BadRequest(String),
+    /// Too many attempts; try again later (429).
+    #[error("too many attempts; try again in {retry_after_secs} seconds")]
+    Throttled {
+        /// Seconds until attempts are accepted again.
+        retry_after_secs: u64,
+    },
+    /// The same `Idempotency-Key` came with another request (422).
+    #[error("this Idempotency-Key was used with a different request")]
+    IdempotencyKeyReused,
+    /// Something failed inside; details are in the log, never in the answer (500).
+    #[error("internal error")]
+    Internal(String),
+    /// The database cannot be reached now (503).
+    #[error("service unavailable")]
+    Unavailable(String),
+}
+
+impl Error {
+    /// The stable, machine-readable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::Unauthenticated { code, .. }
+            | Error::Forbidden { code, .. }
+            | Error::Conflict { code, .. } => code,
+            Error::NotFound(_) => "not_found",
+            Error::PreconditionFailed => "precondition_failed",
+            Error::Invalid(_) => "validation_failed",
+            Error::BadRequest(_) => "bad_request",
+            Error::Throttled { .. } => "too_many_attempts",
+            Error::IdempotencyKeyReused => "idempotency_key_reused",
+            Error::Internal(_) => "internal",
+            Error::Unavailable(_) => "unavailable",
+        }
+    }
+
+    /// 403 `forbidden`.
+    pub fn forbidden() -> Self {
+        Error::Forbidden {
+            code: "forbidden",
+            detail: "your roles do not allow this".into(),
+        }
+    }
+
+    /// 401 for a missing or unusable access token.
+    pub fn unauthenticated() -> Self {
+        Error::Unauthenticated {
+            code: "unauthenticated",
+            detail: "a valid access token is required",
+        }
+    }
+
+    /// 409 with a code and a message.
+    pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
+        Error::Conflict {
+            code,
+            detail: detail.into(),
+            extra: None,
+        }
+    }
+
+    /// 422 for one field.
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        Error::Invalid(ValidationErrors::single(field, message))
+    }
+}
+
+impl From<sea_orm::DbErr> for Error {
+    fn from(err: sea_orm::DbErr) -> Self {
+        match &err {
+            sea_orm::DbErr::ConnectionAcquire(_) | sea_orm::DbErr::Conn(_) => {
+                Error::Unavailable(err.to_string())
+            }
+            _ => Error::Internal(err.to_string()),
+        }
+    }
+}
+
+/// The result of a use case.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

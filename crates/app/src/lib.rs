@@ -1,0 +1,105 @@
+//! skinledger's use cases, shared by REST and gRPC.
+//!
+//! Each use case takes the caller ([`Actor`]) and a command, checks permission against the
+//! matrix in `skinledger-domain`, opens one transaction, loads what it needs through
+//! `skinledger-store`, applies the domain rules, writes, appends the audit event, commits, and
+//! returns a plain result or an [`Error`].
+
+pub mod actor;
+pub mod api_clients;
+pub mod audit;
+pub mod auth;
+pub mod clinics;
+pub mod error;
+pub mod idempotency;
+pub mod orgs;
+pub mod paging;
+pub mod secrets;
+pub mod staff;
+pub mod tokens;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use skinledger_store::Db;
+
+pub use actor::{Actor, Principal};
+pub use error::{Error, Result};
+pub use idempotency::IdempotencyKey;
+pub use paging::{Page, PageParams};
+pub use tokens::SigningKey;
+
+/// What the app needs to know beyond the database.
+#[derive(Debug, Clone)]
+pub struct AppSettings {
+    /// The `iss` of access tokens.
+    pub issuer: String,
+    /// The `aud` of access tokens.
+    pub audience: String,
+    /// Lifetime of access tokens.
+    pub access_ttl: Duration,
+    /// Lifetime of refresh tokens.
+    pub refresh_ttl: Duration,
+    /// The key access tokens are signed with.
+    pub signing_key: SigningKey,
+}
+
+/// The application: every use case is a method of it. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct App {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    db: Db,
+    settings: AppSettings,
+    tokens: tokens::TokenService,
+    read_audit: audit::ReadAuditWriter,
+}
+
+impl App {
+    /// Builds the app over a migrated database, starting the background writer of read audits.
+    pub fn new(db: Db, settings: AppSettings) -> (Self, audit::ReadAuditTask) {
+        let tokens = tokens::TokenService::new(
+            &settings.signing_key,
+            &settings.issuer,
+            &settings.audience,
+            settings.access_ttl,
+        );
+        let (read_audit, task) = audit::ReadAuditWriter::start(db.clone());
+        let app = Self {
+            inner: Arc::new(Inner {
+                db,
+                settings,
+                tokens,
+                read_audit,
+            }),
+        };
+        (app, task)
+    }
+
+    /// The database.
+    pub fn db(&self) -> &Db {
+        &self.inner.db
+    }
+
+    /// The settings.
+    pub fn settings(&self) -> &AppSettings {
+        &self.inner.settings
+    }
+
+    pub(crate) fn tokens(&self) -> &tokens::TokenService {
+        &self.inner.tokens
+    }
+
+    /// The background writer of audit events of reads.
+    pub fn read_audit(&self) -> &audit::ReadAuditWriter {
+        &self.inner.read_audit
+    }
+
+    /// Whether the database answers now.
+    pub async fn ready(&self) -> bool {
+        self.inner.db.ping().await.is_ok()
+    }
+}

@@ -1,0 +1,436 @@
+//! Staff members: add, read, list, change, deactivate, and set their roles.
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ConnectionTrait, Set};
+use serde::{Deserialize, Serialize};
+use skinledger_domain::ValidationErrors;
+use skinledger_domain::names::{Email, Name, Password};
+use skinledger_domain::permission::{self, Action, Scope};
+use skinledger_domain::role::Grant;
+use skinledger_store::entities::staff as staff_row;
+use skinledger_store::{clinics, is_unique_violation, staff, tokens};
+use uuid::Uuid;
+
+use crate::actor::Actor;
+use crate::audit::{self, AuditEvent};
+use crate::auth::{RoleGrant, grants_of};
+use crate::error::{Error, Result};
+use crate::idempotency::{self, IdempotencyKey};
+use crate::paging::{Page, PageParams};
+use crate::{App, secrets};
+
+/// A staff member as the API shows it (never the password hash).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct StaffMember {
+    /// Their id.
+    pub id: Uuid,
+    /// Their login email.
+    pub email: String,
+    /// Their name.
+    pub name: String,
+    /// Whether they may log in.
+    pub active: bool,
+    /// Their roles.
+    pub roles: Vec<RoleGrant>,
+    /// When they were added.
+    pub created_at: DateTime<Utc>,
+    /// When their details last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl StaffMember {
+    fn from_row(m: staff_row::Model, grants: &[Grant]) -> Self {
+        Self {
+            id: m.id,
+            email: m.email,
+            name: m.name,
+            active: m.active,
+            roles: grants.iter().copied().map(RoleGrant::from).collect(),
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+        }
+    }
+}
+
+/// A new staff member, as sent.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NewStaff {
+    /// Login email, unique in the organisation.
+    pub email: String,
+    /// Name.
+    pub name: String,
+    /// Initial password (at least 12 characters).
+    #[serde(skip_serializing)]
+    pub password: String,
+    /// Initial roles.
+    #[serde(default)]
+    pub roles: Vec<RoleGrant>,
+}
+
+/// Changes to a staff member; absent fields stay as they are.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct StaffChanges {
+    /// A new email.
+    pub email: Option<String>,
+    /// A new name.
+    pub name: Option<String>,
+    /// A new password.
+    #[serde(skip_serializing)]
+    pub password: Option<String>,
+}
+
+/// Parses requested roles, naming each bad entry, and checks their clinics exist.
+async fn parse_roles(
+    db: &impl ConnectionTrait,
+    org: Uuid,
+    roles: &[RoleGrant],
+    errors: &mut ValidationErrors,
+) -> Result<BTreeSet<Grant>> {
+    let mut grants = BTreeSet::new();
+    for (i, r) in roles.iter().enumerate() {
+        match Grant::new(r.role, r.clinic_id) {
+            Ok(g) => {
+                if !grants.insert(g) {
+                    errors.add(format!("roles[{i}]"), "is listed twice");
+                }
+            }
+            Err(e) => errors.add(format!("roles[{i}].clinic_id"), e.to_string()),
+        }
+    }
+    let wanted: Vec<Uuid> = grants.iter().filter_map(|g| g.clinic_id).collect();
+    let found = clinics::existing(db, org, &wanted).await?;
+    for (i, r) in roles.iter().enumerate() {
+        if let Some(clinic) = r.clinic_id
+            && !r.role.is_org_wide()
+            && !found.contains(&clinic)
+        {
+            errors.add(
+                format!("roles[{i}].clinic_id"),
+                "is not a clinic of this organisation",
+            );
+        }
+    }
+    Ok(grants)
+}
+
+/// Whether `actor` may make the change from `before` to `after`: `org_admin` may change
+/// anything; a clinic manager only clinic roles at clinics they manage, never `org_admin`.
+fn may_change_roles(actor: &Actor, before: &BTreeSet<Grant>, after: &BTreeSet<Grant>) -> bool {
+    before
+        .symmetric_difference(after)
+        .all(|g| match g.clinic_id {
+            None => actor.may(Action::OrgAdminGrant, Scope::Anywhere),
+            Some(clinic) => actor.may(Action::StaffRolesManage, Scope::Clinic(clinic)),
+        })
+}
+
+impl App {
+    /// Adds a staff member (`org_admin`).
+    pub async fn create_staff(
+        &self,
+        actor: &Actor,
+        new: NewStaff,
+        key: Option<&IdempotencyKey>,
+    ) -> Result<StaffMember> {
+        actor.require(Action::StaffCreate, Scope::Anywhere)?;
+        let mut errors = ValidationErrors::new();
+        let email = errors.check("email", Email::parse(&new.email));
+        let name = errors.check("name", Name::parse(&new.name));
+        let password = errors.check("password", Password::parse(&new.password));
+        let grants = parse_roles(self.db().read(), actor.org_id, &new.roles, &mut errors).await?;
+        errors.into_result()?;
+        let (Some(email), Some(name), Some(password)) = (email, name, password) else {
+            return Err(Error::Internal("validated fields missing".into()));
+        };
+        if !may_change_roles(actor, &BTreeSet::new(), &grants) {
+            return Err(Error::forbidden());
+        }
+        let hash = secrets::hash_password(password.expose().to_owned()).await?;
+        let requested_roles = new.roles.clone();
+        idempotency::run(
+            self.db(),
+            actor,
+            key,
+            "staff.create",
+            &new,
+            |txn| async move {
+                let now = Utc::now();
+                let inserted = staff::insert(
+                    &txn,
+                    staff_row::ActiveModel {
+                        id: Set(Uuid::now_v7()),
+                        organization_id: Set(actor.org_id),
+                        email: Set(email.to_string()),
+                        name: Set(name.to_string()),
+                        password_hash: Set(hash),
+                        active: Set(true),
+                        created_at: Set(now),
+                        updated_at: Set(now),
+                    },
+                )
+                .await;
+                let row = match inserted {
+                    Ok(row) => row,
+                    Err(e) if is_unique_violation(&e) => {
+                        return Err(Error::conflict(
+                            "already_exists",
+                            "a staff member with this email exists",
+                        ));
+                    }
+                    Err(e) => return Err(e.into()),
+                };
+                let pairs: Vec<_> = grants
+                    .iter()
+                    .map(|g| (g.clinic_id, g.role.as_str().to_owned()))
+                    .collect();
+                staff::replace_roles(&txn, actor.org_id, row.id, &pairs).await?;
+                audit::record(
+                    &txn,
+                    AuditEvent::by(actor, "staff.create", "staff", Some(row.id))
+                        .detail(&requested_roles),
+                )
+                .await?;
+                let grants: Vec<Grant> = grants.into_iter().collect();
+                Ok((StaffMember::from_row(row, &grants), txn))
+            },
+        )
+        .await
+    }
+
+    /// Whether the caller may see another staff member who holds `grants`.
+    fn may_see_staff(actor: &Actor, id: Uuid, grants: &[Grant]) -> bool {
+        actor.staff_id() == Some(id)
+            || actor.is_org_admin()
+            || grants.iter().any(|g| {
+                g.clinic_id
+                    .is_some_and(|c| actor.may(Action::StaffRead, Scope::Clinic(c)))
+            })
+    }
+
+    /// One staff member: oneself, or staff at clinics where the caller may read staff.
+    pub async fn get_staff(&self, actor: &Actor, id: Uuid) -> Result<StaffMember> {
+        let db = self.db().read();
+        let row = staff::get(db, actor.org_id, id)
+            .await?
+            .ok_or(Error::NotFound("staff"))?;
+        let grants = grants_of(&staff::roles(db, actor.org_id, id).await?);
+        if !Self::may_see_staff(actor, id, &grants) {
+            return Err(Error::forbidden());
+        }
+        Ok(StaffMember::from_row(row, &grants))
+    }
+
+    /// Staff the caller may see: all for `org_admin`, those at their clinics for managers,
+    /// oneself for everyone else.
+    pub async fn list_staff(&self, actor: &Actor, page: &PageParams) -> Result<Page<StaffMember>> {
+        let request = page.parse()?;
+        let db = self.db().read();
+        let page = match permission::clinics_for(&actor.grants, Action::StaffRead) {
+            None => staff::list(db, actor.org_id, None, request).await?,
+            Some(clinics) if !clinics.is_empty() => {
+                staff::list(db, actor.org_id, Some(&clinics), request).await?
+            }
+            Some(_) => {
+                let own = match actor.staff_id() {
+                    Some(id) => staff::get(db, actor.org_id, id).await?,
+                    None => None,
+                };
+                let own = own.filter(|row| request.after.is_none_or(|after| row.id > after));
+                skinledger_store::Page {
+                    items: own.into_iter().collect(),
+                    next_after: None,
+                }
+            }
+        };
+        let ids: Vec<Uuid> = page.items.iter().map(|m| m.id).collect();
+        let roles = staff::roles_of(db, actor.org_id, &ids).await?;
+        Ok(Page::from_store(page, |row| {
+            let mine: Vec<_> = roles
+                .iter()
+                .filter(|r| r.staff_id == row.id)
+                .cloned()
+                .collect();
+            StaffMember::from_row(row, &grants_of(&mine))
+        }))
+    }
+
+    /// Changes a staff member's email, name or password (`org_admin`; anyone for themselves).
+    pub async fn update_staff(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        changes: StaffChanges,
+    ) -> Result<StaffMember> {
+        let mut errors = ValidationErrors::new();
+        let email = changes
+            .email
+            .as_deref()
+            .and_then(|e| errors.check("email", Email::parse(e)));
+        let name = changes
+            .name
+            .as_deref()
+            .and_then(|n| errors.check("name", Name::parse(n)));
+        let password = changes
+            .password
+            .as_deref()
+            .and_then(|p| errors.check("password", Password::parse(p)));
+        let txn = self.db().begin().await?;
+        let row = staff::get(&txn, actor.org_id, id)
+            .await?
+            .ok_or(Error::NotFound("staff"))?;
+        let is_self = actor.staff_id() == Some(id);
+        if !is_self {
+            actor.require(Action::StaffUpdate, Scope::Anywhere)?;
+        }
+        errors.into_result()?;
+        let mut active: staff_row::ActiveModel = row.into();
+        if let Some(email) = email {
+            active.email = Set(email.to_string());
+        }
+        if let Some(name) = name {
+            active.name = Set(name.to_string());
+        }
+        if let Some(password) = password {
+            active.password_hash = Set(secrets::hash_password(password.expose().to_owned()).await?);
+        }
+        active.updated_at = Set(Utc::now());
+        let row = match staff::update(&txn, active).await {
+            Ok(row) => row,
+            Err(e) if is_unique_violation(&e) => {
+                return Err(Error::conflict(
+                    "already_exists",
+                    "a staff member with this email exists",
+                ));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let grants = grants_of(&staff::roles(&txn, actor.org_id, id).await?);
+        audit::record(
+            &txn,
+            AuditEvent::by(actor, "staff.update", "staff", Some(id)).detail(&changes),
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(StaffMember::from_row(row, &grants))
+    }
+
+    /// Deactivates a staff member: no more logins, refreshes or access (`org_admin`).
+    pub async fn deactivate_staff(&self, actor: &Actor, id: Uuid) -> Result<StaffMember> {
+        let txn = self.db().begin().await?;
+        let row = staff::get(&txn, actor.org_id, id)
+            .await?
+            .ok_or(Error::NotFound("staff"))?;
+        actor.require(Action::StaffDeactivate, Scope::Anywhere)?;
+        if actor.staff_id() == Some(id) {
+            return Err(Error::conflict(
+                "cannot_deactivate_self",
+                "you cannot deactivate yourself",
+            ));
+        }
+        let now = Utc::now();
+        let mut active: staff_row::ActiveModel = row.into();
+        active.active = Set(false);
+        active.updated_at = Set(now);
+        let row = staff::update(&txn, active).await?;
+        tokens::revoke_all_of_staff(&txn, actor.org_id, id, now).await?;
+        let grants = grants_of(&staff::roles(&txn, actor.org_id, id).await?);
+        audit::record(
+            &txn,
+            AuditEvent::by(actor, "staff.deactivate", "staff", Some(id)),
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(StaffMember::from_row(row, &grants))
+    }
+
+    /// Replaces a staff member's roles. `org_admin` may set any; a clinic manager may only add
+    /// or remove clinic roles at clinics they manage, and never `org_admin`.
+    pub async fn set_staff_roles(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        roles: Vec<RoleGrant>,
+    ) -> Result<StaffMember> {
+        if !actor.may(Action::StaffRolesManage, Scope::Anywhere) {
+            // Still answer 404 first for ids of other organisations.
+            staff::get(self.db().read(), actor.org_id, id)
+                .await?
+                .ok_or(Error::NotFound("staff"))?;
+            return Err(Error::forbidden());
+        }
+        let txn = self.db().begin().await?;
+        let row = staff::get(&txn, actor.org_id, id)
+            .await?
+            .ok_or(Error::NotFound("staff"))?;
+        let mut errors = ValidationErrors::new();
+        let after = parse_roles(&txn, actor.org_id, &roles, &mut errors).await?;
+        errors.into_result()?;
+        let before: BTreeSet<Grant> = grants_of(&staff::roles(&txn, actor.org_id, id).await?)
+            .into_iter()
+            .collect();
+        if !may_change_roles(actor, &before, &after) {
+            return Err(Error::forbidden());
+        }
+        let pairs: Vec<_> = after
+            .iter()
+            .map(|g| (g.clinic_id, g.role.as_str().to_owned()))
+            .collect();
+        staff::replace_roles(&txn, actor.org_id, id, &pairs).await?;
+        audit::record(
+            &txn,
+            AuditEvent::by(actor, "staff.set_roles", "staff", Some(id)).detail(&roles),
+        )
+        .await?;
+        txn.commit().await?;
+        let grants: Vec<Grant> = after.into_iter().collect();
+        Ok(StaffMember::from_row(row, &grants))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::actor::Principal;
+    use skinledger_domain::role::Role;
+
+    fn actor(grants: Vec<Grant>) -> Actor {
+        Actor {
+            org_id: Uuid::now_v7(),
+            principal: Principal::Staff(Uuid::now_v7()),
+            grants,
+            request_id: None,
+        }
+    }
+
+    #[test]
+    fn a_manager_changes_roles_only_at_their_clinics_and_never_grants_org_admin() {
+        let (here, there) = (Uuid::now_v7(), Uuid::now_v7());
+        let manager = actor(vec![Grant {
+            role: Role::ClinicManager,
+            clinic_id: Some(here),
+        }]);
+        let nurse_here: BTreeSet<_> = [Grant {
+            role: Role::Nurse,
+            clinic_id: Some(here),
+        }]
+        .into();
+        let nurse_there: BTreeSet<_> = [Grant {
+            role: Role::Nurse,
+            clinic_id: Some(there),
+        }]
+        .into();
+        let admin: BTreeSet<_> = [Grant {
+            role: Role::OrgAdmin,
+            clinic_id: None,
+        }]
+        .into();
+        assert!(may_change_roles(&manager, &BTreeSet::new(), &nurse_here));
+        assert!(!may_change_roles(&manager, &BTreeSet::new(), &nurse_there));
+        assert!(!may_change_roles(&manager, &BTreeSet::new(), &admin));
+        // Roles elsewhere that stay untouched do not stop a change here.
+        let both: BTreeSet<_> = nurse_here.union(&nurse_there).copied().collect();
+        assert!(may_change_roles(&manager, &nurse_there, &both));
+    }
+}

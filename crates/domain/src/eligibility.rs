@@ -1,0 +1,722 @@
+//! Eligibility: whether a client may be treated today at a given depth by a given practitioner.
+//!
+//! [`check`] reports every blocker at once, in a stable order, so the person at the chair sees
+//! the whole picture rather than fixing one refusal only to meet the next, together with the
+//! earliest day the treatment could go ahead if time alone can lift the blockers.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::depth::NeedleDepth;
+use crate::policy::{ClinicalPolicy, days_after};
+use crate::role::Role;
+use crate::screening::{Contraindication, Outcome, Reason};
+
+/// The client's latest screening as stored: its reasons, the clearances since, its validity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ScreeningState<'a> {
+    /// The reasons found when it was evaluated.
+    pub reasons: &'a [Reason],
+    /// Factors a physician has cleared since.
+    pub cleared: &'a [Contraindication],
+    /// The last day it may be relied on.
+    pub valid_until: NaiveDate,
+}
+
+/// Everything [`check`] needs to know about a planned treatment.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EligibilityInput<'a> {
+    /// The organisation's policy.
+    pub policy: &'a ClinicalPolicy,
+    /// The day of the planned treatment.
+    pub on: NaiveDate,
+    /// The planned needle depth.
+    pub needle_depth: NeedleDepth,
+    /// The roles the practitioner holds at the clinic where the treatment takes place.
+    pub practitioner_roles_at_clinic: &'a [Role],
+    /// The client's latest screening, if any.
+    pub screening: Option<ScreeningState<'a>>,
+    /// The client's last treatment: its day and needle depth.
+    pub last_treatment: Option<(NaiveDate, NeedleDepth)>,
+}
+
+/// One reason the treatment cannot go ahead; `code` on the wire is the API's error code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "code", rename_all = "snake_case")]
+pub enum Blocker {
+    /// No screening, or the latest one has run out.
+    NoValidScreening,
+    /// A factor that blocks whatever happens, until a rescreen no longer finds it.
+    Contraindicated {
+        /// The factor.
+        factor: Contraindication,
+    },
+    /// A factor that blocks until a physician clears it.
+    RequiresClearance {
+        /// The factor.
+        factor: Contraindication,
+    },
+    /// A factor that blocks until a date, or until a rescreen when `until` is `None`.
+    Deferred {
+        /// The factor.
+        factor: Contraindication,
+        /// The first day it no longer blocks.
+        until: Option<NaiveDate>,
+    },
+    /// The minimum interval since the last treatment has not passed.
+    TooSoon {
+        /// The first day the interval allows.
+        next_eligible_on: NaiveDate,
+    },
+    /// The planned depth is beyond what the practitioner's roles allow.
+    OutsideScopeOfPractice {
+        /// The deepest the practitioner may go; `None` when their roles do not treat at all.
+        max_needle_depth_mm: Option<NeedleDepth>,
+    },
+    /// The practitioner holds no role at the clinic.
+    NotAssignedToClinic,
+}
+
+impl Blocker {
+    /// The stable snake_case code, the same as the serialised `code` tag.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Blocker::NoValidScreening => "no_valid_screening",
+            Blocker::Contraindicated { .. } => "contraindicated",
+            Blocker::RequiresClearance { .. } => "requires_clearance",
+            Blocker::Deferred { .. } => "deferred",
+            Blocker::TooSoon { .. } => "too_soon",
+            Blocker::OutsideScopeOfPractice { .. } => "outside_scope_of_practice",
+            Blocker::NotAssignedToClinic => "not_assigned_to_clinic",
+        }
+    }
+
+    /// The day from which this blocker no longer applies by the mere passing of time, or
+    /// `None` when someone must act: a rescreen, a clearance, another practitioner.
+    pub fn lifts_on(&self, on: NaiveDate) -> Option<NaiveDate> {
+        match *self {
+            // A new screening can be taken the same day, just before the treatment.
+            Blocker::NoValidScreening => Some(on),
+            Blocker::Deferred { until, .. } => until,
+            Blocker::TooSoon { next_eligible_on } => Some(next_eligible_on),
+            Blocker::Contraindicated { .. }
+            | Blocker::RequiresClearance { .. }
+            | Blocker::OutsideScopeOfPractice { .. }
+            | Blocker::NotAssignedToClinic => None,
+        }
+    }
+}
+
+/// The answer of [`check`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Eligibility {
+    /// Every blocker: screening first (in factor order), then interval, then scope.
+    pub blockers: Vec<Blocker>,
+    /// The earliest day the treatment could go ahead, or `None` when time alone cannot get there.
+    pub earliest_eligible_on: Option<NaiveDate>,
+}
+
+impl Eligibility {
+    /// Whether the treatment may go ahead.
+    pub fn is_eligible(&self) -> bool {
+        self.blockers.is_empty()
+    }
+}
+
+/// The first day after a session on `last_date` at `last_depth` that a session at
+/// `planned_depth` may take place.
+///
+/// The interval is that of the deeper of the two needles: the skin must have recovered from the
+/// last session, and the next one must not land on skin that has not recovered enough for it.
+pub fn next_eligible_on(
+    policy: &ClinicalPolicy,
+    last_date: NaiveDate,
+    last_depth: NeedleDepth,
+    planned_depth: NeedleDepth,
+) -> NaiveDate {
+    let governing = last_depth.max(planned_depth);
+    days_after(last_date, policy.min_interval_days(governing))
+}
+
+/// Checks a planned treatment against screening, interval and scope of practice.
+pub fn check(input: &EligibilityInput<'_>) -> Eligibility {
+    let mut blockers = Vec::new();
+
+    match input.screening {
+        Some(screening) if input.on <= screening.valid_until => {
+            blockers.extend(
+                screening
+                    .reasons
+                    .iter()
+                    .filter(|reason| reason.still_blocks(screening.cleared, input.on))
+                    .filter_map(screening_blocker),
+            );
+        }
+        // An expired screening's reasons are not reported: the rescreen will decide afresh.
+        _ => blockers.push(Blocker::NoValidScreening),
+    }
+
+    if let Some((last_date, last_depth)) = input.last_treatment {
+        let next = next_eligible_on(input.policy, last_date, last_depth, input.needle_depth);
+        if input.on < next {
+            blockers.push(Blocker::TooSoon {
+                next_eligible_on: next,
+            });
+        }
+    }
+
+    if input.practitioner_roles_at_clinic.is_empty() {
+        blockers.push(Blocker::NotAssignedToClinic);
+    } else {
+        let max = input
+            .policy
+            .max_depth_for_any(input.practitioner_roles_at_clinic);
+        if max.is_none_or(|max| input.needle_depth > max) {
+            blockers.push(Blocker::OutsideScopeOfPractice {
+                max_needle_depth_mm: max,
+            });
+        }
+    }
+
+    let earliest_eligible_on = blockers.iter().try_fold(input.on, |earliest, blocker| {
+        blocker.lifts_on(input.on).map(|day| earliest.max(day))
+    });
+    Eligibility {
+        blockers,
+        earliest_eligible_on,
+    }
+}
+
+fn screening_blocker(reason: &Reason) -> Option<Blocker> {
+    let factor = reason.factor;
+    match reason.outcome {
+        Outcome::Eligible => None,
+        Outcome::Deferred => Some(Blocker::Deferred {
+            factor,
+            until: reason.until,
+        }),
+        Outcome::RequiresClearance => Some(Blocker::RequiresClearance { factor }),
+        Outcome::Contraindicated => Some(Blocker::Contraindicated { factor }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Days;
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap_or(NaiveDate::MIN)
+    }
+
+    fn mm(hundredths: u16) -> NeedleDepth {
+        NeedleDepth::from_hundredths(hundredths).unwrap_or(NeedleDepth::MAX)
+    }
+
+    fn today() -> NaiveDate {
+        date(2025, 6, 2)
+    }
+
+    fn days_before(days: u64) -> NaiveDate {
+        today() - Days::new(days)
+    }
+
+    const NURSE: &[Role] = &[Role::Nurse];
+    const ESTHETICIAN: &[Role] = &[Role::Esthetician];
+
+    /// A nurse treating at 1.0 mm, screened clear yesterday, never treated before.
+    fn clear_input<'a>(policy: &'a ClinicalPolicy) -> EligibilityInput<'a> {
+        EligibilityInput {
+            policy,
+            on: today(),
+            needle_depth: mm(100),
+            practitioner_roles_at_clinic: NURSE,
+            screening: Some(ScreeningState {
+                reasons: &[],
+                cleared: &[],
+                valid_until: today() + Days::new(29),
+            }),
+            last_treatment: None,
+        }
+    }
+
+    fn reason(factor: Contraindication, outcome: Outcome, until: Option<NaiveDate>) -> Reason {
+        Reason {
+            factor,
+            outcome,
+            until,
+        }
+    }
+
+    #[test]
+    fn a_clear_client_with_a_nurse_in_scope_is_eligible_today() {
+        let policy = ClinicalPolicy::default();
+        let result = check(&clear_input(&policy));
+        assert!(result.is_eligible());
+        assert_eq!(result.earliest_eligible_on, Some(today()));
+    }
+
+    #[test]
+    fn a_missing_screening_blocks_but_can_be_taken_today() {
+        let policy = ClinicalPolicy::default();
+        let input = EligibilityInput {
+            screening: None,
+            ..clear_input(&policy)
+        };
+        let result = check(&input);
+        assert_eq!(result.blockers, vec![Blocker::NoValidScreening]);
+        assert_eq!(result.earliest_eligible_on, Some(today()));
+    }
+
+    #[test]
+    fn a_screening_is_valid_through_its_last_day_and_not_after() {
+        let policy = ClinicalPolicy::default();
+        let mut input = clear_input(&policy);
+        input.screening = Some(ScreeningState {
+            reasons: &[],
+            cleared: &[],
+            valid_until: today(),
+        });
+        assert!(check(&input).is_eligible());
+        input.screening = Some(ScreeningState {
+            reasons: &[],
+            cleared: &[],
+            valid_until: days_before(1),
+        });
+        assert_eq!(check(&input).blockers, vec![Blocker::NoValidScreening]);
+    }
+
+    #[test]
+    fn a_contraindication_blocks_with_no_date_in_sight() {
+        let policy = ClinicalPolicy::default();
+        let reasons = [reason(
+            Contraindication::Pregnancy,
+            Outcome::Contraindicated,
+            None,
+        )];
+        let mut input = clear_input(&policy);
+        input.screening = Some(ScreeningState {
+            reasons: &reasons,
+            cleared: &[Contraindication::Pregnancy],
+            valid_until: today(),
+        });
+        let result = check(&input);
+        assert_eq!(
+            result.blockers,
+            vec![Blocker::Contraindicated {
+                factor: Contraindication::Pregnancy
+            }]
+        );
+        assert_eq!(result.earliest_eligible_on, None);
+    }
+
+    #[test]
+    fn a_factor_requiring_clearance_blocks_until_a_physician_clears_it() {
+        let policy = ClinicalPolicy::default();
+        let reasons = [reason(
+            Contraindication::HerpesHistory,
+            Outcome::RequiresClearance,
+            None,
+        )];
+        let mut input = clear_input(&policy);
+        input.screening = Some(ScreeningState {
+            reasons: &reasons,
+            cleared: &[],
+            valid_until: today(),
+        });
+        let result = check(&input);
+        assert_eq!(
+            result.blockers,
+            vec![Blocker::RequiresClearance {
+                factor: Contraindication::HerpesHistory
+            }]
+        );
+        assert_eq!(result.earliest_eligible_on, None);
+
+        input.screening = Some(ScreeningState {
+            reasons: &reasons,
+            cleared: &[Contraindication::HerpesHistory],
+            valid_until: today(),
+        });
+        assert!(check(&input).is_eligible());
+    }
+
+    #[test]
+    fn a_deferral_blocks_until_its_date_and_then_lifts() {
+        let policy = ClinicalPolicy::default();
+        let until = today() + Days::new(3);
+        let reasons = [reason(
+            Contraindication::RecentWaxingOrResurfacing,
+            Outcome::Deferred,
+            Some(until),
+        )];
+        let mut input = clear_input(&policy);
+        input.screening = Some(ScreeningState {
+            reasons: &reasons,
+            cleared: &[],
+            valid_until: today() + Days::new(10),
+        });
+        let result = check(&input);
+        assert_eq!(
+            result.blockers,
+            vec![Blocker::Deferred {
+                factor: Contraindication::RecentWaxingOrResurfacing,
+                until: Some(until),
+            }]
+        );
+        assert_eq!(result.earliest_eligible_on, Some(until));
+
+        input.on = until;
+        assert!(check(&input).is_eligible());
+    }
+
+    #[test]
+    fn a_deferral_without_a_date_waits_for_a_rescreen() {
+        let policy = ClinicalPolicy::default();
+        let reasons = [reason(
+            Contraindication::ActiveAcne,
+            Outcome::Deferred,
+            None,
+        )];
+        let mut input = clear_input(&policy);
+        input.screening = Some(ScreeningState {
+            reasons: &reasons,
+            cleared: &[],
+            valid_until: today(),
+        });
+        let result = check(&input);
+        assert_eq!(result.blockers.len(), 1);
+        assert_eq!(result.earliest_eligible_on, None);
+    }
+
+    #[test]
+    fn a_session_too_soon_after_the_last_is_blocked_until_the_interval_passes() {
+        let policy = ClinicalPolicy::default();
+        let mut input = clear_input(&policy);
+        input.last_treatment = Some((days_before(20), mm(100)));
+        let result = check(&input);
+        let next = days_before(20) + Days::new(28);
+        assert_eq!(
+            result.blockers,
+            vec![Blocker::TooSoon {
+                next_eligible_on: next
+            }]
+        );
+        assert_eq!(result.earliest_eligible_on, Some(next));
+    }
+
+    #[test]
+    fn half_a_millimetre_waits_fourteen_days_inclusive() {
+        let policy = ClinicalPolicy::default();
+        let mut input = EligibilityInput {
+            needle_depth: mm(50),
+            practitioner_roles_at_clinic: ESTHETICIAN,
+            ..clear_input(&policy)
+        };
+        input.last_treatment = Some((days_before(13), mm(50)));
+        assert_eq!(
+            check(&input).blockers.first().map(Blocker::code),
+            Some("too_soon")
+        );
+        input.last_treatment = Some((days_before(14), mm(50)));
+        assert!(check(&input).is_eligible());
+    }
+
+    #[test]
+    fn just_over_half_a_millimetre_waits_the_longer_interval() {
+        let policy = ClinicalPolicy::default();
+        let last = date(2025, 1, 1);
+        assert_eq!(
+            next_eligible_on(&policy, last, mm(50), mm(50)),
+            date(2025, 1, 15)
+        );
+        assert_eq!(
+            next_eligible_on(&policy, last, mm(51), mm(50)),
+            date(2025, 1, 29)
+        );
+        assert_eq!(
+            next_eligible_on(&policy, last, mm(100), mm(100)),
+            date(2025, 1, 29)
+        );
+        assert_eq!(
+            next_eligible_on(&policy, last, mm(100), mm(101)),
+            date(2025, 2, 12)
+        );
+    }
+
+    #[test]
+    fn the_deeper_of_the_last_and_planned_needle_sets_the_interval() {
+        let policy = ClinicalPolicy::default();
+        let last = date(2025, 1, 1);
+        // Shallow after deep waits for the deep session's recovery ...
+        assert_eq!(
+            next_eligible_on(&policy, last, mm(200), mm(25)),
+            date(2025, 2, 12)
+        );
+        // ... and deep after shallow waits as a deep session would.
+        assert_eq!(
+            next_eligible_on(&policy, last, mm(25), mm(200)),
+            date(2025, 2, 12)
+        );
+    }
+
+    #[test]
+    fn an_esthetician_may_go_to_half_a_millimetre_and_no_deeper() {
+        let policy = ClinicalPolicy::default();
+        let mut input = EligibilityInput {
+            needle_depth: mm(50),
+            practitioner_roles_at_clinic: ESTHETICIAN,
+            ..clear_input(&policy)
+        };
+        assert!(check(&input).is_eligible());
+        input.needle_depth = mm(51);
+        let result = check(&input);
+        assert_eq!(
+            result.blockers,
+            vec![Blocker::OutsideScopeOfPractice {
+                max_needle_depth_mm: Some(mm(50))
+            }]
+        );
+        assert_eq!(result.earliest_eligible_on, None);
+    }
+
+    #[test]
+    fn a_nurse_may_go_to_one_and_a_half_millimetres_and_no_deeper() {
+        let policy = ClinicalPolicy::default();
+        let mut input = EligibilityInput {
+            needle_depth: mm(150),
+            ..clear_input(&policy)
+        };
+        assert!(check(&input).is_eligible());
+        input.needle_depth = mm(151);
+        assert_eq!(
+            check(&input).blockers,
+            vec![Blocker::OutsideScopeOfPractice {
+                max_needle_depth_mm: Some(mm(150))
+            }]
+        );
+    }
+
+    #[test]
+    fn front_desk_never_treats() {
+        let policy = ClinicalPolicy::default();
+        let input = EligibilityInput {
+            needle_depth: mm(25),
+            practitioner_roles_at_clinic: &[Role::FrontDesk, Role::ClinicManager],
+            ..clear_input(&policy)
+        };
+        assert_eq!(
+            check(&input).blockers,
+            vec![Blocker::OutsideScopeOfPractice {
+                max_needle_depth_mm: None
+            }]
+        );
+    }
+
+    #[test]
+    fn a_practitioner_without_a_role_at_the_clinic_is_not_assigned_there() {
+        let policy = ClinicalPolicy::default();
+        let input = EligibilityInput {
+            practitioner_roles_at_clinic: &[],
+            ..clear_input(&policy)
+        };
+        let result = check(&input);
+        assert_eq!(result.blockers, vec![Blocker::NotAssignedToClinic]);
+        assert_eq!(result.earliest_eligible_on, None);
+    }
+
+    #[test]
+    fn every_blocker_is_reported_at_once_in_a_stable_order() {
+        let policy = ClinicalPolicy::default();
+        let until = today() + Days::new(5);
+        let reasons = [
+            reason(Contraindication::Pregnancy, Outcome::Contraindicated, None),
+            reason(
+                Contraindication::HerpesHistory,
+                Outcome::RequiresClearance,
+                None,
+            ),
+            reason(
+                Contraindication::RecentWaxingOrResurfacing,
+                Outcome::Deferred,
+                Some(until),
+            ),
+        ];
+        let input = EligibilityInput {
+            needle_depth: mm(200),
+            screening: Some(ScreeningState {
+                reasons: &reasons,
+                cleared: &[],
+                valid_until: today(),
+            }),
+            last_treatment: Some((days_before(1), mm(100))),
+            ..clear_input(&policy)
+        };
+        let result = check(&input);
+        let codes: Vec<&str> = result.blockers.iter().map(Blocker::code).collect();
+        assert_eq!(
+            codes,
+            vec![
+                "contraindicated",
+                "requires_clearance",
+                "deferred",
+                "too_soon",
+                "outside_scope_of_practice",
+            ]
+        );
+        assert_eq!(result.earliest_eligible_on, None);
+
+        let unassigned = EligibilityInput {
+            screening: None,
+            practitioner_roles_at_clinic: &[],
+            ..input
+        };
+        let codes: Vec<&str> = check(&unassigned)
+            .blockers
+            .iter()
+            .map(Blocker::code)
+            .collect();
+        assert_eq!(
+            codes,
+            vec!["no_valid_screening", "too_soon", "not_assigned_to_clinic"]
+        );
+    }
+
+    #[test]
+    fn time_bound_blockers_give_the_latest_of_their_dates() {
+        let policy = ClinicalPolicy::default();
+        let until = today() + Days::new(5);
+        let reasons = [reason(
+            Contraindication::RecentWaxingOrResurfacing,
+            Outcome::Deferred,
+            Some(until),
+        )];
+        let input = EligibilityInput {
+            screening: Some(ScreeningState {
+                reasons: &reasons,
+                cleared: &[],
+                valid_until: today(),
+            }),
+            last_treatment: Some((days_before(1), mm(100))),
+            ..clear_input(&policy)
+        };
+        let result = check(&input);
+        assert_eq!(result.blockers.len(), 2);
+        assert_eq!(
+            result.earliest_eligible_on,
+            Some(days_before(1) + Days::new(28))
+        );
+    }
+
+    #[test]
+    fn blockers_serialise_with_their_code() -> Result<(), serde_json::Error> {
+        let all = [
+            Blocker::NoValidScreening,
+            Blocker::Contraindicated {
+                factor: Contraindication::Pregnancy,
+            },
+            Blocker::RequiresClearance {
+                factor: Contraindication::VerySensitiveSkin,
+            },
+            Blocker::Deferred {
+                factor: Contraindication::RecentWaxingOrResurfacing,
+                until: Some(today()),
+            },
+            Blocker::TooSoon {
+                next_eligible_on: today(),
+            },
+            Blocker::OutsideScopeOfPractice {
+                max_needle_depth_mm: Some(mm(50)),
+            },
+            Blocker::NotAssignedToClinic,
+        ];
+        for blocker in all {
+            let json = serde_json::to_value(blocker)?;
+            assert_eq!(json["code"], blocker.code());
+            assert_eq!(serde_json::from_value::<Blocker>(json)?, blocker);
+        }
+        assert_eq!(
+            serde_json::to_value(Blocker::OutsideScopeOfPractice {
+                max_needle_depth_mm: Some(mm(50))
+            })?,
+            serde_json::json!({"code": "outside_scope_of_practice", "max_needle_depth_mm": 0.5})
+        );
+        assert_eq!(
+            serde_json::to_value(Blocker::Deferred {
+                factor: Contraindication::RecentWaxingOrResurfacing,
+                until: Some(date(2025, 6, 16)),
+            })?,
+            serde_json::json!({
+                "code": "deferred",
+                "factor": "recent_waxing_or_resurfacing",
+                "until": "2025-06-16"
+            })
+        );
+        Ok(())
+    }
+
+    fn reason_strategy() -> impl Strategy<Value = Reason> {
+        (
+            proptest::sample::select(Contraindication::ALL.to_vec()),
+            proptest::sample::select(vec![
+                Outcome::Deferred,
+                Outcome::RequiresClearance,
+                Outcome::Contraindicated,
+            ]),
+            proptest::option::of(0u64..60),
+        )
+            .prop_map(|(factor, outcome, until)| Reason {
+                factor,
+                outcome,
+                until: until.map(|d| days_before(30) + Days::new(d)),
+            })
+    }
+
+    proptest! {
+        #[test]
+        fn on_the_earliest_eligible_day_nothing_blocks(
+            reasons in proptest::collection::vec(reason_strategy(), 0..4),
+            cleared in proptest::collection::vec(
+                proptest::sample::select(Contraindication::ALL.to_vec()), 0..4),
+            screened in proptest::option::of(0u64..60),
+            last in proptest::option::of((0u64..60, 1u16..=300)),
+            planned in 1u16..=300,
+            roles in proptest::collection::vec(proptest::sample::select(Role::ALL.to_vec()), 0..3),
+        ) {
+            let policy = ClinicalPolicy::default();
+            let input = EligibilityInput {
+                policy: &policy,
+                on: today(),
+                needle_depth: mm(planned),
+                practitioner_roles_at_clinic: &roles,
+                screening: screened.map(|ago| ScreeningState {
+                    reasons: &reasons,
+                    cleared: &cleared,
+                    valid_until: days_before(ago) + Days::new(30),
+                }),
+                last_treatment: last.map(|(ago, depth)| (days_before(ago), mm(depth))),
+            };
+            let result = check(&input);
+            if result.is_eligible() {
+                prop_assert_eq!(result.earliest_eligible_on, Some(today()));
+            }
+            if let Some(day) = result.earliest_eligible_on {
+                prop_assert!(day >= today());
+                // Rescreen on that day if needed, keeping whatever the old screening found.
+                let rescreened = ScreeningState {
+                    reasons: if result.blockers.contains(&Blocker::NoValidScreening) {
+                        &[]
+                    } else {
+                        &reasons
+                    },
+                    cleared: &cleared,
+                    valid_until: day,
+                };
+                let later = EligibilityInput { on: day, screening: Some(rescreened), ..input };
+                prop_assert_eq!(check(&later).blockers, Vec::new());
+            }
+        }
+    }
+}

@@ -1,0 +1,473 @@
+//! The vocabulary of device stock: product kinds, lots, movements, transfers, and the balance
+//! of one lot at one clinic.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::gs1::is_cset82;
+use crate::names::TextError;
+
+/// A name sent by a client that is not one of an enum's wire names.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown {kind} `{value}`; expected one of: {expected}")]
+pub struct UnknownVariant {
+    /// What was being named (`product kind`).
+    pub kind: &'static str,
+    /// The name as sent.
+    pub value: String,
+    /// The accepted names, comma-separated.
+    pub expected: String,
+}
+
+/// Gives a wire enum its `ALL`, `as_str`, `Display` and `FromStr`, so the five enums below
+/// cannot drift from their serde names.
+macro_rules! wire_enum {
+    ($ty:ident, $kind:literal, [$($variant:ident => $name:literal),+ $(,)?]) => {
+        impl $ty {
+            /// Every value, in a stable order.
+            pub const ALL: [$ty; [$($name),+].len()] = [$($ty::$variant),+];
+
+            /// The wire name, as in JSON and the database.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($ty::$variant => $name),+
+                }
+            }
+        }
+
+        impl fmt::Display for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl FromStr for $ty {
+            type Err = UnknownVariant;
+
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                $ty::ALL
+                    .into_iter()
+                    .find(|v| v.as_str() == s)
+                    .ok_or_else(|| UnknownVariant {
+                        kind: $kind,
+                        value: s.to_owned(),
+                        expected: [$($name),+].join(", "),
+                    })
+            }
+        }
+    };
+}
+
+/// What kind of device a product is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProductKind {
+    /// A disposable dermaroller.
+    Roller,
+    /// A needle cartridge for a microneedling pen.
+    PenCartridge,
+    /// Anything else the clinic stocks.
+    Other,
+}
+wire_enum!(ProductKind, "product kind", [
+    Roller => "roller",
+    PenCartridge => "pen_cartridge",
+    Other => "other",
+]);
+
+impl ProductKind {
+    /// Whether a unit carries needles and may touch one client only, once.
+    pub fn is_single_use_needle_device(self) -> bool {
+        matches!(self, ProductKind::Roller | ProductKind::PenCartridge)
+    }
+}
+
+/// Whether a lot may still be used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LotStatus {
+    /// Usable until its expiry date.
+    Active,
+    /// Withdrawn by the maker or the organisation; never used again, whatever its expiry.
+    Recalled,
+}
+wire_enum!(LotStatus, "lot status", [
+    Active => "active",
+    Recalled => "recalled",
+]);
+
+/// Why a clinic's stock of a lot changed; one ledger row per change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MovementKind {
+    /// Units delivered to the clinic.
+    Receipt,
+    /// A unit used in a treatment.
+    Consumption,
+    /// Units sent to another clinic, in transit until received.
+    TransferOut,
+    /// Units of a transfer arriving at the receiving clinic.
+    TransferIn,
+    /// A transfer called off before it was received; the units return to the sender.
+    TransferCancel,
+    /// A correction with a reason: damage, loss, disposal, a stocktake.
+    Adjustment,
+    /// Units of a recalled lot taken out of usable stock.
+    RecallQuarantine,
+}
+wire_enum!(MovementKind, "movement kind", [
+    Receipt => "receipt",
+    Consumption => "consumption",
+    TransferOut => "transfer_out",
+    TransferIn => "transfer_in",
+    TransferCancel => "transfer_cancel",
+    Adjustment => "adjustment",
+    RecallQuarantine => "recall_quarantine",
+]);
+
+/// Why stock was adjusted by hand.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AdjustmentReason {
+    /// Packaging broken, so sterility is no longer assured.
+    Damaged,
+    /// Past its expiry date and taken off the shelf.
+    Expired,
+    /// Missing without explanation.
+    Lost,
+    /// Thrown away for another reason.
+    Disposed,
+    /// A stocktake found a different count than the ledger.
+    CountCorrection,
+}
+wire_enum!(AdjustmentReason, "adjustment reason", [
+    Damaged => "damaged",
+    Expired => "expired",
+    Lost => "lost",
+    Disposed => "disposed",
+    CountCorrection => "count_correction",
+]);
+
+/// Where a transfer between two clinics stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TransferStatus {
+    /// Sent, not yet received.
+    InTransit,
+    /// Received by the other clinic.
+    Received,
+    /// Called off; the units went back to the sender.
+    Cancelled,
+}
+wire_enum!(TransferStatus, "transfer status", [
+    InTransit => "in_transit",
+    Received => "received",
+    Cancelled => "cancelled",
+]);
+
+/// The longest lot number or serial GS1 allows, in AIs (10) and (21).
+const MAX_GS1_TEXT: usize = 20;
+
+/// Parses text that must fit GS1 AI (10) or (21), so a value typed in a form could also have been
+/// scanned from the box.
+fn parse_gs1_text(raw: &str) -> Result<String, TextError> {
+    let s = raw.trim();
+    if s.is_empty() {
+        return Err(TextError::Empty);
+    }
+    if s.chars().count() > MAX_GS1_TEXT {
+        return Err(TextError::TooLong(MAX_GS1_TEXT));
+    }
+    if !s.chars().all(is_cset82) {
+        return Err(TextError::Malformed(
+            "may only contain letters, digits and !\"%&'()*+,-./:;<=>?_",
+        ));
+    }
+    Ok(s.to_owned())
+}
+
+/// A maker's lot (batch) number: 1 to 20 characters of GS1 character set 82.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct LotNumber(String);
+
+impl LotNumber {
+    /// Parses a lot number, ignoring surrounding whitespace.
+    pub fn parse(raw: &str) -> Result<Self, TextError> {
+        parse_gs1_text(raw).map(Self)
+    }
+
+    /// The lot number as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A unit's serial number: 1 to 20 characters of GS1 character set 82.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Serial(String);
+
+impl Serial {
+    /// Parses a serial number, ignoring surrounding whitespace.
+    pub fn parse(raw: &str) -> Result<Self, TextError> {
+        parse_gs1_text(raw).map(Self)
+    }
+
+    /// The serial as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+macro_rules! gs1_text_conversions {
+    ($($ty:ident),*) => {$(
+        impl TryFrom<String> for $ty {
+            type Error = TextError;
+            fn try_from(value: String) -> Result<Self, Self::Error> {
+                Self::parse(&value)
+            }
+        }
+        impl From<$ty> for String {
+            fn from(value: $ty) -> Self {
+                value.0
+            }
+        }
+        impl FromStr for $ty {
+            type Err = TextError;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                Self::parse(s)
+            }
+        }
+        impl fmt::Display for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    )*};
+}
+gs1_text_conversions!(LotNumber, Serial);
+
+/// Units of one lot at one clinic, by where they stand. No count is ever below zero.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct StockBalance {
+    /// On the shelf and usable, unless the lot has expired.
+    pub on_hand: i64,
+    /// Set aside because the lot was recalled.
+    pub quarantined: i64,
+    /// Sent to another clinic and not yet received there.
+    pub in_transit_out: i64,
+}
+
+/// A signed change to a [`StockBalance`], as one movement records it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct StockChange {
+    /// Change to `on_hand`.
+    pub on_hand: i64,
+    /// Change to `quarantined`.
+    pub quarantined: i64,
+    /// Change to `in_transit_out`.
+    pub in_transit_out: i64,
+}
+
+/// Why a change cannot be applied to a balance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum StockError {
+    /// The change would take a count below zero.
+    #[error("not enough stock: {available} {bucket} available")]
+    Insufficient {
+        /// Which count would go negative (`on_hand`).
+        bucket: &'static str,
+        /// What that count holds now.
+        available: i64,
+    },
+    /// The change would overflow a count; only a corrupt or hostile quantity gets here.
+    #[error("quantity too large")]
+    Overflow,
+}
+
+impl StockError {
+    /// The stable error code for clients.
+    pub fn code(self) -> &'static str {
+        match self {
+            StockError::Insufficient { .. } => "out_of_stock",
+            StockError::Overflow => "quantity_too_large",
+        }
+    }
+}
+
+impl StockBalance {
+    /// The balance after `change`, or why it would be invalid; `self` is left as it was.
+    pub fn apply(self, change: StockChange) -> Result<Self, StockError> {
+        let bucket = |name: &'static str, have: i64, delta: i64| {
+            let after = have.checked_add(delta).ok_or(StockError::Overflow)?;
+            if after < 0 {
+                Err(StockError::Insufficient {
+                    bucket: name,
+                    available: have,
+                })
+            } else {
+                Ok(after)
+            }
+        };
+        Ok(Self {
+            on_hand: bucket("on_hand", self.on_hand, change.on_hand)?,
+            quarantined: bucket("quarantined", self.quarantined, change.quarantined)?,
+            in_transit_out: bucket("in_transit_out", self.in_transit_out, change.in_transit_out)?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn assert_round_trips<T>(all: &[T])
+    where
+        T: Copy + fmt::Debug + PartialEq + FromStr + fmt::Display + Serialize,
+        T: for<'de> Deserialize<'de>,
+        <T as FromStr>::Err: fmt::Debug,
+    {
+        for &value in all {
+            let name = value.to_string();
+            assert_eq!(name.parse::<T>().unwrap(), value);
+            assert_eq!(
+                serde_json::to_string(&value).unwrap(),
+                format!("\"{name}\"")
+            );
+            assert_eq!(
+                serde_json::from_str::<T>(&format!("\"{name}\"")).unwrap(),
+                value
+            );
+        }
+    }
+
+    #[test]
+    fn every_enum_name_matches_its_json_name() {
+        assert_round_trips(&ProductKind::ALL);
+        assert_round_trips(&LotStatus::ALL);
+        assert_round_trips(&MovementKind::ALL);
+        assert_round_trips(&AdjustmentReason::ALL);
+        assert_round_trips(&TransferStatus::ALL);
+        assert_eq!(MovementKind::ALL.len(), 7);
+    }
+
+    #[test]
+    fn an_unknown_name_lists_the_accepted_ones() {
+        let err = "cartridge".parse::<ProductKind>().unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "unknown product kind `cartridge`; expected one of: roller, pen_cartridge, other"
+        );
+        assert!("Active".parse::<LotStatus>().is_err());
+    }
+
+    #[test]
+    fn rollers_and_cartridges_are_single_use_needle_devices_and_nothing_else_is() {
+        assert!(ProductKind::Roller.is_single_use_needle_device());
+        assert!(ProductKind::PenCartridge.is_single_use_needle_device());
+        assert!(!ProductKind::Other.is_single_use_needle_device());
+    }
+
+    #[test]
+    fn lot_numbers_follow_the_gs1_rules() {
+        assert_eq!(
+            LotNumber::parse(" L-2025/07 ").unwrap().as_str(),
+            "L-2025/07"
+        );
+        assert_eq!(LotNumber::parse(""), Err(TextError::Empty));
+        assert_eq!(
+            LotNumber::parse(&"9".repeat(21)),
+            Err(TextError::TooLong(20))
+        );
+        assert!(LotNumber::parse(&"9".repeat(20)).is_ok());
+        assert!(LotNumber::parse("LOT 1").is_err());
+        assert!(LotNumber::parse("LOT#1").is_err());
+        assert!(Serial::parse("SN\u{1d}1").is_err());
+        assert!(Serial::parse("SN-0001").is_ok());
+    }
+
+    #[test]
+    fn lot_numbers_and_serials_travel_as_plain_strings() {
+        let lot: LotNumber = serde_json::from_str("\"ABC123\"").unwrap();
+        assert_eq!(serde_json::to_string(&lot).unwrap(), "\"ABC123\"");
+        assert!(serde_json::from_str::<Serial>("\"a b\"").is_err());
+    }
+
+    #[test]
+    fn consuming_more_than_is_on_hand_is_refused() {
+        let balance = StockBalance {
+            on_hand: 2,
+            ..StockBalance::default()
+        };
+        let consume = |n: i64| StockChange {
+            on_hand: -n,
+            ..StockChange::default()
+        };
+        assert_eq!(balance.apply(consume(2)).unwrap().on_hand, 0);
+        let err = balance.apply(consume(3)).unwrap_err();
+        assert_eq!(
+            err,
+            StockError::Insufficient {
+                bucket: "on_hand",
+                available: 2
+            }
+        );
+        assert_eq!(err.code(), "out_of_stock");
+        assert_eq!(
+            balance.apply(StockChange {
+                on_hand: i64::MAX,
+                ..StockChange::default()
+            }),
+            Err(StockError::Overflow)
+        );
+    }
+
+    fn change() -> impl Strategy<Value = StockChange> {
+        (-50i64..50, -50i64..50, -50i64..50).prop_map(|(on_hand, quarantined, in_transit_out)| {
+            StockChange {
+                on_hand,
+                quarantined,
+                in_transit_out,
+            }
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn a_balance_is_the_sum_of_the_changes_it_accepted_and_never_negative(
+            changes in proptest::collection::vec(change(), 0..60)
+        ) {
+            let mut balance = StockBalance::default();
+            let mut sum = StockChange::default();
+            for c in changes {
+                if let Ok(next) = balance.apply(c) {
+                    balance = next;
+                    sum.on_hand += c.on_hand;
+                    sum.quarantined += c.quarantined;
+                    sum.in_transit_out += c.in_transit_out;
+                }
+                prop_assert!(balance.on_hand >= 0);
+                prop_assert!(balance.quarantined >= 0);
+                prop_assert!(balance.in_transit_out >= 0);
+            }
+            prop_assert_eq!(
+                (balance.on_hand, balance.quarantined, balance.in_transit_out),
+                (sum.on_hand, sum.quarantined, sum.in_transit_out)
+            );
+        }
+
+        #[test]
+        fn any_gs1_text_of_up_to_20_characters_is_a_lot_number(
+            s in "[!\"%&'()*+,\\-./0-9:;<=>?A-Z_a-z]{1,20}"
+        ) {
+            prop_assert_eq!(LotNumber::parse(&s).unwrap().to_string(), s.clone());
+            prop_assert_eq!(Serial::parse(&s).unwrap().to_string(), s);
+        }
+    }
+}

@@ -1,0 +1,24 @@
+//! skinledger's domain: everything that is true of microneedling practice management whatever
+//! the transport or the database. Pure types and functions; no IO, no async, no ORM.
+//!
+//! Start with [`role`] and [`permission`] for who may do what, [`screening`] and [`eligibility`]
+//! for what the product refuses to let happen at the treatment chair, and [`fefo`] and [`gs1`]
+//! for the single-use devices every treatment consumes.
+
+pub mod aftercare;
+pub mod clinical;
+pub mod course;
+pub mod depth;
+pub mod eligibility;
+pub mod error;
+pub mod fefo;
+pub mod gs1;
+pub mod gtin;
+pub mod inventory;
+pub mod names;
+pub mod permission;
+pub mod policy;
+pub mod role;
+pub mod screening;
+
+pub use error::{FieldError, ValidationErrors};

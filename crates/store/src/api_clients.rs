@@ -1,0 +1,68 @@
+//! API clients: machine credentials of an organisation's own systems.
+
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
+use uuid::Uuid;
+
+use crate::entities::api_client;
+use crate::paging::{Page, PageRequest};
+
+/// Inserts an API client.
+pub async fn insert(
+    db: &impl ConnectionTrait,
+    row: api_client::ActiveModel,
+) -> Result<api_client::Model, DbErr> {
+    row.insert(db).await
+}
+
+/// Saves changes to an API client.
+pub async fn update(
+    db: &impl ConnectionTrait,
+    row: api_client::ActiveModel,
+) -> Result<api_client::Model, DbErr> {
+    row.update(db).await
+}
+
+/// One API client of the organisation.
+pub async fn get(
+    db: &impl ConnectionTrait,
+    org: Uuid,
+    id: Uuid,
+) -> Result<Option<api_client::Model>, DbErr> {
+    api_client::Entity::find_by_id(id)
+        .filter(api_client::Column::OrganizationId.eq(org))
+        .one(db)
+        .await
+}
+
+/// An API client by its public client id, whichever organisation it belongs to: the client id
+/// is what names the organisation at the `client_credentials` grant.
+pub async fn by_client_id(
+    db: &impl ConnectionTrait,
+    client_id: &str,
+) -> Result<Option<api_client::Model>, DbErr> {
+    api_client::Entity::find()
+        .filter(api_client::Column::ClientId.eq(client_id))
+        .one(db)
+        .await
+}
+
+/// A page of the organisation's API clients.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    org: Uuid,
+    page: PageRequest,
+) -> Result<Page<api_client::Model>, DbErr> {
+    let mut query = api_client::Entity::find().filter(api_client::Column::OrganizationId.eq(org));
+    if let Some(after) = page.after {
+        query = query.filter(api_client::Column::Id.gt(after));
+    }
+    let rows = query
+        .order_by_asc(api_client::Column::Id)
+        .limit(page.limit + 1)
+        .all(db)
+        .await?;
+    Ok(Page::from_rows(rows, page.limit, |c| c.id))
+}

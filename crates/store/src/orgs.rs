@@ -1,0 +1,47 @@
+//! Organisations.
+
+use chrono::Utc;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
+};
+use uuid::Uuid;
+
+use crate::entities::organization;
+
+/// Inserts an organisation.
+pub async fn insert(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    slug: &str,
+    name: &str,
+) -> Result<organization::Model, DbErr> {
+    let now = Utc::now();
+    organization::ActiveModel {
+        id: Set(id),
+        slug: Set(slug.to_owned()),
+        name: Set(name.to_owned()),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(db)
+    .await
+}
+
+/// Finds an organisation by its slug.
+pub async fn by_slug(
+    db: &impl ConnectionTrait,
+    slug: &str,
+) -> Result<Option<organization::Model>, DbErr> {
+    organization::Entity::find()
+        .filter(organization::Column::Slug.eq(slug))
+        .one(db)
+        .await
+}
+
+/// Finds an organisation by id.
+pub async fn by_id(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+) -> Result<Option<organization::Model>, DbErr> {
+    organization::Entity::find_by_id(id).one(db).await
+}

@@ -1,0 +1,137 @@
+//! Staff members and their roles.
+
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+};
+use uuid::Uuid;
+
+use crate::entities::{staff, staff_role};
+use crate::paging::{Page, PageRequest};
+
+/// Inserts a staff member.
+pub async fn insert(
+    db: &impl ConnectionTrait,
+    row: staff::ActiveModel,
+) -> Result<staff::Model, DbErr> {
+    row.insert(db).await
+}
+
+/// Saves changes to a staff member.
+pub async fn update(
+    db: &impl ConnectionTrait,
+    row: staff::ActiveModel,
+) -> Result<staff::Model, DbErr> {
+    row.update(db).await
+}
+
+/// One staff member of the organisation.
+pub async fn get(
+    db: &impl ConnectionTrait,
+    org: Uuid,
+    id: Uuid,
+) -> Result<Option<staff::Model>, DbErr> {
+    staff::Entity::find_by_id(id)
+        .filter(staff::Column::OrganizationId.eq(org))
+        .one(db)
+        .await
+}
+
+/// A staff member found by login email.
+pub async fn by_email(
+    db: &impl ConnectionTrait,
+    org: Uuid,
+    email: &str,
+) -> Result<Option<staff::Model>, DbErr> {
+    staff::Entity::find()
+        .filter(staff::Column::OrganizationId.eq(org))
+        .filter(staff::Column::Email.eq(email))
+        .one(db)
+        .await
+}
+
+/// A page of staff; with `at_clinics`, only those holding a role at one of those clinics.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    org: Uuid,
+    at_clinics: Option<&[Uuid]>,
+    page: PageRequest,
+) -> Result<Page<staff::Model>, DbErr> {
+    let mut query = staff::Entity::find().filter(staff::Column::OrganizationId.eq(org));
+    if let Some(clinics) = at_clinics {
+        let holders: Vec<Uuid> = staff_role::Entity::find()
+            .select_only()
+            .column(staff_role::Column::StaffId)
+            .filter(staff_role::Column::OrganizationId.eq(org))
+            .filter(staff_role::Column::ClinicId.is_in(clinics.iter().copied()))
+            .distinct()
+            .into_tuple()
+            .all(db)
+            .await?;
+        query = query.filter(staff::Column::Id.is_in(holders));
+    }
+    if let Some(after) = page.after {
+        query = query.filter(staff::Column::Id.gt(after));
+    }
+    let rows = query
+        .order_by_asc(staff::Column::Id)
+        .limit(page.limit + 1)
+        .all(db)
+        .await?;
+    Ok(Page::from_rows(rows, page.limit, |s| s.id))
+}
+
+/// Every role row of one staff member.
+pub async fn roles(
+    db: &impl ConnectionTrait,
+    org: Uuid,
+    staff_id: Uuid,
+) -> Result<Vec<staff_role::Model>, DbErr> {
+    staff_role::Entity::find()
+        .filter(staff_role::Column::OrganizationId.eq(org))
+        .filter(staff_role::Column::StaffId.eq(staff_id))
+        .order_by_asc(staff_role::Column::Role)
+        .all(db)
+        .await
+}
+
+/// Every role row of several staff members.
+pub async fn roles_of(
+    db: &impl ConnectionTrait,
+    org: Uuid,
+    staff_ids: &[Uuid],
+) -> Result<Vec<staff_role::Model>, DbErr> {
+    staff_role::Entity::find()
+        .filter(staff_role::Column::OrganizationId.eq(org))
+        .filter(staff_role::Column::StaffId.is_in(staff_ids.iter().copied()))
+        .all(db)
+        .await
+}
+
+/// Replaces a staff member's roles with `roles` (`(clinic, role)` pairs).
+pub async fn replace_roles(
+    db: &impl ConnectionTrait,
+    org: Uuid,
+    staff_id: Uuid,
+    roles: &[(Option<Uuid>, String)],
+) -> Result<(), DbErr> {
+    staff_role::Entity::delete_many()
+        .filter(staff_role::Column::OrganizationId.eq(org))
+        .filter(staff_role::Column::StaffId.eq(staff_id))
+        .exec(db)
+        .await?;
+    let now = chrono::Utc::now();
+    for (clinic_id, role) in roles {
+        staff_role::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            organization_id: Set(org),
+            staff_id: Set(staff_id),
+            clinic_id: Set(*clinic_id),
+            role: Set(role.clone()),
+            created_at: Set(now),
+        }
+        .insert(db)
+        .await?;
+    }
+    Ok(())
+}

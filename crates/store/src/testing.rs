@@ -1,0 +1,165 @@
+//! Fresh, migrated databases for tests: a SQLite file always, and a PostgreSQL database when
+//! `SKINLEDGER_TEST_POSTGRES_URL` is set. Each is dropped when the test ends.
+
+use std::path::PathBuf;
+
+use sea_orm::{ConnectionTrait, Database};
+use sea_orm_migration::MigratorTrait;
+use skinledger_migration::Migrator;
+use uuid::Uuid;
+
+use crate::db::{Db, DbSettings};
+
+/// The environment variable naming the PostgreSQL server tests may create databases on.
+pub const POSTGRES_URL_VAR: &str = "SKINLEDGER_TEST_POSTGRES_URL";
+
+/// A fresh database for one test.
+pub struct TestDb {
+    /// The migrated database.
+    pub db: Db,
+    /// Its URL, for starting a server on it.
+    pub url: String,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    SqliteFile(PathBuf),
+    PostgresDatabase { admin_url: String, name: String },
+}
+
+impl TestDb {
+    /// A fresh SQLite file in the temporary folder.
+    pub async fn sqlite() -> Self {
+        let path =
+            std::env::temp_dir().join(format!("skinledger-test-{}.db", Uuid::now_v7().simple()));
+        let url = format!("sqlite://{}?mode=rwc", path.display());
+        let db = connect_and_migrate(&url).await;
+        Self {
+            db,
+            url,
+            cleanup: Cleanup::SqliteFile(path),
+        }
+    }
+
+    /// A fresh PostgreSQL database, or `None` when no server is configured.
+    pub async fn postgres() -> Option<Self> {
+        let admin_url = std::env::var(POSTGRES_URL_VAR)
+            .ok()
+            .filter(|u| !u.is_empty())?;
+        let name = format!("skl_test_{}", Uuid::now_v7().simple());
+        let admin = Database::connect(admin_url.as_str())
+            .await
+            .unwrap_or_else(|e| panic!("cannot reach {POSTGRES_URL_VAR}: {e}"));
+        admin
+            .execute_unprepared(&format!("CREATE DATABASE {name}"))
+            .await
+            .unwrap_or_else(|e| panic!("cannot create test database: {e}"));
+        let _ = admin.close().await;
+        let url = with_database(&admin_url, &name);
+        let db = connect_and_migrate(&url).await;
+        Some(Self {
+            db,
+            url,
+            cleanup: Cleanup::PostgresDatabase { admin_url, name },
+        })
+    }
+
+    /// An empty database of the same backend, without migrations (for the server to migrate).
+    pub fn backend_name(&self) -> &'static str {
+        match self.cleanup {
+            Cleanup::SqliteFile(_) => "sqlite",
+            Cleanup::PostgresDatabase { .. } => "postgres",
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        match &self.cleanup {
+            Cleanup::SqliteFile(path) => {
+                for suffix in ["", "-wal", "-shm"] {
+                    let mut p = path.clone().into_os_string();
+                    p.push(suffix);
+                    let _ = std::fs::remove_file(PathBuf::from(p));
+                }
+            }
+            Cleanup::PostgresDatabase { admin_url, name } => {
+                let (admin_url, name) = (admin_url.clone(), name.clone());
+                // Drop runs outside async: a short-lived runtime on its own thread does the work.
+                let _ = std::thread::spawn(move || {
+                    let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                    else {
+                        return;
+                    };
+                    rt.block_on(async {
+                        if let Ok(admin) = Database::connect(admin_url.as_str()).await {
+                            let _ = admin
+                                .execute_unprepared(&format!(
+                                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                                ))
+                                .await;
+                            let _ = admin.close().await;
+                        }
+                    });
+                })
+                .join();
+            }
+        }
+    }
+}
+
+/// Replaces the database name in a PostgreSQL URL.
+pub fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let host_end = base.find("://").map_or(0, |i| i + 3);
+    let prefix = match base[host_end..].find('/') {
+        Some(slash) => &base[..host_end + slash],
+        None => base,
+    };
+    match query {
+        Some(q) => format!("{prefix}/{name}?{q}"),
+        None => format!("{prefix}/{name}"),
+    }
+}
+
+async fn connect_and_migrate(url: &str) -> Db {
+    let db = Db::connect(&DbSettings {
+        url: url.to_owned(),
+        max_connections: 4,
+        schema: None,
+    })
+    .await
+    .unwrap_or_else(|e| panic!("cannot open test database: {e}"));
+    Migrator::up(db.write(), None)
+        .await
+        .unwrap_or_else(|e| panic!("cannot migrate test database: {e}"));
+    db
+}
+
+/// Declares each named `async fn scenario(db: Db)` as two tests, `scenario::sqlite` and
+/// `scenario::postgres`; the PostgreSQL one passes without running when no server is configured.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($scenario:ident),* $(,)?) => {$(
+        mod $scenario {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let test_db = $crate::testing::TestDb::sqlite().await;
+                super::$scenario(test_db.db.clone()).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let Some(test_db) = $crate::testing::TestDb::postgres().await else {
+                    return;
+                };
+                super::$scenario(test_db.db.clone()).await;
+            }
+        }
+    )*};
+}

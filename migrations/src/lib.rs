@@ -1,0 +1,18 @@
+//! skinledger's schema as sea-orm migrations, neutral between SQLite and PostgreSQL.
+//!
+//! Every table of tenant data carries `organization_id`, so that a distributed PostgreSQL can
+//! shard by it and every query can be scoped by it.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261121_000001_foundation;
+
+/// Applies skinledger's migrations in order.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261121_000001_foundation::Migration)]
+    }
+}
