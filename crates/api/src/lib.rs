@@ -1,1 +1,132 @@
-//! placeholder
+//! skinledger's transports: REST (axum) and gRPC (tonic) on one port, both thin adapters over
+//! the use cases of `skinledger-app`.
+
+pub mod error;
+pub mod grpc;
+pub mod metrics;
+pub mod ops;
+pub mod rest;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::Request;
+use axum::routing::get;
+use skinledger_app::{App, Error};
+use tower::ServiceBuilder;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+use utoipa_scalar::{Scalar, Servable};
+
+use crate::error::ApiError;
+use crate::grpc::pb;
+
+/// Transport settings.
+#[derive(Debug, Clone)]
+pub struct ApiSettings {
+    /// The largest request body accepted, in bytes (REST bodies and gRPC messages).
+    pub body_limit: usize,
+}
+
+/// The body limit, visible to extractors so that a 413 can name it.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyLimit(pub usize);
+
+/// The OpenAPI document of every REST route.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    rest::router().split_for_parts().1
+}
+
+/// Builds the service: REST under `/v1`, gRPC services, health, metrics and documentation.
+pub async fn router(
+    app: App,
+    settings: &ApiSettings,
+) -> Result<Router, Box<dyn std::error::Error + Send + Sync>> {
+    let (rest, openapi) = rest::router().split_for_parts();
+    let openapi_json = openapi.to_json()?;
+
+    let ops = Router::new()
+        .route("/healthz", get(ops::healthz))
+        .route("/readyz", get(ops::readyz))
+        .route("/metrics", get(metrics::render))
+        .route(
+            "/openapi.json",
+            get(move || async move { ([("content-type", "application/json")], openapi_json) }),
+        );
+
+    let grpc = grpc_router(app.clone(), settings).await?;
+    let router = rest
+        .merge(ops)
+        .with_state(app)
+        .merge(Scalar::with_url("/docs", openapi))
+        .merge(grpc)
+        .route_layer(axum::middleware::from_fn(metrics::track))
+        .fallback(|| async { ApiError(Error::NotFound("route")) })
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+                .layer(
+                    TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
+                        let request_id = request
+                            .headers()
+                            .get(rest::extract::REQUEST_ID)
+                            .and_then(|v| v.to_str().ok())
+                            .unwrap_or_default();
+                        tracing::info_span!(
+                            "request",
+                            method = %request.method(),
+                            path = %request.uri().path(),
+                            request_id = %request_id,
+                        )
+                    }),
+                )
+                .layer(PropagateRequestIdLayer::x_request_id())
+                .layer(axum::Extension(BodyLimit(settings.body_limit)))
+                .layer(DefaultBodyLimit::max(settings.body_limit)),
+        );
+    let _ = metrics::handle();
+    Ok(router)
+}
+
+async fn grpc_router(
+    app: App,
+    settings: &ApiSettings,
+) -> Result<Router, Box<dyn std::error::Error + Send + Sync>> {
+    use pb::audit_service_server::AuditServiceServer;
+    use pb::auth_service_server::AuthServiceServer;
+    use pb::organization_service_server::OrganizationServiceServer;
+
+    let limit = settings.body_limit;
+    let (health, health_service) = tonic_health::server::health_reporter();
+    health
+        .set_serving::<AuthServiceServer<grpc::auth::AuthGrpc>>()
+        .await;
+    health
+        .set_serving::<OrganizationServiceServer<grpc::organization::OrganizationGrpc>>()
+        .await;
+    health
+        .set_serving::<AuditServiceServer<grpc::audit::AuditGrpc>>()
+        .await;
+    let reflection = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1()?;
+    let reflection_alpha = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1alpha()?;
+    let routes = tonic::service::Routes::new(health_service)
+        .add_service(reflection)
+        .add_service(reflection_alpha)
+        .add_service(
+            AuthServiceServer::new(grpc::auth::AuthGrpc(app.clone()))
+                .max_decoding_message_size(limit),
+        )
+        .add_service(
+            OrganizationServiceServer::new(grpc::organization::OrganizationGrpc(app.clone()))
+                .max_decoding_message_size(limit),
+        )
+        .add_service(
+            AuditServiceServer::new(grpc::audit::AuditGrpc(app)).max_decoding_message_size(limit),
+        );
+    Ok(routes.into_axum_router())
+}

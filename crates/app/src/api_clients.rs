@@ -21,7 +21,7 @@ use crate::paging::{Page, PageParams};
 use crate::{App, secrets};
 
 /// An API client as the API shows it; the secret only once, in the answer to its creation.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 pub struct ApiClient {
     /// Its id.
     pub id: Uuid,
@@ -42,7 +42,8 @@ pub struct ApiClient {
 }
 
 /// A new API client, as sent.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewApiClient {
     /// What it is for.
     pub name: String,

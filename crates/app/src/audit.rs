@@ -182,7 +182,7 @@ impl ReadAuditWriter {
 }
 
 /// An audit event as the API shows it.
-#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct AuditEntry {
     /// Its id.
     pub id: Uuid,
@@ -201,6 +201,7 @@ pub struct AuditEntry {
     /// `success`, `failure`, `denied`, `throttled`.
     pub outcome: String,
     /// Extra facts.
+    #[schema(value_type = Option<Object>)]
     pub detail: Option<serde_json::Value>,
     /// The request it happened in.
     pub request_id: Option<String>,
@@ -231,7 +232,7 @@ impl crate::App {
     pub async fn list_audit_events(
         &self,
         actor: &Actor,
-        filter: &audit::AuditFilter,
+        filter: &AuditFilter,
         page: &crate::paging::PageParams,
     ) -> Result<crate::paging::Page<AuditEntry>> {
         actor.require(
@@ -242,3 +243,4 @@ impl crate::App {
         Ok(crate::paging::Page::from_store(rows, AuditEntry::from))
     }
 }
+pub use skinledger_store::audit::AuditFilter;

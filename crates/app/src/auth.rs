@@ -4,6 +4,7 @@
 use chrono::{Duration as ChronoDuration, Utc};
 use sea_orm::{ConnectionTrait, Set};
 use serde::{Deserialize, Serialize};
+use skinledger_domain::ValidationErrors;
 use skinledger_domain::role::{Grant, Role};
 use skinledger_store::entities::{refresh_token, staff as staff_row};
 use skinledger_store::{api_clients, orgs, staff, tokens};
@@ -45,8 +46,66 @@ pub enum TokenGrant {
     },
 }
 
+/// A token request as sent: the grant type and the fields it needs.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TokenRequest {
+    /// `password`, `refresh_token` or `client_credentials`.
+    pub grant_type: String,
+    /// The organisation's slug (password grant).
+    pub org: Option<String>,
+    /// The login email (password grant).
+    pub email: Option<String>,
+    /// The password (password grant).
+    pub password: Option<String>,
+    /// The refresh token (refresh_token grant).
+    pub refresh_token: Option<String>,
+    /// The client id (client_credentials grant).
+    pub client_id: Option<String>,
+    /// The client secret (client_credentials grant).
+    pub client_secret: Option<String>,
+}
+
+impl TokenRequest {
+    /// Checks that the grant type is known and its fields are present, naming each missing one.
+    pub fn into_grant(self) -> Result<TokenGrant> {
+        fn need(errors: &mut ValidationErrors, field: &str, value: Option<String>) -> String {
+            match value.filter(|v| !v.is_empty()) {
+                Some(v) => v,
+                None => {
+                    errors.add(field, "is required for this grant_type");
+                    String::new()
+                }
+            }
+        }
+        let mut errors = ValidationErrors::new();
+        let grant = match self.grant_type.as_str() {
+            "password" => TokenGrant::Password {
+                org: need(&mut errors, "org", self.org),
+                email: need(&mut errors, "email", self.email),
+                password: need(&mut errors, "password", self.password),
+            },
+            "refresh_token" => TokenGrant::RefreshToken {
+                refresh_token: need(&mut errors, "refresh_token", self.refresh_token),
+            },
+            "client_credentials" => TokenGrant::ClientCredentials {
+                client_id: need(&mut errors, "client_id", self.client_id),
+                client_secret: need(&mut errors, "client_secret", self.client_secret),
+            },
+            _ => {
+                return Err(Error::invalid(
+                    "grant_type",
+                    "must be password, refresh_token or client_credentials",
+                ));
+            }
+        };
+        errors.into_result()?;
+        Ok(grant)
+    }
+}
+
 /// The answer to a token request.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TokenAnswer {
     /// The JWT access token.
     pub access_token: String,
@@ -59,9 +118,11 @@ pub struct TokenAnswer {
 }
 
 /// A role held, as the API shows it.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct RoleGrant {
     /// The role.
+    #[schema(value_type = String, example = "nurse")]
     pub role: Role,
     /// The clinic, or `None` for organisation-wide roles.
     pub clinic_id: Option<Uuid>,
@@ -77,7 +138,7 @@ impl From<Grant> for RoleGrant {
 }
 
 /// Who the caller is.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Me {
     /// `staff` or `api_client`.
     pub kind: String,

@@ -18,7 +18,7 @@ use crate::idempotency::{self, IdempotencyKey};
 use crate::paging::{Page, PageParams};
 
 /// A clinic as the API shows it.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 pub struct Clinic {
     /// Its id.
     pub id: Uuid,
@@ -51,7 +51,8 @@ impl From<clinic::Model> for Clinic {
 }
 
 /// A new clinic, as sent.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewClinic {
     /// Its name.
     pub name: String,
@@ -62,7 +63,8 @@ pub struct NewClinic {
 }
 
 /// Changes to a clinic; absent fields stay as they are.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ClinicChanges {
     /// A new name.
     pub name: Option<String>,

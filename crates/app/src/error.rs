@@ -45,6 +45,12 @@ pub enum Error {
     /// A request that could not be understood (400).
     #[error("{0}")]
     BadRequest(String),
+    /// A request body over the configured limit (413).
+    #[error("the request body is larger than {limit} bytes")]
+    TooLarge {
+        /// The limit in bytes.
+        limit: usize,
+    },
     /// Too many attempts; try again later (429).
     #[error("too many attempts; try again in {retry_after_secs} seconds")]
     Throttled {
@@ -73,6 +79,7 @@ impl Error {
             Error::PreconditionFailed => "precondition_failed",
             Error::Invalid(_) => "validation_failed",
             Error::BadRequest(_) => "bad_request",
+            Error::TooLarge { .. } => "payload_too_large",
             Error::Throttled { .. } => "too_many_attempts",
             Error::IdempotencyKeyReused => "idempotency_key_reused",
             Error::Internal(_) => "internal",

@@ -22,7 +22,7 @@ use crate::paging::{Page, PageParams};
 use crate::{App, secrets};
 
 /// A staff member as the API shows it (never the password hash).
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 pub struct StaffMember {
     /// Their id.
     pub id: Uuid,
@@ -55,7 +55,8 @@ impl StaffMember {
 }
 
 /// A new staff member, as sent.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewStaff {
     /// Login email, unique in the organisation.
     pub email: String,
@@ -70,7 +71,8 @@ pub struct NewStaff {
 }
 
 /// Changes to a staff member; absent fields stay as they are.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct StaffChanges {
     /// A new email.
     pub email: Option<String>,

@@ -1,1 +1,119 @@
-//! placeholder
+//! The skinledger server: configuration, wiring, serving and graceful shutdown.
+//!
+//! [`launch`] is public so that tests can bind `127.0.0.1:0` and run the real server.
+
+pub mod config;
+pub mod demo;
+pub mod telemetry;
+
+use std::future::Future;
+use std::time::Duration;
+
+use sea_orm_migration::MigratorTrait;
+use skinledger_api::ApiSettings;
+use skinledger_app::{App, AppSettings};
+use skinledger_migration::Migrator;
+use skinledger_store::{Db, DbSettings};
+use tokio::net::TcpListener;
+
+pub use config::{Config, LogFormat};
+
+/// Connects to the configured database.
+pub async fn connect(config: &Config) -> anyhow::Result<Db> {
+    let db = Db::connect(&DbSettings {
+        url: config.database_url.clone(),
+        max_connections: config.database_max_connections,
+        schema: None,
+    })
+    .await?;
+    Ok(db)
+}
+
+/// Applies every pending migration.
+pub async fn migrate(db: &Db) -> anyhow::Result<()> {
+    Migrator::up(db.write(), None).await?;
+    Ok(())
+}
+
+/// Builds the app over a connected database.
+pub fn app(config: &Config, db: Db) -> anyhow::Result<(App, skinledger_app::audit::ReadAuditTask)> {
+    let settings = AppSettings {
+        issuer: config.token_issuer.clone(),
+        audience: config.token_audience.clone(),
+        access_ttl: Duration::from_secs(config.access_token_ttl_secs),
+        refresh_ttl: Duration::from_secs(config.refresh_token_ttl_secs),
+        signing_key: config.signing_key()?,
+    };
+    Ok(App::new(db, settings))
+}
+
+/// Serves REST and gRPC on `listener` until `shutdown` completes, then drains requests and
+/// writes the audit events still queued.
+pub async fn launch(
+    config: Config,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let db = connect(&config).await?;
+    if config.run_migrations {
+        migrate(&db).await?;
+    }
+    let (app, audit_task) = app(&config, db.clone())?;
+    let router = skinledger_api::router(
+        app.clone(),
+        &ApiSettings {
+            body_limit: config.body_limit_bytes,
+        },
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("cannot build the router: {e}"))?;
+
+    let purge = tokio::spawn({
+        let db = db.clone();
+        async move {
+            let mut every = tokio::time::interval(Duration::from_secs(3600));
+            loop {
+                every.tick().await;
+                match skinledger_app::idempotency::purge(&db).await {
+                    Ok(n) if n > 0 => tracing::info!(purged = n, "forgot old idempotency keys"),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "cannot purge idempotency keys"),
+                }
+            }
+        }
+    });
+
+    tracing::info!(addr = %listener.local_addr()?, "serving REST and gRPC");
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown)
+        .await?;
+    purge.abort();
+    drop(app);
+    audit_task.finish().await;
+    db.close().await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

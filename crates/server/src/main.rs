@@ -1,1 +1,141 @@
-fn main() {}
+//! `skinledger`: the server binary.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+use skinledger::config::Config;
+use skinledger::demo;
+use skinledger_app::orgs::NewOrganization;
+
+/// skinledger: practice management for chains of microneedling clinics.
+#[derive(Debug, Parser)]
+#[command(name = "skinledger", version, about)]
+struct Cli {
+    /// A TOML configuration file (settings also come from SKINLEDGER_* variables).
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve REST and gRPC on one port (migrating the database first).
+    Serve {
+        /// Seed the demo organisation and print its logins.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Manage organisations.
+    Org {
+        #[command(subcommand)]
+        command: OrgCommand,
+    },
+    /// Seed the demo organisation (running it twice changes nothing).
+    Demo,
+}
+
+#[derive(Debug, Subcommand)]
+enum OrgCommand {
+    /// Create an organisation with its first org_admin.
+    Create {
+        /// Login handle, e.g. glow-clinics.
+        #[arg(long)]
+        slug: String,
+        /// Display name.
+        #[arg(long)]
+        name: String,
+        /// The first administrator's email.
+        #[arg(long)]
+        admin_email: String,
+        /// The first administrator's password (at least 12 characters).
+        #[arg(long)]
+        admin_password: String,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let config = Config::load(cli.config.as_deref())?;
+    skinledger::telemetry::init(config.log_format);
+    tracing::debug!(?config, "configuration");
+    match cli.command {
+        Command::Serve { demo } => {
+            if demo {
+                seed_demo(&config).await?;
+            }
+            let listener = tokio::net::TcpListener::bind(config.listen_addr).await?;
+            skinledger::launch(config, listener, skinledger::shutdown_signal()).await
+        }
+        Command::Migrate => {
+            let db = skinledger::connect(&config).await?;
+            skinledger::migrate(&db).await?;
+            tracing::info!("migrations applied");
+            Ok(())
+        }
+        Command::Org {
+            command:
+                OrgCommand::Create {
+                    slug,
+                    name,
+                    admin_email,
+                    admin_password,
+                },
+        } => {
+            let db = skinledger::connect(&config).await?;
+            skinledger::migrate(&db).await?;
+            let (app, audit) = skinledger::app(&config, db)?;
+            let org = app
+                .create_organization(NewOrganization {
+                    slug,
+                    name,
+                    admin_email,
+                    admin_password,
+                })
+                .await?;
+            drop(app);
+            audit.finish().await;
+            say(&format!(
+                "created organisation {} ({}) with its org_admin",
+                org.slug, org.id
+            ));
+            Ok(())
+        }
+        Command::Demo => seed_demo(&config).await,
+    }
+}
+
+async fn seed_demo(config: &Config) -> anyhow::Result<()> {
+    let db = skinledger::connect(config).await?;
+    skinledger::migrate(&db).await?;
+    let (app, audit) = skinledger::app(config, db.clone())?;
+    let seeded = demo::seed(&app).await?;
+    drop(app);
+    audit.finish().await;
+    db.close().await?;
+    let mut lines = vec![match seeded {
+        demo::Seeded::Created => format!(
+            "Seeded the demo organisation `{}`. Logins (password `{}`):",
+            demo::ORG,
+            demo::PASSWORD
+        ),
+        demo::Seeded::AlreadyThere => format!(
+            "The demo organisation `{}` is seeded. Logins (password `{}`):",
+            demo::ORG,
+            demo::PASSWORD
+        ),
+    }];
+    for (email, _, role) in demo::LOGINS {
+        lines.push(format!("  {email:<24} {role}"));
+    }
+    say(&lines.join("\n"));
+    Ok(())
+}
+
+#[expect(clippy::print_stdout, reason = "the command line's own output")]
+fn say(text: &str) {
+    println!("{text}");
+}

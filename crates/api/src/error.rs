@@ -1,0 +1,198 @@
+//! One error type for both transports: RFC 9457 problem+json for REST, `tonic::Status` for
+//! gRPC, with the same machine-readable `code` in both.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use skinledger_app::Error;
+use skinledger_domain::FieldError;
+
+/// An error on its way to a client.
+#[derive(Debug)]
+pub struct ApiError(pub Error);
+
+impl From<Error> for ApiError {
+    fn from(err: Error) -> Self {
+        Self(err)
+    }
+}
+
+/// The problem document of RFC 9457, with our `code` and, for 422, the invalid fields.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    /// A URI naming the kind of problem.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// A short summary of the kind.
+    pub title: String,
+    /// The HTTP status.
+    pub status: u16,
+    /// What happened this time.
+    pub detail: String,
+    /// The stable machine-readable code.
+    pub code: String,
+    /// Each invalid field, for 422.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<ProblemField>,
+    /// Structured facts about a refusal (blockers, dates), when any.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub extra: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+/// One invalid field.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ProblemField {
+    /// The field's name as sent.
+    pub field: String,
+    /// Why it was refused.
+    pub message: String,
+}
+
+impl From<&FieldError> for ProblemField {
+    fn from(e: &FieldError) -> Self {
+        Self {
+            field: e.field.clone(),
+            message: e.message.clone(),
+        }
+    }
+}
+
+impl ApiError {
+    /// The HTTP status of this error.
+    pub fn status(&self) -> StatusCode {
+        match &self.0 {
+            Error::Unauthenticated { .. } => StatusCode::UNAUTHORIZED,
+            Error::Forbidden { .. } => StatusCode::FORBIDDEN,
+            Error::NotFound(_) => StatusCode::NOT_FOUND,
+            Error::Conflict { .. } => StatusCode::CONFLICT,
+            Error::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
+            Error::Invalid(_) | Error::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
+            Error::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Error::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Error::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    /// What a client may be told; internal details stay in the log.
+    fn detail(&self) -> String {
+        match &self.0 {
+            Error::Internal(_) => "an internal error occurred; it has been logged".into(),
+            Error::Unavailable(_) => "the service is unavailable; try again shortly".into(),
+            other => other.to_string(),
+        }
+    }
+
+    fn log(&self) {
+        match &self.0 {
+            Error::Internal(msg) => tracing::error!(error = %msg, "internal error"),
+            Error::Unavailable(msg) => tracing::warn!(error = %msg, "database unavailable"),
+            _ => {}
+        }
+    }
+
+    /// The problem document.
+    pub fn problem(&self) -> Problem {
+        let status = self.status();
+        let code = self.0.code();
+        let errors = match &self.0 {
+            Error::Invalid(e) => e.0.iter().map(ProblemField::from).collect(),
+            _ => Vec::new(),
+        };
+        let extra = match &self.0 {
+            Error::Conflict {
+                extra: Some(serde_json::Value::Object(map)),
+                ..
+            } => Some(map.clone()),
+            Error::Conflict {
+                extra: Some(value), ..
+            } => {
+                let mut map = serde_json::Map::new();
+                map.insert("blockers".into(), value.clone());
+                Some(map)
+            }
+            _ => None,
+        };
+        Problem {
+            type_: format!("https://skinledger.dev/problems/{code}"),
+            title: status.canonical_reason().unwrap_or("Error").to_owned(),
+            status: status.as_u16(),
+            detail: self.detail(),
+            code: code.to_owned(),
+            errors,
+            extra,
+        }
+    }
+
+    /// The gRPC status: the matching code, and our `code` at the start of the message.
+    pub fn into_status(self) -> tonic::Status {
+        use tonic::Code;
+        self.log();
+        let grpc = match &self.0 {
+            Error::Unauthenticated { .. } => Code::Unauthenticated,
+            Error::Forbidden { .. } => Code::PermissionDenied,
+            Error::NotFound(_) => Code::NotFound,
+            Error::Conflict { .. } => Code::FailedPrecondition,
+            Error::PreconditionFailed => Code::FailedPrecondition,
+            Error::Invalid(_) | Error::IdempotencyKeyReused | Error::BadRequest(_) => {
+                Code::InvalidArgument
+            }
+            Error::Throttled { .. } | Error::TooLarge { .. } => Code::ResourceExhausted,
+            Error::Internal(_) => Code::Internal,
+            Error::Unavailable(_) => Code::Unavailable,
+        };
+        let mut message = format!("{}: {}", self.0.code(), self.detail());
+        if let Error::Invalid(errors) = &self.0 {
+            let fields: Vec<String> = errors
+                .0
+                .iter()
+                .map(|e| format!("{}: {}", e.field, e.message))
+                .collect();
+            message = format!("{}: {}", self.0.code(), fields.join("; "));
+        }
+        let mut status = tonic::Status::new(grpc, message);
+        if let Error::Conflict {
+            extra: Some(extra), ..
+        } = &self.0
+            && let Ok(value) = extra.to_string().parse()
+        {
+            status.metadata_mut().insert("skinledger-detail", value);
+        }
+        status
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        self.log();
+        let status = self.status();
+        let body = serde_json::to_vec(&self.problem()).unwrap_or_default();
+        let mut response = (status, body).into_response();
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        if let Error::Throttled { retry_after_secs } = &self.0
+            && let Ok(value) = HeaderValue::from_str(&retry_after_secs.to_string())
+        {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+        if let Error::Unauthenticated { .. } = &self.0 {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}
+
+impl From<ApiError> for tonic::Status {
+    fn from(err: ApiError) -> Self {
+        err.into_status()
+    }
+}
+
+/// The result of a REST handler.
+pub type ApiResult<T> = Result<T, ApiError>;

@@ -1,0 +1,117 @@
+//! The gRPC adapter: tonic services over the same app use cases as REST.
+
+pub mod audit;
+pub mod auth;
+pub mod codec;
+pub mod organization;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use skinledger_app::auth::RoleGrant;
+use skinledger_app::{Actor, App, Error, IdempotencyKey, PageParams};
+use skinledger_domain::ValidationErrors;
+use skinledger_domain::role::Role;
+use tonic::{Request, Status};
+use uuid::Uuid;
+
+use crate::error::ApiError;
+
+/// The generated protobuf types and service traits of `skinledger.v1`.
+#[allow(missing_docs, clippy::all, clippy::pedantic, unused_qualifications)]
+pub mod pb {
+    tonic::include_proto!("skinledger.v1");
+
+    /// The encoded descriptors of every service, for server reflection.
+    pub const FILE_DESCRIPTOR_SET: &[u8] =
+        tonic::include_file_descriptor_set!("skinledger_descriptor");
+}
+
+/// Maps an app error to a gRPC status.
+pub fn status(err: Error) -> Status {
+    ApiError(err).into_status()
+}
+
+/// The authenticated caller, from the `authorization` metadata.
+pub async fn caller<T>(app: &App, request: &Request<T>) -> Result<Actor, Status> {
+    let token = request
+        .metadata()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(crate::rest::extract::bearer)
+        .ok_or_else(|| status(Error::unauthenticated()))?;
+    app.authenticate(token, request_id(request))
+        .await
+        .map_err(status)
+}
+
+/// The request id, from the `x-request-id` metadata (set by the server when absent).
+pub fn request_id<T>(request: &Request<T>) -> Option<String> {
+    request
+        .metadata()
+        .get(crate::rest::extract::REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
+/// The optional `idempotency-key` metadata.
+pub fn idempotency_key<T>(request: &Request<T>) -> Result<Option<IdempotencyKey>, Status> {
+    match request.metadata().get("idempotency-key") {
+        None => Ok(None),
+        Some(value) => {
+            let raw = value
+                .to_str()
+                .map_err(|_| status(Error::invalid("idempotency-key", "must be visible ASCII")))?;
+            IdempotencyKey::parse(raw).map(Some).map_err(status)
+        }
+    }
+}
+
+/// An id naming a resource: anything but a UUID cannot name one, so it is not found.
+pub fn resource_id(raw: &str) -> Result<Uuid, Status> {
+    Uuid::parse_str(raw).map_err(|_| status(Error::NotFound("resource")))
+}
+
+/// An id inside a request body: a malformed one is an invalid field.
+pub fn field_id(errors: &mut ValidationErrors, field: &str, raw: &str) -> Option<Uuid> {
+    errors.check(field, Uuid::parse_str(raw).map_err(|_| "must be a UUID"))
+}
+
+/// Paging fields of a list request.
+pub fn page(limit: Option<u64>, cursor: Option<String>) -> PageParams {
+    PageParams { limit, cursor }
+}
+
+/// A time as it travels in protobuf: RFC 3339, UTC.
+pub fn time(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+/// Role grants as sent, each checked.
+pub fn role_grants(grants: Vec<pb::RoleGrant>) -> Result<Vec<RoleGrant>, Status> {
+    let mut errors = ValidationErrors::new();
+    let mut out = Vec::new();
+    for (i, g) in grants.into_iter().enumerate() {
+        let role = errors.check(&format!("roles[{i}].role"), g.role.parse::<Role>());
+        let clinic_id = match g.clinic_id.as_deref() {
+            None => Some(None),
+            Some(raw) => field_id(&mut errors, &format!("roles[{i}].clinic_id"), raw).map(Some),
+        };
+        if let (Some(role), Some(clinic_id)) = (role, clinic_id) {
+            out.push(RoleGrant { role, clinic_id });
+        }
+    }
+    errors
+        .into_result()
+        .map_err(|e| status(Error::Invalid(e)))?;
+    Ok(out)
+}
+
+/// Role grants as answered.
+pub fn pb_grants(grants: Vec<RoleGrant>) -> Vec<pb::RoleGrant> {
+    grants
+        .into_iter()
+        .map(|g| pb::RoleGrant {
+            role: g.role.as_str().to_owned(),
+            clinic_id: g.clinic_id.map(|c| c.to_string()),
+        })
+        .collect()
+}

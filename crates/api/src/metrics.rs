@@ -1,0 +1,55 @@
+//! Prometheus metrics: requests by route and status, and a latency histogram.
+
+use std::sync::OnceLock;
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+
+const REQUESTS: &str = "skinledger_http_requests_total";
+const LATENCY: &str = "skinledger_http_request_duration_seconds";
+
+/// The process-wide recorder, installed on first use (tests start several servers in one process).
+pub fn handle() -> Option<PrometheusHandle> {
+    static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            PrometheusBuilder::new()
+                .set_buckets_for_metric(
+                    Matcher::Full(LATENCY.to_owned()),
+                    &[
+                        0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+                    ],
+                )
+                .ok()?
+                .install_recorder()
+                .map_err(|e| tracing::warn!(error = %e, "metrics recorder not installed"))
+                .ok()
+        })
+        .clone()
+}
+
+/// Records one request under its route template (not its raw path, which would explode the
+/// label space with ids).
+pub async fn track(request: Request, next: Next) -> Response {
+    let start = Instant::now();
+    let method = request.method().to_string();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let response = next.run(request).await;
+    let status = response.status().as_u16().to_string();
+    let labels = [("method", method), ("route", route), ("status", status)];
+    metrics::counter!(REQUESTS, &labels).increment(1);
+    metrics::histogram!(LATENCY, &labels).record(start.elapsed().as_secs_f64());
+    response
+}
+
+/// `GET /metrics` in the Prometheus text format.
+pub async fn render() -> impl IntoResponse {
+    let body = handle().map(|h| h.render()).unwrap_or_default();
+    ([("content-type", "text/plain; version=0.0.4")], body)
+}

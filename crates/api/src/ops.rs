@@ -1,0 +1,24 @@
+//! Operations endpoints outside `/v1`: liveness, readiness, metrics.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use serde_json::json;
+use skinledger_app::App;
+
+/// Alive: the process answers.
+pub async fn healthz() -> impl IntoResponse {
+    axum::Json(json!({ "status": "ok" }))
+}
+
+/// Ready: the database answers; 503 while it does not.
+pub async fn readyz(State(app): State<App>) -> impl IntoResponse {
+    if app.ready().await {
+        (StatusCode::OK, axum::Json(json!({ "status": "ready" })))
+    } else {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            axum::Json(json!({ "status": "unavailable", "reason": "database unreachable" })),
+        )
+    }
+}

@@ -1,0 +1,51 @@
+//! The REST adapter: axum handlers under `/v1`, documented by utoipa from the handlers
+//! themselves, so the OpenAPI document cannot drift from the routes.
+
+pub mod audit;
+pub mod auth;
+pub mod extract;
+pub mod organization;
+
+use skinledger_app::App;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "skinledger", description = "Practice management for chains of microneedling clinics: organisations, clinics, staff, clients, treatments and single-use device inventory."),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "auth", description = "Tokens and the current caller"),
+        (name = "clinics", description = "An organisation's clinics"),
+        (name = "staff", description = "Staff members and their roles"),
+        (name = "api-clients", description = "Credentials for an organisation's own systems"),
+        (name = "audit", description = "The append-only audit log"),
+    )
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// Every `/v1` route, with its OpenAPI description.
+pub fn router() -> OpenApiRouter<App> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(auth::routes())
+        .merge(organization::routes())
+        .merge(audit::routes())
+}

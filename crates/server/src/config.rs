@@ -1,0 +1,215 @@
+//! Configuration: defaults, then a TOML file (`--config`), then `SKINLEDGER_*` variables.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use skinledger_app::SigningKey;
+use skinledger_store::db::redact_url;
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    /// Human-readable, for a terminal.
+    Pretty,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+/// The server's settings.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Where REST and gRPC listen.
+    pub listen_addr: SocketAddr,
+    /// `sqlite://...` (the embedded default) or `postgres://...`.
+    pub database_url: String,
+    /// Connections in the pool (PostgreSQL) or of SQLite's readers.
+    pub database_max_connections: u32,
+    /// Where the embedded database and a generated signing key live.
+    pub data_dir: PathBuf,
+    /// The `iss` of access tokens.
+    pub token_issuer: String,
+    /// The `aud` of access tokens.
+    pub token_audience: String,
+    /// Access token lifetime in seconds.
+    pub access_token_ttl_secs: u64,
+    /// Refresh token lifetime in seconds.
+    pub refresh_token_ttl_secs: u64,
+    /// A file holding the token signing secret; generated under `data_dir` when unset.
+    pub signing_key_file: Option<PathBuf>,
+    /// `pretty` or `json`.
+    pub log_format: LogFormat,
+    /// The largest request body, in bytes.
+    pub body_limit_bytes: usize,
+    /// Whether `serve` applies migrations at start (a Kubernetes Job may do it instead).
+    pub run_migrations: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen_addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            database_url: "sqlite://data/skinledger.db?mode=rwc".into(),
+            database_max_connections: 8,
+            data_dir: PathBuf::from("data"),
+            token_issuer: "skinledger".into(),
+            token_audience: "skinledger-api".into(),
+            access_token_ttl_secs: 15 * 60,
+            refresh_token_ttl_secs: 30 * 24 * 60 * 60,
+            signing_key_file: None,
+            log_format: LogFormat::Pretty,
+            body_limit_bytes: 1024 * 1024,
+            run_migrations: true,
+        }
+    }
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("listen_addr", &self.listen_addr)
+            .field("database_url", &redact_url(&self.database_url))
+            .field("database_max_connections", &self.database_max_connections)
+            .field("data_dir", &self.data_dir)
+            .field("token_issuer", &self.token_issuer)
+            .field("token_audience", &self.token_audience)
+            .field("access_token_ttl_secs", &self.access_token_ttl_secs)
+            .field("refresh_token_ttl_secs", &self.refresh_token_ttl_secs)
+            .field("signing_key_file", &self.signing_key_file)
+            .field("log_format", &self.log_format)
+            .field("body_limit_bytes", &self.body_limit_bytes)
+            .field("run_migrations", &self.run_migrations)
+            .finish()
+    }
+}
+
+/// The environment variables read, each `SKINLEDGER_` + the setting in capitals.
+pub const ENV_KEYS: &[&str] = &[
+    "listen_addr",
+    "database_url",
+    "database_max_connections",
+    "data_dir",
+    "token_issuer",
+    "token_audience",
+    "access_token_ttl_secs",
+    "refresh_token_ttl_secs",
+    "signing_key_file",
+    "log_format",
+    "body_limit_bytes",
+    "run_migrations",
+];
+
+impl Config {
+    /// Loads defaults, then `file` when given, then the environment.
+    pub fn load(file: Option<&Path>) -> Result<Self, Box<figment::Error>> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(file) = file {
+            figment = figment.merge(Toml::file_exact(file));
+        }
+        figment
+            .merge(Env::prefixed("SKINLEDGER_").only(ENV_KEYS))
+            .extract()
+            .map_err(Box::new)
+    }
+
+    /// Reads the signing key, or generates one under `data_dir` on first start (with a warning:
+    /// replicas must share one key, so production configures a file).
+    pub fn signing_key(&self) -> anyhow::Result<SigningKey> {
+        let path = match &self.signing_key_file {
+            Some(path) => path.clone(),
+            None => {
+                let path = self.data_dir.join("signing.key");
+                if !path.exists() {
+                    tracing::warn!(path = %path.display(), "no signing_key_file configured: generating a signing key; configure one shared by every replica in production");
+                    std::fs::create_dir_all(&self.data_dir)?;
+                    let mut bytes = [0u8; 48];
+                    rand::rng().fill_bytes(&mut bytes);
+                    write_private(&path, STANDARD.encode(bytes).as_bytes())?;
+                }
+                path
+            }
+        };
+        let raw = std::fs::read(&path)
+            .map_err(|e| anyhow::anyhow!("cannot read signing key {}: {e}", path.display()))?;
+        let text = String::from_utf8_lossy(&raw);
+        let bytes = STANDARD
+            .decode(text.trim())
+            .ok()
+            .filter(|b| b.len() >= 32)
+            .unwrap_or(raw);
+        SigningKey::new(bytes).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+    }
+}
+
+fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path)?.write_all(contents)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_match_the_documented_ones() {
+        let c = Config::default();
+        assert_eq!(c.listen_addr.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.access_token_ttl_secs, 900);
+        assert_eq!(c.refresh_token_ttl_secs, 2_592_000);
+        assert_eq!(c.body_limit_bytes, 1_048_576);
+        assert!(c.database_url.starts_with("sqlite://data/"));
+    }
+
+    #[test]
+    #[expect(clippy::result_large_err, reason = "figment's Jail API returns its own error")]
+    fn a_file_overrides_defaults_and_the_environment_overrides_the_file() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("skinledger.toml", "listen_addr = \"0.0.0.0:9000\"\nlog_format = \"json\"\ntoken_issuer = \"from-file\"")?;
+            jail.set_env("SKINLEDGER_TOKEN_ISSUER", "from-env");
+            jail.set_env("SKINLEDGER_TEST_POSTGRES_URL", "postgres://ignored");
+            let c = Config::load(Some(Path::new("skinledger.toml"))).map_err(|e| e.to_string())?;
+            assert_eq!(c.listen_addr.to_string(), "0.0.0.0:9000");
+            assert_eq!(c.log_format, LogFormat::Json);
+            assert_eq!(c.token_issuer, "from-env");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn debug_output_hides_the_database_password() {
+        let c = Config {
+            database_url: "postgres://app:hunter2@db/skinledger".into(),
+            ..Config::default()
+        };
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("hunter2"));
+    }
+
+    #[test]
+    fn a_signing_key_is_generated_once_and_read_back() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let c = Config {
+            data_dir: dir.path().to_owned(),
+            ..Config::default()
+        };
+        let first = c.signing_key().expect("generated");
+        let second = c.signing_key().expect("read back");
+        assert_eq!(first.expose(), second.expose());
+        assert!(first.expose().len() >= 32);
+    }
+}
