@@ -4,17 +4,22 @@
 
 pub mod api_clients;
 pub mod audit;
+pub mod clients;
 pub mod clinics;
+pub mod courses;
 pub mod db;
 pub mod entities;
 pub mod error;
 pub mod idempotency;
 pub mod orgs;
 pub mod paging;
+pub mod policies;
+pub mod screenings;
 pub mod staff;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod tokens;
+pub mod treatments;
 
 pub use db::{Db, DbSettings};
 pub use error::is_unique_violation;
