@@ -229,19 +229,30 @@ impl App {
         let db = self.db();
         let key = account_key(org_slug, email);
         let now = Utc::now();
-        let failures =
+        // Record the attempt before checking the password, and count it: parallel guesses see
+        // each other's rows, so at most MAX_FAILED_LOGINS passwords are ever checked per window,
+        // whichever replica receives them. A success removes the account's rows again.
+        let attempt = {
+            let txn = db.begin().await?;
+            let id = tokens::record_login_failure(&txn, &key, now).await?;
+            txn.commit().await?;
+            id
+        };
+        let attempts =
             tokens::login_failures_since(db.write(), &key, now - THROTTLE_WINDOW).await?;
         let org = orgs::by_slug(db.read(), org_slug.trim()).await?;
-        if failures >= MAX_FAILED_LOGINS {
+        if attempts > MAX_FAILED_LOGINS {
+            // A refused attempt is not a failure: the lock ends a window after the failures.
+            let txn = db.begin().await?;
+            tokens::forget_login_attempt(&txn, attempt).await?;
             if let Some(org) = &org {
-                let txn = db.begin().await?;
                 audit::record(
                     &txn,
                     anonymous_event(org.id, "auth.login", request_id).outcome("throttled"),
                 )
                 .await?;
-                txn.commit().await?;
             }
+            txn.commit().await?;
             return Err(Error::Throttled {
                 retry_after_secs: THROTTLE_WINDOW.num_seconds().unsigned_abs(),
             });
@@ -261,7 +272,7 @@ impl App {
                 member
             }
             (org, member) => {
-                tokens::record_login_failure(&txn, &key, now).await?;
+                // The attempt row recorded above stays: it is this failure.
                 if let Some(org) = org {
                     let mut event =
                         anonymous_event(org.id, "auth.login", request_id).outcome("failure");
@@ -344,7 +355,11 @@ impl App {
             entity_kind: "refresh_token_family",
             ..anonymous_event(row.organization_id, action, request_id.clone())
         };
-        if row.rotated_at.is_some() || row.revoked_at.is_some() {
+        if row.revoked_at.is_some() && row.rotated_at.is_none() {
+            // Logged out or ended with its family: refused, but not a sign of theft.
+            return Err(invalid_grant());
+        }
+        if row.rotated_at.is_some() {
             // A rotated token came back: someone holds a copy. End the whole family.
             tokens::revoke_family(&txn, row.organization_id, row.family_id, now).await?;
             audit::record(&txn, event("auth.refresh_token_reuse").outcome("denied")).await?;

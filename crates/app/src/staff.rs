@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use skinledger_domain::ValidationErrors;
 use skinledger_domain::names::{Email, Name, Password};
 use skinledger_domain::permission::{self, Action, Scope};
-use skinledger_domain::role::Grant;
+use skinledger_domain::role::{Grant, Role};
 use skinledger_store::entities::staff as staff_row;
 use skinledger_store::{clinics, is_unique_violation, staff, tokens};
 use uuid::Uuid;
@@ -62,12 +62,17 @@ pub struct NewStaff {
     pub email: String,
     /// Name.
     pub name: String,
-    /// Initial password (at least 12 characters).
-    #[serde(skip_serializing)]
+    /// Initial password (at least 12 characters). Serialised only as a digest, for comparing
+    /// retried requests.
+    #[serde(serialize_with = "serialize_digest")]
     pub password: String,
     /// Initial roles.
     #[serde(default)]
     pub roles: Vec<RoleGrant>,
+}
+
+fn serialize_digest<S: serde::Serializer>(secret: &str, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&secrets::digest(secret))
 }
 
 /// Changes to a staff member; absent fields stay as they are.
@@ -278,6 +283,11 @@ impl App {
             .password
             .as_deref()
             .and_then(|p| errors.check("password", Password::parse(p)));
+        // Hash before the transaction: on SQLite it would hold the single writer meanwhile.
+        let new_hash = match &password {
+            Some(p) => Some(secrets::hash_password(p.expose().to_owned()).await?),
+            None => None,
+        };
         let txn = self.db().begin().await?;
         let row = staff::get(&txn, actor.org_id, id)
             .await?
@@ -294,8 +304,9 @@ impl App {
         if let Some(name) = name {
             active.name = Set(name.to_string());
         }
-        if let Some(password) = password {
-            active.password_hash = Set(secrets::hash_password(password.expose().to_owned()).await?);
+        let password_changed = new_hash.is_some();
+        if let Some(hash) = new_hash {
+            active.password_hash = Set(hash);
         }
         active.updated_at = Set(Utc::now());
         let row = match staff::update(&txn, active).await {
@@ -308,6 +319,10 @@ impl App {
             }
             Err(e) => return Err(e.into()),
         };
+        if password_changed {
+            // A new password ends every session that the old one opened.
+            tokens::revoke_all_of_staff(&txn, actor.org_id, id, Utc::now()).await?;
+        }
         let grants = grants_of(&staff::roles(&txn, actor.org_id, id).await?);
         audit::record(
             &txn,
@@ -375,6 +390,16 @@ impl App {
         if !may_change_roles(actor, &before, &after) {
             return Err(Error::forbidden());
         }
+        let is_admin = |set: &BTreeSet<Grant>| set.iter().any(|g| g.role == Role::OrgAdmin);
+        if is_admin(&before)
+            && !is_admin(&after)
+            && !staff::other_active_org_admins(&txn, actor.org_id, id).await?
+        {
+            return Err(Error::conflict(
+                "last_org_admin",
+                "the organisation must keep at least one active org_admin",
+            ));
+        }
         let pairs: Vec<_> = after
             .iter()
             .map(|g| (g.clinic_id, g.role.as_str().to_owned()))
@@ -395,7 +420,6 @@ impl App {
 mod tests {
     use super::*;
     use crate::actor::Principal;
-    use skinledger_domain::role::Role;
 
     fn actor(grants: Vec<Grant>) -> Actor {
         Actor {

@@ -1,8 +1,8 @@
 //! Staff members and their roles.
 
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use uuid::Uuid;
 
@@ -134,4 +134,28 @@ pub async fn replace_roles(
         .await?;
     }
     Ok(())
+}
+
+/// Whether the organisation has an active `org_admin` other than `except`.
+pub async fn other_active_org_admins(
+    db: &impl ConnectionTrait,
+    org: Uuid,
+    except: Uuid,
+) -> Result<bool, DbErr> {
+    let admins: Vec<Uuid> = staff_role::Entity::find()
+        .select_only()
+        .column(staff_role::Column::StaffId)
+        .filter(staff_role::Column::OrganizationId.eq(org))
+        .filter(staff_role::Column::Role.eq("org_admin"))
+        .filter(staff_role::Column::StaffId.ne(except))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let active = staff::Entity::find()
+        .filter(staff::Column::OrganizationId.eq(org))
+        .filter(staff::Column::Id.is_in(admins))
+        .filter(staff::Column::Active.eq(true))
+        .count(db)
+        .await?;
+    Ok(active > 0)
 }

@@ -79,19 +79,26 @@ pub async fn revoke_all_of_staff(
     Ok(result.rows_affected)
 }
 
-/// Records a failed login for an account.
+/// Records a login attempt for an account; it stays as a failure unless removed.
 pub async fn record_login_failure(
     db: &impl ConnectionTrait,
     account_key: &str,
     at: DateTime<Utc>,
-) -> Result<(), DbErr> {
+) -> Result<Uuid, DbErr> {
+    let id = Uuid::now_v7();
     login_failure::ActiveModel {
-        id: Set(Uuid::now_v7()),
+        id: Set(id),
         account_key: Set(account_key.to_owned()),
         failed_at: Set(at),
     }
     .insert(db)
     .await?;
+    Ok(id)
+}
+
+/// Removes one recorded attempt.
+pub async fn forget_login_attempt(db: &impl ConnectionTrait, id: Uuid) -> Result<(), DbErr> {
+    login_failure::Entity::delete_by_id(id).exec(db).await?;
     Ok(())
 }
 

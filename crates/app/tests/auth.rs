@@ -1,0 +1,331 @@
+//! Logging in and staying logged in: the three token grants, refresh-token rotation and reuse
+//! detection, logout, and `me`.
+
+#![expect(clippy::unwrap_used, clippy::expect_used, reason = "tests")]
+
+pub mod common;
+
+use common::{ACCESS_TTL, Harness, PASSWORD, at, email, expect_unauthenticated};
+use skinledger_app::Principal;
+use skinledger_app::auth::{RoleGrant, TokenGrant};
+use skinledger_domain::role::Role;
+use skinledger_store::Db;
+
+skinledger_store::on_both_backends!(
+    a_staff_member_logs_in_with_a_password_and_gets_a_bearer_token_and_a_refresh_token,
+    logging_in_ignores_the_case_and_surrounding_spaces_of_the_email,
+    a_refresh_token_buys_new_tokens_once_and_is_then_spent,
+    replaying_a_rotated_refresh_token_ends_the_whole_session_and_is_audited,
+    replaying_a_rotated_refresh_token_leaves_other_sessions_logged_in,
+    logging_out_ends_the_session_for_every_refresh_token_of_it,
+    logging_out_with_an_unknown_token_answers_quietly,
+    an_unknown_refresh_token_is_an_invalid_grant,
+    an_api_client_gets_an_access_token_without_a_refresh_token,
+    an_api_client_with_a_wrong_secret_or_unknown_id_gets_invalid_credentials,
+    me_answers_the_organisation_and_the_roles_per_clinic,
+    me_answers_an_api_client_without_an_email,
+);
+
+async fn a_staff_member_logs_in_with_a_password_and_gets_a_bearer_token_and_a_refresh_token(
+    db: Db,
+) {
+    let h = Harness::new(db);
+    let org = h.organization("glow").await;
+
+    let answer = h
+        .password_login("glow", &org.admin_email, PASSWORD)
+        .await
+        .expect("logged in");
+
+    assert_eq!(answer.token_type, "Bearer");
+    assert_eq!(answer.expires_in, ACCESS_TTL.as_secs());
+    assert!(answer.refresh_token.is_some_and(|t| !t.is_empty()));
+    let actor = h
+        .authenticate(&answer.access_token, Some("req-1".into()))
+        .await
+        .expect("the access token is accepted");
+    assert_eq!(actor.org_id, org.id);
+    assert_eq!(actor.principal, Principal::Staff(org.admin_id));
+    assert_eq!(actor.request_id.as_deref(), Some("req-1"));
+    assert!(actor.is_org_admin());
+}
+
+async fn logging_in_ignores_the_case_and_surrounding_spaces_of_the_email(db: Db) {
+    let h = Harness::new(db);
+    let org = h.organization("glow").await;
+
+    let answer = h
+        .password_login("glow", "  ADMIN@Glow.Test ", PASSWORD)
+        .await
+        .expect("logged in");
+
+    let actor = h.authenticate(&answer.access_token, None).await.unwrap();
+    assert_eq!(actor.principal, Principal::Staff(org.admin_id));
+}
+
+async fn a_refresh_token_buys_new_tokens_once_and_is_then_spent(db: Db) {
+    let h = Harness::new(db);
+    let org = h.organization("glow").await;
+    let first = h
+        .password_login("glow", &org.admin_email, PASSWORD)
+        .await
+        .unwrap();
+    let first_refresh = first.refresh_token.unwrap();
+
+    let second = h.refresh(&first_refresh).await.expect("refreshed");
+
+    let second_refresh = second.refresh_token.expect("a new refresh token");
+    assert_ne!(second_refresh, first_refresh);
+    assert_eq!(second.token_type, "Bearer");
+    assert_eq!(second.expires_in, ACCESS_TTL.as_secs());
+    let actor = h
+        .authenticate(&second.access_token, None)
+        .await
+        .expect("the new access token is accepted");
+    assert_eq!(actor.principal, Principal::Staff(org.admin_id));
+    expect_unauthenticated(h.refresh(&first_refresh).await, "invalid_grant");
+}
+
+async fn replaying_a_rotated_refresh_token_ends_the_whole_session_and_is_audited(db: Db) {
+    let h = Harness::new(db);
+    let org = h.organization("glow").await;
+    let stolen = h
+        .password_login("glow", &org.admin_email, PASSWORD)
+        .await
+        .unwrap()
+        .refresh_token
+        .unwrap();
+    let second = h.refresh(&stolen).await.unwrap().refresh_token.unwrap();
+    let newest = h.refresh(&second).await.unwrap().refresh_token.unwrap();
+
+    expect_unauthenticated(h.refresh(&stolen).await, "invalid_grant");
+
+    expect_unauthenticated(h.refresh(&newest).await, "invalid_grant");
+    let log = h.audit_log(&org.admin).await;
+    let reuse: Vec<_> = log
+        .iter()
+        .filter(|e| e.action == "auth.refresh_token_reuse")
+        .collect();
+    assert!(!reuse.is_empty(), "no reuse event in {log:#?}");
+    assert_eq!(reuse[0].outcome, "denied");
+    assert_eq!(reuse[0].actor_id, Some(org.admin_id));
+    assert_eq!(reuse[0].entity_kind, "refresh_token_family");
+}
+
+async fn replaying_a_rotated_refresh_token_leaves_other_sessions_logged_in(db: Db) {
+    let h = Harness::new(db);
+    let org = h.organization("glow").await;
+    let phone = h
+        .password_login("glow", &org.admin_email, PASSWORD)
+        .await
+        .unwrap()
+        .refresh_token
+        .unwrap();
+    let tablet = h
+        .password_login("glow", &org.admin_email, PASSWORD)
+        .await
+        .unwrap()
+        .refresh_token
+        .unwrap();
+    h.refresh(&phone).await.unwrap();
+
+    expect_unauthenticated(h.refresh(&phone).await, "invalid_grant");
+
+    h.refresh(&tablet)
+        .await
+        .expect("the other session still refreshes");
+}
+
+async fn logging_out_ends_the_session_for_every_refresh_token_of_it(db: Db) {
+    let h = Harness::new(db);
+    let org = h.organization("glow").await;
+    let first = h
+        .password_login("glow", &org.admin_email, PASSWORD)
+        .await
+        .unwrap()
+        .refresh_token
+        .unwrap();
+    let current = h.refresh(&first).await.unwrap().refresh_token.unwrap();
+
+    h.revoke(&current, None).await.expect("logged out");
+
+    expect_unauthenticated(h.refresh(&current).await, "invalid_grant");
+    expect_unauthenticated(h.refresh(&first).await, "invalid_grant");
+    let log = h.audit_log(&org.admin).await;
+    let logout = log
+        .iter()
+        .find(|e| e.action == "auth.revoke")
+        .expect("the logout is audited");
+    assert_eq!(logout.outcome, "success");
+    assert_eq!(logout.actor_id, Some(org.admin_id));
+}
+
+async fn logging_out_with_an_unknown_token_answers_quietly(db: Db) {
+    let h = Harness::new(db);
+    h.organization("glow").await;
+
+    h.revoke("slr_not-a-token-we-issued", None)
+        .await
+        .expect("no hint whether the token exists");
+}
+
+async fn an_unknown_refresh_token_is_an_invalid_grant(db: Db) {
+    let h = Harness::new(db);
+    h.organization("glow").await;
+
+    expect_unauthenticated(h.refresh("slr_made-up").await, "invalid_grant");
+    expect_unauthenticated(h.refresh("").await, "invalid_grant");
+}
+
+async fn an_api_client_gets_an_access_token_without_a_refresh_token(db: Db) {
+    let h = Harness::new(db);
+    let org = h.organization("glow").await;
+    let clinic = h.clinic(&org.admin, "Glow Mitte").await;
+    let client = h
+        .integration(
+            &org.admin,
+            "booking sync",
+            vec![at(Role::FrontDesk, clinic.id)],
+        )
+        .await;
+    assert!(client.revoked_at.is_none() && client.last_used_at.is_none());
+
+    let answer = h
+        .token(
+            TokenGrant::ClientCredentials {
+                client_id: client.client_id.clone(),
+                client_secret: client.client_secret.clone().expect("secret shown once"),
+            },
+            None,
+        )
+        .await
+        .expect("token issued");
+
+    assert_eq!(answer.token_type, "Bearer");
+    assert_eq!(answer.expires_in, ACCESS_TTL.as_secs());
+    assert!(answer.refresh_token.is_none());
+    let actor = h.authenticate(&answer.access_token, None).await.unwrap();
+    assert_eq!(actor.org_id, org.id);
+    assert_eq!(actor.principal, Principal::ApiClient(client.id));
+    assert_eq!(actor.roles_at(clinic.id), vec![Role::FrontDesk]);
+    let listed = h
+        .list_api_clients(&org.admin, &common::page_of(10))
+        .await
+        .unwrap();
+    let listed = listed.items.iter().find(|c| c.id == client.id).unwrap();
+    assert!(listed.last_used_at.is_some(), "last use is recorded");
+    assert!(
+        listed.client_secret.is_none(),
+        "the secret is never shown again"
+    );
+}
+
+async fn an_api_client_with_a_wrong_secret_or_unknown_id_gets_invalid_credentials(db: Db) {
+    let h = Harness::new(db);
+    let org = h.organization("glow").await;
+    let clinic = h.clinic(&org.admin, "Glow Mitte").await;
+    let client = h
+        .integration(
+            &org.admin,
+            "booking sync",
+            vec![at(Role::FrontDesk, clinic.id)],
+        )
+        .await;
+    let grant = |client_id: &str, client_secret: &str| TokenGrant::ClientCredentials {
+        client_id: client_id.into(),
+        client_secret: client_secret.into(),
+    };
+
+    expect_unauthenticated(
+        h.token(grant(&client.client_id, "sls_wrong"), None).await,
+        "invalid_credentials",
+    );
+    expect_unauthenticated(
+        h.token(
+            grant("slc_unknown", client.client_secret.as_deref().unwrap()),
+            None,
+        )
+        .await,
+        "invalid_credentials",
+    );
+    let log = h.audit_log(&org.admin).await;
+    assert!(
+        log.iter().any(|e| e.action == "auth.client_credentials"
+            && e.outcome == "failure"
+            && e.actor_id == Some(client.id)),
+        "the failed attempt is audited: {log:#?}"
+    );
+}
+
+async fn me_answers_the_organisation_and_the_roles_per_clinic(db: Db) {
+    let h = Harness::new(db);
+    let org = h.organization("glow").await;
+    let mitte = h.clinic(&org.admin, "Glow Mitte").await;
+    let nord = h.clinic(&org.admin, "Glow Nord").await;
+    let nurse_email = email("glow", "nurse");
+    let nurse = h
+        .member(
+            &org.admin,
+            &nurse_email,
+            vec![at(Role::Nurse, mitte.id), at(Role::FrontDesk, nord.id)],
+        )
+        .await;
+    let actor = h.log_in("glow", &nurse_email).await;
+
+    let me = h.me(&actor).await.expect("me answers");
+
+    assert_eq!(me.kind, "staff");
+    assert_eq!(me.id, nurse.id);
+    assert_eq!(me.email.as_deref(), Some(nurse_email.as_str()));
+    assert_eq!(me.name, nurse.name);
+    assert_eq!(me.organization_id, org.id);
+    assert_eq!(me.organization_slug, "glow");
+    assert_eq!(me.organization_name, "glow clinics");
+    let mut roles = me.roles;
+    roles.sort_by_key(|r| (r.role, r.clinic_id));
+    let mut expected = vec![at(Role::Nurse, mitte.id), at(Role::FrontDesk, nord.id)];
+    expected.sort_by_key(|r| (r.role, r.clinic_id));
+    assert_eq!(roles, expected);
+
+    let admin_me = h.me(&org.admin).await.unwrap();
+    assert_eq!(
+        admin_me.roles,
+        vec![RoleGrant {
+            role: Role::OrgAdmin,
+            clinic_id: None
+        }]
+    );
+}
+
+async fn me_answers_an_api_client_without_an_email(db: Db) {
+    let h = Harness::new(db);
+    let org = h.organization("glow").await;
+    let clinic = h.clinic(&org.admin, "Glow Mitte").await;
+    let client = h
+        .integration(
+            &org.admin,
+            "stock feed",
+            vec![at(Role::ClinicManager, clinic.id)],
+        )
+        .await;
+    let answer = h
+        .token(
+            TokenGrant::ClientCredentials {
+                client_id: client.client_id.clone(),
+                client_secret: client.client_secret.clone().unwrap(),
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    let actor = h.authenticate(&answer.access_token, None).await.unwrap();
+
+    let me = h.me(&actor).await.unwrap();
+
+    assert_eq!(me.kind, "api_client");
+    assert_eq!(me.id, client.id);
+    assert_eq!(me.email, None);
+    assert_eq!(me.name, "stock feed");
+    assert_eq!(me.organization_id, org.id);
+    assert_eq!(me.roles, vec![at(Role::ClinicManager, clinic.id)]);
+}
