@@ -7,6 +7,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261121_000001_foundation;
 mod m20261122_000001_clinical;
+mod m20261123_000001_inventory;
 
 /// Applies skinledger's migrations in order.
 pub struct Migrator;
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261121_000001_foundation::Migration),
             Box::new(m20261122_000001_clinical::Migration),
+            Box::new(m20261123_000001_inventory::Migration),
         ]
     }
 }

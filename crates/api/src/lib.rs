@@ -93,7 +93,9 @@ async fn grpc_router(
 ) -> Result<Router, Box<dyn std::error::Error + Send + Sync>> {
     use pb::audit_service_server::AuditServiceServer;
     use pb::auth_service_server::AuthServiceServer;
+    use pb::client_service_server::ClientServiceServer;
     use pb::organization_service_server::OrganizationServiceServer;
+    use pb::treatment_service_server::TreatmentServiceServer;
 
     let limit = settings.body_limit;
     let (health, health_service) = tonic_health::server::health_reporter();
@@ -105,6 +107,12 @@ async fn grpc_router(
         .await;
     health
         .set_serving::<AuditServiceServer<grpc::audit::AuditGrpc>>()
+        .await;
+    health
+        .set_serving::<ClientServiceServer<grpc::clients::ClientGrpc>>()
+        .await;
+    health
+        .set_serving::<TreatmentServiceServer<grpc::treatments::TreatmentGrpc>>()
         .await;
     let reflection = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
@@ -123,6 +131,14 @@ async fn grpc_router(
         )
         .add_service(
             OrganizationServiceServer::new(grpc::organization::OrganizationGrpc(app.clone()))
+                .max_decoding_message_size(limit),
+        )
+        .add_service(
+            ClientServiceServer::new(grpc::clients::ClientGrpc(app.clone()))
+                .max_decoding_message_size(limit),
+        )
+        .add_service(
+            TreatmentServiceServer::new(grpc::treatments::TreatmentGrpc(app.clone()))
                 .max_decoding_message_size(limit),
         )
         .add_service(

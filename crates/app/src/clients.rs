@@ -27,7 +27,7 @@ use crate::paging::{Page, PageParams};
 pub(crate) const MAX_TEXT_LEN: usize = 10_000;
 
 /// A client as the API shows it.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 pub struct Client {
     /// Their id.
     pub id: Uuid,
@@ -42,6 +42,7 @@ pub struct Client {
     /// Email address, lowercased.
     pub email: Option<String>,
     /// Fitzpatrick skin type, `i` to `vi`.
+    #[schema(value_type = Option<String>, example = "iii")]
     pub fitzpatrick_type: Option<FitzpatrickType>,
     /// The version of the consent form signed.
     pub consent_version: Option<String>,
@@ -88,7 +89,8 @@ impl Client {
 }
 
 /// A new client, as sent.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewClient {
     /// First name.
     pub first_name: String,
@@ -104,6 +106,7 @@ pub struct NewClient {
     pub email: Option<String>,
     /// Fitzpatrick skin type.
     #[serde(default)]
+    #[schema(value_type = Option<String>, example = "iii")]
     pub fitzpatrick_type: Option<FitzpatrickType>,
     /// The version of the consent form signed; sent together with `consent_signed_at`.
     #[serde(default)]
@@ -120,7 +123,8 @@ pub struct NewClient {
 }
 
 /// Changes to a client; absent fields stay as they are, and an empty text clears a field.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ClientChanges {
     /// A new first name.
     #[serde(default)]
@@ -139,6 +143,7 @@ pub struct ClientChanges {
     pub email: Option<String>,
     /// A new Fitzpatrick skin type.
     #[serde(default)]
+    #[schema(value_type = Option<String>, example = "iii")]
     pub fitzpatrick_type: Option<FitzpatrickType>,
     /// A newly signed consent form's version; sent together with `consent_signed_at`.
     #[serde(default)]

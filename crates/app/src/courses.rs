@@ -24,7 +24,7 @@ use crate::paging::{Page, PageParams};
 use crate::policy;
 
 /// A client's course as the API shows it.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 pub struct Course {
     /// Its id.
     pub id: Uuid,
@@ -47,12 +47,14 @@ pub struct Course {
     /// When.
     pub created_at: DateTime<Utc>,
     /// Sessions done and remaining, and when the next one is due.
+    #[schema(value_type = Object)]
     pub progress: CourseProgress,
 }
 
 /// A course, as sent: either a policy `template` code, or a custom plan with `name`,
 /// `sessions`, `min_interval_days` and `max_interval_days`. A template's name may be replaced.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewCourse {
     /// A course template code of the policy (`rejuvenation`, `acne_scarring`, `maintenance`).
     #[serde(default)]

@@ -25,7 +25,8 @@ use crate::policy;
 use crate::screenings::StoredScreening;
 
 /// A planned treatment to check, as sent.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct EligibilityRequest {
     /// The client.
     pub client_id: Uuid,
@@ -35,6 +36,7 @@ pub struct EligibilityRequest {
     #[serde(default)]
     pub practitioner_id: Option<Uuid>,
     /// The planned needle depth.
+    #[schema(value_type = f64, example = 0.5)]
     pub needle_depth_mm: NeedleDepth,
     /// The planned day; today (UTC) when absent.
     #[serde(default)]
@@ -42,7 +44,7 @@ pub struct EligibilityRequest {
 }
 
 /// The answer of a dry run.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 pub struct EligibilityAnswer {
     /// The client.
     pub client_id: Uuid,
@@ -51,12 +53,14 @@ pub struct EligibilityAnswer {
     /// The practitioner checked.
     pub practitioner_id: Uuid,
     /// The planned needle depth.
+    #[schema(value_type = f64, example = 0.5)]
     pub needle_depth_mm: NeedleDepth,
     /// The day checked.
     pub date: NaiveDate,
     /// Whether nothing blocks the treatment.
     pub eligible: bool,
     /// Every blocker, each with its `code`: screening first, then interval, then scope.
+    #[schema(value_type = Vec<Object>)]
     pub blockers: Vec<Blocker>,
     /// The earliest day the treatment could go ahead, or `None` when time alone cannot lift
     /// the blockers (a clearance, a rescreen or another practitioner is needed).

@@ -21,11 +21,12 @@ use crate::audit::{self, AuditEvent};
 use crate::error::{Error, Result};
 
 /// One version of the organisation's clinical policy.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 pub struct PolicyVersion {
     /// The version: 0 for the defaults, then 1, 2, ... for each change. Also the `ETag`.
     pub version: i64,
     /// The policy itself.
+    #[schema(value_type = Object)]
     pub document: ClinicalPolicy,
     /// Who made this version (`None` for the defaults).
     pub created_by: Option<Uuid>,

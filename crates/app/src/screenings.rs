@@ -28,9 +28,10 @@ use crate::paging::{Page, PageParams};
 use crate::policy::{self, from_json, to_json};
 
 /// A physician's clearance of one factor.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Clearance {
     /// The factor cleared.
+    #[schema(value_type = String, example = "herpes_history")]
     pub factor: Contraindication,
     /// Why the physician judged it safe.
     pub reason: String,
@@ -55,7 +56,7 @@ impl Clearance {
 }
 
 /// A screening as the API shows it.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 pub struct Screening {
     /// Its id.
     pub id: Uuid,
@@ -68,13 +69,17 @@ pub struct Screening {
     /// The day of the screening.
     pub screened_on: NaiveDate,
     /// What the client answered.
+    #[schema(value_type = Object)]
     pub answers: ScreeningAnswers,
     /// Where the screening leaves the client today, once clearances and lapsed deferrals are
     /// taken into account.
+    #[schema(value_type = String, example = "requires_clearance")]
     pub outcome: Outcome,
     /// The outcome on the day of the screening, before any clearance.
+    #[schema(value_type = String, example = "requires_clearance")]
     pub outcome_at_screening: Outcome,
     /// Every factor found that the policy does not allow.
+    #[schema(value_type = Vec<Object>)]
     pub reasons: Vec<Reason>,
     /// Physicians' clearances since.
     pub clearances: Vec<Clearance>,
@@ -154,7 +159,8 @@ impl StoredScreening {
 }
 
 /// A screening, as sent.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewScreening {
     /// The clinic where it is taken; optional.
     #[serde(default)]
@@ -163,13 +169,16 @@ pub struct NewScreening {
     #[serde(default)]
     pub screened_on: Option<NaiveDate>,
     /// The questionnaire.
+    #[schema(value_type = Object)]
     pub answers: ScreeningAnswers,
 }
 
 /// A physician's clearance, as sent.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewClearance {
     /// The factor to clear; it must be one the screening found requiring clearance.
+    #[schema(value_type = String, example = "herpes_history")]
     pub factor: Contraindication,
     /// Why it is safe to treat.
     pub reason: String,

@@ -30,6 +30,7 @@ use crate::App;
 use crate::actor::Actor;
 use crate::audit::{self, AuditEvent};
 use crate::clients::{MAX_TEXT_LEN, optional_text, required_text};
+use crate::consumption::{self, ConsumableRequest, ConsumedUnit};
 use crate::eligibility::{Facts, depth_of};
 use crate::error::{Error, Result};
 use crate::idempotency::{self, IdempotencyKey};
@@ -48,7 +49,7 @@ const MAX_TOPICALS: usize = 20;
 const CLOCK_SKEW: chrono::Duration = chrono::Duration::minutes(5);
 
 /// A correction to a treatment record, appended after the fact.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Addendum {
     /// Its id.
     pub id: Uuid,
@@ -75,15 +76,17 @@ impl From<addendum_row::Model> for Addendum {
 }
 
 /// An adverse event after a treatment.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct AdverseEvent {
     /// Its id.
     pub id: Uuid,
     /// The treatment it followed.
     pub treatment_id: Uuid,
     /// What happened.
+    #[schema(value_type = String, example = "prolonged_erythema")]
     pub kind: AdverseEventKind,
     /// How bad it was.
+    #[schema(value_type = String, example = "mild")]
     pub severity: Severity,
     /// The day it began.
     pub onset_on: NaiveDate,
@@ -115,7 +118,7 @@ impl AdverseEvent {
 
 /// A treatment record as the API shows it. Every field after `status` is clinical: it is
 /// absent (not empty) for callers who may not read clinical content at the clinic.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 pub struct Treatment {
     /// Its id.
     pub id: Uuid,
@@ -128,21 +131,26 @@ pub struct Treatment {
     /// When.
     pub performed_at: DateTime<Utc>,
     /// `draft` or `signed`.
+    #[schema(value_type = String, example = "draft")]
     pub status: TreatmentStatus,
     /// The day of the session (UTC), from which intervals and aftercare count.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub performed_on: Option<NaiveDate>,
     /// What it was meant to improve.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<String>>, example = json!(["fine_lines_and_wrinkles"]))]
     pub indications: Option<Vec<Indication>>,
     /// Areas treated.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<String>>, example = json!(["full_face"]))]
     pub areas: Option<Vec<Area>>,
     /// Roller or pen.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, example = "roller")]
     pub device_kind: Option<DeviceKind>,
     /// Needle depth in millimetres.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<f64>, example = 0.5)]
     pub needle_depth_mm: Option<NeedleDepth>,
     /// Passes over the area.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -158,6 +166,7 @@ pub struct Treatment {
     pub topicals: Option<Vec<String>>,
     /// Where needling stopped.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, example = "erythema")]
     pub endpoint: Option<Endpoint>,
     /// Length of the session in minutes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -189,8 +198,12 @@ pub struct Treatment {
     /// Adverse events, oldest first.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub adverse_events: Option<Vec<AdverseEvent>>,
+    /// The devices consumed: each lot and serial, so that a recall finds the client.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consumables: Option<Vec<ConsumedUnit>>,
     /// The client's aftercare, dated from the session.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
     pub aftercare: Option<Aftercare>,
     /// When the record was created.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -230,6 +243,7 @@ impl Treatment {
             signed_by: None,
             addenda: None,
             adverse_events: None,
+            consumables: None,
             aftercare: None,
             created_at: None,
             updated_at: None,
@@ -241,6 +255,7 @@ impl Treatment {
         row: treatment_row::Model,
         addenda: Vec<Addendum>,
         adverse_events: Vec<AdverseEvent>,
+        consumables: Vec<ConsumedUnit>,
         policy: &ClinicalPolicy,
     ) -> Result<Self> {
         let depth = depth_of(row.needle_depth_hundredths)?;
@@ -269,6 +284,7 @@ impl Treatment {
             signed_by: row.signed_by,
             addenda: Some(addenda),
             adverse_events: Some(adverse_events),
+            consumables: Some(consumables),
             aftercare: Some(aftercare_for(policy, row.performed_on, depth)),
             created_at: Some(row.created_at),
             updated_at: Some(row.updated_at),
@@ -293,7 +309,8 @@ fn to_i32(value: u32) -> i32 {
 }
 
 /// A treatment record, as sent. The practitioner is the caller.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewTreatment {
     /// Where.
     pub clinic_id: Uuid,
@@ -303,12 +320,16 @@ pub struct NewTreatment {
     #[serde(default)]
     pub performed_at: Option<DateTime<Utc>>,
     /// What it is meant to improve; at least one.
+    #[schema(value_type = Vec<String>, example = json!(["fine_lines_and_wrinkles"]))]
     pub indications: Vec<Indication>,
     /// Areas treated; at least one.
+    #[schema(value_type = Vec<String>, example = json!(["full_face"]))]
     pub areas: Vec<Area>,
     /// Roller or pen.
+    #[schema(value_type = String, example = "roller")]
     pub device_kind: DeviceKind,
     /// Needle depth in millimetres.
+    #[schema(value_type = f64, example = 0.5)]
     pub needle_depth_mm: NeedleDepth,
     /// Passes over the area (1 to 50).
     pub passes: u32,
@@ -322,6 +343,7 @@ pub struct NewTreatment {
     #[serde(default)]
     pub topicals: Vec<String>,
     /// Where needling stopped.
+    #[schema(value_type = String, example = "erythema")]
     pub endpoint: Endpoint,
     /// Length of the session in minutes (1 to 480).
     pub duration_minutes: u32,
@@ -334,24 +356,33 @@ pub struct NewTreatment {
     /// The client's course this session counts towards.
     #[serde(default)]
     pub course_id: Option<Uuid>,
+    /// The devices used, taken from the clinic's stock: at least one single-use needle device
+    /// (a roller or a pen cartridge).
+    #[serde(default)]
+    pub consumables: Vec<ConsumableRequest>,
 }
 
 /// Changes to a draft; absent fields stay as they are, and an empty text clears a field
 /// (an empty `anaesthetic_product` clears the minutes too). The clinic, client, practitioner
 /// and time of a record are fixed; a mistake there is corrected with an addendum.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct TreatmentChanges {
     /// New indications.
     #[serde(default)]
+    #[schema(value_type = Option<Vec<String>>, example = json!(["fine_lines_and_wrinkles"]))]
     pub indications: Option<Vec<Indication>>,
     /// New areas.
     #[serde(default)]
+    #[schema(value_type = Option<Vec<String>>, example = json!(["full_face"]))]
     pub areas: Option<Vec<Area>>,
     /// New device kind.
     #[serde(default)]
+    #[schema(value_type = Option<String>, example = "roller")]
     pub device_kind: Option<DeviceKind>,
     /// New needle depth; checked again against scope of practice and the interval.
     #[serde(default)]
+    #[schema(value_type = Option<f64>, example = 0.5)]
     pub needle_depth_mm: Option<NeedleDepth>,
     /// New number of passes.
     #[serde(default)]
@@ -367,6 +398,7 @@ pub struct TreatmentChanges {
     pub topicals: Option<Vec<String>>,
     /// New endpoint.
     #[serde(default)]
+    #[schema(value_type = Option<String>, example = "erythema")]
     pub endpoint: Option<Endpoint>,
     /// New duration.
     #[serde(default)]
@@ -399,18 +431,22 @@ impl TreatmentChanges {
 }
 
 /// An addendum, as sent.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewAddendum {
     /// The correction.
     pub text: String,
 }
 
 /// An adverse event, as sent.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewAdverseEvent {
     /// What happened.
+    #[schema(value_type = String, example = "prolonged_erythema")]
     pub kind: AdverseEventKind,
     /// How bad it was.
+    #[schema(value_type = String, example = "mild")]
     pub severity: Severity,
     /// The day it began: not before the treatment, not after today.
     pub onset_on: NaiveDate,
@@ -420,7 +456,7 @@ pub struct NewAdverseEvent {
 }
 
 /// A treatment's aftercare, as the mobile app shows it to the client.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 pub struct TreatmentAftercare {
     /// The treatment.
     pub treatment_id: Uuid,
@@ -432,6 +468,7 @@ pub struct TreatmentAftercare {
     pub policy_version: i64,
     /// The instructions with their end dates, the next eligible day and when results show.
     #[serde(flatten)]
+    #[schema(value_type = Object)]
     pub aftercare: Aftercare,
 }
 
@@ -671,6 +708,7 @@ async fn views(
         .collect();
     let addenda = treatments::addenda_of(db, org, &full_ids).await?;
     let events = treatments::adverse_events_of(db, org, &full_ids).await?;
+    let mut consumed = consumption::consumed_by(db, org, &full_ids).await?;
     let mut policies: HashMap<i32, ClinicalPolicy> = HashMap::new();
     let mut answers = Vec::with_capacity(rows.len());
     for row in rows {
@@ -696,7 +734,8 @@ async fn views(
             .cloned()
             .map(AdverseEvent::from_row)
             .collect::<Result<Vec<_>>>()?;
-        answers.push(Treatment::full(row, mine, theirs, policy)?);
+        let used = consumed.remove(&row.id).unwrap_or_default();
+        answers.push(Treatment::full(row, mine, theirs, used, policy)?);
     }
     Ok(answers)
 }
@@ -830,6 +869,11 @@ impl App {
     /// `contraindicated`, `requires_clearance`, `deferred`, `too_soon`,
     /// `not_assigned_to_clinic`), every blocker listed in the error's `extra`. A physician at
     /// the clinic may send `interval_override_reason` to treat despite `too_soon`.
+    ///
+    /// Consumes the devices in `consumables` from the clinic's stock in the same transaction
+    /// (see [`consumption`]): 422 on `consumables` without a single-use needle device, 422 on
+    /// `needle_depth_mm` and `consumables[i]` beyond a device's labelled maximum, 409
+    /// `out_of_stock`, `lot_expired`, `lot_recalled` or `serial_already_used`.
     pub async fn create_treatment(
         &self,
         actor: &Actor,
@@ -856,6 +900,7 @@ impl App {
             detail: "treatments are recorded by the practitioner who performed them".into(),
         })?;
         let plan = plan?;
+        let devices = consumption::plan(db, org, &new.consumables, plan.depth).await?;
         idempotency::run(
             self.db(),
             actor,
@@ -864,8 +909,9 @@ impl App {
             &new,
             |txn| async move {
                 let row = record_treatment(&txn, actor, practitioner, &plan).await?;
-                // Consuming the device used (inventory) joins here: same transaction, before
-                // the commit, so a refused consumption leaves no treatment behind.
+                // Same transaction, before the commit: a refused consumption leaves no
+                // treatment behind, and a rolled-back treatment consumed nothing.
+                consumption::consume(&txn, actor, &row, &devices).await?;
                 let answer = view(&txn, actor, row).await?;
                 Ok((answer, txn))
             },
@@ -1017,6 +1063,7 @@ impl App {
                 _ => false,
             });
             refuse(&result)?;
+            consumption::check_depth_of_treatment(&txn, org, id, depth).await?;
             active.needle_depth_hundredths = Set(i32::from(depth.hundredths()));
         }
 

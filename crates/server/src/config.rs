@@ -176,7 +176,10 @@ mod tests {
     }
 
     #[test]
-    #[expect(clippy::result_large_err, reason = "figment's Jail API returns its own error")]
+    #[expect(
+        clippy::result_large_err,
+        reason = "figment's Jail API returns its own error"
+    )]
     fn a_file_overrides_defaults_and_the_environment_overrides_the_file() {
         figment::Jail::expect_with(|jail| {
             jail.create_file("skinledger.toml", "listen_addr = \"0.0.0.0:9000\"\nlog_format = \"json\"\ntoken_issuer = \"from-file\"")?;

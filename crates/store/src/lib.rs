@@ -6,20 +6,28 @@ pub mod api_clients;
 pub mod audit;
 pub mod clients;
 pub mod clinics;
+pub mod consumables;
 pub mod courses;
 pub mod db;
 pub mod entities;
 pub mod error;
 pub mod idempotency;
+pub mod lookups;
+pub mod lots;
+pub mod movements;
 pub mod orgs;
 pub mod paging;
 pub mod policies;
+pub mod products;
 pub mod screenings;
 pub mod staff;
+pub mod stock;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod tokens;
+pub mod transfers;
 pub mod treatments;
+pub mod units;
 
 pub use db::{Db, DbSettings};
 pub use error::is_unique_violation;

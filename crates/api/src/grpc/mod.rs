@@ -2,13 +2,16 @@
 
 pub mod audit;
 pub mod auth;
+pub mod clients;
 pub mod codec;
 pub mod organization;
+pub mod treatments;
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use skinledger_app::auth::RoleGrant;
 use skinledger_app::{Actor, App, Error, IdempotencyKey, PageParams};
 use skinledger_domain::ValidationErrors;
+use skinledger_domain::depth::NeedleDepth;
 use skinledger_domain::role::Role;
 use tonic::{Request, Status};
 use uuid::Uuid;
@@ -83,6 +86,54 @@ pub fn page(limit: Option<u64>, cursor: Option<String>) -> PageParams {
 /// A time as it travels in protobuf: RFC 3339, UTC.
 pub fn time(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+/// A date as it travels in protobuf: `YYYY-MM-DD`.
+pub fn date(d: NaiveDate) -> String {
+    d.format("%Y-%m-%d").to_string()
+}
+
+/// A `YYYY-MM-DD` field; a malformed one is an invalid field.
+pub fn parse_date(errors: &mut ValidationErrors, field: &str, raw: &str) -> Option<NaiveDate> {
+    errors.check(
+        field,
+        NaiveDate::parse_from_str(raw, "%Y-%m-%d").map_err(|_| "must be a date YYYY-MM-DD"),
+    )
+}
+
+/// An RFC 3339 time field, converted to UTC; a malformed one is an invalid field.
+pub fn parse_time(errors: &mut ValidationErrors, field: &str, raw: &str) -> Option<DateTime<Utc>> {
+    errors.check(
+        field,
+        DateTime::parse_from_rfc3339(raw)
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(|_| "must be an RFC 3339 time"),
+    )
+}
+
+/// A needle depth in millimetres, checked as REST checks it.
+pub fn parse_depth(errors: &mut ValidationErrors, field: &str, mm: f64) -> Option<NeedleDepth> {
+    errors.check(field, NeedleDepth::from_mm(mm))
+}
+
+/// Each value of a repeated enum field, named `field[i]` when it is refused.
+pub fn parse_all<T: std::str::FromStr>(
+    errors: &mut ValidationErrors,
+    field: &str,
+    raw: &[String],
+) -> Vec<T>
+where
+    T::Err: std::fmt::Display,
+{
+    raw.iter()
+        .enumerate()
+        .filter_map(|(i, v)| errors.check(&format!("{field}[{i}]"), v.parse()))
+        .collect()
+}
+
+/// `INVALID_ARGUMENT` naming every field refused while mapping a request, if any.
+pub fn invalid(errors: ValidationErrors) -> Result<(), Status> {
+    errors.into_result().map_err(|e| status(Error::Invalid(e)))
 }
 
 /// Role grants as sent, each checked.

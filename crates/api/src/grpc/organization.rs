@@ -1,9 +1,11 @@
-//! `skinledger.v1.OrganizationService`: clinics, staff, API clients.
+//! `skinledger.v1.OrganizationService`: clinics, staff, API clients, clinical policy.
 
-use skinledger_app::App;
 use skinledger_app::api_clients::{ApiClient, NewApiClient};
 use skinledger_app::clinics::{Clinic, ClinicChanges, NewClinic};
+use skinledger_app::policy::PolicyVersion;
 use skinledger_app::staff::{NewStaff, StaffChanges, StaffMember};
+use skinledger_app::{App, Error};
+use skinledger_domain::policy::ClinicalPolicy;
 use tonic::{Request, Response, Status};
 
 use super::pb::organization_service_server::OrganizationService;
@@ -49,6 +51,18 @@ fn api_client(c: ApiClient) -> pb::ApiClient {
         last_used_at: c.last_used_at.map(time),
         revoked_at: c.revoked_at.map(time),
     }
+}
+
+/// The policy with its document as the JSON text REST answers as `document`.
+fn policy(p: PolicyVersion) -> Result<Policy, Status> {
+    let document_json = serde_json::to_string(&p.document)
+        .map_err(|e| status(Error::Internal(format!("cannot serialise the policy: {e}"))))?;
+    Ok(Policy {
+        version: p.version,
+        document_json,
+        created_by: p.created_by.map(|c| c.to_string()),
+        created_at: p.created_at.map(time),
+    })
 }
 
 #[tonic::async_trait]
@@ -262,5 +276,31 @@ impl OrganizationService for OrganizationGrpc {
         Ok(Response::new(api_client(
             self.0.revoke_api_client(&actor, id).await.map_err(status)?,
         )))
+    }
+
+    async fn get_policy(
+        &self,
+        request: Request<GetPolicyRequest>,
+    ) -> Result<Response<Policy>, Status> {
+        let actor = caller(&self.0, &request).await?;
+        let current = self.0.get_policy(&actor).await.map_err(status)?;
+        Ok(Response::new(policy(current)?))
+    }
+
+    async fn put_policy(
+        &self,
+        request: Request<PutPolicyRequest>,
+    ) -> Result<Response<Policy>, Status> {
+        let actor = caller(&self.0, &request).await?;
+        let r = request.into_inner();
+        // The same parser as the REST body, so errors name the same fields.
+        let document: ClinicalPolicy = crate::rest::extract::parse_json(r.document_json.as_bytes())
+            .map_err(crate::error::ApiError::into_status)?;
+        let stored = self
+            .0
+            .put_policy(&actor, document, r.if_match)
+            .await
+            .map_err(status)?;
+        Ok(Response::new(policy(stored)?))
     }
 }

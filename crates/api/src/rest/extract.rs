@@ -82,11 +82,16 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             }
             let message = inner.to_string();
             let path = err.path().to_string();
-            // For an unknown field the path already ends with its name.
-            let field = match (path.as_str(), unknown_field(&message)) {
+            // For an unknown field the path already ends with its name; for a missing one it
+            // names the object the field is missing from.
+            let field = match (path.as_str(), named_field(&message, "unknown field `")) {
                 (".", Some(name)) => name,
-                (".", None) => "body".into(),
-                _ => path,
+                _ => match (path.as_str(), named_field(&message, "missing field `")) {
+                    (".", Some(name)) => name,
+                    (_, Some(name)) => format!("{path}.{name}"),
+                    (".", None) => "body".into(),
+                    _ => path,
+                },
             };
             let message = message
                 .split(" at line ")
@@ -102,8 +107,9 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     Ok(value)
 }
 
-fn unknown_field(message: &str) -> Option<String> {
-    let rest = message.strip_prefix("unknown field `")?;
+/// The field named in a serde message starting with `prefix` (`unknown field \``).
+fn named_field(message: &str, prefix: &str) -> Option<String> {
+    let rest = message.strip_prefix(prefix)?;
     Some(rest.split('`').next()?.to_owned())
 }
 
@@ -213,5 +219,70 @@ impl<S: Send + Sync> FromRequestParts<S> for Id {
         uuid::Uuid::parse_str(&raw)
             .map(Id)
             .map_err(|_| ApiError(Error::NotFound("resource")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde::Deserialize;
+    use skinledger_app::Error;
+
+    use super::parse_json;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[expect(dead_code, reason = "only deserialised")]
+    struct Outer {
+        name: String,
+        inner: Inner,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[expect(dead_code, reason = "only deserialised")]
+    struct Inner {
+        flag: bool,
+    }
+
+    fn refused_field(body: &str) -> Option<String> {
+        match parse_json::<Outer>(body.as_bytes()) {
+            Err(err) => match err.0 {
+                Error::Invalid(errors) => errors.0.first().map(|e| e.field.clone()),
+                _ => None,
+            },
+            Ok(_) => None,
+        }
+    }
+
+    #[test]
+    fn a_missing_field_is_named_with_its_path() {
+        assert_eq!(
+            refused_field(r#"{"inner": {"flag": true}}"#).as_deref(),
+            Some("name")
+        );
+        assert_eq!(
+            refused_field(r#"{"name": "x", "inner": {}}"#).as_deref(),
+            Some("inner.flag")
+        );
+    }
+
+    #[test]
+    fn an_unknown_field_is_named_with_its_path() {
+        assert_eq!(
+            refused_field(r#"{"name": "x", "inner": {"flag": true}, "extra": 1}"#).as_deref(),
+            Some("extra")
+        );
+        assert_eq!(
+            refused_field(r#"{"name": "x", "inner": {"flag": true, "extra": 1}}"#).as_deref(),
+            Some("inner.extra")
+        );
+    }
+
+    #[test]
+    fn a_malformed_document_is_a_bad_request() {
+        assert!(matches!(
+            parse_json::<Outer>(b"{oops").map_err(|e| e.0),
+            Err(Error::BadRequest(_))
+        ));
     }
 }

@@ -3,8 +3,15 @@
 
 pub mod audit;
 pub mod auth;
+pub mod clients;
+pub mod courses;
+pub mod eligibility;
+pub mod etag;
 pub mod extract;
 pub mod organization;
+pub mod policy;
+pub mod screenings;
+pub mod treatments;
 
 use skinledger_app::App;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -20,6 +27,12 @@ use utoipa_axum::router::OpenApiRouter;
         (name = "clinics", description = "An organisation's clinics"),
         (name = "staff", description = "Staff members and their roles"),
         (name = "api-clients", description = "Credentials for an organisation's own systems"),
+        (name = "policy", description = "The organisation's clinical policy, versioned"),
+        (name = "clients", description = "Clients: contact details, consent, search"),
+        (name = "screenings", description = "Contraindication screenings and physicians' clearances"),
+        (name = "eligibility", description = "Dry runs of a treatment: every blocker at once"),
+        (name = "treatments", description = "Treatment records, signing, addenda, adverse events and aftercare"),
+        (name = "courses", description = "Courses of sessions and a client's progress through them"),
         (name = "audit", description = "The append-only audit log"),
     )
 )]
@@ -47,5 +60,11 @@ pub fn router() -> OpenApiRouter<App> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(auth::routes())
         .merge(organization::routes())
+        .merge(policy::routes())
+        .merge(clients::routes())
+        .merge(screenings::routes())
+        .merge(eligibility::routes())
+        .merge(treatments::routes())
+        .merge(courses::routes())
         .merge(audit::routes())
 }

@@ -1,6 +1,7 @@
 //! Set-up for the clinical-record tests: an app over a fresh database, an organisation with two
 //! clinics, staff logged in by password, and shorthands for clients, screenings and treatments.
 
+use std::sync::Mutex;
 use std::time::Duration;
 
 use chrono::{DateTime, Days, NaiveDate, NaiveTime, Utc};
@@ -8,13 +9,17 @@ use skinledger_app::audit::{AuditEntry, ReadAuditTask};
 use skinledger_app::auth::{RoleGrant, TokenGrant};
 use skinledger_app::clients::{Client, NewClient};
 use skinledger_app::clinics::NewClinic;
+use skinledger_app::consumption::ConsumableRequest;
 use skinledger_app::orgs::NewOrganization;
+use skinledger_app::products::NewProduct;
+use skinledger_app::receipts::ReceiptRequest;
 use skinledger_app::screenings::{NewScreening, Screening};
 use skinledger_app::staff::NewStaff;
 use skinledger_app::treatments::{NewTreatment, Treatment};
 use skinledger_app::{Actor, App, AppSettings, Error, PageParams, Result, SigningKey};
 use skinledger_domain::clinical::{Area, DeviceKind, Endpoint, Indication};
 use skinledger_domain::depth::NeedleDepth;
+use skinledger_domain::inventory::{LotNumber, ProductKind};
 use skinledger_domain::role::Role;
 use skinledger_domain::screening::ScreeningAnswers;
 use skinledger_store::Db;
@@ -34,6 +39,22 @@ pub struct Org {
     pub clinic: Uuid,
     /// A second clinic.
     pub other_clinic: Uuid,
+}
+
+/// Units of the 3 mm test roller each clinic starts with (see [`roller_at`]).
+pub const ROLLERS_IN_STOCK: u32 = 10_000;
+
+/// Which roller product each clinic made here stocks, for [`treatment`].
+static ROLLERS: Mutex<Vec<(Uuid, Uuid)>> = Mutex::new(Vec::new());
+
+/// The 3 mm single-use test roller a clinic made here stocks, which [`treatment`] consumes.
+pub fn roller_at(clinic: Uuid) -> Uuid {
+    ROLLERS
+        .lock()
+        .expect("roller registry")
+        .iter()
+        .find(|(c, _)| *c == clinic)
+        .map_or(Uuid::nil(), |(_, product)| *product)
 }
 
 /// The app under test and one organisation in it.
@@ -185,6 +206,46 @@ async fn add_org(app: &App, slug: &str) -> Org {
             .expect("clinic created");
         clinics.push(clinic.id);
     }
+    // Every treatment consumes a single-use device: stock both clinics with plenty.
+    let roller = app
+        .create_product(
+            &admin,
+            NewProduct {
+                kind: ProductKind::Roller,
+                name: "Test roller 3.0 mm".into(),
+                maker: "Test maker".into(),
+                gtin: None,
+                needle_length_mm: Some(mm(3.0)),
+                needle_count: Some(540),
+                max_depth_mm: None,
+                single_use: None,
+                reorder_point: None,
+                clinic_reorder_points: Vec::new(),
+            },
+            None,
+        )
+        .await
+        .expect("roller created");
+    for clinic in &clinics {
+        app.receive_stock(
+            &admin,
+            *clinic,
+            ReceiptRequest {
+                product_id: Some(roller.id),
+                lot_number: Some(LotNumber::parse("TEST-ROLLERS").expect("a lot number")),
+                expiry: Some(today() + Days::new(3 * 365)),
+                quantity: Some(ROLLERS_IN_STOCK),
+                ..ReceiptRequest::default()
+            },
+            None,
+        )
+        .await
+        .expect("rollers received");
+        ROLLERS
+            .lock()
+            .expect("roller registry")
+            .push((*clinic, roller.id));
+    }
     Org {
         slug: slug.into(),
         admin,
@@ -246,7 +307,8 @@ pub fn mm(depth: f64) -> NeedleDepth {
     NeedleDepth::from_mm(depth).expect("a needle depth")
 }
 
-/// A plain treatment of `client` at `clinic` on `day` with a needle of `depth`.
+/// A plain treatment of `client` at `clinic` on `day` with a needle of `depth`, consuming one
+/// of the clinic's test rollers.
 pub fn treatment(clinic: Uuid, client: Uuid, depth: f64, day: NaiveDate) -> NewTreatment {
     NewTreatment {
         clinic_id: clinic,
@@ -265,6 +327,12 @@ pub fn treatment(clinic: Uuid, client: Uuid, depth: f64, day: NaiveDate) -> NewT
         notes: Some("tolerated well".into()),
         interval_override_reason: None,
         course_id: None,
+        consumables: vec![ConsumableRequest {
+            product_id: roller_at(clinic),
+            serial: None,
+            lot_id: None,
+            quantity: 1,
+        }],
     }
 }
 

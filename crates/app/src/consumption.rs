@@ -1,0 +1,558 @@
+//! The devices a treatment consumes, taken from the treating clinic's stock in the treatment's
+//! own transaction: first expiry first out, never an expired or recalled lot, never below zero,
+//! never one serial twice.
+//!
+//! Every rule is held by the database, not by this process: stock is taken with a conditional
+//! update that finds no row once the units are gone, a serial's unit is marked consumed only
+//! while it is on the shelf, and `treatment_consumables` refuses a second row for a serial.
+//! When a concurrent treatment took the units the allocation counted on, the allocation is
+//! made again from what is left.
+
+use std::collections::HashMap;
+
+use chrono::{NaiveDate, Utc};
+use sea_orm::{ConnectionTrait, Set};
+use serde::{Deserialize, Serialize};
+use skinledger_domain::ValidationErrors;
+use skinledger_domain::depth::NeedleDepth;
+use skinledger_domain::fefo::{self, FefoError, LotCandidate};
+use skinledger_domain::inventory::{MovementKind, Serial};
+use skinledger_store::entities::{
+    lot as lot_row, product as product_row, treatment as treatment_row,
+    treatment_consumable as consumable_row, unit as unit_row,
+};
+use skinledger_store::{consumables, is_unique_violation, lots, products, stock, units};
+use uuid::Uuid;
+
+use crate::actor::Actor;
+use crate::audit::{self, AuditEvent};
+use crate::error::{Error, Result};
+use crate::ledger::{self, Entry};
+use crate::lots::candidate;
+use crate::products::{max_depth, product_kind};
+
+/// Most units of one product a treatment consumes.
+const MAX_UNITS: u32 = 20;
+/// Most consumables listed for one treatment.
+const MAX_CONSUMABLES: usize = 20;
+/// How often an allocation is made again after concurrent treatments took its units.
+const ALLOCATION_ATTEMPTS: usize = 50;
+
+/// A device used in a treatment, as sent.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConsumableRequest {
+    /// The product used.
+    pub product_id: Uuid,
+    /// The serial of the unit used, when it carries one (then `quantity` is 1).
+    #[serde(default)]
+    #[schema(value_type = Option<String>, example = "SN000123")]
+    pub serial: Option<Serial>,
+    /// The lot used; first expiry first out from the clinic's stock when absent.
+    #[serde(default)]
+    pub lot_id: Option<Uuid>,
+    /// Units used; 1 when absent.
+    #[serde(default = "one")]
+    pub quantity: u32,
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// Units a treatment consumed from one lot.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
+pub struct ConsumedUnit {
+    /// The product.
+    pub product_id: Uuid,
+    /// The lot they came from.
+    pub lot_id: Uuid,
+    /// Its lot number.
+    pub lot_number: String,
+    /// Its expiry date.
+    pub expiry: NaiveDate,
+    /// The unit's serial, when one was given.
+    pub serial: Option<String>,
+    /// Units.
+    pub quantity: i64,
+}
+
+/// One consumable, checked, with its product.
+#[derive(Debug, Clone)]
+pub(crate) struct Planned {
+    index: usize,
+    product: product_row::Model,
+    serial: Option<Serial>,
+    lot_id: Option<Uuid>,
+    quantity: i64,
+}
+
+/// The consumables of a treatment, checked.
+#[derive(Debug, Clone)]
+pub(crate) struct Plan(Vec<Planned>);
+
+/// Checks the consumables sent for a treatment at `depth`: at least one single-use needle
+/// device, each product of the organisation (404 otherwise), and no needle device labelled for
+/// less than `depth` (422 naming `needle_depth_mm` and the consumable).
+pub(crate) async fn plan(
+    db: &impl ConnectionTrait,
+    org: Uuid,
+    requests: &[ConsumableRequest],
+    depth: NeedleDepth,
+) -> Result<Plan> {
+    let mut errors = ValidationErrors::new();
+    if requests.len() > MAX_CONSUMABLES {
+        errors.add(
+            "consumables",
+            format!("must list at most {MAX_CONSUMABLES}"),
+        );
+    }
+    for (i, c) in requests.iter().enumerate() {
+        if !(1..=MAX_UNITS).contains(&c.quantity) {
+            errors.add(
+                format!("consumables[{i}].quantity"),
+                format!("must be between 1 and {MAX_UNITS}"),
+            );
+        } else if c.serial.is_some() && c.quantity != 1 {
+            errors.add(
+                format!("consumables[{i}].quantity"),
+                "must be 1 with a serial: a serial names one unit",
+            );
+        }
+        if let Some(serial) = &c.serial
+            && requests[..i]
+                .iter()
+                .any(|o| o.product_id == c.product_id && o.serial.as_ref() == Some(serial))
+        {
+            errors.add(format!("consumables[{i}].serial"), "is listed twice");
+        }
+    }
+    errors.into_result()?;
+
+    let mut errors = ValidationErrors::new();
+    let ids: Vec<Uuid> = requests.iter().map(|c| c.product_id).collect();
+    let found: HashMap<Uuid, product_row::Model> = products::by_ids(db, org, &ids)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p))
+        .collect();
+    let mut planned = Vec::with_capacity(requests.len());
+    let mut needle_devices = 0;
+    for (index, c) in requests.iter().enumerate() {
+        let product = found
+            .get(&c.product_id)
+            .cloned()
+            .ok_or(Error::NotFound("product"))?;
+        if product_kind(&product.kind)?.is_single_use_needle_device() {
+            needle_devices += 1;
+            check_depth(&mut errors, Some(index), &product, depth)?;
+        }
+        planned.push(Planned {
+            index,
+            product,
+            serial: c.serial.clone(),
+            lot_id: c.lot_id,
+            quantity: i64::from(c.quantity),
+        });
+    }
+    if needle_devices == 0 {
+        errors.add(
+            "consumables",
+            "must name at least one single-use needle device (a roller or a pen cartridge)",
+        );
+    }
+    errors.into_result()?;
+    Ok(Plan(planned))
+}
+
+/// Records an error when `depth` is beyond the labelled maximum of a needle device, naming
+/// `needle_depth_mm` and, when the device was sent in this request, `consumables[index]`.
+fn check_depth(
+    errors: &mut ValidationErrors,
+    index: Option<usize>,
+    product: &product_row::Model,
+    depth: NeedleDepth,
+) -> Result<()> {
+    if let Some(max) = max_depth(product)?
+        && depth > max
+    {
+        errors.add(
+            "needle_depth_mm",
+            format!(
+                "{depth} is deeper than the {max} labelled for {}",
+                product.name
+            ),
+        );
+        if let Some(index) = index {
+            errors.add(
+                format!("consumables[{index}]"),
+                format!("{} is labelled for at most {max}", product.name),
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Checks a new depth against the needle devices a treatment consumed (a draft's depth may be
+/// corrected, but never beyond what the device allows).
+pub(crate) async fn check_depth_of_treatment(
+    db: &impl ConnectionTrait,
+    org: Uuid,
+    treatment_id: Uuid,
+    depth: NeedleDepth,
+) -> Result<()> {
+    let used = consumables::of_treatments(db, org, &[treatment_id]).await?;
+    let ids: Vec<Uuid> = used.iter().map(|c| c.product_id).collect();
+    let mut errors = ValidationErrors::new();
+    for product in products::by_ids(db, org, &ids).await? {
+        if product_kind(&product.kind)?.is_single_use_needle_device() {
+            check_depth(&mut errors, None, &product, depth)?;
+        }
+    }
+    Ok(errors.into_result()?)
+}
+
+/// The refusal for a FEFO error on consumable `index`.
+fn refusal(error: FefoError, planned: &Planned) -> Error {
+    let what = &planned.product.name;
+    let detail = match error {
+        FefoError::OutOfStock { available } => {
+            format!("not enough {what} at this clinic: {available} usable units")
+        }
+        FefoError::LotExpired => format!("the {what} on hand are past their expiry date"),
+        FefoError::LotRecalled => format!("the {what} on hand are from a recalled lot"),
+    };
+    Error::Conflict {
+        code: error.code(),
+        detail,
+        extra: Some(serde_json::json!({
+            "consumable": planned.index,
+            "product_id": planned.product.id,
+        })),
+    }
+}
+
+fn serial_used(planned: &Planned) -> Error {
+    Error::Conflict {
+        code: "serial_already_used",
+        detail: "this serial was consumed before; a single-use unit is never used twice".into(),
+        extra: Some(serde_json::json!({
+            "consumable": planned.index,
+            "product_id": planned.product.id,
+        })),
+    }
+}
+
+/// What the treatment takes from one lot.
+struct Taken {
+    lot: lot_row::Model,
+    quantity: i64,
+    serial: Option<String>,
+}
+
+/// The FEFO candidates of a product at a clinic.
+async fn candidates(
+    db: &impl ConnectionTrait,
+    org: Uuid,
+    clinic: Uuid,
+    product: Uuid,
+) -> Result<(Vec<LotCandidate>, HashMap<Uuid, lot_row::Model>)> {
+    let lots: HashMap<Uuid, lot_row::Model> = lots::of_product(db, org, product)
+        .await?
+        .into_iter()
+        .map(|l| (l.id, l))
+        .collect();
+    let ids: Vec<Uuid> = lots.keys().copied().collect();
+    let mut found = Vec::new();
+    for row in stock::of_lots_at(db, org, clinic, &ids).await? {
+        if let Some(lot) = lots.get(&row.lot_id) {
+            found.push(candidate(lot, i64::from(row.on_hand))?);
+        }
+    }
+    Ok((found, lots))
+}
+
+/// Takes `quantity` units of one lot at a clinic, checking it as the client named it.
+async fn take_from_lot(
+    db: &impl ConnectionTrait,
+    org: Uuid,
+    clinic: Uuid,
+    on: NaiveDate,
+    lot: &lot_row::Model,
+    planned: &Planned,
+    quantity: i64,
+) -> Result<()> {
+    for _ in 0..ALLOCATION_ATTEMPTS {
+        let on_hand = stock::get(db, org, clinic, lot.id)
+            .await?
+            .map_or(0, |s| i64::from(s.on_hand));
+        // Read again each time: a recall may have come in between.
+        let current = lots::get(db, org, lot.id)
+            .await?
+            .ok_or(Error::NotFound("lot"))?;
+        fefo::check_lot(&candidate(&current, on_hand)?, on, quantity)
+            .map_err(|e| refusal(e, planned))?;
+        if stock::apply(db, org, clinic, lot.id, ledger::on_hand(-quantity), None).await? {
+            return Ok(());
+        }
+    }
+    Err(refusal(FefoError::OutOfStock { available: 0 }, planned))
+}
+
+/// Takes `quantity` units first expiry first out, allocating again when a concurrent
+/// treatment took units first. Balances are taken in lot order, the order every writer uses.
+async fn take_fefo(
+    db: &impl ConnectionTrait,
+    org: Uuid,
+    clinic: Uuid,
+    on: NaiveDate,
+    planned: &Planned,
+    quantity: i64,
+) -> Result<Vec<(lot_row::Model, i64)>> {
+    'attempt: for _ in 0..ALLOCATION_ATTEMPTS {
+        let (found, lots) = candidates(db, org, clinic, planned.product.id).await?;
+        let mut allocation =
+            fefo::allocate(&found, on, quantity).map_err(|e| refusal(e, planned))?;
+        allocation.sort_by_key(|(lot, _)| *lot);
+        let mut taken: Vec<(lot_row::Model, i64)> = Vec::with_capacity(allocation.len());
+        for (lot_id, units) in allocation {
+            if !stock::apply(db, org, clinic, lot_id, ledger::on_hand(-units), None).await? {
+                // Give back what this attempt took; it nets out within the transaction.
+                for (lot, units) in &taken {
+                    stock::apply(db, org, clinic, lot.id, ledger::on_hand(*units), None).await?;
+                }
+                continue 'attempt;
+            }
+            let lot = lots
+                .get(&lot_id)
+                .cloned()
+                .ok_or_else(|| Error::Internal("allocated an unknown lot".into()))?;
+            taken.push((lot, units));
+        }
+        // Taken in lot order; told in the order chosen, first expiry first.
+        taken.sort_by_key(|(lot, _)| (lot.expiry, lot.id));
+        return Ok(taken);
+    }
+    Err(refusal(FefoError::OutOfStock { available: 0 }, planned))
+}
+
+/// The lot a consumable names, which must be of its product.
+async fn named_lot(
+    db: &impl ConnectionTrait,
+    org: Uuid,
+    planned: &Planned,
+    lot_id: Uuid,
+) -> Result<lot_row::Model> {
+    let lot = lots::get(db, org, lot_id)
+        .await?
+        .ok_or(Error::NotFound("lot"))?;
+    if lot.product_id != planned.product.id {
+        return Err(Error::invalid(
+            &format!("consumables[{}].lot_id", planned.index),
+            "is a lot of another product",
+        ));
+    }
+    Ok(lot)
+}
+
+/// Takes the one unit a serial names: a serial received before must still be on the shelf and
+/// fixes the lot; an unknown serial (units received without serials) is taken from the named
+/// lot or first expiry first out, and registered as consumed.
+async fn take_serial(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    treatment: &treatment_row::Model,
+    planned: &Planned,
+    serial: &Serial,
+) -> Result<Taken> {
+    let org = actor.org_id;
+    let (clinic, on) = (treatment.clinic_id, treatment.performed_on);
+    let unit = units::by_serial(db, org, planned.product.id, serial.as_str()).await?;
+    let lot = match (&unit, planned.lot_id) {
+        (Some(unit), lot_id) => {
+            if lot_id.is_some_and(|l| l != unit.lot_id) {
+                return Err(Error::invalid(
+                    &format!("consumables[{}].lot_id", planned.index),
+                    format!("serial {serial} belongs to another lot"),
+                ));
+            }
+            if unit.status == units::CONSUMED {
+                return Err(serial_used(planned));
+            }
+            let lot = named_lot(db, org, planned, unit.lot_id).await?;
+            take_from_lot(db, org, clinic, on, &lot, planned, 1).await?;
+            lot
+        }
+        (None, Some(lot_id)) => {
+            let lot = named_lot(db, org, planned, lot_id).await?;
+            take_from_lot(db, org, clinic, on, &lot, planned, 1).await?;
+            lot
+        }
+        (None, None) => take_fefo(db, org, clinic, on, planned, 1)
+            .await?
+            .pop()
+            .map(|(lot, _)| lot)
+            .ok_or_else(|| Error::Internal("allocated nothing".into()))?,
+    };
+    match unit {
+        Some(unit) => {
+            if !units::consume(db, org, unit.id, treatment.id, clinic).await? {
+                return Err(serial_used(planned));
+            }
+        }
+        None => {
+            let now = Utc::now();
+            let registered = units::insert(
+                db,
+                vec![unit_row::ActiveModel {
+                    id: Set(Uuid::now_v7()),
+                    organization_id: Set(org),
+                    product_id: Set(planned.product.id),
+                    lot_id: Set(lot.id),
+                    serial: Set(serial.as_str().to_owned()),
+                    clinic_id: Set(clinic),
+                    status: Set(units::CONSUMED.to_owned()),
+                    treatment_id: Set(Some(treatment.id)),
+                    created_at: Set(now),
+                    updated_at: Set(now),
+                }],
+            )
+            .await;
+            match registered {
+                Ok(()) => {}
+                Err(e) if is_unique_violation(&e) => return Err(serial_used(planned)),
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+    Ok(Taken {
+        lot,
+        quantity: 1,
+        serial: Some(serial.as_str().to_owned()),
+    })
+}
+
+/// Consumes the planned devices for `treatment`, inside its transaction: takes the units,
+/// writes a `consumption` movement and a `treatment_consumables` row per lot, and an audit
+/// event naming the client.
+pub(crate) async fn consume(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    treatment: &treatment_row::Model,
+    plan: &Plan,
+) -> Result<Vec<ConsumedUnit>> {
+    let org = actor.org_id;
+    let (clinic, on) = (treatment.clinic_id, treatment.performed_on);
+    let mut consumed = Vec::new();
+    for planned in &plan.0 {
+        let taken = match (&planned.serial, planned.lot_id) {
+            (Some(serial), _) => vec![take_serial(db, actor, treatment, planned, serial).await?],
+            (None, Some(lot_id)) => {
+                let lot = named_lot(db, org, planned, lot_id).await?;
+                take_from_lot(db, org, clinic, on, &lot, planned, planned.quantity).await?;
+                vec![Taken {
+                    lot,
+                    quantity: planned.quantity,
+                    serial: None,
+                }]
+            }
+            (None, None) => take_fefo(db, org, clinic, on, planned, planned.quantity)
+                .await?
+                .into_iter()
+                .map(|(lot, quantity)| Taken {
+                    lot,
+                    quantity,
+                    serial: None,
+                })
+                .collect(),
+        };
+        for t in taken {
+            // The balance was taken above; the movement records it.
+            let entry = Entry {
+                treatment_id: Some(treatment.id),
+                ..Entry::new(
+                    clinic,
+                    t.lot.id,
+                    MovementKind::Consumption,
+                    ledger::on_hand(-t.quantity),
+                )
+            };
+            ledger::write_movement(db, actor, entry).await?;
+            let inserted = consumables::insert(
+                db,
+                consumable_row::ActiveModel {
+                    id: Set(Uuid::now_v7()),
+                    organization_id: Set(org),
+                    treatment_id: Set(treatment.id),
+                    clinic_id: Set(clinic),
+                    performed_on: Set(on),
+                    product_id: Set(planned.product.id),
+                    lot_id: Set(t.lot.id),
+                    serial: Set(t.serial.clone()),
+                    quantity: Set(ledger::to_i32(t.quantity)?),
+                    created_at: Set(Utc::now()),
+                },
+            )
+            .await;
+            match inserted {
+                Ok(_) => {}
+                Err(e) if is_unique_violation(&e) => return Err(serial_used(planned)),
+                Err(e) => return Err(e.into()),
+            }
+            consumed.push(ConsumedUnit {
+                product_id: planned.product.id,
+                lot_id: t.lot.id,
+                lot_number: t.lot.lot_number.clone(),
+                expiry: t.lot.expiry,
+                serial: t.serial,
+                quantity: t.quantity,
+            });
+        }
+    }
+    audit::record(
+        db,
+        AuditEvent::by(actor, "stock.consume", "treatment", Some(treatment.id))
+            .client(treatment.client_id)
+            .detail(
+                consumed
+                    .iter()
+                    .map(|c| serde_json::json!({"lot_id": c.lot_id, "quantity": c.quantity}))
+                    .collect::<Vec<_>>(),
+            ),
+    )
+    .await?;
+    Ok(consumed)
+}
+
+/// What each of the given treatments consumed.
+pub(crate) async fn consumed_by(
+    db: &impl ConnectionTrait,
+    org: Uuid,
+    treatment_ids: &[Uuid],
+) -> Result<HashMap<Uuid, Vec<ConsumedUnit>>> {
+    let rows = consumables::of_treatments(db, org, treatment_ids).await?;
+    let lot_ids: Vec<Uuid> = rows.iter().map(|r| r.lot_id).collect();
+    let lots: HashMap<Uuid, lot_row::Model> = lots::by_ids(db, org, &lot_ids)
+        .await?
+        .into_iter()
+        .map(|l| (l.id, l))
+        .collect();
+    let mut answer: HashMap<Uuid, Vec<ConsumedUnit>> = HashMap::new();
+    for row in rows {
+        let lot = lots
+            .get(&row.lot_id)
+            .ok_or_else(|| Error::Internal("consumption of a missing lot".into()))?;
+        answer
+            .entry(row.treatment_id)
+            .or_default()
+            .push(ConsumedUnit {
+                product_id: row.product_id,
+                lot_id: row.lot_id,
+                lot_number: lot.lot_number.clone(),
+                expiry: lot.expiry,
+                serial: row.serial,
+                quantity: i64::from(row.quantity),
+            });
+    }
+    Ok(answer)
+}

@@ -1,0 +1,362 @@
+//! Recalls: an `org_admin` withdraws a lot, every unit left at every clinic goes into
+//! quarantine at once, and the lot is never consumed again. The trace names every treatment
+//! that consumed it, with the client's contact details, as JSON or CSV.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use skinledger_domain::ValidationErrors;
+use skinledger_domain::inventory::{LotStatus, MovementKind, StockChange};
+use skinledger_domain::permission::{self, Action, Scope};
+use skinledger_store::{consumables, lookups, lots, stock, units};
+use uuid::Uuid;
+
+use crate::App;
+use crate::actor::Actor;
+use crate::audit::{self, AuditEvent};
+use crate::clients::{MAX_TEXT_LEN, required_text};
+use crate::error::{Error, Result};
+use crate::idempotency::{self, IdempotencyKey};
+use crate::ledger::{self, Entry};
+use crate::lots::{Lot, LotDetail, detail, load, lot_status};
+
+/// How often one clinic's balance is re-read when it changed between reading and moving it.
+const MOVE_ATTEMPTS: usize = 50;
+
+/// A recall, as sent.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RecallRequest {
+    /// Why: the maker's notice, a complaint, a sterility doubt.
+    pub reason: String,
+}
+
+/// A recall as carried out.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
+pub struct Recall {
+    /// The lot, now recalled, with its stock.
+    pub lot: LotDetail,
+    /// Units moved into quarantine, per clinic that had any on hand.
+    pub quarantined: Vec<QuarantinedUnits>,
+}
+
+/// Units of a recalled lot quarantined at one clinic.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
+pub struct QuarantinedUnits {
+    /// The clinic.
+    pub clinic_id: Uuid,
+    /// Units moved from on hand into quarantine.
+    pub quantity: i64,
+}
+
+/// Every treatment that consumed a lot.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
+pub struct LotTrace {
+    /// The lot.
+    pub lot: Lot,
+    /// Its product's name.
+    pub product_name: String,
+    /// Its product's GTIN.
+    pub gtin: Option<String>,
+    /// The treatments, in the order performed.
+    pub treatments: Vec<TraceEntry>,
+}
+
+/// One treatment that consumed units of a traced lot.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
+pub struct TraceEntry {
+    /// The treatment.
+    pub treatment_id: Uuid,
+    /// When it was performed.
+    pub performed_at: DateTime<Utc>,
+    /// Where.
+    pub clinic_id: Uuid,
+    /// The clinic's name.
+    pub clinic_name: String,
+    /// The client treated.
+    pub client_id: Uuid,
+    /// Their name.
+    pub client_name: String,
+    /// Their phone number.
+    pub phone: Option<String>,
+    /// Their email address.
+    pub email: Option<String>,
+    /// Who treated them.
+    pub practitioner_id: Uuid,
+    /// The practitioner's name.
+    pub practitioner_name: String,
+    /// The serial of the unit, when one was recorded.
+    pub serial: Option<String>,
+    /// Units of the lot used.
+    pub quantity: i64,
+}
+
+/// The columns of the CSV trace.
+const CSV_HEADER: [&str; 13] = [
+    "treatment_id",
+    "performed_at",
+    "clinic_id",
+    "clinic_name",
+    "client_id",
+    "client_name",
+    "phone",
+    "email",
+    "practitioner_id",
+    "practitioner_name",
+    "lot_number",
+    "serial",
+    "quantity",
+];
+
+/// One CSV field as RFC 4180 writes it: quoted when it holds a comma, a quote or a line break,
+/// with quotes doubled.
+fn csv_field(value: &str) -> String {
+    if value.contains([',', '"', '\r', '\n']) {
+        format!("\"{}\"", value.replace('"', "\"\""))
+    } else {
+        value.to_owned()
+    }
+}
+
+fn csv_line(out: &mut String, fields: &[String]) {
+    let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
+    out.push_str(&line.join(","));
+    out.push_str("\r\n");
+}
+
+/// The trace as CSV (RFC 4180: a header line, then one line per treatment, CRLF line ends),
+/// for `Accept: text/csv`.
+pub fn trace_csv(trace: &LotTrace) -> String {
+    let mut out = String::new();
+    csv_line(
+        &mut out,
+        &CSV_HEADER
+            .iter()
+            .map(|h| (*h).to_owned())
+            .collect::<Vec<_>>(),
+    );
+    for t in &trace.treatments {
+        csv_line(
+            &mut out,
+            &[
+                t.treatment_id.to_string(),
+                t.performed_at
+                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                t.clinic_id.to_string(),
+                t.clinic_name.clone(),
+                t.client_id.to_string(),
+                t.client_name.clone(),
+                t.phone.clone().unwrap_or_default(),
+                t.email.clone().unwrap_or_default(),
+                t.practitioner_id.to_string(),
+                t.practitioner_name.clone(),
+                trace.lot.lot_number.clone(),
+                t.serial.clone().unwrap_or_default(),
+                t.quantity.to_string(),
+            ],
+        );
+    }
+    out
+}
+
+impl App {
+    /// Recalls a lot (`org_admin`): its status becomes `recalled`, the units on hand at every
+    /// clinic move into quarantine (one `recall_quarantine` movement per clinic), serials on a
+    /// shelf are marked quarantined, all in one transaction. A lot recalled before answers 409
+    /// `lot_recalled`.
+    pub async fn recall_lot(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        request: RecallRequest,
+        key: Option<&IdempotencyKey>,
+    ) -> Result<Recall> {
+        let org = actor.org_id;
+        load(self.db().read(), org, id).await?;
+        actor.require(Action::LotRecall, Scope::Anywhere)?;
+        let mut errors = ValidationErrors::new();
+        let reason = required_text(&mut errors, "reason", &request.reason, MAX_TEXT_LEN);
+        errors.into_result()?;
+        let reason = reason.ok_or_else(|| Error::invalid("reason", "must not be empty"))?;
+        idempotency::run(
+            self.db(),
+            actor,
+            key,
+            "lot.recall",
+            &(id, &request),
+            |txn| async move {
+                // The update waits for receipts and transfers of the lot under way (they hold
+                // it shared) and makes those that follow see it recalled.
+                if !lots::mark_recalled(&txn, org, id, actor.principal.id(), &reason, Utc::now())
+                    .await?
+                {
+                    let lot = load(&txn, org, id).await?;
+                    if lot_status(&lot.status)? == LotStatus::Recalled {
+                        return Err(Error::conflict(
+                            "lot_recalled",
+                            "the lot is recalled already",
+                        ));
+                    }
+                    return Err(Error::NotFound("lot"));
+                }
+                let mut quarantined = Vec::new();
+                for row in stock::of_lot(&txn, org, id).await? {
+                    let clinic = row.clinic_id;
+                    let mut moved = None;
+                    // A consumption that took units before us makes the exact-balance update
+                    // miss; read again and move what is left.
+                    for _ in 0..MOVE_ATTEMPTS {
+                        let have = ledger::balance(&txn, org, clinic, id).await?;
+                        if have.on_hand == 0 {
+                            moved = Some(0);
+                            break;
+                        }
+                        let entry = Entry::new(
+                            clinic,
+                            id,
+                            MovementKind::RecallQuarantine,
+                            StockChange {
+                                on_hand: -have.on_hand,
+                                quarantined: have.on_hand,
+                                in_transit_out: 0,
+                            },
+                        );
+                        if ledger::post(&txn, actor, entry, Some(have))
+                            .await?
+                            .is_some()
+                        {
+                            moved = Some(have.on_hand);
+                            break;
+                        }
+                    }
+                    match moved {
+                        Some(0) => {}
+                        Some(quantity) => quarantined.push(QuarantinedUnits {
+                            clinic_id: clinic,
+                            quantity,
+                        }),
+                        None => {
+                            return Err(Error::conflict(
+                                "stock_changed",
+                                "the lot's stock kept changing during the recall; try again",
+                            ));
+                        }
+                    }
+                }
+                units::quarantine_lot(&txn, org, id).await?;
+                audit::record(
+                    &txn,
+                    AuditEvent::by(actor, "lot.recall", "lot", Some(id)).detail(
+                        serde_json::json!({ "reason": reason, "quarantined": quarantined }),
+                    ),
+                )
+                .await?;
+                let lot = load(&txn, org, id).await?;
+                let answer = Recall {
+                    lot: detail(&txn, actor, lot).await?,
+                    quarantined,
+                };
+                Ok((answer, txn))
+            },
+        )
+        .await
+    }
+
+    /// Every treatment that consumed a lot, with the client's contact details, clinic, date
+    /// and practitioner (clinic managers for their clinics, `org_admin` for all). Each client
+    /// named is recorded in the audit log.
+    pub async fn trace_lot(&self, actor: &Actor, id: Uuid) -> Result<LotTrace> {
+        let db = self.db().read();
+        let org = actor.org_id;
+        let lot = load(db, org, id).await?;
+        actor.require(Action::LotTrace, Scope::Anywhere)?;
+        let visible = permission::clinics_for(&actor.grants, Action::LotTrace);
+        let used: Vec<_> = consumables::of_lot(db, org, id)
+            .await?
+            .into_iter()
+            .filter(|c| visible.as_ref().is_none_or(|v| v.contains(&c.clinic_id)))
+            .collect();
+        let treatment_ids: Vec<Uuid> = used.iter().map(|c| c.treatment_id).collect();
+        let treatments = lookups::treatments(db, org, &treatment_ids).await?;
+        let client_ids: Vec<Uuid> = treatments.iter().map(|t| t.client_id).collect();
+        let practitioner_ids: Vec<Uuid> = treatments.iter().map(|t| t.practitioner_id).collect();
+        let clients: HashMap<Uuid, _> = lookups::clients(db, org, &client_ids)
+            .await?
+            .into_iter()
+            .map(|c| (c.id, c))
+            .collect();
+        let staff: HashMap<Uuid, _> = lookups::staff(db, org, &practitioner_ids)
+            .await?
+            .into_iter()
+            .map(|s| (s.id, s))
+            .collect();
+        let clinics: HashMap<Uuid, _> = lookups::clinics(db, org)
+            .await?
+            .into_iter()
+            .map(|c| (c.id, c))
+            .collect();
+        let product = crate::products::load(db, org, lot.product_id).await?;
+
+        let missing = |what: &str| Error::Internal(format!("trace: {what} missing"));
+        let mut entries = Vec::with_capacity(used.len());
+        // Treatments come in the order performed; each lists the rows of this lot it consumed.
+        for treatment in &treatments {
+            let client = clients
+                .get(&treatment.client_id)
+                .ok_or_else(|| missing("client"))?;
+            let practitioner = staff
+                .get(&treatment.practitioner_id)
+                .ok_or_else(|| missing("practitioner"))?;
+            let clinic = clinics
+                .get(&treatment.clinic_id)
+                .ok_or_else(|| missing("clinic"))?;
+            for c in used.iter().filter(|c| c.treatment_id == treatment.id) {
+                entries.push(TraceEntry {
+                    treatment_id: treatment.id,
+                    performed_at: treatment.performed_at,
+                    clinic_id: clinic.id,
+                    clinic_name: clinic.name.clone(),
+                    client_id: client.id,
+                    client_name: format!("{} {}", client.first_name, client.last_name),
+                    phone: client.phone.clone(),
+                    email: client.email.clone(),
+                    practitioner_id: practitioner.id,
+                    practitioner_name: practitioner.name.clone(),
+                    serial: c.serial.clone(),
+                    quantity: i64::from(c.quantity),
+                });
+            }
+        }
+        let mut named: Vec<Uuid> = entries.iter().map(|e| e.client_id).collect();
+        named.sort();
+        named.dedup();
+        for client in named {
+            self.read_audit()
+                .record(AuditEvent::by(actor, "lot.trace", "lot", Some(id)).client(client));
+        }
+        Ok(LotTrace {
+            lot: Lot::from_row(lot)?,
+            product_name: product.name,
+            gtin: product.gtin,
+            treatments: entries,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_fields_are_quoted_only_when_they_must_be() {
+        assert_eq!(csv_field("Anna Berg"), "Anna Berg");
+        assert_eq!(csv_field("Berg, Anna"), "\"Berg, Anna\"");
+        assert_eq!(
+            csv_field("the \"Nord\" clinic"),
+            "\"the \"\"Nord\"\" clinic\""
+        );
+        assert_eq!(csv_field("two\r\nlines"), "\"two\r\nlines\"");
+        assert_eq!(csv_field(""), "");
+    }
+}

@@ -1,0 +1,282 @@
+//! Stock reports for managers: what is low, what expires soon, and what was used.
+//!
+//! Each covers the clinics the caller may read reports of: every clinic for `org_admin`, their
+//! own for a clinic manager.
+
+use std::collections::HashMap;
+
+use chrono::{Days, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use skinledger_domain::inventory::{LotStatus, ProductKind};
+use skinledger_domain::permission::{self, Action, Scope};
+use skinledger_store::entities::{clinic as clinic_row, lot as lot_row, product as product_row};
+use skinledger_store::{consumables, lookups, lots, products, stock};
+use uuid::Uuid;
+
+use crate::App;
+use crate::actor::Actor;
+use crate::error::{Error, Result};
+use crate::lots::lot_status;
+use crate::products::product_kind;
+
+/// The longest horizon of the expiry report, in days.
+const MAX_WITHIN_DAYS: u32 = 3_650;
+
+/// A product at or below its reorder point at a clinic.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
+pub struct LowStockLine {
+    /// The clinic.
+    pub clinic_id: Uuid,
+    /// Its name.
+    pub clinic_name: String,
+    /// The product.
+    pub product_id: Uuid,
+    /// Its name.
+    pub product_name: String,
+    /// Its kind.
+    #[schema(value_type = String, example = "roller")]
+    pub kind: ProductKind,
+    /// Usable units on hand: of active lots not past their expiry date.
+    pub on_hand: i64,
+    /// The reorder point in force at the clinic (its own, else the organisation's).
+    pub reorder_point: u32,
+}
+
+/// Units of a lot at a clinic that expire within the horizon (or already have).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
+pub struct ExpiringLine {
+    /// The clinic.
+    pub clinic_id: Uuid,
+    /// Its name.
+    pub clinic_name: String,
+    /// The product.
+    pub product_id: Uuid,
+    /// Its name.
+    pub product_name: String,
+    /// The lot.
+    pub lot_id: Uuid,
+    /// Its lot number.
+    pub lot_number: String,
+    /// Its last day of use.
+    pub expiry: NaiveDate,
+    /// Days from today to the expiry date; negative once expired.
+    pub days_left: i64,
+    /// Units on hand.
+    pub on_hand: i64,
+}
+
+/// The period and clinic of a usage report.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UsageQuery {
+    /// The first day, inclusive.
+    pub from: NaiveDate,
+    /// The last day, inclusive.
+    pub to: NaiveDate,
+    /// Only this clinic.
+    #[serde(default)]
+    pub clinic_id: Option<Uuid>,
+}
+
+/// Units of a product consumed by treatments at a clinic within the period.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
+pub struct UsageLine {
+    /// The clinic.
+    pub clinic_id: Uuid,
+    /// Its name.
+    pub clinic_name: String,
+    /// The product.
+    pub product_id: Uuid,
+    /// Its name.
+    pub product_name: String,
+    /// Units consumed.
+    pub units: i64,
+}
+
+/// What a report is drawn from: the caller's clinics and the catalogue.
+struct Reach {
+    clinics: Vec<clinic_row::Model>,
+    ids: Option<Vec<Uuid>>,
+    products: HashMap<Uuid, product_row::Model>,
+}
+
+impl Reach {
+    async fn load(db: &impl sea_orm::ConnectionTrait, actor: &Actor) -> Result<Self> {
+        actor.require(Action::ReportRead, Scope::Anywhere)?;
+        let ids = permission::clinics_for(&actor.grants, Action::ReportRead);
+        let clinics = lookups::clinics(db, actor.org_id)
+            .await?
+            .into_iter()
+            .filter(|c| ids.as_ref().is_none_or(|ids| ids.contains(&c.id)))
+            .collect();
+        let products = products::all(db, actor.org_id)
+            .await?
+            .into_iter()
+            .map(|p| (p.id, p))
+            .collect();
+        Ok(Self {
+            clinics,
+            ids,
+            products,
+        })
+    }
+
+    fn clinic_name(&self, id: Uuid) -> String {
+        self.clinics
+            .iter()
+            .find(|c| c.id == id)
+            .map(|c| c.name.clone())
+            .unwrap_or_default()
+    }
+
+    fn product(&self, id: Uuid) -> Result<&product_row::Model> {
+        self.products
+            .get(&id)
+            .ok_or_else(|| Error::Internal("report: product missing".into()))
+    }
+}
+
+/// The lots of the given stock rows.
+async fn lots_of(
+    db: &impl sea_orm::ConnectionTrait,
+    org: Uuid,
+    rows: &[skinledger_store::entities::stock::Model],
+) -> Result<HashMap<Uuid, lot_row::Model>> {
+    let ids: Vec<Uuid> = rows.iter().map(|s| s.lot_id).collect();
+    Ok(lots::by_ids(db, org, &ids)
+        .await?
+        .into_iter()
+        .map(|l| (l.id, l))
+        .collect())
+}
+
+impl App {
+    /// Every product at or below its reorder point at each open clinic (clinic managers and
+    /// `org_admin`). A reorder point of 0 means the product is never reported.
+    pub async fn low_stock_report(&self, actor: &Actor) -> Result<Vec<LowStockLine>> {
+        let db = self.db().read();
+        let org = actor.org_id;
+        let scope = Reach::load(db, actor).await?;
+        let overrides: HashMap<(Uuid, Uuid), i32> = products::all_reorder_points(db, org)
+            .await?
+            .into_iter()
+            .map(|o| ((o.clinic_id, o.product_id), o.reorder_point))
+            .collect();
+        let rows = stock::on_hand(db, org, scope.ids.as_deref()).await?;
+        let lots = lots_of(db, org, &rows).await?;
+        let today = Utc::now().date_naive();
+        let mut usable: HashMap<(Uuid, Uuid), i64> = HashMap::new();
+        for row in &rows {
+            let Some(lot) = lots.get(&row.lot_id) else {
+                continue;
+            };
+            if lot_status(&lot.status)? == LotStatus::Active && lot.expiry >= today {
+                *usable.entry((row.clinic_id, lot.product_id)).or_default() +=
+                    i64::from(row.on_hand);
+            }
+        }
+        let mut catalogue: Vec<&product_row::Model> = scope.products.values().collect();
+        catalogue.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
+        let mut lines = Vec::new();
+        for clinic in scope.clinics.iter().filter(|c| c.active) {
+            for product in &catalogue {
+                let point = overrides
+                    .get(&(clinic.id, product.id))
+                    .copied()
+                    .unwrap_or(product.reorder_point);
+                let on_hand = usable.get(&(clinic.id, product.id)).copied().unwrap_or(0);
+                if point > 0 && on_hand <= i64::from(point) {
+                    lines.push(LowStockLine {
+                        clinic_id: clinic.id,
+                        clinic_name: clinic.name.clone(),
+                        product_id: product.id,
+                        product_name: product.name.clone(),
+                        kind: product_kind(&product.kind)?,
+                        on_hand,
+                        reorder_point: u32::try_from(point).unwrap_or(0),
+                    });
+                }
+            }
+        }
+        Ok(lines)
+    }
+
+    /// Units on hand whose lot expires within `within_days` days from today, or has expired,
+    /// first expiry first (clinic managers and `org_admin`).
+    pub async fn expiring_report(
+        &self,
+        actor: &Actor,
+        within_days: u32,
+    ) -> Result<Vec<ExpiringLine>> {
+        let db = self.db().read();
+        let org = actor.org_id;
+        let scope = Reach::load(db, actor).await?;
+        if within_days > MAX_WITHIN_DAYS {
+            return Err(Error::invalid(
+                "within_days",
+                format!("must be at most {MAX_WITHIN_DAYS}"),
+            ));
+        }
+        let today = Utc::now().date_naive();
+        let horizon = today
+            .checked_add_days(Days::new(u64::from(within_days)))
+            .unwrap_or(NaiveDate::MAX);
+        let rows = stock::on_hand(db, org, scope.ids.as_deref()).await?;
+        let lots = lots_of(db, org, &rows).await?;
+        let mut lines = Vec::new();
+        for row in &rows {
+            let Some(lot) = lots.get(&row.lot_id) else {
+                continue;
+            };
+            if lot.expiry > horizon {
+                continue;
+            }
+            let product = scope.product(lot.product_id)?;
+            lines.push(ExpiringLine {
+                clinic_id: row.clinic_id,
+                clinic_name: scope.clinic_name(row.clinic_id),
+                product_id: product.id,
+                product_name: product.name.clone(),
+                lot_id: lot.id,
+                lot_number: lot.lot_number.clone(),
+                expiry: lot.expiry,
+                days_left: (lot.expiry - today).num_days(),
+                on_hand: i64::from(row.on_hand),
+            });
+        }
+        lines.sort_by_key(|l| (l.expiry, l.clinic_id, l.lot_id));
+        Ok(lines)
+    }
+
+    /// Units consumed by treatments per clinic and product from `from` to `to` inclusive,
+    /// optionally at one clinic (clinic managers and `org_admin`).
+    pub async fn usage_report(&self, actor: &Actor, query: &UsageQuery) -> Result<Vec<UsageLine>> {
+        let db = self.db().read();
+        let org = actor.org_id;
+        if let Some(clinic) = query.clinic_id {
+            crate::stock::require_clinic(db, org, clinic).await?;
+            actor.require(Action::ReportRead, Scope::Clinic(clinic))?;
+        }
+        let scope = Reach::load(db, actor).await?;
+        if query.to < query.from {
+            return Err(Error::invalid("to", "must not be before from"));
+        }
+        let only = match query.clinic_id {
+            Some(clinic) => Some(vec![clinic]),
+            None => scope.ids.clone(),
+        };
+        let rows = consumables::usage(db, org, query.from, query.to, only.as_deref()).await?;
+        rows.into_iter()
+            .map(|(clinic_id, product_id, units)| {
+                let product = scope.product(product_id)?;
+                Ok(UsageLine {
+                    clinic_id,
+                    clinic_name: scope.clinic_name(clinic_id),
+                    product_id,
+                    product_name: product.name.clone(),
+                    units,
+                })
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,612 @@
+//! A clinic's stock: what it holds by product and lot, hand adjustments with a reason,
+//! stocktakes, and the ledger of movements behind every balance.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sea_orm::ConnectionTrait;
+use serde::{Deserialize, Serialize};
+use skinledger_domain::ValidationErrors;
+use skinledger_domain::inventory::{
+    AdjustmentReason, LotStatus, MovementKind, ProductKind, StockBalance, StockChange,
+};
+use skinledger_domain::permission::{Action, Scope};
+use skinledger_store::entities::{lot as lot_row, movement as movement_row};
+use skinledger_store::{clinics, lots, movements, products, stock};
+use uuid::Uuid;
+
+use crate::App;
+use crate::actor::Actor;
+use crate::audit::{self, AuditEvent};
+use crate::clients::optional_text;
+use crate::error::{Error, Result};
+use crate::idempotency::{self, IdempotencyKey};
+use crate::ledger::{self, Entry};
+use crate::lots::{Balance, lot_status};
+use crate::paging::{Page, PageParams};
+use crate::products::product_kind;
+
+/// Largest change one adjustment or one count may make.
+const MAX_ADJUSTMENT: i64 = 100_000;
+/// Most lots counted in one stocktake.
+const MAX_COUNTS: usize = 1_000;
+/// How often a count is re-read when the balance changed between reading and writing it.
+const COUNT_ATTEMPTS: usize = 10;
+
+/// A clinic's stock, by product; lots first-expiry-first-out.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
+pub struct ClinicStock {
+    /// The clinic.
+    pub clinic_id: Uuid,
+    /// Products it holds or held units of, by name.
+    pub products: Vec<ProductStock>,
+}
+
+/// One product's stock at a clinic.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
+pub struct ProductStock {
+    /// The product.
+    pub product_id: Uuid,
+    /// Its name.
+    pub name: String,
+    /// Its kind.
+    #[schema(value_type = String, example = "roller")]
+    pub kind: ProductKind,
+    /// Its GTIN.
+    pub gtin: Option<String>,
+    /// The clinic's reorder point for it (its own, else the organisation's).
+    pub reorder_point: u32,
+    /// Units of all its lots.
+    #[serde(flatten)]
+    pub total: Balance,
+    /// Its lots at the clinic, first expiry first.
+    pub lots: Vec<LotStock>,
+}
+
+/// One lot's stock at a clinic.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
+pub struct LotStock {
+    /// The lot.
+    pub lot_id: Uuid,
+    /// The maker's lot number.
+    pub lot_number: String,
+    /// Its last day of use.
+    pub expiry: NaiveDate,
+    /// `active` or `recalled`.
+    #[schema(value_type = String, example = "active")]
+    pub status: LotStatus,
+    /// Whether it is past its expiry date today.
+    pub expired: bool,
+    /// Its units here.
+    #[serde(flatten)]
+    pub balance: Balance,
+}
+
+/// A change to a clinic's stock of a lot by hand, as sent.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AdjustmentRequest {
+    /// The lot.
+    pub lot_id: Uuid,
+    /// Units added (positive, `count_correction` only) or taken away (negative). For a
+    /// recalled lot the quarantined units change, otherwise those on hand.
+    pub quantity: i64,
+    /// `damaged`, `expired`, `lost`, `disposed` or `count_correction`.
+    #[schema(value_type = String, example = "damaged")]
+    pub reason: AdjustmentReason,
+    /// What happened.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// An adjustment as recorded.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
+pub struct Adjustment {
+    /// The movement it was written as.
+    pub movement_id: Uuid,
+    /// The clinic.
+    pub clinic_id: Uuid,
+    /// The lot.
+    pub lot_id: Uuid,
+    /// Units added or (negative) taken away.
+    pub quantity: i64,
+    /// `on_hand`, or `quarantined` for a recalled lot.
+    pub bucket: String,
+    /// Why.
+    #[schema(value_type = String, example = "damaged")]
+    pub reason: AdjustmentReason,
+    /// What happened.
+    pub note: Option<String>,
+    /// The lot's units at the clinic afterwards.
+    pub balance: Balance,
+    /// When it was recorded.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A stocktake, as sent: the units counted of each lot.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StocktakeRequest {
+    /// One count per lot.
+    pub counts: Vec<StockCount>,
+    /// Who counted, or anything else worth keeping.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// The units of one lot found on the shelf (in quarantine, for a recalled lot).
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StockCount {
+    /// The lot.
+    pub lot_id: Uuid,
+    /// Units counted.
+    pub counted: u32,
+}
+
+/// A stocktake as recorded: one `count_correction` for each lot whose count differed.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
+pub struct Stocktake {
+    /// The clinic.
+    pub clinic_id: Uuid,
+    /// Lots counted.
+    pub lots_counted: usize,
+    /// The corrections made, in lot order; empty when every count matched.
+    pub adjustments: Vec<Adjustment>,
+}
+
+/// One row of the ledger.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
+pub struct Movement {
+    /// Its id; movements are listed in id order, which is the order they were written.
+    pub id: Uuid,
+    /// The clinic whose balance changed.
+    pub clinic_id: Uuid,
+    /// The lot.
+    pub lot_id: Uuid,
+    /// `receipt`, `consumption`, `transfer_out`, `transfer_in`, `transfer_cancel`,
+    /// `adjustment` or `recall_quarantine`.
+    #[schema(value_type = String, example = "receipt")]
+    pub kind: MovementKind,
+    /// Change to the units on hand.
+    pub quantity: i64,
+    /// Change to the quarantined units.
+    pub quarantined_delta: i64,
+    /// Change to the units in transit out.
+    pub in_transit_delta: i64,
+    /// The reason of an adjustment.
+    #[schema(value_type = Option<String>, example = "damaged")]
+    pub reason: Option<AdjustmentReason>,
+    /// A note.
+    pub note: Option<String>,
+    /// `staff` or `api_client`.
+    pub actor_kind: String,
+    /// Who.
+    pub actor_id: Option<Uuid>,
+    /// The treatment that consumed the units.
+    pub treatment_id: Option<Uuid>,
+    /// The transfer that moved them.
+    pub transfer_id: Option<Uuid>,
+    /// The delivery note of a receipt.
+    pub reference: Option<String>,
+    /// When.
+    pub created_at: DateTime<Utc>,
+}
+
+impl Movement {
+    fn from_row(row: movement_row::Model) -> Result<Self> {
+        let unreadable = |e: skinledger_domain::inventory::UnknownVariant| {
+            Error::Internal(format!("stored movement unreadable: {e}"))
+        };
+        Ok(Self {
+            id: row.id,
+            clinic_id: row.clinic_id,
+            lot_id: row.lot_id,
+            kind: row.kind.parse().map_err(unreadable)?,
+            quantity: i64::from(row.quantity),
+            quarantined_delta: i64::from(row.quarantined_delta),
+            in_transit_delta: i64::from(row.in_transit_delta),
+            reason: row
+                .reason
+                .as_deref()
+                .map(str::parse)
+                .transpose()
+                .map_err(unreadable)?,
+            note: row.note,
+            actor_kind: row.actor_kind,
+            actor_id: row.actor_id,
+            treatment_id: row.treatment_id,
+            transfer_id: row.transfer_id,
+            reference: row.reference,
+            created_at: row.created_at,
+        })
+    }
+}
+
+/// Filters of the movement list.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MovementQuery {
+    /// Only movements of this lot.
+    #[serde(default)]
+    pub lot_id: Option<Uuid>,
+}
+
+/// Which count of a balance a hand change applies to: on hand, or quarantined for a recalled
+/// lot (whose units are never on hand again).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Bucket {
+    OnHand,
+    Quarantined,
+}
+
+impl Bucket {
+    fn of_lot(lot: &lot_row::Model) -> Result<Self> {
+        Ok(match lot_status(&lot.status)? {
+            LotStatus::Active => Bucket::OnHand,
+            LotStatus::Recalled => Bucket::Quarantined,
+        })
+    }
+
+    fn count(self, balance: StockBalance) -> i64 {
+        match self {
+            Bucket::OnHand => balance.on_hand,
+            Bucket::Quarantined => balance.quarantined,
+        }
+    }
+
+    fn change(self, delta: i64) -> StockChange {
+        match self {
+            Bucket::OnHand => ledger::on_hand(delta),
+            Bucket::Quarantined => ledger::quarantined(delta),
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Bucket::OnHand => "on_hand",
+            Bucket::Quarantined => "quarantined",
+        }
+    }
+}
+
+/// A change made by hand.
+struct HandChange {
+    quantity: i64,
+    reason: AdjustmentReason,
+    note: Option<String>,
+}
+
+/// One clinic of the organisation, or 404.
+pub(crate) async fn require_clinic(db: &impl ConnectionTrait, org: Uuid, id: Uuid) -> Result<()> {
+    clinics::get(db, org, id)
+        .await?
+        .ok_or(Error::NotFound("clinic"))?;
+    Ok(())
+}
+
+/// Applies one hand change to a lot at a clinic and writes its movement. Answers `None`,
+/// changing nothing, when it would take a count below zero or, with `expected`, when the
+/// balance is no longer exactly that.
+async fn adjust(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    clinic_id: Uuid,
+    lot: &lot_row::Model,
+    hand: HandChange,
+    expected: Option<StockBalance>,
+) -> Result<Option<Adjustment>> {
+    let bucket = Bucket::of_lot(lot)?;
+    let entry = Entry {
+        reason: Some(hand.reason),
+        note: hand.note.clone(),
+        ..Entry::new(
+            clinic_id,
+            lot.id,
+            MovementKind::Adjustment,
+            bucket.change(hand.quantity),
+        )
+    };
+    let Some(movement) = ledger::post(db, actor, entry, expected).await? else {
+        return Ok(None);
+    };
+    let balance = ledger::balance(db, actor.org_id, clinic_id, lot.id).await?;
+    Ok(Some(Adjustment {
+        movement_id: movement.id,
+        clinic_id,
+        lot_id: lot.id,
+        quantity: hand.quantity,
+        bucket: bucket.name().to_owned(),
+        reason: hand.reason,
+        note: hand.note,
+        balance: balance.into(),
+        created_at: movement.created_at,
+    }))
+}
+
+fn not_enough(lot: &lot_row::Model, available: i64) -> Error {
+    Error::Conflict {
+        code: "out_of_stock",
+        detail: format!(
+            "only {available} units of lot {} at this clinic",
+            lot.lot_number
+        ),
+        extra: Some(serde_json::json!({ "lot_id": lot.id, "available": available })),
+    }
+}
+
+impl App {
+    /// A clinic's stock by product, lots first-expiry-first-out (any role at the clinic).
+    /// Lots with no units in any count are left out.
+    pub async fn get_clinic_stock(&self, actor: &Actor, clinic_id: Uuid) -> Result<ClinicStock> {
+        let db = self.db().read();
+        let org = actor.org_id;
+        require_clinic(db, org, clinic_id).await?;
+        actor.require(Action::StockRead, Scope::Clinic(clinic_id))?;
+        let rows: Vec<_> = stock::at_clinic(db, org, clinic_id)
+            .await?
+            .into_iter()
+            .filter(|s| s.on_hand > 0 || s.quarantined > 0 || s.in_transit_out > 0)
+            .collect();
+        let lot_ids: Vec<Uuid> = rows.iter().map(|s| s.lot_id).collect();
+        let lots: HashMap<Uuid, lot_row::Model> = lots::by_ids(db, org, &lot_ids)
+            .await?
+            .into_iter()
+            .map(|l| (l.id, l))
+            .collect();
+        let mut product_ids: Vec<Uuid> = lots.values().map(|l| l.product_id).collect();
+        product_ids.sort();
+        product_ids.dedup();
+        let products = products::by_ids(db, org, &product_ids).await?;
+        let overrides = products::reorder_points_of(db, org, &product_ids).await?;
+        let today = Utc::now().date_naive();
+
+        let mut by_product: BTreeMap<Uuid, Vec<LotStock>> = BTreeMap::new();
+        for row in &rows {
+            let lot = lots
+                .get(&row.lot_id)
+                .ok_or_else(|| Error::Internal("stock of a missing lot".into()))?;
+            by_product
+                .entry(lot.product_id)
+                .or_default()
+                .push(LotStock {
+                    lot_id: lot.id,
+                    lot_number: lot.lot_number.clone(),
+                    expiry: lot.expiry,
+                    status: lot_status(&lot.status)?,
+                    expired: lot.expiry < today,
+                    balance: stock::balance(row).into(),
+                });
+        }
+        let mut answer = Vec::with_capacity(products.len());
+        for product in products {
+            let mut lots = by_product.remove(&product.id).unwrap_or_default();
+            lots.sort_by_key(|l| (l.expiry, l.lot_id));
+            let total = lots.iter().fold(Balance::default(), |sum, l| Balance {
+                on_hand: sum.on_hand + l.balance.on_hand,
+                quarantined: sum.quarantined + l.balance.quarantined,
+                in_transit_out: sum.in_transit_out + l.balance.in_transit_out,
+            });
+            let point = overrides
+                .iter()
+                .find(|o| o.product_id == product.id && o.clinic_id == clinic_id)
+                .map_or(product.reorder_point, |o| o.reorder_point);
+            answer.push(ProductStock {
+                product_id: product.id,
+                kind: product_kind(&product.kind)?,
+                reorder_point: u32::try_from(point).unwrap_or(0),
+                total,
+                lots,
+                name: product.name,
+                gtin: product.gtin,
+            });
+        }
+        answer.sort_by(|a, b| a.name.cmp(&b.name).then(a.product_id.cmp(&b.product_id)));
+        Ok(ClinicStock {
+            clinic_id,
+            products: answer,
+        })
+    }
+
+    /// Adjusts a clinic's stock of a lot by hand, with a reason (its managers and
+    /// `org_admin`). Never below zero: 409 `out_of_stock`.
+    pub async fn adjust_stock(
+        &self,
+        actor: &Actor,
+        clinic_id: Uuid,
+        request: AdjustmentRequest,
+        key: Option<&IdempotencyKey>,
+    ) -> Result<Adjustment> {
+        let org = actor.org_id;
+        let db = self.db().read();
+        require_clinic(db, org, clinic_id).await?;
+        crate::lots::load(db, org, request.lot_id).await?;
+        actor.require(Action::StockManage, Scope::Clinic(clinic_id))?;
+        let mut errors = ValidationErrors::new();
+        if request.quantity == 0 || request.quantity.abs() > MAX_ADJUSTMENT {
+            errors.add(
+                "quantity",
+                format!("must be between -{MAX_ADJUSTMENT} and {MAX_ADJUSTMENT}, and not 0"),
+            );
+        } else if request.quantity > 0 && request.reason != AdjustmentReason::CountCorrection {
+            errors.add(
+                "quantity",
+                format!(
+                    "only a count_correction adds units; `{}` takes them away",
+                    request.reason
+                ),
+            );
+        }
+        let note = optional_text(&mut errors, "note", request.note.as_deref(), 1_000);
+        errors.into_result()?;
+        idempotency::run(
+            self.db(),
+            actor,
+            key,
+            "stock.adjust",
+            &(clinic_id, &request),
+            |txn| async move {
+                let lot = lots::get_shared(&txn, org, request.lot_id)
+                    .await?
+                    .ok_or(Error::NotFound("lot"))?;
+                let hand = HandChange {
+                    quantity: request.quantity,
+                    reason: request.reason,
+                    note,
+                };
+                let Some(adjustment) = adjust(&txn, actor, clinic_id, &lot, hand, None).await?
+                else {
+                    let have = ledger::balance(&txn, org, clinic_id, lot.id).await?;
+                    return Err(not_enough(&lot, Bucket::of_lot(&lot)?.count(have)));
+                };
+                audit::record(
+                    &txn,
+                    AuditEvent::by(actor, "stock.adjust", "lot", Some(lot.id)).detail(
+                        serde_json::json!({
+                            "clinic_id": clinic_id,
+                            "quantity": request.quantity,
+                            "reason": request.reason,
+                        }),
+                    ),
+                )
+                .await?;
+                Ok((adjustment, txn))
+            },
+        )
+        .await
+    }
+
+    /// Records a stocktake at a clinic (its managers and `org_admin`): for each lot counted,
+    /// one `count_correction` by the difference to the balance, all in one transaction.
+    pub async fn record_stocktake(
+        &self,
+        actor: &Actor,
+        clinic_id: Uuid,
+        request: StocktakeRequest,
+        key: Option<&IdempotencyKey>,
+    ) -> Result<Stocktake> {
+        let org = actor.org_id;
+        let db = self.db().read();
+        require_clinic(db, org, clinic_id).await?;
+        actor.require(Action::StockManage, Scope::Clinic(clinic_id))?;
+        let mut errors = ValidationErrors::new();
+        if request.counts.is_empty() {
+            errors.add("counts", "must count at least one lot");
+        }
+        if request.counts.len() > MAX_COUNTS {
+            errors.add("counts", format!("must count at most {MAX_COUNTS} lots"));
+        }
+        for (i, count) in request.counts.iter().enumerate() {
+            if request.counts[..i].iter().any(|c| c.lot_id == count.lot_id) {
+                errors.add(format!("counts[{i}].lot_id"), "is counted twice");
+            }
+            if i64::from(count.counted) > MAX_ADJUSTMENT {
+                errors.add(
+                    format!("counts[{i}].counted"),
+                    format!("must be at most {MAX_ADJUSTMENT}"),
+                );
+            }
+        }
+        let note = optional_text(&mut errors, "note", request.note.as_deref(), 1_000);
+        errors.into_result()?;
+        let ids: Vec<Uuid> = request.counts.iter().map(|c| c.lot_id).collect();
+        if lots::by_ids(db, org, &ids).await?.len() != ids.len() {
+            return Err(Error::NotFound("lot"));
+        }
+        let sent = request.clone();
+        idempotency::run(
+            self.db(),
+            actor,
+            key,
+            "stock.stocktake",
+            &(clinic_id, &sent),
+            |txn| async move {
+                let mut counts = request.counts.clone();
+                counts.sort_by_key(|c| c.lot_id);
+                let mut adjustments = Vec::new();
+                for count in &counts {
+                    let lot = lots::get_shared(&txn, org, count.lot_id)
+                        .await?
+                        .ok_or(Error::NotFound("lot"))?;
+                    let bucket = Bucket::of_lot(&lot)?;
+                    let mut made = None;
+                    // The correction is the difference to the balance as it is when written:
+                    // a consumption between reading and writing makes us read again.
+                    for _ in 0..COUNT_ATTEMPTS {
+                        let have = ledger::balance(&txn, org, clinic_id, lot.id).await?;
+                        let delta = i64::from(count.counted) - bucket.count(have);
+                        if delta == 0 {
+                            made = Some(None);
+                            break;
+                        }
+                        let hand = HandChange {
+                            quantity: delta,
+                            reason: AdjustmentReason::CountCorrection,
+                            note: note.clone(),
+                        };
+                        if let Some(adjustment) =
+                            adjust(&txn, actor, clinic_id, &lot, hand, Some(have)).await?
+                        {
+                            made = Some(Some(adjustment));
+                            break;
+                        }
+                    }
+                    match made {
+                        Some(adjustment) => adjustments.extend(adjustment),
+                        None => {
+                            return Err(Error::conflict(
+                                "stock_changed",
+                                "the stock kept changing while the count was recorded; try again",
+                            ));
+                        }
+                    }
+                }
+                audit::record(
+                    &txn,
+                    AuditEvent::by(actor, "stock.stocktake", "clinic", Some(clinic_id)).detail(
+                        serde_json::json!({
+                            "lots_counted": counts.len(),
+                            "corrections": adjustments.len(),
+                        }),
+                    ),
+                )
+                .await?;
+                Ok((
+                    Stocktake {
+                        clinic_id,
+                        lots_counted: counts.len(),
+                        adjustments,
+                    },
+                    txn,
+                ))
+            },
+        )
+        .await
+    }
+
+    /// A page of a clinic's ledger, oldest first (any role at the clinic).
+    pub async fn list_movements(
+        &self,
+        actor: &Actor,
+        clinic_id: Uuid,
+        query: &MovementQuery,
+        page: &PageParams,
+    ) -> Result<Page<Movement>> {
+        let db = self.db().read();
+        let org = actor.org_id;
+        require_clinic(db, org, clinic_id).await?;
+        actor.require(Action::StockRead, Scope::Clinic(clinic_id))?;
+        let page = page.parse()?;
+        let rows = movements::list(db, org, clinic_id, query.lot_id, page).await?;
+        let next_after = rows.next_after;
+        let items = rows
+            .items
+            .into_iter()
+            .map(Movement::from_row)
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Page::from_store(
+            skinledger_store::Page { items, next_after },
+            |m| m,
+        ))
+    }
+}

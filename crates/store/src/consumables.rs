@@ -1,0 +1,87 @@
+//! The units each treatment consumed: by lot, and by serial when one was given.
+
+use chrono::NaiveDate;
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
+use uuid::Uuid;
+
+use crate::entities::treatment_consumable;
+
+/// Records units consumed; fails with a unique violation when the serial was consumed before.
+pub async fn insert(
+    db: &impl ConnectionTrait,
+    row: treatment_consumable::ActiveModel,
+) -> Result<treatment_consumable::Model, DbErr> {
+    row.insert(db).await
+}
+
+/// What the given treatments consumed, in the order recorded.
+pub async fn of_treatments(
+    db: &impl ConnectionTrait,
+    org: Uuid,
+    treatment_ids: &[Uuid],
+) -> Result<Vec<treatment_consumable::Model>, DbErr> {
+    if treatment_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    treatment_consumable::Entity::find()
+        .filter(treatment_consumable::Column::OrganizationId.eq(org))
+        .filter(treatment_consumable::Column::TreatmentId.is_in(treatment_ids.iter().copied()))
+        .order_by_asc(treatment_consumable::Column::Id)
+        .all(db)
+        .await
+}
+
+/// Every consumption of a lot, oldest first.
+pub async fn of_lot(
+    db: &impl ConnectionTrait,
+    org: Uuid,
+    lot: Uuid,
+) -> Result<Vec<treatment_consumable::Model>, DbErr> {
+    treatment_consumable::Entity::find()
+        .filter(treatment_consumable::Column::OrganizationId.eq(org))
+        .filter(treatment_consumable::Column::LotId.eq(lot))
+        .order_by_asc(treatment_consumable::Column::Id)
+        .all(db)
+        .await
+}
+
+/// Units consumed per (clinic, product) by treatments performed from `from` to `to`
+/// inclusive, optionally only at `clinics`.
+pub async fn usage(
+    db: &impl ConnectionTrait,
+    org: Uuid,
+    from: NaiveDate,
+    to: NaiveDate,
+    clinics: Option<&[Uuid]>,
+) -> Result<Vec<(Uuid, Uuid, i64)>, DbErr> {
+    let mut query = treatment_consumable::Entity::find()
+        .select_only()
+        .column(treatment_consumable::Column::ClinicId)
+        .column(treatment_consumable::Column::ProductId)
+        // SUM of an integer column is a bigint on PostgreSQL and an integer on SQLite; the cast
+        // makes both decode as i64.
+        .column_as(
+            Expr::col(treatment_consumable::Column::Quantity)
+                .sum()
+                .cast_as("bigint"),
+            "units",
+        )
+        .filter(treatment_consumable::Column::OrganizationId.eq(org))
+        .filter(treatment_consumable::Column::PerformedOn.gte(from))
+        .filter(treatment_consumable::Column::PerformedOn.lte(to));
+    if let Some(clinics) = clinics {
+        query = query.filter(treatment_consumable::Column::ClinicId.is_in(clinics.iter().copied()));
+    }
+    query
+        .group_by(treatment_consumable::Column::ClinicId)
+        .group_by(treatment_consumable::Column::ProductId)
+        .order_by_asc(treatment_consumable::Column::ClinicId)
+        .order_by_asc(treatment_consumable::Column::ProductId)
+        .into_tuple()
+        .all(db)
+        .await
+}

@@ -1,0 +1,77 @@
+//! Serial numbers of single units: registered when received, marked when consumed or when
+//! their lot is recalled.
+
+use chrono::Utc;
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
+use uuid::Uuid;
+
+use crate::entities::unit;
+
+/// A unit on the shelf.
+pub const IN_STOCK: &str = "in_stock";
+/// A unit used in a treatment.
+pub const CONSUMED: &str = "consumed";
+/// A unit of a recalled lot, set aside.
+pub const QUARANTINED: &str = "quarantined";
+
+/// Registers units; fails with a unique violation when a serial of the product is known.
+pub async fn insert(db: &impl ConnectionTrait, rows: Vec<unit::ActiveModel>) -> Result<(), DbErr> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    unit::Entity::insert_many(rows)
+        .exec_without_returning(db)
+        .await?;
+    Ok(())
+}
+
+/// The unit of a product with this serial.
+pub async fn by_serial(
+    db: &impl ConnectionTrait,
+    org: Uuid,
+    product: Uuid,
+    serial: &str,
+) -> Result<Option<unit::Model>, DbErr> {
+    unit::Entity::find()
+        .filter(unit::Column::OrganizationId.eq(org))
+        .filter(unit::Column::ProductId.eq(product))
+        .filter(unit::Column::Serial.eq(serial))
+        .one(db)
+        .await
+}
+
+/// Marks a unit on the shelf consumed by a treatment at a clinic. Answers whether it was on
+/// the shelf: of two concurrent attempts, exactly one gets `true`.
+pub async fn consume(
+    db: &impl ConnectionTrait,
+    org: Uuid,
+    id: Uuid,
+    treatment: Uuid,
+    clinic: Uuid,
+) -> Result<bool, DbErr> {
+    let result = unit::Entity::update_many()
+        .col_expr(unit::Column::Status, Expr::value(CONSUMED))
+        .col_expr(unit::Column::TreatmentId, Expr::value(treatment))
+        .col_expr(unit::Column::ClinicId, Expr::value(clinic))
+        .col_expr(unit::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(unit::Column::OrganizationId.eq(org))
+        .filter(unit::Column::Id.eq(id))
+        .filter(unit::Column::Status.eq(IN_STOCK))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+/// Sets aside every unit of a lot still on a shelf. Answers how many.
+pub async fn quarantine_lot(db: &impl ConnectionTrait, org: Uuid, lot: Uuid) -> Result<u64, DbErr> {
+    Ok(unit::Entity::update_many()
+        .col_expr(unit::Column::Status, Expr::value(QUARANTINED))
+        .col_expr(unit::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(unit::Column::OrganizationId.eq(org))
+        .filter(unit::Column::LotId.eq(lot))
+        .filter(unit::Column::Status.eq(IN_STOCK))
+        .exec(db)
+        .await?
+        .rows_affected)
+}
