@@ -94,7 +94,9 @@ async fn grpc_router(
     use pb::audit_service_server::AuditServiceServer;
     use pb::auth_service_server::AuthServiceServer;
     use pb::client_service_server::ClientServiceServer;
+    use pb::inventory_service_server::InventoryServiceServer;
     use pb::organization_service_server::OrganizationServiceServer;
+    use pb::report_service_server::ReportServiceServer;
     use pb::treatment_service_server::TreatmentServiceServer;
 
     let limit = settings.body_limit;
@@ -113,6 +115,12 @@ async fn grpc_router(
         .await;
     health
         .set_serving::<TreatmentServiceServer<grpc::treatments::TreatmentGrpc>>()
+        .await;
+    health
+        .set_serving::<InventoryServiceServer<grpc::inventory::InventoryGrpc>>()
+        .await;
+    health
+        .set_serving::<ReportServiceServer<grpc::reports::ReportGrpc>>()
         .await;
     let reflection = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
@@ -139,6 +147,14 @@ async fn grpc_router(
         )
         .add_service(
             TreatmentServiceServer::new(grpc::treatments::TreatmentGrpc(app.clone()))
+                .max_decoding_message_size(limit),
+        )
+        .add_service(
+            InventoryServiceServer::new(grpc::inventory::InventoryGrpc(app.clone()))
+                .max_decoding_message_size(limit),
+        )
+        .add_service(
+            ReportServiceServer::new(grpc::reports::ReportGrpc(app.clone()))
                 .max_decoding_message_size(limit),
         )
         .add_service(

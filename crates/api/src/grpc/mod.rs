@@ -4,7 +4,9 @@ pub mod audit;
 pub mod auth;
 pub mod clients;
 pub mod codec;
+pub mod inventory;
 pub mod organization;
+pub mod reports;
 pub mod treatments;
 
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};

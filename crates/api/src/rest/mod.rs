@@ -1,6 +1,7 @@
 //! The REST adapter: axum handlers under `/v1`, documented by utoipa from the handlers
 //! themselves, so the OpenAPI document cannot drift from the routes.
 
+pub mod accept;
 pub mod audit;
 pub mod auth;
 pub mod clients;
@@ -8,9 +9,14 @@ pub mod courses;
 pub mod eligibility;
 pub mod etag;
 pub mod extract;
+pub mod lots;
 pub mod organization;
 pub mod policy;
+pub mod products;
+pub mod reports;
 pub mod screenings;
+pub mod stock;
+pub mod transfers;
 pub mod treatments;
 
 use skinledger_app::App;
@@ -33,6 +39,11 @@ use utoipa_axum::router::OpenApiRouter;
         (name = "eligibility", description = "Dry runs of a treatment: every blocker at once"),
         (name = "treatments", description = "Treatment records, signing, addenda, adverse events and aftercare"),
         (name = "courses", description = "Courses of sessions and a client's progress through them"),
+        (name = "products", description = "The catalogue of rollers, pen cartridges and other stock, with reorder points"),
+        (name = "stock", description = "Each clinic's stock by lot: receipts (typed or scanned GS1), adjustments, stocktakes and the movement ledger"),
+        (name = "transfers", description = "Units sent between clinics, in transit until received"),
+        (name = "lots", description = "Lots, their recall into quarantine, and the trace of every client they touched"),
+        (name = "reports", description = "Low stock, expiring lots and usage per clinic and product"),
         (name = "audit", description = "The append-only audit log"),
     )
 )]
@@ -66,5 +77,10 @@ pub fn router() -> OpenApiRouter<App> {
         .merge(eligibility::routes())
         .merge(treatments::routes())
         .merge(courses::routes())
+        .merge(products::routes())
+        .merge(stock::routes())
+        .merge(transfers::routes())
+        .merge(lots::routes())
+        .merge(reports::routes())
         .merge(audit::routes())
 }

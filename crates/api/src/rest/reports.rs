@@ -1,0 +1,142 @@
+//! `/v1/reports`: low stock, expiring lots and usage, each answered as `{"items": [...]}` like
+//! the lists.
+
+use axum::extract::State;
+use serde::{Deserialize, Serialize};
+use skinledger_app::reports::{ExpiringLine, LowStockLine, UsageLine, UsageQuery};
+use skinledger_app::{App, Error};
+use skinledger_domain::ValidationErrors;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::extract::{Caller, Query};
+use crate::error::{ApiResult, Problem};
+use crate::grpc::{field_id, parse_date};
+
+/// The horizon of the expiry report when none is asked for, in days.
+pub const DEFAULT_WITHIN_DAYS: u32 = 30;
+/// The longest horizon of the expiry report, in days.
+pub const MAX_WITHIN_DAYS: u32 = 3_650;
+
+/// The report routes.
+pub fn routes() -> OpenApiRouter<App> {
+    OpenApiRouter::new()
+        .routes(routes!(low_stock_report))
+        .routes(routes!(expiring_report))
+        .routes(routes!(usage_report))
+}
+
+/// A report's lines, wrapped as list items are.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Report<T> {
+    /// The lines.
+    pub items: Vec<T>,
+}
+
+fn within_days_refused() -> Error {
+    Error::invalid(
+        "within_days",
+        format!("must be a whole number of days from 1 to {MAX_WITHIN_DAYS}"),
+    )
+}
+
+/// The expiry report's horizon as asked for: 1 to 3650 days, 30 when absent.
+pub fn within_days(days: Option<u32>) -> Result<u32, Error> {
+    let days = days.unwrap_or(DEFAULT_WITHIN_DAYS);
+    if (1..=MAX_WITHIN_DAYS).contains(&days) {
+        Ok(days)
+    } else {
+        Err(within_days_refused())
+    }
+}
+
+/// `?within_days=`, read as text so that a malformed value is refused naming it.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+struct ExpiringQuery {
+    /// Days from today, 1 to 3650 (default 30).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 3650)]
+    within_days: Option<String>,
+}
+
+/// `?from=&to=&clinic_id=`, read as text so that a malformed value is refused naming it.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+struct UsageParams {
+    /// The first day, inclusive (`YYYY-MM-DD`).
+    #[param(value_type = chrono::NaiveDate, required = true)]
+    from: Option<String>,
+    /// The last day, inclusive (`YYYY-MM-DD`).
+    #[param(value_type = chrono::NaiveDate, required = true)]
+    to: Option<String>,
+    /// Only this clinic.
+    #[param(value_type = Option<uuid::Uuid>)]
+    clinic_id: Option<String>,
+}
+
+/// Every product at or below its reorder point at each open clinic the caller reports on
+/// (clinic managers and `org_admin`). Only usable units count: of active lots, not expired.
+#[utoipa::path(get, path = "/v1/reports/low-stock", tag = "reports", security(("bearer" = [])),
+    responses((status = 200, body = Report<LowStockLine>), (status = 403, body = Problem)))]
+#[tracing::instrument(skip_all, err(Debug))]
+async fn low_stock_report(
+    State(app): State<App>,
+    Caller(actor): Caller,
+) -> ApiResult<axum::Json<Report<LowStockLine>>> {
+    let items = app.low_stock_report(&actor).await?;
+    Ok(axum::Json(Report { items }))
+}
+
+/// Units on hand whose lot expires within `within_days` days from today, or has expired,
+/// first expiry first (clinic managers and `org_admin`).
+#[utoipa::path(get, path = "/v1/reports/expiring", tag = "reports", params(ExpiringQuery), security(("bearer" = [])),
+    responses((status = 200, body = Report<ExpiringLine>), (status = 403, body = Problem), (status = 422, body = Problem)))]
+#[tracing::instrument(skip_all, err(Debug))]
+async fn expiring_report(
+    State(app): State<App>,
+    Caller(actor): Caller,
+    Query(q): Query<ExpiringQuery>,
+) -> ApiResult<axum::Json<Report<ExpiringLine>>> {
+    let days = q
+        .within_days
+        .map(|raw| raw.trim().parse::<u32>().map_err(|_| within_days_refused()))
+        .transpose()?;
+    let items = app.expiring_report(&actor, within_days(days)?).await?;
+    Ok(axum::Json(Report { items }))
+}
+
+/// Units consumed by treatments per clinic and product from `from` to `to`, both inclusive,
+/// optionally at one clinic (clinic managers and `org_admin`).
+#[utoipa::path(get, path = "/v1/reports/usage", tag = "reports", params(UsageParams), security(("bearer" = [])),
+    responses((status = 200, body = Report<UsageLine>), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 422, body = Problem)))]
+#[tracing::instrument(skip_all, err(Debug))]
+async fn usage_report(
+    State(app): State<App>,
+    Caller(actor): Caller,
+    Query(q): Query<UsageParams>,
+) -> ApiResult<axum::Json<Report<UsageLine>>> {
+    let mut errors = ValidationErrors::new();
+    let mut day = |field: &str, raw: Option<String>| match raw {
+        Some(raw) => parse_date(&mut errors, field, raw.trim()),
+        None => {
+            errors.add(field, "is required, as YYYY-MM-DD");
+            None
+        }
+    };
+    let (from, to) = (day("from", q.from), day("to", q.to));
+    let clinic_id = q
+        .clinic_id
+        .and_then(|c| field_id(&mut errors, "clinic_id", c.trim()));
+    errors.into_result().map_err(Error::from)?;
+    let (Some(from), Some(to)) = (from, to) else {
+        return Err(Error::Internal("validated report period missing".into()).into());
+    };
+    let query = UsageQuery {
+        from,
+        to,
+        clinic_id,
+    };
+    let items = app.usage_report(&actor, &query).await?;
+    Ok(axum::Json(Report { items }))
+}
