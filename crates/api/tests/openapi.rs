@@ -1,6 +1,8 @@
 //! The OpenAPI document: generated from the handlers, covering the whole REST contract, and
 //! snapshot-tested so that any change to it is a reviewed change.
 
+#![expect(clippy::expect_used, reason = "tests")]
+
 use std::path::Path;
 
 /// Every path of the REST contract, with its methods.
