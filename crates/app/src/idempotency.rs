@@ -1,10 +1,11 @@
 //! `Idempotency-Key`: a retried write gets the first answer again and changes nothing.
 //!
-//! The key and the answer are stored in the same transaction as the write, under a primary key
-//! of (organisation, key). A concurrent request with the same key waits on that row (PostgreSQL)
-//! or on the single writer (SQLite), then finds the stored answer: the database, not one
-//! process, decides which request did the work. Only successful answers are stored; a request
-//! that failed changed nothing, so its retry is simply run again.
+//! A request first claims its key: a row under the primary key (organisation, key), committed
+//! on its own, so the database, not one process, decides which request does the work. The work
+//! and its answer then commit together in one transaction. Another request with the key meanwhile
+//! gets 409 `idempotency_key_in_flight`; after it, the stored answer. Only successful answers are
+//! kept: a request that failed changed nothing, so its claim is released and a retry runs again.
+//! A claim left by a process that died mid-request is taken over once it is [`CLAIM_TIMEOUT`] old.
 
 use std::future::Future;
 
@@ -65,46 +66,102 @@ where
         return Ok(answer);
     };
     let hash = request_hash(actor, operation, request)?;
-    let txn = db.begin().await?;
-    if let Some(stored) = idempotency::get(&txn, actor.org_id, key.as_str()).await? {
-        txn.rollback().await?;
-        return replay(&stored.request_hash, &stored.response, &hash);
+    if let Claim::Answered(response) = claim(db, actor, key, operation, &hash).await? {
+        return serde_json::from_str(&response)
+            .map_err(|e| Error::Internal(format!("cannot read stored idempotent answer: {e}")));
     }
-    // Claim the key before doing the work: a concurrent request with the same key blocks on
-    // this row until we commit, then finds our answer instead of doing the work again.
-    if let Err(err) = idempotency::insert(
-        &txn,
-        actor.org_id,
-        key.as_str(),
-        operation,
-        &hash,
-        String::new(),
-    )
-    .await
-    {
-        let _ = txn.rollback().await;
-        if !is_unique_violation(&err) {
-            return Err(err.into());
+    let outcome = async {
+        let txn = db.begin().await?;
+        let (answer, txn) = work(txn).await?;
+        let response = serde_json::to_string(&answer)
+            .map_err(|e| Error::Internal(format!("cannot store idempotent answer: {e}")))?;
+        idempotency::set_response(&txn, actor.org_id, key.as_str(), response).await?;
+        txn.commit().await?;
+        Ok(answer)
+    }
+    .await;
+    if outcome.is_err() {
+        // Nothing was written: free the key so that a retry runs again.
+        let released = async {
+            let txn = db.begin().await?;
+            idempotency::release_claim(&txn, actor.org_id, key.as_str()).await?;
+            txn.commit().await
         }
-        let stored = idempotency::get(db.write(), actor.org_id, key.as_str())
-            .await?
-            .ok_or_else(|| Error::Internal("idempotency key vanished".into()))?;
-        return replay(&stored.request_hash, &stored.response, &hash);
+        .await;
+        if let Err(e) = released {
+            tracing::warn!(error = %e, "cannot release an idempotency claim; it expires on its own");
+        }
     }
-    let (answer, txn) = work(txn).await?;
-    let response = serde_json::to_string(&answer)
-        .map_err(|e| Error::Internal(format!("cannot store idempotent answer: {e}")))?;
-    idempotency::set_response(&txn, actor.org_id, key.as_str(), response).await?;
-    txn.commit().await?;
-    Ok(answer)
+    outcome
 }
 
-fn replay<T: DeserializeOwned>(stored_hash: &str, response: &str, hash: &str) -> Result<T> {
-    if stored_hash != hash {
-        return Err(Error::IdempotencyKeyReused);
+/// How long a claim without an answer blocks its key before another request may take it over.
+pub const CLAIM_TIMEOUT: chrono::Duration = chrono::Duration::minutes(2);
+
+/// What claiming a key found.
+enum Claim {
+    /// The key is ours: do the work.
+    Ours,
+    /// An earlier request with this key and body completed with this answer.
+    Answered(String),
+}
+
+/// Claims the key in a transaction of its own, so that concurrent requests see the claim.
+async fn claim(
+    db: &Db,
+    actor: &Actor,
+    key: &IdempotencyKey,
+    operation: &str,
+    hash: &str,
+) -> Result<Claim> {
+    let txn = db.begin().await?;
+    let existing = idempotency::get(&txn, actor.org_id, key.as_str()).await?;
+    let outcome = match existing {
+        Some(row) if row.request_hash != hash => Err(Error::IdempotencyKeyReused),
+        Some(row) if !row.response.is_empty() => Ok(Claim::Answered(row.response)),
+        Some(row) => {
+            let stale = row.created_at < chrono::Utc::now() - CLAIM_TIMEOUT;
+            if stale
+                && idempotency::take_over_claim(&txn, actor.org_id, key.as_str(), row.created_at)
+                    .await?
+            {
+                Ok(Claim::Ours)
+            } else {
+                Err(in_flight())
+            }
+        }
+        None => {
+            match idempotency::insert(
+                &txn,
+                actor.org_id,
+                key.as_str(),
+                operation,
+                hash,
+                String::new(),
+            )
+            .await
+            {
+                Ok(()) => Ok(Claim::Ours),
+                // Another request claimed it between our read and our insert.
+                Err(e) if is_unique_violation(&e) => Err(in_flight()),
+                Err(e) => Err(e.into()),
+            }
+        }
+    };
+    match &outcome {
+        Ok(Claim::Ours) => txn.commit().await?,
+        _ => {
+            let _ = txn.rollback().await;
+        }
     }
-    serde_json::from_str(response)
-        .map_err(|e| Error::Internal(format!("cannot read stored idempotent answer: {e}")))
+    outcome
+}
+
+fn in_flight() -> Error {
+    Error::conflict(
+        "idempotency_key_in_flight",
+        "a request with this Idempotency-Key is still being processed; retry shortly",
+    )
 }
 
 fn request_hash(actor: &Actor, operation: &str, request: &impl Serialize) -> Result<String> {

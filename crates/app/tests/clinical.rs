@@ -1085,10 +1085,19 @@ async fn one_idempotency_key_sent_ten_times_creates_one_client_and_one_treatment
     }
     let mut ids = Vec::new();
     for task in futures::future::join_all(tasks).await {
-        ids.push(task.expect("task ran").expect("client created").id);
+        match task.expect("task ran") {
+            Ok(client) => ids.push(client.id),
+            Err(e) => assert_eq!(e.code(), "idempotency_key_in_flight", "{e:?}"),
+        }
     }
     ids.dedup();
     assert_eq!(ids.len(), 1);
+    let again = w
+        .app
+        .create_client(&nurse, new_client("Ida", "Empotent"), Some(&key))
+        .await
+        .expect("a later retry gets the first answer");
+    assert_eq!(again.id, ids[0]);
     let all = w
         .app
         .list_clients(&nurse, Some("ida"), &PageParams::default())
@@ -1116,7 +1125,10 @@ async fn one_idempotency_key_sent_ten_times_creates_one_client_and_one_treatment
     }
     let mut ids = Vec::new();
     for task in futures::future::join_all(tasks).await {
-        ids.push(task.expect("task ran").expect("treatment created").id);
+        match task.expect("task ran") {
+            Ok(treatment) => ids.push(treatment.id),
+            Err(e) => assert_eq!(e.code(), "idempotency_key_in_flight", "{e:?}"),
+        }
     }
     ids.dedup();
     assert_eq!(ids.len(), 1);

@@ -68,3 +68,35 @@ pub async fn set_response(
         .await?;
     Ok(())
 }
+
+/// Releases a claim that has no answer (the request failed and changed nothing).
+pub async fn release_claim(db: &impl ConnectionTrait, org: Uuid, key: &str) -> Result<(), DbErr> {
+    idempotency_key::Entity::delete_many()
+        .filter(idempotency_key::Column::OrganizationId.eq(org))
+        .filter(idempotency_key::Column::Key.eq(key))
+        .filter(idempotency_key::Column::Response.eq(""))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Takes over an abandoned claim, unless another request took it over first.
+pub async fn take_over_claim(
+    db: &impl ConnectionTrait,
+    org: Uuid,
+    key: &str,
+    claimed_at: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let result = idempotency_key::Entity::update_many()
+        .col_expr(
+            idempotency_key::Column::CreatedAt,
+            sea_orm::sea_query::Expr::value(Utc::now()),
+        )
+        .filter(idempotency_key::Column::OrganizationId.eq(org))
+        .filter(idempotency_key::Column::Key.eq(key))
+        .filter(idempotency_key::Column::Response.eq(""))
+        .filter(idempotency_key::Column::CreatedAt.eq(claimed_at))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}

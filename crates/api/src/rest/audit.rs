@@ -34,7 +34,7 @@ struct AuditQuery {
 /// The organisation's audit log, oldest first (`org_admin`).
 #[utoipa::path(get, path = "/v1/audit-events", tag = "audit", params(AuditQuery), security(("bearer" = [])),
     responses((status = 200, body = Page<AuditEntry>), (status = 403, body = Problem)))]
-#[tracing::instrument(skip_all, err(Debug))]
+#[tracing::instrument(skip_all)]
 async fn list_audit_events(
     State(app): State<App>,
     Caller(actor): Caller,

@@ -37,7 +37,7 @@ struct ClientQuery {
     params(("Idempotency-Key" = Option<String>, Header, description = "Retry-safe key")),
     responses((status = 201, body = Client, headers(("ETag" = String, description = "The version, quoted"))),
         (status = 403, body = Problem), (status = 422, body = Problem)))]
-#[tracing::instrument(skip_all, err(Debug))]
+#[tracing::instrument(skip_all)]
 async fn create_client(
     State(app): State<App>,
     Caller(actor): Caller,
@@ -54,7 +54,7 @@ async fn create_client(
 /// The organisation's clients, oldest first; `q` searches names, email and phone.
 #[utoipa::path(get, path = "/v1/clients", tag = "clients", params(ClientQuery), security(("bearer" = [])),
     responses((status = 200, body = Page<Client>), (status = 422, body = Problem)))]
-#[tracing::instrument(skip_all, err(Debug))]
+#[tracing::instrument(skip_all)]
 async fn list_clients(
     State(app): State<App>,
     Caller(actor): Caller,
@@ -73,7 +73,7 @@ async fn list_clients(
 #[utoipa::path(get, path = "/v1/clients/{id}", tag = "clients", params(("id" = uuid::Uuid, Path)), security(("bearer" = [])),
     responses((status = 200, body = Client, headers(("ETag" = String, description = "The version, quoted"))),
         (status = 404, body = Problem)))]
-#[tracing::instrument(skip_all, err(Debug))]
+#[tracing::instrument(skip_all)]
 async fn get_client(
     State(app): State<App>,
     Caller(actor): Caller,
@@ -92,7 +92,7 @@ async fn get_client(
     security(("bearer" = [])),
     responses((status = 200, body = Client, headers(("ETag" = String, description = "The new version, quoted"))),
         (status = 404, body = Problem), (status = 412, body = Problem), (status = 422, body = Problem)))]
-#[tracing::instrument(skip_all, err(Debug))]
+#[tracing::instrument(skip_all)]
 async fn update_client(
     State(app): State<App>,
     Caller(actor): Caller,

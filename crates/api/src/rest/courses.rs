@@ -24,7 +24,7 @@ pub fn routes() -> OpenApiRouter<App> {
     params(("id" = uuid::Uuid, Path, description = "The client"), ("Idempotency-Key" = Option<String>, Header, description = "Retry-safe key")),
     security(("bearer" = [])),
     responses((status = 201, body = Course), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
-#[tracing::instrument(skip_all, err(Debug))]
+#[tracing::instrument(skip_all)]
 async fn create_course(
     State(app): State<App>,
     Caller(actor): Caller,
@@ -42,7 +42,7 @@ async fn create_course(
 #[utoipa::path(get, path = "/v1/clients/{id}/courses", tag = "courses",
     params(("id" = uuid::Uuid, Path, description = "The client"), PageQuery), security(("bearer" = [])),
     responses((status = 200, body = Page<Course>), (status = 404, body = Problem)))]
-#[tracing::instrument(skip_all, err(Debug))]
+#[tracing::instrument(skip_all)]
 async fn list_courses(
     State(app): State<App>,
     Caller(actor): Caller,
@@ -58,7 +58,7 @@ async fn list_courses(
 /// One course: sessions done and remaining, and the next due window (any role).
 #[utoipa::path(get, path = "/v1/courses/{id}", tag = "courses", params(("id" = uuid::Uuid, Path)), security(("bearer" = [])),
     responses((status = 200, body = Course), (status = 404, body = Problem)))]
-#[tracing::instrument(skip_all, err(Debug))]
+#[tracing::instrument(skip_all)]
 async fn get_course(
     State(app): State<App>,
     Caller(actor): Caller,

@@ -21,7 +21,7 @@ pub fn routes() -> OpenApiRouter<App> {
 /// `date` is.
 #[utoipa::path(post, path = "/v1/eligibility", tag = "eligibility", request_body = EligibilityRequest, security(("bearer" = [])),
     responses((status = 200, body = EligibilityAnswer), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
-#[tracing::instrument(skip_all, err(Debug))]
+#[tracing::instrument(skip_all)]
 async fn check_eligibility(
     State(app): State<App>,
     Caller(actor): Caller,

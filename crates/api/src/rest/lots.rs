@@ -43,7 +43,7 @@ pub fn trace_filename(trace: &LotTrace) -> String {
 /// One lot with its product and its units at every clinic the caller may see (any role).
 #[utoipa::path(get, path = "/v1/lots/{id}", tag = "lots", params(("id" = uuid::Uuid, Path)), security(("bearer" = [])),
     responses((status = 200, body = LotDetail), (status = 403, body = Problem), (status = 404, body = Problem)))]
-#[tracing::instrument(skip_all, err(Debug))]
+#[tracing::instrument(skip_all)]
 async fn get_lot(
     State(app): State<App>,
     Caller(actor): Caller,
@@ -61,7 +61,7 @@ async fn get_lot(
     security(("bearer" = [])),
     responses((status = 200, body = Recall), (status = 403, body = Problem), (status = 404, body = Problem),
         (status = 409, body = Problem), (status = 422, body = Problem)))]
-#[tracing::instrument(skip_all, err(Debug))]
+#[tracing::instrument(skip_all)]
 async fn recall_lot(
     State(app): State<App>,
     Caller(actor): Caller,
@@ -84,7 +84,7 @@ async fn recall_lot(
     security(("bearer" = [])),
     responses((status = 200, description = "The trace", content((LotTrace = "application/json"), (String = "text/csv"))),
         (status = 403, body = Problem), (status = 404, body = Problem)))]
-#[tracing::instrument(skip_all, err(Debug))]
+#[tracing::instrument(skip_all)]
 async fn trace_lot(
     State(app): State<App>,
     Caller(actor): Caller,

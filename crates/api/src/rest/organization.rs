@@ -31,7 +31,7 @@ pub fn routes() -> OpenApiRouter<App> {
 #[utoipa::path(post, path = "/v1/clinics", tag = "clinics", request_body = NewClinic, security(("bearer" = [])),
     params(("Idempotency-Key" = Option<String>, Header, description = "Retry-safe key")),
     responses((status = 201, body = Clinic), (status = 403, body = Problem), (status = 422, body = Problem)))]
-#[tracing::instrument(skip_all, err(Debug))]
+#[tracing::instrument(skip_all)]
 async fn create_clinic(
     State(app): State<App>,
     Caller(actor): Caller,
@@ -45,7 +45,7 @@ async fn create_clinic(
 /// The clinics the caller may see.
 #[utoipa::path(get, path = "/v1/clinics", tag = "clinics", params(PageQuery), security(("bearer" = [])),
     responses((status = 200, body = Page<Clinic>)))]
-#[tracing::instrument(skip_all, err(Debug))]
+#[tracing::instrument(skip_all)]
 async fn list_clinics(
     State(app): State<App>,
     Caller(actor): Caller,
@@ -57,7 +57,7 @@ async fn list_clinics(
 /// One clinic.
 #[utoipa::path(get, path = "/v1/clinics/{id}", tag = "clinics", params(("id" = uuid::Uuid, Path)), security(("bearer" = [])),
     responses((status = 200, body = Clinic), (status = 404, body = Problem)))]
-#[tracing::instrument(skip_all, err(Debug))]
+#[tracing::instrument(skip_all)]
 async fn get_clinic(
     State(app): State<App>,
     Caller(actor): Caller,
@@ -69,7 +69,7 @@ async fn get_clinic(
 /// Change a clinic (`org_admin`).
 #[utoipa::path(patch, path = "/v1/clinics/{id}", tag = "clinics", params(("id" = uuid::Uuid, Path)), request_body = ClinicChanges,
     security(("bearer" = [])), responses((status = 200, body = Clinic), (status = 404, body = Problem), (status = 422, body = Problem)))]
-#[tracing::instrument(skip_all, err(Debug))]
+#[tracing::instrument(skip_all)]
 async fn update_clinic(
     State(app): State<App>,
     Caller(actor): Caller,
@@ -83,7 +83,7 @@ async fn update_clinic(
 #[utoipa::path(post, path = "/v1/staff", tag = "staff", request_body = NewStaff, security(("bearer" = [])),
     params(("Idempotency-Key" = Option<String>, Header, description = "Retry-safe key")),
     responses((status = 201, body = StaffMember), (status = 409, body = Problem), (status = 422, body = Problem)))]
-#[tracing::instrument(skip_all, err(Debug))]
+#[tracing::instrument(skip_all)]
 async fn create_staff(
     State(app): State<App>,
     Caller(actor): Caller,
@@ -97,7 +97,7 @@ async fn create_staff(
 /// Staff the caller may see.
 #[utoipa::path(get, path = "/v1/staff", tag = "staff", params(PageQuery), security(("bearer" = [])),
     responses((status = 200, body = Page<StaffMember>)))]
-#[tracing::instrument(skip_all, err(Debug))]
+#[tracing::instrument(skip_all)]
 async fn list_staff(
     State(app): State<App>,
     Caller(actor): Caller,
@@ -109,7 +109,7 @@ async fn list_staff(
 /// One staff member.
 #[utoipa::path(get, path = "/v1/staff/{id}", tag = "staff", params(("id" = uuid::Uuid, Path)), security(("bearer" = [])),
     responses((status = 200, body = StaffMember), (status = 404, body = Problem)))]
-#[tracing::instrument(skip_all, err(Debug))]
+#[tracing::instrument(skip_all)]
 async fn get_staff(
     State(app): State<App>,
     Caller(actor): Caller,
@@ -121,7 +121,7 @@ async fn get_staff(
 /// Change a staff member's email, name or password.
 #[utoipa::path(patch, path = "/v1/staff/{id}", tag = "staff", params(("id" = uuid::Uuid, Path)), request_body = StaffChanges,
     security(("bearer" = [])), responses((status = 200, body = StaffMember), (status = 404, body = Problem)))]
-#[tracing::instrument(skip_all, err(Debug))]
+#[tracing::instrument(skip_all)]
 async fn update_staff(
     State(app): State<App>,
     Caller(actor): Caller,
@@ -142,7 +142,7 @@ struct RolesBody {
 /// Replace a staff member's roles.
 #[utoipa::path(put, path = "/v1/staff/{id}/roles", tag = "staff", params(("id" = uuid::Uuid, Path)), request_body = RolesBody,
     security(("bearer" = [])), responses((status = 200, body = StaffMember), (status = 403, body = Problem), (status = 404, body = Problem)))]
-#[tracing::instrument(skip_all, err(Debug))]
+#[tracing::instrument(skip_all)]
 async fn set_staff_roles(
     State(app): State<App>,
     Caller(actor): Caller,
@@ -157,7 +157,7 @@ async fn set_staff_roles(
 /// Deactivate a staff member: no more logins or refreshes.
 #[utoipa::path(post, path = "/v1/staff/{id}/deactivate", tag = "staff", params(("id" = uuid::Uuid, Path)),
     security(("bearer" = [])), responses((status = 200, body = StaffMember), (status = 404, body = Problem)))]
-#[tracing::instrument(skip_all, err(Debug))]
+#[tracing::instrument(skip_all)]
 async fn deactivate_staff(
     State(app): State<App>,
     Caller(actor): Caller,
@@ -169,7 +169,7 @@ async fn deactivate_staff(
 /// Create an API client; the secret is in this answer only.
 #[utoipa::path(post, path = "/v1/api-clients", tag = "api-clients", request_body = NewApiClient, security(("bearer" = [])),
     responses((status = 201, body = ApiClient), (status = 422, body = Problem)))]
-#[tracing::instrument(skip_all, err(Debug))]
+#[tracing::instrument(skip_all)]
 async fn create_api_client(
     State(app): State<App>,
     Caller(actor): Caller,
@@ -184,7 +184,7 @@ async fn create_api_client(
 /// The organisation's API clients.
 #[utoipa::path(get, path = "/v1/api-clients", tag = "api-clients", params(PageQuery), security(("bearer" = [])),
     responses((status = 200, body = Page<ApiClient>)))]
-#[tracing::instrument(skip_all, err(Debug))]
+#[tracing::instrument(skip_all)]
 async fn list_api_clients(
     State(app): State<App>,
     Caller(actor): Caller,
@@ -198,7 +198,7 @@ async fn list_api_clients(
 /// Revoke an API client.
 #[utoipa::path(delete, path = "/v1/api-clients/{id}", tag = "api-clients", params(("id" = uuid::Uuid, Path)),
     security(("bearer" = [])), responses((status = 200, body = ApiClient), (status = 404, body = Problem)))]
-#[tracing::instrument(skip_all, err(Debug))]
+#[tracing::instrument(skip_all)]
 async fn revoke_api_client(
     State(app): State<App>,
     Caller(actor): Caller,

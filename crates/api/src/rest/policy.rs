@@ -21,7 +21,7 @@ pub fn routes() -> OpenApiRouter<App> {
 #[utoipa::path(get, path = "/v1/policy", tag = "policy", security(("bearer" = [])),
     responses((status = 200, body = PolicyVersion, headers(("ETag" = String, description = "The version, quoted"))),
         (status = 401, body = Problem)))]
-#[tracing::instrument(skip_all, err(Debug))]
+#[tracing::instrument(skip_all)]
 async fn get_policy(
     State(app): State<App>,
     Caller(actor): Caller,
@@ -39,7 +39,7 @@ async fn get_policy(
     params(("If-Match" = Option<String>, Header, description = "The ETag last read; 412 when the policy changed since")),
     responses((status = 200, body = PolicyVersion, headers(("ETag" = String, description = "The new version, quoted"))),
         (status = 403, body = Problem), (status = 412, body = Problem), (status = 422, body = Problem)))]
-#[tracing::instrument(skip_all, err(Debug))]
+#[tracing::instrument(skip_all)]
 async fn put_policy(
     State(app): State<App>,
     Caller(actor): Caller,

@@ -42,7 +42,7 @@ struct ProductListQuery {
     params(("Idempotency-Key" = Option<String>, Header, description = "Retry-safe key")),
     responses((status = 201, body = Product, headers(("ETag" = String, description = "The version, quoted"))),
         (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
-#[tracing::instrument(skip_all, err(Debug))]
+#[tracing::instrument(skip_all)]
 async fn create_product(
     State(app): State<App>,
     Caller(actor): Caller,
@@ -59,7 +59,7 @@ async fn create_product(
 /// The catalogue, oldest first (any role).
 #[utoipa::path(get, path = "/v1/products", tag = "products", params(ProductListQuery), security(("bearer" = [])),
     responses((status = 200, body = Page<Product>), (status = 422, body = Problem)))]
-#[tracing::instrument(skip_all, err(Debug))]
+#[tracing::instrument(skip_all)]
 async fn list_products(
     State(app): State<App>,
     Caller(actor): Caller,
@@ -82,7 +82,7 @@ async fn list_products(
 #[utoipa::path(get, path = "/v1/products/{id}", tag = "products", params(("id" = uuid::Uuid, Path)), security(("bearer" = [])),
     responses((status = 200, body = Product, headers(("ETag" = String, description = "The version, quoted"))),
         (status = 404, body = Problem)))]
-#[tracing::instrument(skip_all, err(Debug))]
+#[tracing::instrument(skip_all)]
 async fn get_product(
     State(app): State<App>,
     Caller(actor): Caller,
@@ -103,7 +103,7 @@ async fn get_product(
     responses((status = 200, body = Product, headers(("ETag" = String, description = "The new version, quoted"))),
         (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem),
         (status = 412, body = Problem), (status = 422, body = Problem)))]
-#[tracing::instrument(skip_all, err(Debug))]
+#[tracing::instrument(skip_all)]
 async fn update_product(
     State(app): State<App>,
     Caller(actor): Caller,

@@ -78,7 +78,7 @@ struct UsageParams {
 /// (clinic managers and `org_admin`). Only usable units count: of active lots, not expired.
 #[utoipa::path(get, path = "/v1/reports/low-stock", tag = "reports", security(("bearer" = [])),
     responses((status = 200, body = Report<LowStockLine>), (status = 403, body = Problem)))]
-#[tracing::instrument(skip_all, err(Debug))]
+#[tracing::instrument(skip_all)]
 async fn low_stock_report(
     State(app): State<App>,
     Caller(actor): Caller,
@@ -91,7 +91,7 @@ async fn low_stock_report(
 /// first expiry first (clinic managers and `org_admin`).
 #[utoipa::path(get, path = "/v1/reports/expiring", tag = "reports", params(ExpiringQuery), security(("bearer" = [])),
     responses((status = 200, body = Report<ExpiringLine>), (status = 403, body = Problem), (status = 422, body = Problem)))]
-#[tracing::instrument(skip_all, err(Debug))]
+#[tracing::instrument(skip_all)]
 async fn expiring_report(
     State(app): State<App>,
     Caller(actor): Caller,
@@ -110,7 +110,7 @@ async fn expiring_report(
 #[utoipa::path(get, path = "/v1/reports/usage", tag = "reports", params(UsageParams), security(("bearer" = [])),
     responses((status = 200, body = Report<UsageLine>), (status = 403, body = Problem), (status = 404, body = Problem),
         (status = 422, body = Problem)))]
-#[tracing::instrument(skip_all, err(Debug))]
+#[tracing::instrument(skip_all)]
 async fn usage_report(
     State(app): State<App>,
     Caller(actor): Caller,

@@ -26,7 +26,7 @@ pub fn routes() -> OpenApiRouter<App> {
     params(("id" = uuid::Uuid, Path, description = "The client"), ("Idempotency-Key" = Option<String>, Header, description = "Retry-safe key")),
     security(("bearer" = [])),
     responses((status = 201, body = Screening), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
-#[tracing::instrument(skip_all, err(Debug))]
+#[tracing::instrument(skip_all)]
 async fn record_screening(
     State(app): State<App>,
     Caller(actor): Caller,
@@ -44,7 +44,7 @@ async fn record_screening(
 #[utoipa::path(get, path = "/v1/clients/{id}/screenings", tag = "screenings",
     params(("id" = uuid::Uuid, Path, description = "The client"), PageQuery), security(("bearer" = [])),
     responses((status = 200, body = Page<Screening>), (status = 403, body = Problem), (status = 404, body = Problem)))]
-#[tracing::instrument(skip_all, err(Debug))]
+#[tracing::instrument(skip_all)]
 async fn list_screenings(
     State(app): State<App>,
     Caller(actor): Caller,
@@ -60,7 +60,7 @@ async fn list_screenings(
 /// One screening (roles that read clinical content).
 #[utoipa::path(get, path = "/v1/screenings/{id}", tag = "screenings", params(("id" = uuid::Uuid, Path)), security(("bearer" = [])),
     responses((status = 200, body = Screening), (status = 403, body = Problem), (status = 404, body = Problem)))]
-#[tracing::instrument(skip_all, err(Debug))]
+#[tracing::instrument(skip_all)]
 async fn get_screening(
     State(app): State<App>,
     Caller(actor): Caller,
@@ -78,7 +78,7 @@ async fn get_screening(
     security(("bearer" = [])),
     responses((status = 200, body = Screening), (status = 403, body = Problem), (status = 404, body = Problem),
         (status = 409, body = Problem), (status = 422, body = Problem)))]
-#[tracing::instrument(skip_all, err(Debug))]
+#[tracing::instrument(skip_all)]
 async fn clear_screening_factor(
     State(app): State<App>,
     Caller(actor): Caller,

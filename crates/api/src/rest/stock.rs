@@ -47,7 +47,7 @@ struct MovementListQuery {
 #[utoipa::path(get, path = "/v1/clinics/{id}/stock", tag = "stock", params(("id" = uuid::Uuid, Path, description = "The clinic")),
     security(("bearer" = [])),
     responses((status = 200, body = ClinicStock), (status = 403, body = Problem), (status = 404, body = Problem)))]
-#[tracing::instrument(skip_all, err(Debug))]
+#[tracing::instrument(skip_all)]
 async fn get_clinic_stock(
     State(app): State<App>,
     Caller(actor): Caller,
@@ -68,7 +68,7 @@ async fn get_clinic_stock(
     security(("bearer" = [])),
     responses((status = 201, body = Receipt), (status = 403, body = Problem), (status = 404, body = Problem),
         (status = 409, body = Problem), (status = 422, body = Problem)))]
-#[tracing::instrument(skip_all, err(Debug))]
+#[tracing::instrument(skip_all)]
 async fn receive_stock(
     State(app): State<App>,
     Caller(actor): Caller,
@@ -91,7 +91,7 @@ async fn receive_stock(
     security(("bearer" = [])),
     responses((status = 201, body = Adjustment), (status = 403, body = Problem), (status = 404, body = Problem),
         (status = 409, body = Problem), (status = 422, body = Problem)))]
-#[tracing::instrument(skip_all, err(Debug))]
+#[tracing::instrument(skip_all)]
 async fn adjust_stock(
     State(app): State<App>,
     Caller(actor): Caller,
@@ -114,7 +114,7 @@ async fn adjust_stock(
     security(("bearer" = [])),
     responses((status = 201, body = Stocktake), (status = 403, body = Problem), (status = 404, body = Problem),
         (status = 409, body = Problem), (status = 422, body = Problem)))]
-#[tracing::instrument(skip_all, err(Debug))]
+#[tracing::instrument(skip_all)]
 async fn record_stocktake(
     State(app): State<App>,
     Caller(actor): Caller,
@@ -134,7 +134,7 @@ async fn record_stocktake(
     params(("id" = uuid::Uuid, Path, description = "The clinic"), MovementListQuery), security(("bearer" = [])),
     responses((status = 200, body = Page<Movement>), (status = 403, body = Problem), (status = 404, body = Problem),
         (status = 422, body = Problem)))]
-#[tracing::instrument(skip_all, err(Debug))]
+#[tracing::instrument(skip_all)]
 async fn list_movements(
     State(app): State<App>,
     Caller(actor): Caller,

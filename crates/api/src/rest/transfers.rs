@@ -46,7 +46,7 @@ struct TransferListQuery {
     params(("Idempotency-Key" = Option<String>, Header, description = "Retry-safe key")),
     responses((status = 201, body = Transfer), (status = 403, body = Problem), (status = 404, body = Problem),
         (status = 409, body = Problem), (status = 422, body = Problem)))]
-#[tracing::instrument(skip_all, err(Debug))]
+#[tracing::instrument(skip_all)]
 async fn send_transfer(
     State(app): State<App>,
     Caller(actor): Caller,
@@ -67,7 +67,7 @@ async fn send_transfer(
     security(("bearer" = [])),
     responses((status = 200, body = Transfer), (status = 403, body = Problem), (status = 404, body = Problem),
         (status = 409, body = Problem)))]
-#[tracing::instrument(skip_all, err(Debug))]
+#[tracing::instrument(skip_all)]
 async fn receive_transfer(
     State(app): State<App>,
     Caller(actor): Caller,
@@ -86,7 +86,7 @@ async fn receive_transfer(
     security(("bearer" = [])),
     responses((status = 200, body = Transfer), (status = 403, body = Problem), (status = 404, body = Problem),
         (status = 409, body = Problem)))]
-#[tracing::instrument(skip_all, err(Debug))]
+#[tracing::instrument(skip_all)]
 async fn cancel_transfer(
     State(app): State<App>,
     Caller(actor): Caller,
@@ -101,7 +101,7 @@ async fn cancel_transfer(
 /// One transfer (anyone at the sending or the receiving clinic).
 #[utoipa::path(get, path = "/v1/transfers/{id}", tag = "transfers", params(("id" = uuid::Uuid, Path)), security(("bearer" = [])),
     responses((status = 200, body = Transfer), (status = 403, body = Problem), (status = 404, body = Problem)))]
-#[tracing::instrument(skip_all, err(Debug))]
+#[tracing::instrument(skip_all)]
 async fn get_transfer(
     State(app): State<App>,
     Caller(actor): Caller,
@@ -113,7 +113,7 @@ async fn get_transfer(
 /// Transfers from or to the clinics the caller may see, oldest first.
 #[utoipa::path(get, path = "/v1/transfers", tag = "transfers", params(TransferListQuery), security(("bearer" = [])),
     responses((status = 200, body = Page<Transfer>), (status = 403, body = Problem), (status = 422, body = Problem)))]
-#[tracing::instrument(skip_all, err(Debug))]
+#[tracing::instrument(skip_all)]
 async fn list_transfers(
     State(app): State<App>,
     Caller(actor): Caller,

@@ -37,7 +37,7 @@ pub fn routes() -> OpenApiRouter<App> {
     params(("Idempotency-Key" = Option<String>, Header, description = "Retry-safe key")),
     responses((status = 201, body = Treatment, headers(("ETag" = String, description = "The version, quoted"))),
         (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
-#[tracing::instrument(skip_all, err(Debug))]
+#[tracing::instrument(skip_all)]
 async fn create_treatment(
     State(app): State<App>,
     Caller(actor): Caller,
@@ -56,7 +56,7 @@ async fn create_treatment(
 #[utoipa::path(get, path = "/v1/treatments/{id}", tag = "treatments", params(("id" = uuid::Uuid, Path)), security(("bearer" = [])),
     responses((status = 200, body = Treatment, headers(("ETag" = String, description = "The version, quoted; full records only"))),
         (status = 404, body = Problem)))]
-#[tracing::instrument(skip_all, err(Debug))]
+#[tracing::instrument(skip_all)]
 async fn get_treatment(
     State(app): State<App>,
     Caller(actor): Caller,
@@ -75,7 +75,7 @@ async fn get_treatment(
     responses((status = 200, body = Treatment, headers(("ETag" = String, description = "The new version, quoted"))),
         (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem),
         (status = 412, body = Problem), (status = 422, body = Problem)))]
-#[tracing::instrument(skip_all, err(Debug))]
+#[tracing::instrument(skip_all)]
 async fn update_treatment(
     State(app): State<App>,
     Caller(actor): Caller,
@@ -95,7 +95,7 @@ async fn update_treatment(
     security(("bearer" = [])),
     responses((status = 200, body = Treatment, headers(("ETag" = String, description = "The new version, quoted"))),
         (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 412, body = Problem)))]
-#[tracing::instrument(skip_all, err(Debug))]
+#[tracing::instrument(skip_all)]
 async fn sign_treatment(
     State(app): State<App>,
     Caller(actor): Caller,
@@ -114,7 +114,7 @@ async fn sign_treatment(
     params(("id" = uuid::Uuid, Path), ("Idempotency-Key" = Option<String>, Header, description = "Retry-safe key")),
     security(("bearer" = [])),
     responses((status = 201, body = Addendum), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
-#[tracing::instrument(skip_all, err(Debug))]
+#[tracing::instrument(skip_all)]
 async fn add_addendum(
     State(app): State<App>,
     Caller(actor): Caller,
@@ -133,7 +133,7 @@ async fn add_addendum(
     params(("id" = uuid::Uuid, Path), ("Idempotency-Key" = Option<String>, Header, description = "Retry-safe key")),
     security(("bearer" = [])),
     responses((status = 201, body = AdverseEvent), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
-#[tracing::instrument(skip_all, err(Debug))]
+#[tracing::instrument(skip_all)]
 async fn record_adverse_event(
     State(app): State<App>,
     Caller(actor): Caller,
@@ -151,7 +151,7 @@ async fn record_adverse_event(
 /// eligible day and when results show (clinical roles at its clinic).
 #[utoipa::path(get, path = "/v1/treatments/{id}/aftercare", tag = "treatments", params(("id" = uuid::Uuid, Path)), security(("bearer" = [])),
     responses((status = 200, body = TreatmentAftercare), (status = 403, body = Problem), (status = 404, body = Problem)))]
-#[tracing::instrument(skip_all, err(Debug))]
+#[tracing::instrument(skip_all)]
 async fn get_aftercare(
     State(app): State<App>,
     Caller(actor): Caller,
@@ -164,7 +164,7 @@ async fn get_aftercare(
 #[utoipa::path(get, path = "/v1/clients/{id}/treatments", tag = "treatments",
     params(("id" = uuid::Uuid, Path, description = "The client"), PageQuery), security(("bearer" = [])),
     responses((status = 200, body = Page<Treatment>), (status = 404, body = Problem)))]
-#[tracing::instrument(skip_all, err(Debug))]
+#[tracing::instrument(skip_all)]
 async fn list_client_treatments(
     State(app): State<App>,
     Caller(actor): Caller,
