@@ -179,6 +179,12 @@ impl IntoResponse for ApiError {
         {
             response.headers_mut().insert(header::RETRY_AFTER, value);
         }
+        if let Error::TooLarge { .. } = &self.0 {
+            // The rest of the body is not read: the connection cannot carry another request.
+            response
+                .headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        }
         if let Error::Unauthenticated { .. } = &self.0 {
             response
                 .headers_mut()

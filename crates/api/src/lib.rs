@@ -160,5 +160,7 @@ async fn grpc_router(
         .add_service(
             AuditServiceServer::new(grpc::audit::AuditGrpc(app)).max_decoding_message_size(limit),
         );
-    Ok(routes.into_axum_router())
+    Ok(routes
+        .into_axum_router()
+        .layer(axum::middleware::from_fn(grpc::limits::payload_too_large)))
 }

@@ -13,7 +13,11 @@ pub async fn healthz() -> impl IntoResponse {
 
 /// Ready: the database answers; 503 while it does not.
 pub async fn readyz(State(app): State<App>) -> impl IntoResponse {
-    if app.ready().await {
+    // Probes give up after a second or two: answer 503 before they do.
+    let ready = tokio::time::timeout(std::time::Duration::from_secs(1), app.ready())
+        .await
+        .unwrap_or(false);
+    if ready {
         (StatusCode::OK, axum::Json(json!({ "status": "ready" })))
     } else {
         (

@@ -240,7 +240,7 @@ impl App {
         };
         let attempts =
             tokens::login_failures_since(db.write(), &key, now - THROTTLE_WINDOW).await?;
-        let org = orgs::by_slug(db.read(), org_slug.trim()).await?;
+        let org = orgs::by_slug(db.read(), &org_slug.trim().to_lowercase()).await?;
         if attempts > MAX_FAILED_LOGINS {
             // A refused attempt is not a failure: the lock ends a window after the failures.
             let txn = db.begin().await?;

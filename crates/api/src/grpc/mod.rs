@@ -5,6 +5,7 @@ pub mod auth;
 pub mod clients;
 pub mod codec;
 pub mod inventory;
+pub mod limits;
 pub mod organization;
 pub mod reports;
 pub mod treatments;

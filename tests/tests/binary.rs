@@ -1,0 +1,295 @@
+//! The `skinledger` binary as a newcomer runs it: `--help` on every command, `serve --demo` in
+//! an empty folder answering `/readyz` and a demo login, `demo` twice, and `org create` refusing
+//! a slug that exists.
+//!
+//! These tests run the binary built by cargo (see `skinledger_e2e::server_binary`), each in a
+//! fresh temporary folder, with no `SKINLEDGER_*` variable but the ones set here. The embedded
+//! SQLite default is what a newcomer gets, so these run once, not per backend.
+
+#![expect(
+    clippy::expect_used,
+    reason = "scenarios are tests run by the macro's #[tokio::test] fns: a failed step fails the test"
+)]
+
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use skinledger_e2e::server_binary;
+
+/// The command in `dir`, with the environment of a fresh shell as far as skinledger sees it.
+fn skinledger(dir: &Path) -> Command {
+    let mut command = Command::new(server_binary());
+    command.current_dir(dir);
+    for (key, _) in std::env::vars_os() {
+        if key.to_string_lossy().starts_with("SKINLEDGER_") {
+            command.env_remove(key);
+        }
+    }
+    command.env("RUST_LOG", "warn");
+    command
+}
+
+fn run(dir: &Path, args: &[&str]) -> Output {
+    skinledger(dir)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run skinledger {args:?}: {e}"))
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// Stops the child on every path out of the test, so no server outlives it.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn every_command_explains_itself_with_help() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    for args in [
+        &["--help"][..],
+        &["serve", "--help"],
+        &["migrate", "--help"],
+        &["org", "create", "--help"],
+        &["demo", "--help"],
+    ] {
+        let output = run(dir.path(), args);
+        assert!(
+            output.status.success(),
+            "skinledger {args:?} failed: {}",
+            text(&output.stderr)
+        );
+        let help = text(&output.stdout);
+        assert!(help.contains("Usage"), "skinledger {args:?}:\n{help}");
+    }
+    let serve = text(&run(dir.path(), &["serve", "--help"]).stdout);
+    assert!(
+        serve.contains("--demo") && serve.contains("--config"),
+        "{serve}"
+    );
+    let create = text(&run(dir.path(), &["org", "create", "--help"]).stdout);
+    for flag in ["--slug", "--name", "--admin-email", "--admin-password"] {
+        assert!(create.contains(flag), "{flag} missing from:\n{create}");
+    }
+    // Nothing was written by asking for help.
+    assert!(!dir.path().join("data").exists());
+}
+
+#[test]
+fn seeding_the_demo_twice_succeeds_and_changes_nothing() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let first = run(dir.path(), &["demo"]);
+    assert!(first.status.success(), "{}", text(&first.stderr));
+    let printed = text(&first.stdout);
+    assert!(printed.contains("nurse@demo.test"), "{printed}");
+    assert!(printed.contains("demo-password"), "{printed}");
+    assert!(dir.path().join("data").is_dir(), "no ./data folder");
+
+    let second = run(dir.path(), &["demo"]);
+    assert!(second.status.success(), "{}", text(&second.stderr));
+    assert!(text(&second.stdout).contains("nurse@demo.test"));
+
+    let migrate = run(dir.path(), &["migrate"]);
+    assert!(migrate.status.success(), "{}", text(&migrate.stderr));
+}
+
+#[test]
+fn creating_an_organisation_twice_with_one_slug_fails_clearly() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let args = [
+        "org",
+        "create",
+        "--slug",
+        "glow",
+        "--name",
+        "Glow Clinics",
+        "--admin-email",
+        "owner@glow.test",
+        "--admin-password",
+        "a-long-enough-password",
+    ];
+    let first = run(dir.path(), &args);
+    assert!(first.status.success(), "{}", text(&first.stderr));
+    assert!(
+        text(&first.stdout).contains("glow"),
+        "{}",
+        text(&first.stdout)
+    );
+
+    let second = run(dir.path(), &args);
+    assert!(!second.status.success(), "a duplicate slug was accepted");
+    let complaint = text(&second.stderr).to_lowercase();
+    assert!(
+        complaint.contains("slug") && complaint.contains("exists"),
+        "the refusal does not say why:\n{complaint}"
+    );
+
+    let weak = run(
+        dir.path(),
+        &[
+            "org",
+            "create",
+            "--slug",
+            "Bad Slug",
+            "--name",
+            "x",
+            "--admin-email",
+            "nope",
+            "--admin-password",
+            "short",
+        ],
+    );
+    assert!(!weak.status.success());
+    let complaint = text(&weak.stderr);
+    for field in ["slug", "admin_email", "admin_password"] {
+        assert!(
+            complaint.contains(field),
+            "{field} not named in:\n{complaint}"
+        );
+    }
+}
+
+#[test]
+fn serve_demo_in_an_empty_folder_answers_and_the_demo_nurse_logs_in() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let port = free_port();
+    let mut child = skinledger(dir.path())
+        .args(["serve", "--demo"])
+        .env("SKINLEDGER_LISTEN_ADDR", format!("127.0.0.1:{port}"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("skinledger serve --demo starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let child = Running(child);
+
+    // The logins are printed before serving.
+    let (lines_tx, lines) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if lines_tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut printed = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !printed
+        .iter()
+        .any(|l: &String| l.contains("frontdesk@demo.test"))
+    {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match lines.recv_timeout(left) {
+            Ok(line) => printed.push(line),
+            Err(_) => panic!("the demo logins were not printed; got {printed:?}"),
+        }
+    }
+    let printed = printed.join("\n");
+    for email in [
+        "admin@demo.test",
+        "manager@demo.test",
+        "physician@demo.test",
+        "nurse@demo.test",
+        "esthetician@demo.test",
+        "frontdesk@demo.test",
+    ] {
+        assert!(printed.contains(email), "{email} not printed:\n{printed}");
+    }
+    assert!(printed.contains("demo-password"), "{printed}");
+
+    let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+    runtime.block_on(async {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .build()
+            .expect("an HTTP client");
+        let base = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Ok(r) = http.get(format!("{base}/readyz")).send().await
+                && r.status() == 200
+            {
+                break;
+            }
+            assert!(Instant::now() < deadline, "/readyz never answered 200");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+
+        let token: serde_json::Value = http
+            .post(format!("{base}/v1/auth/token"))
+            .json(&json!({ "grant_type": "password", "org": "demo",
+                           "email": "nurse@demo.test", "password": "demo-password" }))
+            .send()
+            .await
+            .expect("the token endpoint answers")
+            .json()
+            .await
+            .expect("a JSON answer");
+        let access = token["access_token"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no access token: {token}"));
+        let me: serde_json::Value = http
+            .get(format!("{base}/v1/me"))
+            .bearer_auth(access)
+            .send()
+            .await
+            .expect("/v1/me answers")
+            .json()
+            .await
+            .expect("a JSON answer");
+        assert_eq!(me["email"], "nurse@demo.test");
+        assert_eq!(me["organization_slug"], "demo");
+        assert_eq!(me["roles"][0]["role"], "nurse", "{me}");
+    });
+
+    // SIGTERM: a graceful stop, exit status 0.
+    let mut child = child;
+    #[cfg(unix)]
+    {
+        let pid = child.0.id().to_string();
+        let sent = Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill runs");
+        assert!(sent.success());
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let status = loop {
+            if let Some(status) = child.0.try_wait().expect("the child's status") {
+                break status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the server did not stop within 20 s of SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        };
+        assert!(status.success(), "the server stopped with {status}");
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = child.0.kill();
+    }
+    assert!(
+        dir.path().join("data").join("signing.key").exists(),
+        "no signing key was generated under ./data"
+    );
+}

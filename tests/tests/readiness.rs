@@ -1,0 +1,222 @@
+//! `/readyz` follows the database: 503 while PostgreSQL cannot be reached, in time for a
+//! Kubernetes readiness probe, and 200 again once it can; `/healthz` stays 200 throughout.
+//!
+//! The database is cut off with a TCP proxy between the server and PostgreSQL. SQLite is a file
+//! the process holds open and cannot become unreachable this way, so this runs on PostgreSQL
+//! only (and passes without running when no server is configured).
+
+#![expect(
+    clippy::expect_used,
+    reason = "test helpers: a step that cannot complete fails the test"
+)]
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use skinledger_e2e::{Backend, TestServer, postgres_configured};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::AbortHandle;
+
+/// The readiness probe's `timeoutSeconds` in `deploy/k8s/deployment.yaml`.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Forwards TCP connections to `upstream` until cut.
+struct Proxy {
+    addr: SocketAddr,
+    upstream: SocketAddr,
+    tasks: Arc<Mutex<Vec<AbortHandle>>>,
+}
+
+impl Proxy {
+    async fn start(upstream: SocketAddr) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("a free port");
+        let proxy = Self {
+            addr: listener.local_addr().expect("an address"),
+            upstream,
+            tasks: Arc::default(),
+        };
+        proxy.serve(listener);
+        proxy
+    }
+
+    fn serve(&self, listener: TcpListener) {
+        let tasks = Arc::clone(&self.tasks);
+        let upstream = self.upstream;
+        let accept = tokio::spawn(async move {
+            while let Ok((mut client, _)) = listener.accept().await {
+                let connection = tokio::spawn(async move {
+                    if let Ok(mut server) = TcpStream::connect(upstream).await {
+                        let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                    }
+                });
+                tasks
+                    .lock()
+                    .expect("the task list")
+                    .push(connection.abort_handle());
+            }
+        });
+        self.tasks
+            .lock()
+            .expect("the task list")
+            .push(accept.abort_handle());
+    }
+
+    /// Closes the port and every open connection.
+    fn cut(&self) {
+        for task in self.tasks.lock().expect("the task list").drain(..) {
+            task.abort();
+        }
+    }
+
+    /// Listens on the same port again.
+    async fn restore(&self) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let listener = loop {
+            match TcpListener::bind(self.addr).await {
+                Ok(listener) => break listener,
+                Err(e) => {
+                    assert!(Instant::now() < deadline, "cannot listen again: {e}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            }
+        };
+        self.serve(listener);
+    }
+}
+
+/// The host and port of a `postgres://user@host:port/db` URL, resolved.
+fn host_port(url: &str) -> SocketAddr {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let authority = rest.split(['/', '?']).next().unwrap_or(rest);
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let with_port = if host_port.contains(':') {
+        host_port.to_owned()
+    } else {
+        format!("{host_port}:5432")
+    };
+    std::net::ToSocketAddrs::to_socket_addrs(&with_port)
+        .expect("a resolvable database host")
+        .next()
+        .expect("an address")
+}
+
+/// The same URL through `proxy`.
+fn through(url: &str, proxy: SocketAddr) -> String {
+    let (scheme, rest) = url.split_once("://").expect("a URL with a scheme");
+    let (authority, path) = rest.split_at(rest.find(['/', '?']).unwrap_or(rest.len()));
+    let user = authority
+        .rsplit_once('@')
+        .map(|(user, _)| format!("{user}@"))
+        .unwrap_or_default();
+    format!("{scheme}://{user}{proxy}{path}")
+}
+
+async fn status_within(server: &TestServer, path: &str, limit: Duration) -> (u16, Duration) {
+    timed_get(server, path, None, limit).await
+}
+
+async fn timed_get(
+    server: &TestServer,
+    path: &str,
+    token: Option<&str>,
+    limit: Duration,
+) -> (u16, Duration) {
+    let started = Instant::now();
+    let mut request = server.http.get(server.url(path));
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let answer = request
+        .timeout(limit + Duration::from_secs(30))
+        .send()
+        .await
+        .expect("the server answers");
+    (answer.status().as_u16(), started.elapsed())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readiness_follows_the_database_and_liveness_does_not() {
+    if !postgres_configured() {
+        return;
+    }
+    // The proxy must exist before the server, so start it towards the configured server and
+    // point the server's URL at it.
+    let admin_url =
+        std::env::var(skinledger_store::testing::POSTGRES_URL_VAR).expect("the URL is set");
+    let proxy = Proxy::start(host_port(&admin_url)).await;
+    let proxy_addr = proxy.addr;
+    let server = TestServer::start_with(Backend::Postgres, |config| {
+        config.database_url = through(&config.database_url, proxy_addr);
+    })
+    .await;
+    let org = server.create_org("glow").await;
+
+    proxy.cut();
+    let mut answers = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let ready = status_within(&server, "/readyz", PROBE_TIMEOUT).await;
+        let alive = status_within(&server, "/healthz", PROBE_TIMEOUT).await;
+        answers.push((ready, alive));
+        assert_eq!(
+            alive.0, 200,
+            "/healthz depends on the database: {answers:?}"
+        );
+        assert!(
+            alive.1 < PROBE_TIMEOUT,
+            "/healthz is slow without the database: {answers:?}"
+        );
+        if ready.0 == 503 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "/readyz never answered 503 without the database: {answers:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // Every readiness answer during the outage must come within the probe's timeout: a probe
+    // that times out cannot tell "not ready" from "hung". Checked after recovery, so that one
+    // run shows every problem.
+    let mut problems = Vec::new();
+    if !answers.iter().all(|((_, took), _)| *took < PROBE_TIMEOUT) {
+        problems.push(format!(
+            "/readyz took longer than the readiness probe's {PROBE_TIMEOUT:?} to answer without \
+             the database (answers as ((status, time) of /readyz, (status, time) of /healthz)): \
+             {answers:?}"
+        ));
+    }
+    // A request needing the database fails cleanly, as unavailable, rather than hanging.
+    let (me, took) = timed_get(
+        &server,
+        "/v1/me",
+        Some(&org.admin_token),
+        Duration::from_secs(60),
+    )
+    .await;
+    if me != 503 {
+        problems.push(format!(
+            "/v1/me answered {me} after {took:?} without the database"
+        ));
+    }
+
+    proxy.restore().await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let (ready, _) = status_within(&server, "/readyz", PROBE_TIMEOUT).await;
+        if ready == 200 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "/readyz did not recover once the database was back"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    server
+        .get("/v1/me", Some(&org.admin_token))
+        .await
+        .expect_status(200);
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}

@@ -1,0 +1,306 @@
+//! Fifty rollers, two hundred clients at once: exactly fifty treatments are recorded, the other
+//! hundred and fifty are refused as out of stock, the shelf ends empty and the ledger adds up.
+//!
+//! The race runs against one in-process server on each backend, and - the case a chain deploys -
+//! through two `skinledger serve` processes sharing one PostgreSQL database, where nothing held
+//! in one process's memory can keep the count right; only the database can.
+
+#![expect(
+    clippy::expect_used,
+    reason = "scenarios are tests run by the macro's #[tokio::test] fns: a failed step fails the test"
+)]
+
+mod flow_support;
+
+use std::collections::BTreeSet;
+use std::fs::File;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use flow_support::{
+    Counts, Rest, add_staff, create_roller, eligible_client, gtin, movements, receive, stock_of,
+    sums_by_lot, treatment, uuid_at,
+};
+use futures::StreamExt;
+use futures::future::join_all;
+use serde_json::json;
+use skinledger_domain::role::Role;
+use skinledger_e2e::{
+    Backend, PASSWORD, SIGNING_KEY, TestServer, e2e_on_both_backends, grant, postgres_configured,
+    server_binary,
+};
+use skinledger_store::testing::TestDb;
+use uuid::Uuid;
+
+/// Rollers on the shelf.
+const UNITS: u32 = 50;
+/// Treatments asked for at once, one client each (the interval rule allows one per client).
+const REQUESTS: usize = 200;
+
+e2e_on_both_backends!(fifty_units_go_to_exactly_fifty_of_two_hundred_concurrent_treatments);
+
+async fn fifty_units_go_to_exactly_fifty_of_two_hundred_concurrent_treatments(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let org = server.create_org("race").await;
+    race(&[Rest::of(&server)], &org.slug, &org.admin_token).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fifty_units_go_to_exactly_fifty_of_two_hundred_treatments_across_two_server_processes() {
+    if !postgres_configured() {
+        return;
+    }
+    let db = TestDb::postgres()
+        .await
+        .expect("SKINLEDGER_TEST_POSTGRES_URL is set");
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    // One signing key for both, so a token from one is honoured by the other.
+    let key = dir.path().join("signing.key");
+    std::fs::write(&key, SIGNING_KEY).expect("the signing key is written");
+    let binary = tokio::task::spawn_blocking(server_binary)
+        .await
+        .expect("the server binary is built");
+
+    // Organisations are created from the command line, on the shared database.
+    let mut cli = Command::new(&binary);
+    for (var, _) in std::env::vars_os() {
+        if var.to_string_lossy().starts_with("SKINLEDGER_") {
+            cli.env_remove(var);
+        }
+    }
+    let created = tokio::process::Command::from(cli)
+        .args([
+            "org",
+            "create",
+            "--slug",
+            "race",
+            "--name",
+            "Race clinics",
+            "--admin-email",
+            "admin@race.test",
+            "--admin-password",
+            PASSWORD,
+        ])
+        .env("SKINLEDGER_DATABASE_URL", &db.url)
+        .env("SKINLEDGER_DATA_DIR", dir.path().join("cli"))
+        .env("SKINLEDGER_SIGNING_KEY_FILE", &key)
+        .env("RUST_LOG", "warn")
+        .current_dir(dir.path())
+        .output()
+        .await
+        .expect("skinledger org create runs");
+    assert!(
+        created.status.success(),
+        "org create failed: {}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+
+    let mut first = Replica::start(&binary, "first", &db.url, &key, dir.path());
+    let mut second = Replica::start(&binary, "second", &db.url, &key, dir.path());
+    first.wait_until_ready().await;
+    second.wait_until_ready().await;
+    let servers = [Rest::at(first.base.clone()), Rest::at(second.base.clone())];
+    let admin = servers[1].login("race", "admin@race.test").await;
+    race(&servers, "race", &admin).await;
+
+    // Both processes stop before their database is dropped.
+    drop(first);
+    drop(second);
+    drop(db);
+}
+
+/// Sets up a clinic with `UNITS` rollers and `REQUESTS` eligible clients through the first of
+/// `servers`, then asks for every treatment at once, spread over all of them.
+async fn race(servers: &[Rest], org: &str, admin: &str) {
+    let api = &servers[0];
+    let clinic = api
+        .post("/v1/clinics", admin, &json!({ "name": "Race Mitte" }))
+        .await
+        .expect_status(201)
+        .id();
+    let nurse = add_staff(
+        api,
+        org,
+        admin,
+        &format!("nurse@{org}.test"),
+        &[grant(Role::Nurse, Some(clinic))],
+    )
+    .await;
+    let product = create_roller(api, admin, &gtin(4242)).await;
+    let receipt = receive(api, admin, clinic, product, "RACE-50", UNITS).await;
+    let lot = uuid_at(&receipt["lot"], "id");
+    assert_eq!(receipt["balance"]["on_hand"], i64::from(UNITS));
+
+    let setup = Instant::now();
+    let clients: Vec<Uuid> = futures::stream::iter(0..REQUESTS)
+        .map(|i| {
+            let api = &servers[i % servers.len()];
+            let last = format!("Racer{i:03}");
+            let token = nurse.token.clone();
+            async move { eligible_client(api, &token, clinic, "Client", &last).await }
+        })
+        .buffer_unordered(8)
+        .collect()
+        .await;
+    eprintln!("{REQUESTS} clients screened in {:?}", setup.elapsed());
+
+    let started = Instant::now();
+    let answers = join_all(clients.iter().enumerate().map(|(i, client)| {
+        let api = &servers[i % servers.len()];
+        let body = treatment(clinic, *client, product);
+        let token = &nurse.token;
+        async move { api.post("/v1/treatments", token, &body).await }
+    }))
+    .await;
+    eprintln!(
+        "{REQUESTS} treatments through {} server(s) in {:?}",
+        servers.len(),
+        started.elapsed()
+    );
+
+    let mut recorded = BTreeSet::new();
+    let mut out_of_stock = 0;
+    let mut unexpected = Vec::new();
+    for answer in &answers {
+        match (answer.status.as_u16(), answer.code().as_deref()) {
+            (201, _) => {
+                let body = answer.json();
+                assert_eq!(body["consumables"][0]["lot_id"], lot.to_string(), "{body}");
+                recorded.insert(answer.id());
+            }
+            (409, Some("out_of_stock")) => out_of_stock += 1,
+            (status, _) => unexpected.push(format!("{status} {}", answer.text())),
+        }
+    }
+    assert!(
+        unexpected.is_empty(),
+        "{} answers were neither 201 nor 409 out_of_stock, e.g. {}",
+        unexpected.len(),
+        unexpected[0]
+    );
+    assert_eq!(recorded.len(), UNITS as usize, "treatments recorded");
+    assert_eq!(
+        out_of_stock,
+        REQUESTS - UNITS as usize,
+        "refused as out of stock"
+    );
+
+    // Every server sees an empty shelf.
+    for api in servers {
+        let (counts, _) = stock_of(api, admin, clinic, lot).await;
+        assert_eq!(counts, Counts::default(), "stock seen through {}", api.base);
+    }
+    // The ledger, read page by page: one receipt, one consumption per recorded treatment, and
+    // a sum equal to the balance.
+    let ledger = movements(&servers[servers.len() - 1], admin, clinic, 20).await;
+    assert_eq!(ledger.len(), UNITS as usize + 1, "movements");
+    let consumed: BTreeSet<Uuid> = ledger
+        .iter()
+        .filter(|m| m["kind"] == "consumption")
+        .map(|m| uuid_at(m, "treatment_id"))
+        .collect();
+    assert_eq!(consumed, recorded, "consumptions and treatments differ");
+    assert_eq!(
+        sums_by_lot(&ledger).get(&lot).copied(),
+        Some(Counts::default()),
+        "the movements do not add up to the empty shelf"
+    );
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// A `skinledger serve` child process, killed when dropped - also when the test panics, when
+/// its log is shown.
+struct Replica {
+    name: &'static str,
+    child: Child,
+    base: String,
+    log: PathBuf,
+}
+
+impl Replica {
+    fn start(
+        binary: &Path,
+        name: &'static str,
+        database_url: &str,
+        key: &Path,
+        dir: &Path,
+    ) -> Self {
+        let port = free_port();
+        let log = dir.join(format!("{name}.log"));
+        let out = File::create(&log).expect("a log file");
+        let err = out.try_clone().expect("a second handle on the log");
+        let mut command = Command::new(binary);
+        for (var, _) in std::env::vars_os() {
+            if var.to_string_lossy().starts_with("SKINLEDGER_") {
+                command.env_remove(var);
+            }
+        }
+        let child = command
+            .arg("serve")
+            .current_dir(dir)
+            .env("SKINLEDGER_DATABASE_URL", database_url)
+            .env("SKINLEDGER_LISTEN_ADDR", format!("127.0.0.1:{port}"))
+            .env("SKINLEDGER_SIGNING_KEY_FILE", key)
+            .env("SKINLEDGER_DATA_DIR", dir.join(name))
+            .env("SKINLEDGER_DATABASE_MAX_CONNECTIONS", "8")
+            .env("RUST_LOG", "warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::from(out))
+            .stderr(Stdio::from(err))
+            .spawn()
+            .expect("skinledger serve starts");
+        Self {
+            name,
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+            log,
+        }
+    }
+
+    async fn wait_until_ready(&mut self) {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(5))
+            .build()
+            .expect("an HTTP client");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Some(status) = self.child.try_wait().expect("the child's status") {
+                panic!("the {} server exited with {status}", self.name);
+            }
+            if let Ok(response) = http.get(format!("{}/readyz", self.base)).send().await
+                && response.status() == 200
+            {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the {} server was not ready within 60 seconds",
+                self.name
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+impl Drop for Replica {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if std::thread::panicking() {
+            let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+            let tail: Vec<&str> = log.lines().rev().take(40).collect();
+            eprintln!("--- last lines of the {} server's log:", self.name);
+            for line in tail.iter().rev() {
+                eprintln!("{line}");
+            }
+        }
+    }
+}
