@@ -267,10 +267,7 @@ impl App {
 
         let txn = db.begin().await?;
         let member = match (org, member) {
-            (Some(org), Some(member)) if verified && member.active => {
-                let _ = org;
-                member
-            }
+            (Some(_), Some(member)) if verified && member.active => member,
             (org, member) => {
                 // The attempt row recorded above stays: it is this failure.
                 if let Some(org) = org {

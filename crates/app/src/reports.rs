@@ -19,8 +19,18 @@ use crate::error::{Error, Result};
 use crate::lots::lot_status;
 use crate::products::product_kind;
 
+/// The horizon of the expiry report when none is asked for, in days.
+pub const DEFAULT_WITHIN_DAYS: u32 = 30;
 /// The longest horizon of the expiry report, in days.
-const MAX_WITHIN_DAYS: u32 = 3_650;
+pub const MAX_WITHIN_DAYS: u32 = 3_650;
+
+/// The error for a horizon outside 1 to [`MAX_WITHIN_DAYS`] days, or not a number at all.
+pub fn within_days_refused() -> Error {
+    Error::invalid(
+        "within_days",
+        format!("must be a whole number of days from 1 to {MAX_WITHIN_DAYS}"),
+    )
+}
 
 /// A product at or below its reorder point at a clinic.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
@@ -201,21 +211,19 @@ impl App {
         Ok(lines)
     }
 
-    /// Units on hand whose lot expires within `within_days` days from today, or has expired,
-    /// first expiry first (clinic managers and `org_admin`).
+    /// Units on hand whose lot expires within `within_days` days from today (1 to 3650,
+    /// default 30), or has expired, first expiry first (clinic managers and `org_admin`).
     pub async fn expiring_report(
         &self,
         actor: &Actor,
-        within_days: u32,
+        within_days: Option<u32>,
     ) -> Result<Vec<ExpiringLine>> {
+        let within_days = within_days.unwrap_or(DEFAULT_WITHIN_DAYS);
         let db = self.db().read();
         let org = actor.org_id;
         let scope = Reach::load(db, actor).await?;
-        if within_days > MAX_WITHIN_DAYS {
-            return Err(Error::invalid(
-                "within_days",
-                format!("must be at most {MAX_WITHIN_DAYS}"),
-            ));
+        if !(1..=MAX_WITHIN_DAYS).contains(&within_days) {
+            return Err(within_days_refused());
         }
         let today = Utc::now().date_naive();
         let horizon = today

@@ -745,7 +745,7 @@ async fn another_organisations_products_lots_stock_and_transfers_are_not_found(d
         .expect("listed");
     assert!(transfers.items.is_empty());
     let expiring = app
-        .expiring_report(&other.admin, 3650)
+        .expiring_report(&other.admin, Some(3650))
         .await
         .expect("report");
     assert!(expiring.iter().all(|l| l.lot_id != lot));
@@ -1598,7 +1598,7 @@ async fn products_are_validated_and_reports_show_low_stock_expiring_lots_and_usa
     let e = failure(app.low_stock_report(&nurse).await);
     assert_eq!(e.code(), "forbidden");
 
-    let expiring = app.expiring_report(admin, 30).await.expect("report");
+    let expiring = app.expiring_report(admin, Some(30)).await.expect("report");
     let soon: Vec<(String, i64)> = expiring
         .iter()
         .map(|l| (l.lot_number.clone(), l.days_left))
@@ -1607,7 +1607,7 @@ async fn products_are_validated_and_reports_show_low_stock_expiring_lots_and_usa
         soon,
         vec![("FINE-OLD".to_owned(), -2), ("LOW-A".to_owned(), 10)]
     );
-    let e = failure(app.expiring_report(admin, 100_000).await);
+    let e = failure(app.expiring_report(admin, Some(100_000)).await);
     assert_eq!(invalid_fields(&e), vec!["within_days"]);
 
     for name in ["Una", "Duo"] {

@@ -45,15 +45,6 @@ pub const ORG: &str = "demo";
 /// Every demo login's password.
 pub const PASSWORD: &str = "demo-password";
 
-/// A demo login.
-#[derive(Debug, Clone)]
-pub struct Login {
-    /// The email.
-    pub email: &'static str,
-    /// What the account can do.
-    pub role: Role,
-}
-
 /// Every demo login, in the order they are printed.
 pub const LOGINS: &[(&str, &str, Role)] = &[
     ("admin@demo.test", "Ada Admin", Role::OrgAdmin),
@@ -715,7 +706,7 @@ mod tests {
         seed(&app).await?;
         let admin = login(&app, "admin@demo.test").await?;
 
-        let expiring = app.expiring_report(&admin, 30).await?;
+        let expiring = app.expiring_report(&admin, Some(30)).await?;
         assert_eq!(expiring.len(), 1);
         assert_eq!(expiring[0].lot_number, "DR05-2407");
         assert_eq!(expiring[0].on_hand, 11, "one unit went to a session");

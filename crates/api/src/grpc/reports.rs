@@ -8,7 +8,6 @@ use tonic::{Request, Response, Status};
 use super::pb::report_service_server::ReportService;
 use super::pb::*;
 use super::{caller, date, field_id, invalid, parse_date, pb, status};
-use crate::rest::reports::within_days;
 
 /// The report service.
 #[derive(Debug, Clone)]
@@ -68,7 +67,7 @@ impl ReportService for ReportGrpc {
         request: Request<ExpiringRequest>,
     ) -> Result<Response<ExpiringResponse>, Status> {
         let actor = caller(&self.0, &request).await?;
-        let days = within_days(request.get_ref().within_days).map_err(status)?;
+        let days = request.get_ref().within_days;
         let lines = self.0.expiring_report(&actor, days).await.map_err(status)?;
         Ok(Response::new(ExpiringResponse {
             items: lines.into_iter().map(expiring_line).collect(),

@@ -13,11 +13,6 @@ use super::extract::{Caller, Query};
 use crate::error::{ApiResult, Problem};
 use crate::grpc::{field_id, parse_date};
 
-/// The horizon of the expiry report when none is asked for, in days.
-pub const DEFAULT_WITHIN_DAYS: u32 = 30;
-/// The longest horizon of the expiry report, in days.
-pub const MAX_WITHIN_DAYS: u32 = 3_650;
-
 /// The report routes.
 pub fn routes() -> OpenApiRouter<App> {
     OpenApiRouter::new()
@@ -31,23 +26,6 @@ pub fn routes() -> OpenApiRouter<App> {
 pub struct Report<T> {
     /// The lines.
     pub items: Vec<T>,
-}
-
-fn within_days_refused() -> Error {
-    Error::invalid(
-        "within_days",
-        format!("must be a whole number of days from 1 to {MAX_WITHIN_DAYS}"),
-    )
-}
-
-/// The expiry report's horizon as asked for: 1 to 3650 days, 30 when absent.
-pub fn within_days(days: Option<u32>) -> Result<u32, Error> {
-    let days = days.unwrap_or(DEFAULT_WITHIN_DAYS);
-    if (1..=MAX_WITHIN_DAYS).contains(&days) {
-        Ok(days)
-    } else {
-        Err(within_days_refused())
-    }
 }
 
 /// `?within_days=`, read as text so that a malformed value is refused naming it.
@@ -99,9 +77,13 @@ async fn expiring_report(
 ) -> ApiResult<axum::Json<Report<ExpiringLine>>> {
     let days = q
         .within_days
-        .map(|raw| raw.trim().parse::<u32>().map_err(|_| within_days_refused()))
+        .map(|raw| {
+            raw.trim()
+                .parse::<u32>()
+                .map_err(|_| skinledger_app::reports::within_days_refused())
+        })
         .transpose()?;
-    let items = app.expiring_report(&actor, within_days(days)?).await?;
+    let items = app.expiring_report(&actor, days).await?;
     Ok(axum::Json(Report { items }))
 }
 
