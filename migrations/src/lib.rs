@@ -8,6 +8,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261121_000001_foundation;
 mod m20261122_000001_clinical;
 mod m20261123_000001_inventory;
+mod m20261206_000001_local_time_and_serials;
 
 /// Applies skinledger's migrations in order.
 pub struct Migrator;
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000001_foundation::Migration),
             Box::new(m20261122_000001_clinical::Migration),
             Box::new(m20261123_000001_inventory::Migration),
+            Box::new(m20261206_000001_local_time_and_serials::Migration),
         ]
     }
 }

@@ -348,6 +348,7 @@ async fn a_client_is_screened_cleared_treated_and_given_aftercare_over_grpc(back
         practitioner_id: None,
         needle_depth_mm: 0.5,
         date: None,
+        endpoint: None,
     };
     let blocked = treatments
         .check_eligibility(authorized(planned(), &nurse.token))

@@ -362,6 +362,7 @@ async fn a_scanned_lot_is_transferred_used_recalled_and_traced_over_grpc(backend
                 lines: vec![pb::TransferLineRequest {
                     lot_id: lot.id.clone(),
                     quantity: 2,
+                    serials: vec![],
                 }],
                 note: None,
             },

@@ -216,6 +216,7 @@ async fn the_organization_service_manages_clinics_staff_and_api_clients_over_grp
                 name: "Glow Mitte".into(),
                 address: Some("Torstrasse 1".into()),
                 phone: None,
+                timezone: None,
             },
             token,
         ))

@@ -14,7 +14,7 @@ use skinledger_store::{api_clients, clinics};
 use uuid::Uuid;
 
 use crate::actor::Actor;
-use crate::audit::{self, AuditEvent};
+use crate::audit::{self, AuditEvent, Subject};
 use crate::auth::RoleGrant;
 use crate::error::{Error, Result};
 use crate::paging::{Page, PageParams};
@@ -80,61 +80,66 @@ impl App {
     /// Creates an API client (`org_admin`). The secret is in this answer and nowhere else:
     /// only its digest is stored.
     pub async fn create_api_client(&self, actor: &Actor, new: NewApiClient) -> Result<ApiClient> {
-        actor.require(Action::ApiClientManage, Scope::Anywhere)?;
-        let mut errors = ValidationErrors::new();
-        let name = errors.check("name", Name::parse(&new.name));
-        let mut grants = BTreeSet::new();
-        if new.roles.is_empty() {
-            errors.add("roles", "at least one role is required");
-        }
-        for (i, r) in new.roles.iter().enumerate() {
-            match Grant::new(r.role, r.clinic_id) {
-                Ok(g) => {
-                    grants.insert(g);
+        let subject = Subject::new("api_client", None);
+        self.audited(actor, "api_client.create", subject, async move {
+            actor.require(Action::ApiClientManage, Scope::Anywhere)?;
+            let mut errors = ValidationErrors::new();
+            let name = errors.check("name", Name::parse(&new.name));
+            let mut grants = BTreeSet::new();
+            if new.roles.is_empty() {
+                errors.add("roles", "at least one role is required");
+            }
+            for (i, r) in new.roles.iter().enumerate() {
+                match Grant::new(r.role, r.clinic_id) {
+                    Ok(g) => {
+                        grants.insert(g);
+                    }
+                    Err(e) => errors.add(format!("roles[{i}].clinic_id"), e.to_string()),
                 }
-                Err(e) => errors.add(format!("roles[{i}].clinic_id"), e.to_string()),
             }
-        }
-        let wanted: Vec<Uuid> = grants.iter().filter_map(|g| g.clinic_id).collect();
-        let found = clinics::existing(self.db().read(), actor.org_id, &wanted).await?;
-        for (i, r) in new.roles.iter().enumerate() {
-            if r.clinic_id.is_some_and(|c| !found.contains(&c)) && !r.role.is_org_wide() {
-                errors.add(
-                    format!("roles[{i}].clinic_id"),
-                    "is not a clinic of this organisation",
-                );
+            let wanted: Vec<Uuid> = grants.iter().filter_map(|g| g.clinic_id).collect();
+            let found = clinics::existing(self.db().read(), actor.org_id, &wanted).await?;
+            for (i, r) in new.roles.iter().enumerate() {
+                if r.clinic_id.is_some_and(|c| !found.contains(&c)) && !r.role.is_org_wide() {
+                    errors.add(
+                        format!("roles[{i}].clinic_id"),
+                        "is not a clinic of this organisation",
+                    );
+                }
             }
-        }
-        errors.into_result()?;
-        let name = name.ok_or_else(|| Error::invalid("name", "is required"))?;
-        let stored: Vec<RoleGrant> = grants.into_iter().map(RoleGrant::from).collect();
-        let stored = serde_json::to_string(&stored).map_err(|e| Error::Internal(e.to_string()))?;
-        let secret = secrets::random_secret("sls_");
-        let txn = self.db().begin().await?;
-        let row = api_clients::insert(
-            &txn,
-            api_client::ActiveModel {
-                id: Set(Uuid::now_v7()),
-                organization_id: Set(actor.org_id),
-                name: Set(name.to_string()),
-                client_id: Set(secrets::random_id("slc_")),
-                secret_hash: Set(secrets::digest(&secret)),
-                grants: Set(stored),
-                created_by: Set(Some(actor.principal.id())),
-                created_at: Set(Utc::now()),
-                last_used_at: Set(None),
-                revoked_at: Set(None),
-            },
-        )
-        .await?;
-        audit::record(
-            &txn,
-            AuditEvent::by(actor, "api_client.create", "api_client", Some(row.id))
-                .detail(&new.roles),
-        )
-        .await?;
-        txn.commit().await?;
-        Ok(from_row(row, Some(secret)))
+            errors.into_result()?;
+            let name = name.ok_or_else(|| Error::invalid("name", "is required"))?;
+            let stored: Vec<RoleGrant> = grants.into_iter().map(RoleGrant::from).collect();
+            let stored =
+                serde_json::to_string(&stored).map_err(|e| Error::Internal(e.to_string()))?;
+            let secret = secrets::random_secret("sls_");
+            let txn = self.db().begin().await?;
+            let row = api_clients::insert(
+                &txn,
+                api_client::ActiveModel {
+                    id: Set(Uuid::now_v7()),
+                    organization_id: Set(actor.org_id),
+                    name: Set(name.to_string()),
+                    client_id: Set(secrets::random_id("slc_")),
+                    secret_hash: Set(secrets::digest(&secret)),
+                    grants: Set(stored),
+                    created_by: Set(Some(actor.principal.id())),
+                    created_at: Set(Utc::now()),
+                    last_used_at: Set(None),
+                    revoked_at: Set(None),
+                },
+            )
+            .await?;
+            audit::record(
+                &txn,
+                AuditEvent::by(actor, "api_client.create", "api_client", Some(row.id))
+                    .detail(&new.roles),
+            )
+            .await?;
+            txn.commit().await?;
+            Ok(from_row(row, Some(secret)))
+        })
+        .await
     }
 
     /// The organisation's API clients (`org_admin`), without secrets.
@@ -150,25 +155,29 @@ impl App {
 
     /// Revokes an API client (`org_admin`): its tokens stop working at once.
     pub async fn revoke_api_client(&self, actor: &Actor, id: Uuid) -> Result<ApiClient> {
-        let txn = self.db().begin().await?;
-        let row = api_clients::get(&txn, actor.org_id, id)
-            .await?
-            .ok_or(Error::NotFound("api_client"))?;
-        actor.require(Action::ApiClientManage, Scope::Anywhere)?;
-        let row = if row.revoked_at.is_none() {
-            let mut active: api_client::ActiveModel = row.into();
-            active.revoked_at = Set(Some(Utc::now()));
-            let row = api_clients::update(&txn, active).await?;
-            audit::record(
-                &txn,
-                AuditEvent::by(actor, "api_client.revoke", "api_client", Some(id)),
-            )
-            .await?;
-            row
-        } else {
-            row
-        };
-        txn.commit().await?;
-        Ok(from_row(row, None))
+        let subject = Subject::new("api_client", Some(id));
+        self.audited(actor, "api_client.revoke", subject, async move {
+            let txn = self.db().begin().await?;
+            let row = api_clients::get(&txn, actor.org_id, id)
+                .await?
+                .ok_or(Error::NotFound("api_client"))?;
+            actor.require(Action::ApiClientManage, Scope::Anywhere)?;
+            let row = if row.revoked_at.is_none() {
+                let mut active: api_client::ActiveModel = row.into();
+                active.revoked_at = Set(Some(Utc::now()));
+                let row = api_clients::update(&txn, active).await?;
+                audit::record(
+                    &txn,
+                    AuditEvent::by(actor, "api_client.revoke", "api_client", Some(id)),
+                )
+                .await?;
+                row
+            } else {
+                row
+            };
+            txn.commit().await?;
+            Ok(from_row(row, None))
+        })
+        .await
     }
 }

@@ -15,7 +15,7 @@ use tokio::task::JoinHandle;
 use uuid::Uuid;
 
 use crate::actor::Actor;
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// One event to append.
 #[derive(Debug, Clone)]
@@ -34,7 +34,8 @@ pub struct AuditEvent {
     pub entity_id: Option<Uuid>,
     /// The client whose data it concerns, for health data.
     pub client_id: Option<Uuid>,
-    /// `success`, `failure`, `denied`.
+    /// `success`, `failure`, `denied` (refused by permission), `refused` (refused by a rule
+    /// or invalid input), `throttled`.
     pub outcome: &'static str,
     /// Extra facts as JSON (never secrets or health data).
     pub detail: Option<serde_json::Value>,
@@ -181,6 +182,131 @@ impl ReadAuditWriter {
     }
 }
 
+/// What a write concerns, as far as it is known before the write runs: recorded with a
+/// refusal, so that an inspector sees who tried what, on whom, where.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Subject {
+    kind: &'static str,
+    id: Option<Uuid>,
+    client_id: Option<Uuid>,
+    clinic_id: Option<Uuid>,
+}
+
+impl Subject {
+    /// A thing of `kind`, with its id when it has one yet.
+    pub(crate) fn new(kind: &'static str, id: Option<Uuid>) -> Self {
+        Self {
+            kind,
+            id,
+            client_id: None,
+            clinic_id: None,
+        }
+    }
+
+    /// Names the client concerned.
+    pub(crate) fn client(mut self, id: Uuid) -> Self {
+        self.client_id = Some(id);
+        self
+    }
+
+    /// Names the clinic concerned, when there is one.
+    pub(crate) fn clinic(mut self, id: impl Into<Option<Uuid>>) -> Self {
+        self.clinic_id = id.into();
+        self
+    }
+}
+
+/// The audit outcome of a refused write, or `None` for errors that are not refusals (not
+/// found, unavailable, internal).
+fn refusal_outcome(err: &Error) -> Option<&'static str> {
+    match err {
+        Error::Forbidden { .. } => Some(DENIED),
+        Error::Conflict { .. }
+        | Error::Invalid(_)
+        | Error::PreconditionFailed
+        | Error::IdempotencyKeyReused => Some(REFUSED),
+        _ => None,
+    }
+}
+
+/// The outcome of a write refused by permission (403).
+pub const DENIED: &str = "denied";
+/// The outcome of a write refused by a business rule or invalid input (409, 412, 422).
+pub const REFUSED: &str = "refused";
+
+/// The facts of a refusal: its code, the clinic, and for 422 the fields named (never the
+/// values sent).
+fn refusal_detail(err: &Error, clinic_id: Option<Uuid>) -> serde_json::Value {
+    let mut detail = serde_json::json!({ "code": err.code() });
+    if let Some(clinic) = clinic_id {
+        detail["clinic_id"] = serde_json::json!(clinic);
+    }
+    if let Error::Invalid(errors) = err {
+        let fields: Vec<&str> = errors.0.iter().map(|e| e.field.as_str()).collect();
+        detail["fields"] = serde_json::json!(fields);
+    }
+    detail
+}
+
+impl crate::App {
+    /// Runs a write and, when it is refused (403, 409, 412, 422), appends an audit event with
+    /// outcome `denied` or `refused`, its code, the actor, the client and clinic where known,
+    /// and the request id. The event goes through the background writer, so it stays on the
+    /// record although the refused transaction rolled back.
+    pub(crate) async fn audited<T>(
+        &self,
+        actor: &Actor,
+        action: &'static str,
+        subject: Subject,
+        work: impl Future<Output = Result<T>>,
+    ) -> Result<T> {
+        let result = work.await;
+        if let Err(err) = &result
+            && let Some(outcome) = refusal_outcome(err)
+        {
+            let subject = self.known(actor, subject).await;
+            let mut event = AuditEvent::by(actor, action, subject.kind, subject.id)
+                .outcome(outcome)
+                .detail(refusal_detail(err, subject.clinic_id));
+            event.client_id = subject.client_id;
+            self.read_audit().record(event);
+        }
+        result
+    }
+
+    /// Fills in the client and clinic of a treatment or screening named by id, for the record
+    /// of a refusal. Best effort: a refusal is recorded even when the lookup fails.
+    async fn known(&self, actor: &Actor, subject: Subject) -> Subject {
+        let (Some(id), None) = (subject.id, subject.client_id) else {
+            return subject;
+        };
+        let db = self.db().read();
+        match subject.kind {
+            "treatment" => match skinledger_store::treatments::get(db, actor.org_id, id).await {
+                Ok(Some(row)) => subject.client(row.client_id).clinic(row.clinic_id),
+                _ => subject,
+            },
+            "screening" => match skinledger_store::screenings::get(db, actor.org_id, id).await {
+                Ok(Some(row)) => subject.client(row.client_id).clinic(row.clinic_id),
+                _ => subject,
+            },
+            _ => subject,
+        }
+    }
+
+    /// Records a request refused before any use case ran because a field was invalid (422),
+    /// naming the fields and the route, never the values sent.
+    pub fn audit_invalid_request(&self, actor: &Actor, route: &str, err: &Error) {
+        let mut detail = refusal_detail(err, None);
+        detail["route"] = serde_json::json!(route);
+        self.read_audit().record(
+            AuditEvent::by(actor, "request.invalid", "request", None)
+                .outcome(REFUSED)
+                .detail(detail),
+        );
+    }
+}
+
 /// An audit event as the API shows it.
 #[derive(Debug, Clone, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct AuditEntry {
@@ -198,7 +324,8 @@ pub struct AuditEntry {
     pub entity_id: Option<Uuid>,
     /// The client whose data it concerns.
     pub client_id: Option<Uuid>,
-    /// `success`, `failure`, `denied`, `throttled`.
+    /// `success`, `failure`, `denied` (refused by permission), `refused` (refused by a rule or
+    /// invalid input), `throttled`.
     pub outcome: String,
     /// Extra facts.
     #[schema(value_type = Option<Object>)]

@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 use crate::App;
 use crate::actor::Actor;
-use crate::audit::{self, AuditEvent};
+use crate::audit::{self, AuditEvent, Subject};
 use crate::error::{Error, Result};
 use crate::idempotency::{self, IdempotencyKey};
 use crate::paging::{Page, PageParams};
@@ -293,69 +293,76 @@ impl App {
         new: NewClient,
         key: Option<&IdempotencyKey>,
     ) -> Result<Client> {
-        actor.require(Action::ClientWrite, Scope::Anywhere)?;
-        require_notes_access(actor, new.notes.is_some())?;
-        let mut errors = ValidationErrors::new();
-        let first_name = name(&mut errors, "first_name", &new.first_name);
-        let last_name = name(&mut errors, "last_name", &new.last_name);
-        date_of_birth(&mut errors, new.date_of_birth);
-        let phone = phone(&mut errors, new.phone.as_deref());
-        let email = email(&mut errors, new.email.as_deref());
-        let consent = consent(
-            &mut errors,
-            new.consent_version.as_deref(),
-            new.consent_signed_at,
-        );
-        let notes = optional_text(&mut errors, "notes", new.notes.as_deref(), MAX_TEXT_LEN);
-        errors.into_result()?;
-        let (Some(first_name), Some(last_name)) = (first_name, last_name) else {
-            return Err(Error::Internal("validated fields missing".into()));
-        };
-        let (consent_version, consent_signed_at) = consent.unzip();
-        idempotency::run(
-            self.db(),
-            actor,
-            key,
-            "client.create",
-            &new,
-            |txn| async move {
-                let now = Utc::now();
-                let row = clients::insert(
-                    &txn,
-                    client_row::ActiveModel {
-                        id: Set(Uuid::now_v7()),
-                        organization_id: Set(actor.org_id),
-                        name_search: Set(clients::name_key(&first_name, &last_name)),
-                        reverse_name_search: Set(clients::reverse_name_key(
-                            &first_name,
-                            &last_name,
-                        )),
-                        first_name: Set(first_name),
-                        last_name: Set(last_name),
-                        date_of_birth: Set(new.date_of_birth),
-                        phone_search: Set(phone.as_deref().map(clients::phone_key)),
-                        phone: Set(phone),
-                        email_search: Set(email.as_deref().map(clients::email_key)),
-                        email: Set(email),
-                        fitzpatrick_type: Set(new.fitzpatrick_type.map(|t| t.as_str().to_owned())),
-                        consent_version: Set(consent_version),
-                        consent_signed_at: Set(consent_signed_at),
-                        photo_consent: Set(new.photo_consent),
-                        notes: Set(notes),
-                        version: Set(1),
-                        created_at: Set(now),
-                        updated_at: Set(now),
-                    },
-                )
-                .await?;
-                audit::record(
-                    &txn,
-                    AuditEvent::by(actor, "client.create", "client", Some(row.id)).client(row.id),
-                )
-                .await?;
-                Ok((Client::view(row, actor)?, txn))
-            },
-        )
+        let subject = Subject::new("client", None);
+        self.audited(actor, "client.create", subject, async move {
+            actor.require(Action::ClientWrite, Scope::Anywhere)?;
+            require_notes_access(actor, new.notes.is_some())?;
+            let mut errors = ValidationErrors::new();
+            let first_name = name(&mut errors, "first_name", &new.first_name);
+            let last_name = name(&mut errors, "last_name", &new.last_name);
+            date_of_birth(&mut errors, new.date_of_birth);
+            let phone = phone(&mut errors, new.phone.as_deref());
+            let email = email(&mut errors, new.email.as_deref());
+            let consent = consent(
+                &mut errors,
+                new.consent_version.as_deref(),
+                new.consent_signed_at,
+            );
+            let notes = optional_text(&mut errors, "notes", new.notes.as_deref(), MAX_TEXT_LEN);
+            errors.into_result()?;
+            let (Some(first_name), Some(last_name)) = (first_name, last_name) else {
+                return Err(Error::Internal("validated fields missing".into()));
+            };
+            let (consent_version, consent_signed_at) = consent.unzip();
+            idempotency::run(
+                self.db(),
+                actor,
+                key,
+                "client.create",
+                &new,
+                |txn| async move {
+                    let now = Utc::now();
+                    let row = clients::insert(
+                        &txn,
+                        client_row::ActiveModel {
+                            id: Set(Uuid::now_v7()),
+                            organization_id: Set(actor.org_id),
+                            name_search: Set(clients::name_key(&first_name, &last_name)),
+                            reverse_name_search: Set(clients::reverse_name_key(
+                                &first_name,
+                                &last_name,
+                            )),
+                            first_name: Set(first_name),
+                            last_name: Set(last_name),
+                            date_of_birth: Set(new.date_of_birth),
+                            phone_search: Set(phone.as_deref().map(clients::phone_key)),
+                            phone: Set(phone),
+                            email_search: Set(email.as_deref().map(clients::email_key)),
+                            email: Set(email),
+                            fitzpatrick_type: Set(new
+                                .fitzpatrick_type
+                                .map(|t| t.as_str().to_owned())),
+                            consent_version: Set(consent_version),
+                            consent_signed_at: Set(consent_signed_at),
+                            photo_consent: Set(new.photo_consent),
+                            notes: Set(notes),
+                            version: Set(1),
+                            created_at: Set(now),
+                            updated_at: Set(now),
+                        },
+                    )
+                    .await?;
+                    audit::record(
+                        &txn,
+                        AuditEvent::by(actor, "client.create", "client", Some(row.id))
+                            .client(row.id),
+                    )
+                    .await?;
+                    Ok((Client::view(row, actor)?, txn))
+                },
+            )
+            .await
+        })
         .await
     }
 
@@ -410,90 +417,94 @@ impl App {
         changes: ClientChanges,
         if_match: Option<i64>,
     ) -> Result<Client> {
-        let mut errors = ValidationErrors::new();
-        let first_name = changes
-            .first_name
-            .as_deref()
-            .and_then(|n| name(&mut errors, "first_name", n));
-        let last_name = changes
-            .last_name
-            .as_deref()
-            .and_then(|n| name(&mut errors, "last_name", n));
-        if let Some(dob) = changes.date_of_birth {
-            date_of_birth(&mut errors, dob);
-        }
-        let phone = phone(&mut errors, changes.phone.as_deref());
-        let email = email(&mut errors, changes.email.as_deref());
-        let consent = consent(
-            &mut errors,
-            changes.consent_version.as_deref(),
-            changes.consent_signed_at,
-        );
-        let notes = optional_text(&mut errors, "notes", changes.notes.as_deref(), MAX_TEXT_LEN);
+        let subject = Subject::new("client", Some(id)).client(id);
+        self.audited(actor, "client.update", subject, async move {
+            let mut errors = ValidationErrors::new();
+            let first_name = changes
+                .first_name
+                .as_deref()
+                .and_then(|n| name(&mut errors, "first_name", n));
+            let last_name = changes
+                .last_name
+                .as_deref()
+                .and_then(|n| name(&mut errors, "last_name", n));
+            if let Some(dob) = changes.date_of_birth {
+                date_of_birth(&mut errors, dob);
+            }
+            let phone = phone(&mut errors, changes.phone.as_deref());
+            let email = email(&mut errors, changes.email.as_deref());
+            let consent = consent(
+                &mut errors,
+                changes.consent_version.as_deref(),
+                changes.consent_signed_at,
+            );
+            let notes = optional_text(&mut errors, "notes", changes.notes.as_deref(), MAX_TEXT_LEN);
 
-        let txn = self.db().begin().await?;
-        let row = clients::get(&txn, actor.org_id, id)
-            .await?
-            .ok_or(Error::NotFound("client"))?;
-        actor.require(Action::ClientWrite, Scope::Anywhere)?;
-        require_notes_access(actor, changes.notes.is_some())?;
-        errors.into_result()?;
-        if if_match.is_some_and(|v| v != i64::from(row.version)) {
-            return Err(Error::PreconditionFailed);
-        }
+            let txn = self.db().begin().await?;
+            let row = clients::get(&txn, actor.org_id, id)
+                .await?
+                .ok_or(Error::NotFound("client"))?;
+            actor.require(Action::ClientWrite, Scope::Anywhere)?;
+            require_notes_access(actor, changes.notes.is_some())?;
+            errors.into_result()?;
+            if if_match.is_some_and(|v| v != i64::from(row.version)) {
+                return Err(Error::PreconditionFailed);
+            }
 
-        let first = first_name.clone().unwrap_or_else(|| row.first_name.clone());
-        let last = last_name.clone().unwrap_or_else(|| row.last_name.clone());
-        let mut active = client_row::ActiveModel {
-            updated_at: Set(Utc::now()),
-            ..Default::default()
-        };
-        if first_name.is_some() || last_name.is_some() {
-            active.name_search = Set(clients::name_key(&first, &last));
-            active.reverse_name_search = Set(clients::reverse_name_key(&first, &last));
-            active.first_name = Set(first);
-            active.last_name = Set(last);
-        }
-        if let Some(dob) = changes.date_of_birth {
-            active.date_of_birth = Set(dob);
-        }
-        if changes.phone.is_some() {
-            active.phone_search = Set(phone.as_deref().map(clients::phone_key));
-            active.phone = Set(phone);
-        }
-        if changes.email.is_some() {
-            active.email_search = Set(email.as_deref().map(clients::email_key));
-            active.email = Set(email);
-        }
-        if let Some(t) = changes.fitzpatrick_type {
-            active.fitzpatrick_type = Set(Some(t.as_str().to_owned()));
-        }
-        if let Some((version, at)) = consent {
-            active.consent_version = Set(Some(version));
-            active.consent_signed_at = Set(Some(at));
-        }
-        if let Some(flag) = changes.photo_consent {
-            active.photo_consent = Set(flag);
-        }
-        if changes.notes.is_some() {
-            active.notes = Set(notes);
-        }
-        // The stored version must still be the one just read: a concurrent change wins the
-        // race, and this one answers 412 as if If-Match had been stale.
-        if !clients::update_if_version(&txn, actor.org_id, id, row.version, active).await? {
-            return Err(Error::PreconditionFailed);
-        }
-        let row = clients::get(&txn, actor.org_id, id)
-            .await?
-            .ok_or(Error::NotFound("client"))?;
-        audit::record(
-            &txn,
-            AuditEvent::by(actor, "client.update", "client", Some(id))
-                .client(id)
-                .detail(serde_json::json!({ "fields": changes.field_names() })),
-        )
-        .await?;
-        txn.commit().await?;
-        Client::view(row, actor)
+            let first = first_name.clone().unwrap_or_else(|| row.first_name.clone());
+            let last = last_name.clone().unwrap_or_else(|| row.last_name.clone());
+            let mut active = client_row::ActiveModel {
+                updated_at: Set(Utc::now()),
+                ..Default::default()
+            };
+            if first_name.is_some() || last_name.is_some() {
+                active.name_search = Set(clients::name_key(&first, &last));
+                active.reverse_name_search = Set(clients::reverse_name_key(&first, &last));
+                active.first_name = Set(first);
+                active.last_name = Set(last);
+            }
+            if let Some(dob) = changes.date_of_birth {
+                active.date_of_birth = Set(dob);
+            }
+            if changes.phone.is_some() {
+                active.phone_search = Set(phone.as_deref().map(clients::phone_key));
+                active.phone = Set(phone);
+            }
+            if changes.email.is_some() {
+                active.email_search = Set(email.as_deref().map(clients::email_key));
+                active.email = Set(email);
+            }
+            if let Some(t) = changes.fitzpatrick_type {
+                active.fitzpatrick_type = Set(Some(t.as_str().to_owned()));
+            }
+            if let Some((version, at)) = consent {
+                active.consent_version = Set(Some(version));
+                active.consent_signed_at = Set(Some(at));
+            }
+            if let Some(flag) = changes.photo_consent {
+                active.photo_consent = Set(flag);
+            }
+            if changes.notes.is_some() {
+                active.notes = Set(notes);
+            }
+            // The stored version must still be the one just read: a concurrent change wins the
+            // race, and this one answers 412 as if If-Match had been stale.
+            if !clients::update_if_version(&txn, actor.org_id, id, row.version, active).await? {
+                return Err(Error::PreconditionFailed);
+            }
+            let row = clients::get(&txn, actor.org_id, id)
+                .await?
+                .ok_or(Error::NotFound("client"))?;
+            audit::record(
+                &txn,
+                AuditEvent::by(actor, "client.update", "client", Some(id))
+                    .client(id)
+                    .detail(serde_json::json!({ "fields": changes.field_names() })),
+            )
+            .await?;
+            txn.commit().await?;
+            Client::view(row, actor)
+        })
+        .await
     }
 }

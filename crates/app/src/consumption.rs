@@ -10,18 +10,19 @@
 
 use std::collections::HashMap;
 
-use chrono::{NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{ConnectionTrait, Set};
 use serde::{Deserialize, Serialize};
 use skinledger_domain::ValidationErrors;
+use skinledger_domain::clinical::DeviceKind;
 use skinledger_domain::depth::NeedleDepth;
 use skinledger_domain::fefo::{self, FefoError, LotCandidate};
-use skinledger_domain::inventory::{MovementKind, Serial};
+use skinledger_domain::inventory::{MovementKind, ProductKind, Serial};
 use skinledger_store::entities::{
     lot as lot_row, product as product_row, treatment as treatment_row,
     treatment_consumable as consumable_row, unit as unit_row,
 };
-use skinledger_store::{consumables, is_unique_violation, lots, products, stock, units};
+use skinledger_store::{consumables, is_unique_violation, lots, movements, products, stock, units};
 use uuid::Uuid;
 
 use crate::actor::Actor;
@@ -91,14 +92,17 @@ pub(crate) struct Planned {
 #[derive(Debug, Clone)]
 pub(crate) struct Plan(Vec<Planned>);
 
-/// Checks the consumables sent for a treatment at `depth`: at least one single-use needle
-/// device, each product of the organisation (404 otherwise), and no needle device labelled for
-/// less than `depth` (422 naming `needle_depth_mm` and the consumable).
+/// Checks the consumables sent for a treatment at `depth` with a `device_kind`: at least one
+/// single-use needle device, each product of the organisation (404 otherwise), each needle
+/// device of the treatment's kind (a roller for a roller session, a pen cartridge for a pen
+/// session), and no needle device labelled for less than `depth` (422 naming
+/// `needle_depth_mm` and the consumable).
 pub(crate) async fn plan(
     db: &impl ConnectionTrait,
     org: Uuid,
     requests: &[ConsumableRequest],
     depth: NeedleDepth,
+    device_kind: DeviceKind,
 ) -> Result<Plan> {
     let mut errors = ValidationErrors::new();
     if requests.len() > MAX_CONSUMABLES {
@@ -143,9 +147,11 @@ pub(crate) async fn plan(
             .get(&c.product_id)
             .cloned()
             .ok_or(Error::NotFound("product"))?;
-        if product_kind(&product.kind)?.is_single_use_needle_device() {
+        let kind = product_kind(&product.kind)?;
+        if kind.is_single_use_needle_device() {
             needle_devices += 1;
             check_depth(&mut errors, Some(index), &product, depth)?;
+            check_kind(&mut errors, Some(index), &product, kind, device_kind);
         }
         planned.push(Planned {
             index,
@@ -191,6 +197,48 @@ fn check_depth(
         }
     }
     Ok(())
+}
+
+/// Records an error when a needle device is not of the treatment's kind, naming `device_kind`
+/// and, when the device was sent in this request, `consumables[index].product_id`.
+fn check_kind(
+    errors: &mut ValidationErrors,
+    index: Option<usize>,
+    product: &product_row::Model,
+    kind: ProductKind,
+    device_kind: DeviceKind,
+) {
+    if kind.device_kind() != Some(device_kind) {
+        errors.add(
+            "device_kind",
+            format!("is `{device_kind}`, but {} is a `{kind}`", product.name),
+        );
+        if let Some(index) = index {
+            errors.add(
+                format!("consumables[{index}].product_id"),
+                format!("is a `{kind}`, not a device for a `{device_kind}` session"),
+            );
+        }
+    }
+}
+
+/// Checks a new device kind against the needle devices a treatment consumed.
+pub(crate) async fn check_device_kind_of_treatment(
+    db: &impl ConnectionTrait,
+    org: Uuid,
+    treatment_id: Uuid,
+    device_kind: DeviceKind,
+) -> Result<()> {
+    let used = consumables::of_treatments(db, org, &[treatment_id]).await?;
+    let ids: Vec<Uuid> = used.iter().map(|c| c.product_id).collect();
+    let mut errors = ValidationErrors::new();
+    for product in products::by_ids(db, org, &ids).await? {
+        let kind = product_kind(&product.kind)?;
+        if kind.is_single_use_needle_device() {
+            check_kind(&mut errors, None, &product, kind, device_kind);
+        }
+    }
+    Ok(errors.into_result()?)
 }
 
 /// Checks a new depth against the needle devices a treatment consumed (a draft's depth may be
@@ -250,50 +298,117 @@ struct Taken {
     serial: Option<String>,
 }
 
-/// The FEFO candidates of a product at a clinic.
-async fn candidates(
-    db: &impl ConnectionTrait,
+/// The session units are taken for: where, and when, as the stock stood then.
+#[derive(Debug, Clone, Copy)]
+struct Session {
     org: Uuid,
     clinic: Uuid,
+    /// The instant of the session: units that arrived later were not there for it.
+    performed_at: DateTime<Utc>,
+    /// The day lots are judged on for expiry: the session's day or today, whichever is
+    /// later, so that back-dating a session does not bring an expired lot back into use.
+    judged_on: NaiveDate,
+}
+
+impl Session {
+    fn of(treatment: &treatment_row::Model, org: Uuid, today: NaiveDate) -> Self {
+        Self {
+            org,
+            clinic: treatment.clinic_id,
+            performed_at: treatment.performed_at,
+            judged_on: treatment.performed_on.max(today),
+        }
+    }
+
+    /// Units of `lot` on the shelf here at the session, given `on_hand` now: the fewest on
+    /// hand at any moment since.
+    async fn stood(&self, db: &impl ConnectionTrait, lot: Uuid, on_hand: i64) -> Result<i64> {
+        let later =
+            movements::on_hand_changes_after(db, self.org, self.clinic, lot, self.performed_at)
+                .await?;
+        Ok(fefo::available_since(on_hand, &later))
+    }
+}
+
+/// The FEFO candidates of a product at a clinic, with their stock as it stood at the session.
+/// For a serial never received (`by_quantity_only`), only lots received by quantity are
+/// candidates, since a serial may be registered at use only there; the units of the lots left
+/// out are counted too.
+async fn candidates(
+    db: &impl ConnectionTrait,
+    session: &Session,
     product: Uuid,
-) -> Result<(Vec<LotCandidate>, HashMap<Uuid, lot_row::Model>)> {
-    let lots: HashMap<Uuid, lot_row::Model> = lots::of_product(db, org, product)
+    by_quantity_only: bool,
+) -> Result<(Vec<LotCandidate>, HashMap<Uuid, lot_row::Model>, i64)> {
+    let lots: HashMap<Uuid, lot_row::Model> = lots::of_product(db, session.org, product)
         .await?
         .into_iter()
         .map(|l| (l.id, l))
         .collect();
     let ids: Vec<Uuid> = lots.keys().copied().collect();
     let mut found = Vec::new();
-    for row in stock::of_lots_at(db, org, clinic, &ids).await? {
-        if let Some(lot) = lots.get(&row.lot_id) {
-            found.push(candidate(lot, i64::from(row.on_hand))?);
+    let mut tracked = 0;
+    for row in stock::of_lots_at(db, session.org, session.clinic, &ids).await? {
+        let Some(lot) = lots.get(&row.lot_id) else {
+            continue;
+        };
+        let on_hand = i64::from(row.on_hand);
+        if by_quantity_only && lot.serial_tracked {
+            tracked += on_hand;
+            continue;
         }
+        let stood = if on_hand > 0 {
+            session.stood(db, lot.id, on_hand).await?
+        } else {
+            0
+        };
+        found.push(LotCandidate {
+            quarantined: i64::from(row.quarantined),
+            ..candidate(lot, stood)?
+        });
     }
-    Ok((found, lots))
+    Ok((found, lots, tracked))
+}
+
+/// After `quantity` units of `lot` were taken (the balance row is now held by this
+/// transaction), checks that they stood on the shelf at the session.
+async fn check_stood(
+    db: &impl ConnectionTrait,
+    session: &Session,
+    lot: Uuid,
+    quantity: i64,
+    planned: &Planned,
+) -> Result<()> {
+    let now = stock::get(db, session.org, session.clinic, lot)
+        .await?
+        .map_or(0, |s| i64::from(s.on_hand));
+    let stood = session.stood(db, lot, now.saturating_add(quantity)).await?;
+    if stood < quantity {
+        return Err(refusal(FefoError::OutOfStock { available: stood }, planned));
+    }
+    Ok(())
 }
 
 /// Takes `quantity` units of one lot at a clinic, checking it as the client named it.
 async fn take_from_lot(
     db: &impl ConnectionTrait,
-    org: Uuid,
-    clinic: Uuid,
-    on: NaiveDate,
+    session: &Session,
     lot: &lot_row::Model,
     planned: &Planned,
     quantity: i64,
 ) -> Result<()> {
+    let (org, clinic) = (session.org, session.clinic);
     for _ in 0..ALLOCATION_ATTEMPTS {
-        let on_hand = stock::get(db, org, clinic, lot.id)
-            .await?
-            .map_or(0, |s| i64::from(s.on_hand));
+        let balance = stock::get(db, org, clinic, lot.id).await?;
+        let on_hand = balance.as_ref().map_or(0, |s| i64::from(s.on_hand));
         // Read again each time: a recall may have come in between.
         let current = lots::get(db, org, lot.id)
             .await?
             .ok_or(Error::NotFound("lot"))?;
-        fefo::check_lot(&candidate(&current, on_hand)?, on, quantity)
+        fefo::check_lot(&candidate(&current, on_hand)?, session.judged_on, quantity)
             .map_err(|e| refusal(e, planned))?;
         if stock::apply(db, org, clinic, lot.id, ledger::on_hand(-quantity), None).await? {
-            return Ok(());
+            return check_stood(db, session, lot.id, quantity, planned).await;
         }
     }
     Err(refusal(FefoError::OutOfStock { available: 0 }, planned))
@@ -303,16 +418,23 @@ async fn take_from_lot(
 /// treatment took units first. Balances are taken in lot order, the order every writer uses.
 async fn take_fefo(
     db: &impl ConnectionTrait,
-    org: Uuid,
-    clinic: Uuid,
-    on: NaiveDate,
+    session: &Session,
     planned: &Planned,
     quantity: i64,
+    by_quantity_only: bool,
 ) -> Result<Vec<(lot_row::Model, i64)>> {
+    let (org, clinic) = (session.org, session.clinic);
     'attempt: for _ in 0..ALLOCATION_ATTEMPTS {
-        let (found, lots) = candidates(db, org, clinic, planned.product.id).await?;
-        let mut allocation =
-            fefo::allocate(&found, on, quantity).map_err(|e| refusal(e, planned))?;
+        let (found, lots, tracked) =
+            candidates(db, session, planned.product.id, by_quantity_only).await?;
+        let mut allocation = match fefo::allocate(&found, session.judged_on, quantity) {
+            Ok(allocation) => allocation,
+            // The only units on the shelf carry serials, and this one is not among them.
+            Err(FefoError::OutOfStock { .. }) if tracked > 0 => {
+                return Err(unknown_serial(planned));
+            }
+            Err(e) => return Err(refusal(e, planned)),
+        };
         allocation.sort_by_key(|(lot, _)| *lot);
         let mut taken: Vec<(lot_row::Model, i64)> = Vec::with_capacity(allocation.len());
         for (lot_id, units) in allocation {
@@ -323,6 +445,7 @@ async fn take_fefo(
                 }
                 continue 'attempt;
             }
+            check_stood(db, session, lot_id, units, planned).await?;
             let lot = lots
                 .get(&lot_id)
                 .cloned()
@@ -355,18 +478,36 @@ async fn named_lot(
     Ok(lot)
 }
 
-/// Takes the one unit a serial names: a serial received before must still be on the shelf and
-/// fixes the lot; an unknown serial (units received without serials) is taken from the named
-/// lot or first expiry first out, and registered as consumed.
+/// 409 `unknown_serial`: the serial was never received at this clinic, and its stock carries
+/// serials, so no unit can be registered under it.
+fn unknown_serial(planned: &Planned) -> Error {
+    Error::Conflict {
+        code: "unknown_serial",
+        detail: format!(
+            "serial {} was never received at this clinic; its {} carry the serials they were \
+             received with",
+            planned.serial.as_ref().map_or("", |s| s.as_str()),
+            planned.product.name
+        ),
+        extra: Some(serde_json::json!({
+            "consumable": planned.index,
+            "product_id": planned.product.id,
+        })),
+    }
+}
+
+/// Takes the one unit a serial names: a serial received before must still be on this clinic's
+/// shelf and fixes the lot; a serial never received is registered as consumed only for stock
+/// received by quantity (from the named lot or first expiry first out), and refused with
+/// `unknown_serial` for a lot received with serials.
 async fn take_serial(
     db: &impl ConnectionTrait,
-    actor: &Actor,
+    session: &Session,
     treatment: &treatment_row::Model,
     planned: &Planned,
     serial: &Serial,
 ) -> Result<Taken> {
-    let org = actor.org_id;
-    let (clinic, on) = (treatment.clinic_id, treatment.performed_on);
+    let (org, clinic) = (session.org, session.clinic);
     let unit = units::by_serial(db, org, planned.product.id, serial.as_str()).await?;
     let lot = match (&unit, planned.lot_id) {
         (Some(unit), lot_id) => {
@@ -379,16 +520,22 @@ async fn take_serial(
             if unit.status == units::CONSUMED {
                 return Err(serial_used(planned));
             }
+            if unit.clinic_id != clinic {
+                return Err(unknown_serial(planned));
+            }
             let lot = named_lot(db, org, planned, unit.lot_id).await?;
-            take_from_lot(db, org, clinic, on, &lot, planned, 1).await?;
+            take_from_lot(db, session, &lot, planned, 1).await?;
             lot
         }
         (None, Some(lot_id)) => {
             let lot = named_lot(db, org, planned, lot_id).await?;
-            take_from_lot(db, org, clinic, on, &lot, planned, 1).await?;
+            if lot.serial_tracked {
+                return Err(unknown_serial(planned));
+            }
+            take_from_lot(db, session, &lot, planned, 1).await?;
             lot
         }
-        (None, None) => take_fefo(db, org, clinic, on, planned, 1)
+        (None, None) => take_fefo(db, session, planned, 1, true)
             .await?
             .pop()
             .map(|(lot, _)| lot)
@@ -413,6 +560,7 @@ async fn take_serial(
                     clinic_id: Set(clinic),
                     status: Set(units::CONSUMED.to_owned()),
                     treatment_id: Set(Some(treatment.id)),
+                    transfer_id: Set(None),
                     created_at: Set(now),
                     updated_at: Set(now),
                 }],
@@ -434,29 +582,31 @@ async fn take_serial(
 
 /// Consumes the planned devices for `treatment`, inside its transaction: takes the units,
 /// writes a `consumption` movement and a `treatment_consumables` row per lot, and an audit
-/// event naming the client.
+/// event naming the client. `today` is today on the clinic's calendar.
 pub(crate) async fn consume(
     db: &impl ConnectionTrait,
     actor: &Actor,
     treatment: &treatment_row::Model,
     plan: &Plan,
+    today: NaiveDate,
 ) -> Result<Vec<ConsumedUnit>> {
     let org = actor.org_id;
+    let session = Session::of(treatment, org, today);
     let (clinic, on) = (treatment.clinic_id, treatment.performed_on);
     let mut consumed = Vec::new();
     for planned in &plan.0 {
         let taken = match (&planned.serial, planned.lot_id) {
-            (Some(serial), _) => vec![take_serial(db, actor, treatment, planned, serial).await?],
+            (Some(serial), _) => vec![take_serial(db, &session, treatment, planned, serial).await?],
             (None, Some(lot_id)) => {
                 let lot = named_lot(db, org, planned, lot_id).await?;
-                take_from_lot(db, org, clinic, on, &lot, planned, planned.quantity).await?;
+                take_from_lot(db, &session, &lot, planned, planned.quantity).await?;
                 vec![Taken {
                     lot,
                     quantity: planned.quantity,
                     serial: None,
                 }]
             }
-            (None, None) => take_fefo(db, org, clinic, on, planned, planned.quantity)
+            (None, None) => take_fefo(db, &session, planned, planned.quantity, false)
                 .await?
                 .into_iter()
                 .map(|(lot, quantity)| Taken {

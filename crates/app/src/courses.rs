@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 use crate::App;
 use crate::actor::Actor;
-use crate::audit::{self, AuditEvent};
+use crate::audit::{self, AuditEvent, Subject};
 use crate::error::{Error, Result};
 use crate::idempotency::{self, IdempotencyKey};
 use crate::paging::{Page, PageParams};
@@ -132,110 +132,115 @@ impl App {
         new: NewCourse,
         key: Option<&IdempotencyKey>,
     ) -> Result<Course> {
-        let db = self.db().read();
-        clients::get(db, actor.org_id, client_id)
-            .await?
-            .ok_or(Error::NotFound("client"))?;
-        actor.require(Action::CourseManage, Scope::Anywhere)?;
-        let mut errors = ValidationErrors::new();
-        let name = new
-            .name
-            .as_deref()
-            .and_then(|n| errors.check("name", Name::parse(n)))
-            .map(|n| n.to_string());
-        let custom = new.sessions.is_some()
-            || new.min_interval_days.is_some()
-            || new.max_interval_days.is_some();
-        let (_, policy) = policy::current(db, actor.org_id).await?;
-        let plan = match (&new.template, custom) {
-            (Some(_), true) => {
-                errors.add(
-                    "template",
-                    "give a template or a custom plan (sessions and intervals), not both",
-                );
-                None
-            }
-            (Some(code), false) => match policy.course_template(code) {
-                Some(template) => match template.plan() {
-                    Ok(plan) => Some((plan, name.clone().unwrap_or(template.name.clone()))),
-                    Err(e) => return Err(Error::Internal(format!("policy template: {e}"))),
-                },
-                None => {
-                    errors.add("template", format!("`{code}` is not a course template"));
+        let subject = Subject::new("course", None).client(client_id);
+        self.audited(actor, "course.create", subject, async move {
+            let db = self.db().read();
+            clients::get(db, actor.org_id, client_id)
+                .await?
+                .ok_or(Error::NotFound("client"))?;
+            actor.require(Action::CourseManage, Scope::Anywhere)?;
+            let mut errors = ValidationErrors::new();
+            let name = new
+                .name
+                .as_deref()
+                .and_then(|n| errors.check("name", Name::parse(n)))
+                .map(|n| n.to_string());
+            let custom = new.sessions.is_some()
+                || new.min_interval_days.is_some()
+                || new.max_interval_days.is_some();
+            let (_, policy) = policy::current(db, actor.org_id).await?;
+            let plan = match (&new.template, custom) {
+                (Some(_), true) => {
+                    errors.add(
+                        "template",
+                        "give a template or a custom plan (sessions and intervals), not both",
+                    );
                     None
                 }
-            },
-            (None, _) => {
-                if new.name.is_none() {
-                    errors.add("name", "is required for a custom course");
-                }
-                let mut missing = |field: &str, value: Option<u32>| {
-                    if value.is_none() {
-                        errors.add(field, "is required for a custom course");
-                    }
-                    value.unwrap_or(0)
-                };
-                let sessions = missing("sessions", new.sessions);
-                let min = missing("min_interval_days", new.min_interval_days);
-                let max = missing("max_interval_days", new.max_interval_days);
-                if new.sessions.is_some()
-                    && new.min_interval_days.is_some()
-                    && new.max_interval_days.is_some()
-                {
-                    match CoursePlan::new(sessions, min, max) {
-                        Ok(plan) => name.clone().map(|n| (plan, n)),
-                        Err(plan_errors) => {
-                            errors.0.extend(plan_errors.0);
-                            None
-                        }
-                    }
-                } else {
-                    None
-                }
-            }
-        };
-        errors.into_result()?;
-        let (plan, name) = plan.ok_or_else(|| Error::Internal("validated plan missing".into()))?;
-        let started_on = new.started_on.unwrap_or_else(|| Utc::now().date_naive());
-        let template = new.template.clone();
-        let org = actor.org_id;
-        idempotency::run(
-            self.db(),
-            actor,
-            key,
-            "course.create",
-            &(client_id, &new),
-            |txn| async move {
-                let row = courses::insert(
-                    &txn,
-                    course_row::ActiveModel {
-                        id: Set(Uuid::now_v7()),
-                        organization_id: Set(org),
-                        client_id: Set(client_id),
-                        template: Set(template),
-                        name: Set(name),
-                        sessions: Set(to_i32(plan.sessions())),
-                        min_interval_days: Set(to_i32(plan.min_interval_days())),
-                        max_interval_days: Set(to_i32(plan.max_interval_days())),
-                        started_on: Set(started_on),
-                        created_by: Set(actor.principal.id()),
-                        created_at: Set(Utc::now()),
+                (Some(code), false) => match policy.course_template(code) {
+                    Some(template) => match template.plan() {
+                        Ok(plan) => Some((plan, name.clone().unwrap_or(template.name.clone()))),
+                        Err(e) => return Err(Error::Internal(format!("policy template: {e}"))),
                     },
-                )
-                .await?;
-                audit::record(
-                    &txn,
-                    AuditEvent::by(actor, "course.create", "course", Some(row.id))
-                        .client(client_id),
-                )
-                .await?;
-                let answer = views(&txn, org, vec![row])
-                    .await?
-                    .pop()
-                    .ok_or_else(|| Error::Internal("course view missing".into()))?;
-                Ok((answer, txn))
-            },
-        )
+                    None => {
+                        errors.add("template", format!("`{code}` is not a course template"));
+                        None
+                    }
+                },
+                (None, _) => {
+                    if new.name.is_none() {
+                        errors.add("name", "is required for a custom course");
+                    }
+                    let mut missing = |field: &str, value: Option<u32>| {
+                        if value.is_none() {
+                            errors.add(field, "is required for a custom course");
+                        }
+                        value.unwrap_or(0)
+                    };
+                    let sessions = missing("sessions", new.sessions);
+                    let min = missing("min_interval_days", new.min_interval_days);
+                    let max = missing("max_interval_days", new.max_interval_days);
+                    if new.sessions.is_some()
+                        && new.min_interval_days.is_some()
+                        && new.max_interval_days.is_some()
+                    {
+                        match CoursePlan::new(sessions, min, max) {
+                            Ok(plan) => name.clone().map(|n| (plan, n)),
+                            Err(plan_errors) => {
+                                errors.0.extend(plan_errors.0);
+                                None
+                            }
+                        }
+                    } else {
+                        None
+                    }
+                }
+            };
+            errors.into_result()?;
+            let (plan, name) =
+                plan.ok_or_else(|| Error::Internal("validated plan missing".into()))?;
+            let started_on = new.started_on.unwrap_or_else(|| Utc::now().date_naive());
+            let template = new.template.clone();
+            let org = actor.org_id;
+            idempotency::run(
+                self.db(),
+                actor,
+                key,
+                "course.create",
+                &(client_id, &new),
+                |txn| async move {
+                    let row = courses::insert(
+                        &txn,
+                        course_row::ActiveModel {
+                            id: Set(Uuid::now_v7()),
+                            organization_id: Set(org),
+                            client_id: Set(client_id),
+                            template: Set(template),
+                            name: Set(name),
+                            sessions: Set(to_i32(plan.sessions())),
+                            min_interval_days: Set(to_i32(plan.min_interval_days())),
+                            max_interval_days: Set(to_i32(plan.max_interval_days())),
+                            started_on: Set(started_on),
+                            created_by: Set(actor.principal.id()),
+                            created_at: Set(Utc::now()),
+                        },
+                    )
+                    .await?;
+                    audit::record(
+                        &txn,
+                        AuditEvent::by(actor, "course.create", "course", Some(row.id))
+                            .client(client_id),
+                    )
+                    .await?;
+                    let answer = views(&txn, org, vec![row])
+                        .await?
+                        .pop()
+                        .ok_or_else(|| Error::Internal("course view missing".into()))?;
+                    Ok((answer, txn))
+                },
+            )
+            .await
+        })
         .await
     }
 

@@ -4,9 +4,10 @@
 //! practitioner's roles at the clinic) are the same ones treatment creation gathers inside its
 //! write transaction, so the dry run and the real write cannot disagree.
 
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use sea_orm::ConnectionTrait;
 use serde::{Deserialize, Serialize};
+use skinledger_domain::clinical::Endpoint;
 use skinledger_domain::depth::NeedleDepth;
 use skinledger_domain::eligibility::{self, Blocker, EligibilityInput, ScreeningState};
 use skinledger_domain::permission::{Action, Scope};
@@ -20,6 +21,7 @@ use crate::App;
 use crate::actor::Actor;
 use crate::audit::AuditEvent;
 use crate::auth::grants_of;
+use crate::clinics::timezone_of;
 use crate::error::{Error, Result};
 use crate::policy;
 use crate::screenings::StoredScreening;
@@ -38,9 +40,13 @@ pub struct EligibilityRequest {
     /// The planned needle depth.
     #[schema(value_type = f64, example = 0.5)]
     pub needle_depth_mm: NeedleDepth,
-    /// The planned day; today (UTC) when absent.
+    /// The planned day; today on the clinic's calendar when absent.
     #[serde(default)]
     pub date: Option<NaiveDate>,
+    /// Where the practitioner plans to stop; checked against the policy's endpoints by role.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, example = "erythema")]
+    pub endpoint: Option<Endpoint>,
 }
 
 /// The answer of a dry run.
@@ -59,16 +65,22 @@ pub struct EligibilityAnswer {
     pub date: NaiveDate,
     /// Whether nothing blocks the treatment.
     pub eligible: bool,
-    /// Every blocker, each with its `code`: screening first, then interval, then scope.
-    #[schema(value_type = Vec<Object>)]
-    pub blockers: Vec<Blocker>,
-    /// The earliest day the treatment could go ahead, or `None` when time alone cannot lift
+    /// The earliest day the treatment could go ahead, or `null` when time alone cannot lift
     /// the blockers (a clearance, a rescreen or another practitioner is needed).
     pub earliest_eligible_on: Option<NaiveDate>,
-    /// The screening the check relied on, if any.
-    pub screening_id: Option<Uuid>,
-    /// The policy version applied.
-    pub policy_version: i64,
+    /// Every blocker, each with its `code`: screening first, then interval, then scope.
+    /// Absent for callers who may not read clinical content (front desk): they book by
+    /// `eligible` and `earliest_eligible_on` alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub blockers: Option<Vec<Blocker>>,
+    /// The screening the check relied on; absent for callers who may not read clinical
+    /// content, `null` when there is none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub screening_id: Option<Option<Uuid>>,
+    /// The policy version applied; absent for callers who may not read clinical content.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy_version: Option<i64>,
 }
 
 /// What eligibility is decided from, loaded through one connection or transaction.
@@ -81,6 +93,8 @@ pub(crate) struct Facts {
     pub screening: Option<StoredScreening>,
     /// The client's last treatment on or before the day: its day and depth.
     pub last_treatment: Option<(NaiveDate, NeedleDepth)>,
+    /// The client's first treatment after the day: its day and depth.
+    pub next_treatment: Option<(NaiveDate, NeedleDepth)>,
     /// The practitioner's roles at the clinic (none when inactive).
     pub roles: Vec<Role>,
 }
@@ -88,6 +102,8 @@ pub(crate) struct Facts {
 impl Facts {
     /// Loads the facts for a treatment of `client` at `clinic` by `practitioner` on `on`,
     /// leaving treatment `except` out of the interval (when re-checking that treatment itself).
+    /// The screening relied on is the latest taken on or before the day: a session dated
+    /// before the client's first screening has none.
     pub(crate) async fn gather(
         db: &impl ConnectionTrait,
         org: Uuid,
@@ -110,6 +126,10 @@ impl Facts {
                 Some(row) => Some((row.performed_on, depth_of(row.needle_depth_hundredths)?)),
                 None => None,
             };
+        let next_treatment = match treatments::first_after(db, org, client, on, except).await? {
+            Some(row) => Some((row.performed_on, depth_of(row.needle_depth_hundredths)?)),
+            None => None,
+        };
         let active = staff::get(db, org, practitioner)
             .await?
             .is_some_and(|m| m.active);
@@ -127,12 +147,18 @@ impl Facts {
             policy,
             screening,
             last_treatment,
+            next_treatment,
             roles,
         })
     }
 
-    /// Every blocker of a treatment at `depth` on `on`.
-    pub(crate) fn check(&self, on: NaiveDate, depth: NeedleDepth) -> eligibility::Eligibility {
+    /// Every blocker of a treatment at `depth` on `on`, taken to `endpoint` when known.
+    pub(crate) fn check(
+        &self,
+        on: NaiveDate,
+        depth: NeedleDepth,
+        endpoint: Option<Endpoint>,
+    ) -> eligibility::Eligibility {
         let cleared: Vec<Contraindication> = self
             .screening
             .as_ref()
@@ -149,6 +175,8 @@ impl Facts {
                 valid_until: s.row.valid_until,
             }),
             last_treatment: self.last_treatment,
+            next_treatment: self.next_treatment,
+            endpoint,
         };
         eligibility::check(&input)
     }
@@ -175,7 +203,7 @@ impl App {
         clients::get(db, org, request.client_id)
             .await?
             .ok_or(Error::NotFound("client"))?;
-        clinics::get(db, org, request.clinic_id)
+        let clinic = clinics::get(db, org, request.clinic_id)
             .await?
             .ok_or(Error::NotFound("clinic"))?;
         let practitioner = match request.practitioner_id.or(actor.staff_id()) {
@@ -190,8 +218,12 @@ impl App {
         staff::get(db, org, practitioner)
             .await?
             .ok_or(Error::NotFound("staff"))?;
-        actor.require(Action::ClinicalRead, Scope::Anywhere)?;
-        let on = request.date.unwrap_or_else(|| Utc::now().date_naive());
+        // Front desk books sessions: it learns whether and from when, never why.
+        let clinical = actor.may(Action::ClinicalRead, Scope::Anywhere);
+        if !clinical {
+            actor.require(Action::ClientRead, Scope::Anywhere)?;
+        }
+        let on = request.date.unwrap_or_else(|| timezone_of(&clinic).today());
         let facts = Facts::gather(
             db,
             org,
@@ -202,7 +234,7 @@ impl App {
             None,
         )
         .await?;
-        let result = facts.check(on, request.needle_depth_mm);
+        let result = facts.check(on, request.needle_depth_mm, request.endpoint);
         self.read_audit().record(
             AuditEvent::by(
                 actor,
@@ -219,10 +251,10 @@ impl App {
             needle_depth_mm: request.needle_depth_mm,
             date: on,
             eligible: result.is_eligible(),
-            blockers: result.blockers,
             earliest_eligible_on: result.earliest_eligible_on,
-            screening_id: facts.screening.as_ref().map(|s| s.row.id),
-            policy_version: i64::from(facts.policy_version),
+            blockers: clinical.then_some(result.blockers),
+            screening_id: clinical.then(|| facts.screening.as_ref().map(|s| s.row.id)),
+            policy_version: clinical.then_some(i64::from(facts.policy_version)),
         })
     }
 }

@@ -5,7 +5,7 @@
 //! A balance changes only by a conditional update that the database refuses when a count would
 //! go below zero; callers turn a refusal into the error that fits (`out_of_stock` mostly).
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, Set};
 use skinledger_domain::inventory::{AdjustmentReason, MovementKind, StockBalance, StockChange};
 use skinledger_store::entities::movement;
@@ -27,6 +27,9 @@ pub(crate) struct Entry {
     pub treatment_id: Option<Uuid>,
     pub transfer_id: Option<Uuid>,
     pub reference: Option<String>,
+    /// When the change happened, when it was before it was recorded (a delivery entered
+    /// late); now when `None`.
+    pub occurred_at: Option<DateTime<Utc>>,
 }
 
 impl Entry {
@@ -42,6 +45,7 @@ impl Entry {
             treatment_id: None,
             transfer_id: None,
             reference: None,
+            occurred_at: None,
         }
     }
 }
@@ -107,7 +111,7 @@ pub(crate) async fn write_movement(
             treatment_id: Set(entry.treatment_id),
             transfer_id: Set(entry.transfer_id),
             reference: Set(entry.reference),
-            created_at: Set(Utc::now()),
+            created_at: Set(entry.occurred_at.unwrap_or_else(Utc::now)),
         },
     )
     .await?;

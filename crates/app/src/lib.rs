@@ -57,6 +57,8 @@ pub struct AppSettings {
     pub refresh_ttl: Duration,
     /// The key access tokens are signed with.
     pub signing_key: SigningKey,
+    /// The time zone of a clinic opened without one, and of screenings taken at no clinic.
+    pub default_timezone: skinledger_domain::local_time::TimeZone,
 }
 
 /// The application: every use case is a method of it. Cheap to clone.

@@ -109,6 +109,7 @@ pub(crate) fn candidate(lot: &lot_row::Model, on_hand: i64) -> Result<LotCandida
         expiry: lot.expiry,
         status: lot_status(&lot.status)?,
         on_hand,
+        quarantined: 0,
     })
 }
 

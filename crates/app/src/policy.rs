@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 use crate::App;
 use crate::actor::Actor;
-use crate::audit::{self, AuditEvent};
+use crate::audit::{self, AuditEvent, Subject};
 use crate::error::{Error, Result};
 
 /// One version of the organisation's clinical policy.
@@ -112,54 +112,58 @@ impl App {
         document: ClinicalPolicy,
         if_match: Option<i64>,
     ) -> Result<PolicyVersion> {
-        actor.require(Action::PolicyUpdate, Scope::Anywhere)?;
-        document.validate()?;
-        let text = to_json(&document)?;
-        for _ in 0..PUT_ATTEMPTS {
-            let txn = self.db().begin().await?;
-            let stored = policies::current(&txn, actor.org_id).await?;
-            let current = match stored {
-                Some(row) => PolicyVersion::from_row(row)?,
-                None => PolicyVersion::defaults(),
-            };
-            if if_match.is_some_and(|v| v != current.version) {
-                return Err(Error::PreconditionFailed);
-            }
-            if current.document == document {
-                txn.rollback().await?;
-                return Ok(current);
-            }
-            let version = i32::try_from(current.version + 1)
-                .map_err(|_| Error::Internal("policy version overflow".into()))?;
-            let inserted = policies::insert(
-                &txn,
-                policy_row::ActiveModel {
-                    organization_id: Set(actor.org_id),
-                    version: Set(version),
-                    document: Set(text.clone()),
-                    created_by: Set(Some(actor.principal.id())),
-                    created_at: Set(Utc::now()),
-                },
-            )
-            .await;
-            let row = match inserted {
-                Ok(row) => row,
-                // Another change took this version number first: start again from it.
-                Err(e) if is_unique_violation(&e) => {
-                    let _ = txn.rollback().await;
-                    continue;
+        let subject = Subject::new("policy", None);
+        self.audited(actor, "policy.update", subject, async move {
+            actor.require(Action::PolicyUpdate, Scope::Anywhere)?;
+            document.validate()?;
+            let text = to_json(&document)?;
+            for _ in 0..PUT_ATTEMPTS {
+                let txn = self.db().begin().await?;
+                let stored = policies::current(&txn, actor.org_id).await?;
+                let current = match stored {
+                    Some(row) => PolicyVersion::from_row(row)?,
+                    None => PolicyVersion::defaults(),
+                };
+                if if_match.is_some_and(|v| v != current.version) {
+                    return Err(Error::PreconditionFailed);
                 }
-                Err(e) => return Err(e.into()),
-            };
-            audit::record(
-                &txn,
-                AuditEvent::by(actor, "policy.update", "policy", None)
-                    .detail(serde_json::json!({ "version": version })),
-            )
-            .await?;
-            txn.commit().await?;
-            return PolicyVersion::from_row(row);
-        }
-        Err(Error::PreconditionFailed)
+                if current.document == document {
+                    txn.rollback().await?;
+                    return Ok(current);
+                }
+                let version = i32::try_from(current.version + 1)
+                    .map_err(|_| Error::Internal("policy version overflow".into()))?;
+                let inserted = policies::insert(
+                    &txn,
+                    policy_row::ActiveModel {
+                        organization_id: Set(actor.org_id),
+                        version: Set(version),
+                        document: Set(text.clone()),
+                        created_by: Set(Some(actor.principal.id())),
+                        created_at: Set(Utc::now()),
+                    },
+                )
+                .await;
+                let row = match inserted {
+                    Ok(row) => row,
+                    // Another change took this version number first: start again from it.
+                    Err(e) if is_unique_violation(&e) => {
+                        let _ = txn.rollback().await;
+                        continue;
+                    }
+                    Err(e) => return Err(e.into()),
+                };
+                audit::record(
+                    &txn,
+                    AuditEvent::by(actor, "policy.update", "policy", None)
+                        .detail(serde_json::json!({ "version": version })),
+                )
+                .await?;
+                txn.commit().await?;
+                return PolicyVersion::from_row(row);
+            }
+            Err(Error::PreconditionFailed)
+        })
+        .await
     }
 }

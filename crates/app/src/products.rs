@@ -19,7 +19,7 @@ use uuid::Uuid;
 
 use crate::App;
 use crate::actor::Actor;
-use crate::audit::{self, AuditEvent};
+use crate::audit::{self, AuditEvent, Subject};
 use crate::eligibility::depth_of;
 use crate::error::{Error, Result};
 use crate::idempotency::{self, IdempotencyKey};
@@ -372,74 +372,80 @@ impl App {
         new: NewProduct,
         key: Option<&IdempotencyKey>,
     ) -> Result<Product> {
-        actor.require(Action::ProductWrite, Scope::Anywhere)?;
-        let mut errors = ValidationErrors::new();
-        let name = errors.check("name", Name::parse(&new.name));
-        let maker = errors.check("maker", Name::parse(&new.maker));
-        let device = Device::check(
-            &mut errors,
-            new.kind,
-            new.needle_length_mm,
-            new.needle_count,
-            new.max_depth_mm,
-            new.single_use,
-        );
-        let point = reorder_point(&mut errors, "reorder_point", new.reorder_point.unwrap_or(0));
-        check_clinic_points(
-            self.db().read(),
-            actor,
-            &new.clinic_reorder_points,
-            &mut errors,
-        )
-        .await?;
-        errors.into_result()?;
-        let (Some(name), Some(maker)) = (name, maker) else {
-            return Err(Error::Internal("validated fields missing".into()));
-        };
-        let sent = new.clone();
-        idempotency::run(
-            self.db(),
-            actor,
-            key,
-            "product.create",
-            &sent,
-            |txn| async move {
-                let now = Utc::now();
-                let inserted = products::insert(
-                    &txn,
-                    product_row::ActiveModel {
-                        id: Set(Uuid::now_v7()),
-                        organization_id: Set(actor.org_id),
-                        kind: Set(new.kind.as_str().to_owned()),
-                        name: Set(name.as_str().to_owned()),
-                        maker: Set(maker.as_str().to_owned()),
-                        gtin: Set(new.gtin.as_ref().map(|g| g.as_str().to_owned())),
-                        needle_length_hundredths: Set(hundredths(device.needle_length)),
-                        needle_count: Set(to_i32(device.needle_count)),
-                        max_depth_hundredths: Set(hundredths(device.max_depth)),
-                        single_use: Set(device.single_use),
-                        reorder_point: Set(point),
-                        version: Set(1),
-                        created_at: Set(now),
-                        updated_at: Set(now),
-                    },
-                )
-                .await;
-                let row = match inserted {
-                    Ok(row) => row,
-                    Err(e) if is_unique_violation(&e) => return Err(gtin_taken()),
-                    Err(e) => return Err(e.into()),
-                };
-                save_clinic_points(&txn, actor.org_id, row.id, &new.clinic_reorder_points).await?;
-                audit::record(
-                    &txn,
-                    AuditEvent::by(actor, "product.create", "product", Some(row.id)).detail(&new),
-                )
-                .await?;
-                let answer = view(&txn, row).await?;
-                Ok((answer, txn))
-            },
-        )
+        let subject = Subject::new("product", None);
+        self.audited(actor, "product.create", subject, async move {
+            actor.require(Action::ProductWrite, Scope::Anywhere)?;
+            let mut errors = ValidationErrors::new();
+            let name = errors.check("name", Name::parse(&new.name));
+            let maker = errors.check("maker", Name::parse(&new.maker));
+            let device = Device::check(
+                &mut errors,
+                new.kind,
+                new.needle_length_mm,
+                new.needle_count,
+                new.max_depth_mm,
+                new.single_use,
+            );
+            let point = reorder_point(&mut errors, "reorder_point", new.reorder_point.unwrap_or(0));
+            check_clinic_points(
+                self.db().read(),
+                actor,
+                &new.clinic_reorder_points,
+                &mut errors,
+            )
+            .await?;
+            errors.into_result()?;
+            let (Some(name), Some(maker)) = (name, maker) else {
+                return Err(Error::Internal("validated fields missing".into()));
+            };
+            let sent = new.clone();
+            idempotency::run(
+                self.db(),
+                actor,
+                key,
+                "product.create",
+                &sent,
+                |txn| async move {
+                    let now = Utc::now();
+                    let inserted = products::insert(
+                        &txn,
+                        product_row::ActiveModel {
+                            id: Set(Uuid::now_v7()),
+                            organization_id: Set(actor.org_id),
+                            kind: Set(new.kind.as_str().to_owned()),
+                            name: Set(name.as_str().to_owned()),
+                            maker: Set(maker.as_str().to_owned()),
+                            gtin: Set(new.gtin.as_ref().map(|g| g.as_str().to_owned())),
+                            needle_length_hundredths: Set(hundredths(device.needle_length)),
+                            needle_count: Set(to_i32(device.needle_count)),
+                            max_depth_hundredths: Set(hundredths(device.max_depth)),
+                            single_use: Set(device.single_use),
+                            reorder_point: Set(point),
+                            version: Set(1),
+                            created_at: Set(now),
+                            updated_at: Set(now),
+                        },
+                    )
+                    .await;
+                    let row = match inserted {
+                        Ok(row) => row,
+                        Err(e) if is_unique_violation(&e) => return Err(gtin_taken()),
+                        Err(e) => return Err(e.into()),
+                    };
+                    save_clinic_points(&txn, actor.org_id, row.id, &new.clinic_reorder_points)
+                        .await?;
+                    audit::record(
+                        &txn,
+                        AuditEvent::by(actor, "product.create", "product", Some(row.id))
+                            .detail(&new),
+                    )
+                    .await?;
+                    let answer = view(&txn, row).await?;
+                    Ok((answer, txn))
+                },
+            )
+            .await
+        })
         .await
     }
 
@@ -498,76 +504,80 @@ impl App {
         changes: ProductChanges,
         if_match: Option<i64>,
     ) -> Result<Product> {
-        let org = actor.org_id;
-        let txn = self.db().begin().await?;
-        let row = load(&txn, org, id).await?;
-        actor.require(Action::ProductWrite, Scope::Anywhere)?;
-        if if_match.is_some_and(|v| v != i64::from(row.version)) {
-            return Err(Error::PreconditionFailed);
-        }
-        let kind = product_kind(&row.kind)?;
-        let current = Product::from_row(row.clone(), Vec::new())?;
-        let mut errors = ValidationErrors::new();
-        let name = changes
-            .name
-            .as_deref()
-            .and_then(|n| errors.check("name", Name::parse(n)));
-        let maker = changes
-            .maker
-            .as_deref()
-            .and_then(|n| errors.check("maker", Name::parse(n)));
-        // A new needle length without a new maximum keeps the stored maximum, which must
-        // still fit under it.
-        let device = Device::check(
-            &mut errors,
-            kind,
-            changes.needle_length_mm.or(current.needle_length_mm),
-            changes.needle_count.or(current.needle_count),
-            changes.max_depth_mm.or(current.max_depth_mm),
-            Some(changes.single_use.unwrap_or(current.single_use)),
-        );
-        let point = changes
-            .reorder_point
-            .map(|p| reorder_point(&mut errors, "reorder_point", p));
-        let clinic_points = changes.clinic_reorder_points.clone().unwrap_or_default();
-        check_clinic_points(&txn, actor, &clinic_points, &mut errors).await?;
-        errors.into_result()?;
+        let subject = Subject::new("product", Some(id));
+        self.audited(actor, "product.update", subject, async move {
+            let org = actor.org_id;
+            let txn = self.db().begin().await?;
+            let row = load(&txn, org, id).await?;
+            actor.require(Action::ProductWrite, Scope::Anywhere)?;
+            if if_match.is_some_and(|v| v != i64::from(row.version)) {
+                return Err(Error::PreconditionFailed);
+            }
+            let kind = product_kind(&row.kind)?;
+            let current = Product::from_row(row.clone(), Vec::new())?;
+            let mut errors = ValidationErrors::new();
+            let name = changes
+                .name
+                .as_deref()
+                .and_then(|n| errors.check("name", Name::parse(n)));
+            let maker = changes
+                .maker
+                .as_deref()
+                .and_then(|n| errors.check("maker", Name::parse(n)));
+            // A new needle length without a new maximum keeps the stored maximum, which must
+            // still fit under it.
+            let device = Device::check(
+                &mut errors,
+                kind,
+                changes.needle_length_mm.or(current.needle_length_mm),
+                changes.needle_count.or(current.needle_count),
+                changes.max_depth_mm.or(current.max_depth_mm),
+                Some(changes.single_use.unwrap_or(current.single_use)),
+            );
+            let point = changes
+                .reorder_point
+                .map(|p| reorder_point(&mut errors, "reorder_point", p));
+            let clinic_points = changes.clinic_reorder_points.clone().unwrap_or_default();
+            check_clinic_points(&txn, actor, &clinic_points, &mut errors).await?;
+            errors.into_result()?;
 
-        let mut active = product_row::ActiveModel {
-            updated_at: Set(Utc::now()),
-            needle_length_hundredths: Set(hundredths(device.needle_length)),
-            needle_count: Set(to_i32(device.needle_count)),
-            max_depth_hundredths: Set(hundredths(device.max_depth)),
-            single_use: Set(device.single_use),
-            ..Default::default()
-        };
-        if let Some(name) = name {
-            active.name = Set(name.as_str().to_owned());
-        }
-        if let Some(maker) = maker {
-            active.maker = Set(maker.as_str().to_owned());
-        }
-        if let Some(gtin) = &changes.gtin {
-            active.gtin = Set(Some(gtin.as_str().to_owned()));
-        }
-        if let Some(point) = point {
-            active.reorder_point = Set(point);
-        }
-        match products::update_if_version(&txn, org, id, row.version, active).await {
-            Ok(true) => {}
-            Ok(false) => return Err(Error::PreconditionFailed),
-            Err(e) if is_unique_violation(&e) => return Err(gtin_taken()),
-            Err(e) => return Err(e.into()),
-        }
-        save_clinic_points(&txn, org, id, &clinic_points).await?;
-        audit::record(
-            &txn,
-            AuditEvent::by(actor, "product.update", "product", Some(id)).detail(&changes),
-        )
-        .await?;
-        let row = load(&txn, org, id).await?;
-        let answer = view(&txn, row).await?;
-        txn.commit().await?;
-        Ok(answer)
+            let mut active = product_row::ActiveModel {
+                updated_at: Set(Utc::now()),
+                needle_length_hundredths: Set(hundredths(device.needle_length)),
+                needle_count: Set(to_i32(device.needle_count)),
+                max_depth_hundredths: Set(hundredths(device.max_depth)),
+                single_use: Set(device.single_use),
+                ..Default::default()
+            };
+            if let Some(name) = name {
+                active.name = Set(name.as_str().to_owned());
+            }
+            if let Some(maker) = maker {
+                active.maker = Set(maker.as_str().to_owned());
+            }
+            if let Some(gtin) = &changes.gtin {
+                active.gtin = Set(Some(gtin.as_str().to_owned()));
+            }
+            if let Some(point) = point {
+                active.reorder_point = Set(point);
+            }
+            match products::update_if_version(&txn, org, id, row.version, active).await {
+                Ok(true) => {}
+                Ok(false) => return Err(Error::PreconditionFailed),
+                Err(e) if is_unique_violation(&e) => return Err(gtin_taken()),
+                Err(e) => return Err(e.into()),
+            }
+            save_clinic_points(&txn, org, id, &clinic_points).await?;
+            audit::record(
+                &txn,
+                AuditEvent::by(actor, "product.update", "product", Some(id)).detail(&changes),
+            )
+            .await?;
+            let row = load(&txn, org, id).await?;
+            let answer = view(&txn, row).await?;
+            txn.commit().await?;
+            Ok(answer)
+        })
+        .await
     }
 }

@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use crate::App;
 use crate::actor::Actor;
-use crate::audit::{self, AuditEvent};
+use crate::audit::{self, AuditEvent, Subject};
 use crate::clients::{MAX_TEXT_LEN, required_text};
 use crate::error::{Error, Result};
 use crate::idempotency::{self, IdempotencyKey};
@@ -172,94 +172,105 @@ impl App {
         request: RecallRequest,
         key: Option<&IdempotencyKey>,
     ) -> Result<Recall> {
-        let org = actor.org_id;
-        load(self.db().read(), org, id).await?;
-        actor.require(Action::LotRecall, Scope::Anywhere)?;
-        let mut errors = ValidationErrors::new();
-        let reason = required_text(&mut errors, "reason", &request.reason, MAX_TEXT_LEN);
-        errors.into_result()?;
-        let reason = reason.ok_or_else(|| Error::invalid("reason", "must not be empty"))?;
-        idempotency::run(
-            self.db(),
-            actor,
-            key,
-            "lot.recall",
-            &(id, &request),
-            |txn| async move {
-                // The update waits for receipts and transfers of the lot under way (they hold
-                // it shared) and makes those that follow see it recalled.
-                if !lots::mark_recalled(&txn, org, id, actor.principal.id(), &reason, Utc::now())
+        let subject = Subject::new("lot", Some(id));
+        self.audited(actor, "lot.recall", subject, async move {
+            let org = actor.org_id;
+            load(self.db().read(), org, id).await?;
+            actor.require(Action::LotRecall, Scope::Anywhere)?;
+            let mut errors = ValidationErrors::new();
+            let reason = required_text(&mut errors, "reason", &request.reason, MAX_TEXT_LEN);
+            errors.into_result()?;
+            let reason = reason.ok_or_else(|| Error::invalid("reason", "must not be empty"))?;
+            idempotency::run(
+                self.db(),
+                actor,
+                key,
+                "lot.recall",
+                &(id, &request),
+                |txn| async move {
+                    // The update waits for receipts and transfers of the lot under way (they hold
+                    // it shared) and makes those that follow see it recalled.
+                    if !lots::mark_recalled(
+                        &txn,
+                        org,
+                        id,
+                        actor.principal.id(),
+                        &reason,
+                        Utc::now(),
+                    )
                     .await?
-                {
-                    let lot = load(&txn, org, id).await?;
-                    if lot_status(&lot.status)? == LotStatus::Recalled {
-                        return Err(Error::conflict(
-                            "lot_recalled",
-                            "the lot is recalled already",
-                        ));
-                    }
-                    return Err(Error::NotFound("lot"));
-                }
-                let mut quarantined = Vec::new();
-                for row in stock::of_lot(&txn, org, id).await? {
-                    let clinic = row.clinic_id;
-                    let mut moved = None;
-                    // A consumption that took units before us makes the exact-balance update
-                    // miss; read again and move what is left.
-                    for _ in 0..MOVE_ATTEMPTS {
-                        let have = ledger::balance(&txn, org, clinic, id).await?;
-                        if have.on_hand == 0 {
-                            moved = Some(0);
-                            break;
-                        }
-                        let entry = Entry::new(
-                            clinic,
-                            id,
-                            MovementKind::RecallQuarantine,
-                            StockChange {
-                                on_hand: -have.on_hand,
-                                quarantined: have.on_hand,
-                                in_transit_out: 0,
-                            },
-                        );
-                        if ledger::post(&txn, actor, entry, Some(have))
-                            .await?
-                            .is_some()
-                        {
-                            moved = Some(have.on_hand);
-                            break;
-                        }
-                    }
-                    match moved {
-                        Some(0) => {}
-                        Some(quantity) => quarantined.push(QuarantinedUnits {
-                            clinic_id: clinic,
-                            quantity,
-                        }),
-                        None => {
+                    {
+                        let lot = load(&txn, org, id).await?;
+                        if lot_status(&lot.status)? == LotStatus::Recalled {
                             return Err(Error::conflict(
-                                "stock_changed",
-                                "the lot's stock kept changing during the recall; try again",
+                                "lot_recalled",
+                                "the lot is recalled already",
                             ));
                         }
+                        return Err(Error::NotFound("lot"));
                     }
-                }
-                units::quarantine_lot(&txn, org, id).await?;
-                audit::record(
-                    &txn,
-                    AuditEvent::by(actor, "lot.recall", "lot", Some(id)).detail(
-                        serde_json::json!({ "reason": reason, "quarantined": quarantined }),
-                    ),
-                )
-                .await?;
-                let lot = load(&txn, org, id).await?;
-                let answer = Recall {
-                    lot: detail(&txn, actor, lot).await?,
-                    quarantined,
-                };
-                Ok((answer, txn))
-            },
-        )
+                    let mut quarantined = Vec::new();
+                    for row in stock::of_lot(&txn, org, id).await? {
+                        let clinic = row.clinic_id;
+                        let mut moved = None;
+                        // A consumption that took units before us makes the exact-balance update
+                        // miss; read again and move what is left.
+                        for _ in 0..MOVE_ATTEMPTS {
+                            let have = ledger::balance(&txn, org, clinic, id).await?;
+                            if have.on_hand == 0 {
+                                moved = Some(0);
+                                break;
+                            }
+                            let entry = Entry::new(
+                                clinic,
+                                id,
+                                MovementKind::RecallQuarantine,
+                                StockChange {
+                                    on_hand: -have.on_hand,
+                                    quarantined: have.on_hand,
+                                    in_transit_out: 0,
+                                },
+                            );
+                            if ledger::post(&txn, actor, entry, Some(have))
+                                .await?
+                                .is_some()
+                            {
+                                moved = Some(have.on_hand);
+                                break;
+                            }
+                        }
+                        match moved {
+                            Some(0) => {}
+                            Some(quantity) => quarantined.push(QuarantinedUnits {
+                                clinic_id: clinic,
+                                quantity,
+                            }),
+                            None => {
+                                return Err(Error::conflict(
+                                    "stock_changed",
+                                    "the lot's stock kept changing during the recall; try again",
+                                ));
+                            }
+                        }
+                    }
+                    units::quarantine_lot(&txn, org, id).await?;
+                    audit::record(
+                        &txn,
+                        AuditEvent::by(actor, "lot.recall", "lot", Some(id)).detail(
+                            serde_json::json!({ "reason": reason, "quarantined": quarantined }),
+                        ),
+                    )
+                    .await?;
+                    let lot = load(&txn, org, id).await?;
+                    let answer = Recall {
+                        lot: detail(&txn, actor, lot).await?,
+                        quarantined,
+                    };
+                    Ok((answer, txn))
+                },
+            )
+            .await
+        })
         .await
     }
 

@@ -16,8 +16,9 @@ use uuid::Uuid;
 
 use crate::App;
 use crate::actor::Actor;
-use crate::audit::{self, AuditEvent};
+use crate::audit::{self, AuditEvent, Subject};
 use crate::clients::optional_text;
+use crate::clinics::{active_clinic, clinic_inactive, timezone_of};
 use crate::error::{Error, Result};
 use crate::idempotency::{self, IdempotencyKey};
 use crate::ledger::{self, Entry};
@@ -60,6 +61,10 @@ pub struct ReceiptRequest {
     /// The delivery note or order number.
     #[serde(default)]
     pub reference: Option<String>,
+    /// When the delivery arrived, when it is entered late: not in the future, and at most the
+    /// policy's `max_backdate_days` ago. Now when absent. Sessions can use its units from then.
+    #[serde(default)]
+    pub received_at: Option<DateTime<Utc>>,
 }
 
 /// A delivery as recorded.
@@ -240,6 +245,7 @@ async fn find_or_create_lot(
     product: Uuid,
     lot_number: &LotNumber,
     expiry: NaiveDate,
+    serial_tracked: bool,
 ) -> Result<lot_row::Model> {
     let existing = lots::by_number(db, org, product, lot_number.as_str()).await?;
     let id = match existing {
@@ -257,6 +263,7 @@ async fn find_or_create_lot(
                     recalled_at: Set(None),
                     recalled_by: Set(None),
                     recall_reason: Set(None),
+                    serial_tracked: Set(serial_tracked),
                     created_at: Set(Utc::now()),
                 },
             )
@@ -287,124 +294,160 @@ impl App {
         request: ReceiptRequest,
         key: Option<&IdempotencyKey>,
     ) -> Result<Receipt> {
-        let org = actor.org_id;
-        let db = self.db().read();
-        clinics::get(db, org, clinic_id)
-            .await?
-            .ok_or(Error::NotFound("clinic"))?;
-        actor.require(Action::StockManage, Scope::Clinic(clinic_id))?;
-        let parsed = ParsedReceipt::parse(&request)?;
-        let product = resolve_product(db, org, &parsed.product).await?;
-        let today = Utc::now().date_naive();
-        if parsed.expiry < today {
-            return Err(Error::conflict(
-                "lot_expired",
-                format!(
-                    "lot {} expired on {}; expired units are never received",
-                    parsed.lot_number, parsed.expiry
-                ),
-            ));
-        }
-        idempotency::run(
-            self.db(),
-            actor,
-            key,
-            "stock.receipt",
-            &(clinic_id, &request),
-            |txn| async move {
-                let lot =
-                    find_or_create_lot(&txn, org, product.id, &parsed.lot_number, parsed.expiry)
-                        .await?;
-                if lot.expiry != parsed.expiry {
-                    return Err(Error::invalid(
-                        parsed.field("expiry"),
-                        format!(
-                            "lot {} was received before with expiry {}",
-                            lot.lot_number, lot.expiry
-                        ),
-                    ));
-                }
-                if lot_status(&lot.status)? == LotStatus::Recalled {
-                    return Err(Error::conflict(
-                        "lot_recalled",
-                        format!(
-                            "lot {} is recalled; its units are never received",
-                            lot.lot_number
-                        ),
-                    ));
-                }
-                let now = Utc::now();
-                let unit_rows = parsed
-                    .serials
-                    .iter()
-                    .map(|serial| unit_row::ActiveModel {
-                        id: Set(Uuid::now_v7()),
-                        organization_id: Set(org),
-                        product_id: Set(product.id),
-                        lot_id: Set(lot.id),
-                        serial: Set(serial.as_str().to_owned()),
-                        clinic_id: Set(clinic_id),
-                        status: Set(units::IN_STOCK.to_owned()),
-                        treatment_id: Set(None),
-                        created_at: Set(now),
-                        updated_at: Set(now),
-                    })
-                    .collect();
-                match units::insert(&txn, unit_rows).await {
-                    Ok(()) => {}
-                    Err(e) if is_unique_violation(&e) => {
-                        return Err(Error::conflict(
-                            "already_exists",
-                            "a serial of this product was received before",
+        let subject = Subject::new("lot", None).clinic(clinic_id);
+        self.audited(actor, "stock.receipt", subject, async move {
+            let org = actor.org_id;
+            let db = self.db().read();
+            let clinic = clinics::get(db, org, clinic_id)
+                .await?
+                .ok_or(Error::NotFound("clinic"))?;
+            actor.require(Action::StockManage, Scope::Clinic(clinic_id))?;
+            if !clinic.active {
+                return Err(clinic_inactive(&clinic));
+            }
+            let parsed = ParsedReceipt::parse(&request)?;
+            let product = resolve_product(db, org, &parsed.product).await?;
+            let today = timezone_of(&clinic).today();
+            if parsed.expiry < today {
+                return Err(Error::conflict(
+                    "lot_expired",
+                    format!(
+                        "lot {} expired on {}; expired units are never received",
+                        parsed.lot_number, parsed.expiry
+                    ),
+                ));
+            }
+            let sent_received_at = request.received_at;
+            idempotency::run(
+                self.db(),
+                actor,
+                key,
+                "stock.receipt",
+                &(clinic_id, &request),
+                |txn| async move {
+                    // Closed in the meantime?
+                    active_clinic(&txn, org, clinic_id).await?;
+                    let with_serials = !parsed.serials.is_empty();
+                    let lot = find_or_create_lot(
+                        &txn,
+                        org,
+                        product.id,
+                        &parsed.lot_number,
+                        parsed.expiry,
+                        with_serials,
+                    )
+                    .await?;
+                    // Once units of a lot arrive with serials, a serial named at a treatment
+                    // must be one of those received: none is registered at use any more.
+                    if with_serials && !lot.serial_tracked {
+                        lots::mark_serial_tracked(&txn, org, lot.id).await?;
+                    }
+                    if lot.expiry != parsed.expiry {
+                        return Err(Error::invalid(
+                            parsed.field("expiry"),
+                            format!(
+                                "lot {} was received before with expiry {}",
+                                lot.lot_number, lot.expiry
+                            ),
                         ));
                     }
-                    Err(e) => return Err(e.into()),
-                }
-                let entry = Entry {
-                    reference: parsed.reference.clone(),
-                    ..Entry::new(
-                        clinic_id,
-                        lot.id,
-                        MovementKind::Receipt,
-                        ledger::on_hand(parsed.quantity),
-                    )
-                };
-                let movement = ledger::post(&txn, actor, entry, None)
-                    .await?
-                    .ok_or_else(|| Error::Internal("a receipt was refused".into()))?;
-                audit::record(
-                    &txn,
-                    AuditEvent::by(actor, "stock.receipt", "lot", Some(lot.id)).detail(
-                        serde_json::json!({
-                            "clinic_id": clinic_id,
-                            "product_id": product.id,
-                            "lot_number": lot.lot_number,
-                            "quantity": parsed.quantity,
-                            "serials": parsed.serials.len(),
-                            "reference": parsed.reference,
-                        }),
-                    ),
-                )
-                .await?;
-                let balance = ledger::balance(&txn, org, clinic_id, lot.id).await?;
-                let answer = Receipt {
-                    movement_id: movement.id,
-                    clinic_id,
-                    product_id: product.id,
-                    lot: Lot::from_row(lot)?,
-                    quantity: parsed.quantity,
-                    serials: parsed
+                    if lot_status(&lot.status)? == LotStatus::Recalled {
+                        return Err(Error::conflict(
+                            "lot_recalled",
+                            format!(
+                                "lot {} is recalled; its units are never received",
+                                lot.lot_number
+                            ),
+                        ));
+                    }
+                    let now = Utc::now();
+                    let unit_rows = parsed
                         .serials
                         .iter()
-                        .map(|s| s.as_str().to_owned())
-                        .collect(),
-                    reference: parsed.reference.clone(),
-                    balance: balance.into(),
-                    received_at: movement.created_at,
-                };
-                Ok((answer, txn))
-            },
-        )
+                        .map(|serial| unit_row::ActiveModel {
+                            id: Set(Uuid::now_v7()),
+                            organization_id: Set(org),
+                            product_id: Set(product.id),
+                            lot_id: Set(lot.id),
+                            serial: Set(serial.as_str().to_owned()),
+                            clinic_id: Set(clinic_id),
+                            status: Set(units::IN_STOCK.to_owned()),
+                            treatment_id: Set(None),
+                            transfer_id: Set(None),
+                            created_at: Set(now),
+                            updated_at: Set(now),
+                        })
+                        .collect();
+                    match units::insert(&txn, unit_rows).await {
+                        Ok(()) => {}
+                        Err(e) if is_unique_violation(&e) => {
+                            return Err(Error::conflict(
+                                "already_exists",
+                                "a serial of this product was received before",
+                            ));
+                        }
+                        Err(e) => return Err(e.into()),
+                    }
+                    let (_, policy) = crate::policy::current(&txn, org).await?;
+                    let received_at = sent_received_at.unwrap_or_else(Utc::now);
+                    let backdate = policy.max_backdate_days;
+                    if received_at > Utc::now() + chrono::Duration::minutes(5) {
+                        return Err(Error::invalid("received_at", "must not be in the future"));
+                    }
+                    if received_at < Utc::now() - chrono::Duration::days(i64::from(backdate)) {
+                        return Err(Error::invalid(
+                            "received_at",
+                            format!("must not lie more than {backdate} days in the past"),
+                        ));
+                    }
+                    let entry = Entry {
+                        reference: parsed.reference.clone(),
+                        occurred_at: Some(received_at),
+                        ..Entry::new(
+                            clinic_id,
+                            lot.id,
+                            MovementKind::Receipt,
+                            ledger::on_hand(parsed.quantity),
+                        )
+                    };
+                    let movement = ledger::post(&txn, actor, entry, None)
+                        .await?
+                        .ok_or_else(|| Error::Internal("a receipt was refused".into()))?;
+                    audit::record(
+                        &txn,
+                        AuditEvent::by(actor, "stock.receipt", "lot", Some(lot.id)).detail(
+                            serde_json::json!({
+                                "clinic_id": clinic_id,
+                                "product_id": product.id,
+                                "lot_number": lot.lot_number,
+                                "quantity": parsed.quantity,
+                                "serials": parsed.serials.len(),
+                                "reference": parsed.reference,
+                            }),
+                        ),
+                    )
+                    .await?;
+                    let balance = ledger::balance(&txn, org, clinic_id, lot.id).await?;
+                    let answer = Receipt {
+                        movement_id: movement.id,
+                        clinic_id,
+                        product_id: product.id,
+                        lot: Lot::from_row(lot)?,
+                        quantity: parsed.quantity,
+                        serials: parsed
+                            .serials
+                            .iter()
+                            .map(|s| s.as_str().to_owned())
+                            .collect(),
+                        reference: parsed.reference.clone(),
+                        balance: balance.into(),
+                        received_at: movement.created_at,
+                    };
+                    Ok((answer, txn))
+                },
+            )
+            .await
+        })
         .await
     }
 }

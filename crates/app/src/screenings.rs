@@ -12,7 +12,8 @@ use serde::{Deserialize, Serialize};
 use skinledger_domain::ValidationErrors;
 use skinledger_domain::permission::{Action, Scope};
 use skinledger_domain::screening::{
-    self, Contraindication, Outcome, Reason, ScreeningAnswers, can_clear, outcome_with_clearances,
+    self, Contraindication, EarlierScreening, Outcome, Reason, ScreeningAnswers, can_clear,
+    outcome_with_clearances,
 };
 use skinledger_store::entities::{screening as screening_row, screening_clearance};
 use skinledger_store::{clients, clinics, is_unique_violation, screenings};
@@ -20,8 +21,9 @@ use uuid::Uuid;
 
 use crate::App;
 use crate::actor::Actor;
-use crate::audit::{self, AuditEvent};
+use crate::audit::{self, AuditEvent, Subject};
 use crate::clients::{MAX_TEXT_LEN, required_text};
+use crate::clinics::timezone_of;
 use crate::error::{Error, Result};
 use crate::idempotency::{self, IdempotencyKey};
 use crate::paging::{Page, PageParams};
@@ -195,68 +197,109 @@ impl App {
         new: NewScreening,
         key: Option<&IdempotencyKey>,
     ) -> Result<Screening> {
-        let db = self.db().read();
-        clients::get(db, actor.org_id, client_id)
-            .await?
-            .ok_or(Error::NotFound("client"))?;
-        if let Some(clinic) = new.clinic_id {
-            clinics::get(db, actor.org_id, clinic)
+        let subject = Subject::new("screening", None)
+            .client(client_id)
+            .clinic(new.clinic_id);
+        self.audited(actor, "screening.record", subject, async move {
+            let db = self.db().read();
+            clients::get(db, actor.org_id, client_id)
                 .await?
-                .ok_or(Error::NotFound("clinic"))?;
-        }
-        let scope = new.clinic_id.map_or(Scope::Anywhere, Scope::Clinic);
-        actor.require(Action::ScreeningRecord, scope)?;
-        let today = Utc::now().date_naive();
-        let screened_on = new.screened_on.unwrap_or(today);
-        let mut errors = ValidationErrors::new();
-        if screened_on > today {
-            errors.add("screened_on", "must not be in the future");
-        }
-        if let Err(answer_errors) = new.answers.validate(screened_on) {
-            for e in answer_errors.0 {
-                errors.add(format!("answers.{}", e.field), e.message);
+                .ok_or(Error::NotFound("client"))?;
+            // The day is the day on the clinic's calendar, or the organisation's default zone's.
+            let zone = match new.clinic_id {
+                Some(clinic) => timezone_of(
+                    &clinics::get(db, actor.org_id, clinic)
+                        .await?
+                        .ok_or(Error::NotFound("clinic"))?,
+                ),
+                None => self.settings().default_timezone,
+            };
+            let scope = new.clinic_id.map_or(Scope::Anywhere, Scope::Clinic);
+            actor.require(Action::ScreeningRecord, scope)?;
+            let today = zone.today();
+            let screened_on = new.screened_on.unwrap_or(today);
+            let mut errors = ValidationErrors::new();
+            if screened_on > today {
+                errors.add("screened_on", "must not be in the future");
             }
-        }
-        errors.into_result()?;
-        let (answers, clinic_id) = (new.answers.clone(), new.clinic_id);
-        idempotency::run(
-            self.db(),
-            actor,
-            key,
-            "screening.create",
-            &(client_id, &new),
-            |txn| async move {
-                let (version, policy) = policy::current(&txn, actor.org_id).await?;
-                let evaluation = screening::evaluate(&answers, &policy, screened_on);
-                let row = screenings::insert(
-                    &txn,
-                    screening_row::ActiveModel {
-                        id: Set(Uuid::now_v7()),
-                        organization_id: Set(actor.org_id),
-                        client_id: Set(client_id),
-                        clinic_id: Set(clinic_id),
-                        screened_by: Set(actor.principal.id()),
-                        screened_on: Set(screened_on),
-                        answers: Set(to_json(&answers)?),
-                        outcome: Set(evaluation.outcome.as_str().to_owned()),
-                        reasons: Set(to_json(&evaluation.reasons)?),
-                        valid_until: Set(evaluation.valid_until),
-                        policy_version: Set(version),
-                        created_at: Set(Utc::now()),
-                    },
-                )
-                .await?;
-                audit::record(
-                    &txn,
-                    AuditEvent::by(actor, "screening.record", "screening", Some(row.id))
-                        .client(client_id)
-                        .detail(serde_json::json!({ "policy_version": version })),
-                )
-                .await?;
-                let answer = StoredScreening::parse(row, Vec::new())?.into_answer(today)?;
-                Ok((answer, txn))
-            },
-        )
+            if let Err(answer_errors) = new.answers.validate(screened_on) {
+                for e in answer_errors.0 {
+                    errors.add(format!("answers.{}", e.field), e.message);
+                }
+            }
+            errors.into_result()?;
+            let (answers, clinic_id) = (new.answers.clone(), new.clinic_id);
+            idempotency::run(
+                self.db(),
+                actor,
+                key,
+                "screening.create",
+                &(client_id, &new),
+                |txn| async move {
+                    let (version, policy) = policy::current(&txn, actor.org_id).await?;
+                    // What the client's previous screening within the validity period found
+                    // still holds until a physician confirms a denial of it.
+                    let since =
+                        screened_on - chrono::Days::new(u64::from(policy.screening_validity_days));
+                    let earlier = match screenings::latest_on_or_before(
+                        &txn,
+                        actor.org_id,
+                        client_id,
+                        screened_on,
+                    )
+                    .await?
+                    {
+                        Some(row) if row.screened_on >= since => {
+                            let clearances =
+                                screenings::clearances_of(&txn, actor.org_id, &[row.id]).await?;
+                            Some(StoredScreening::parse(row, clearances)?)
+                        }
+                        _ => None,
+                    };
+                    let cleared = earlier
+                        .as_ref()
+                        .map(StoredScreening::cleared)
+                        .unwrap_or_default();
+                    let evaluation = screening::evaluate_after(
+                        &answers,
+                        &policy,
+                        screened_on,
+                        earlier.as_ref().map(|e| EarlierScreening {
+                            reasons: &e.reasons,
+                            cleared: &cleared,
+                        }),
+                    );
+                    let row = screenings::insert(
+                        &txn,
+                        screening_row::ActiveModel {
+                            id: Set(Uuid::now_v7()),
+                            organization_id: Set(actor.org_id),
+                            client_id: Set(client_id),
+                            clinic_id: Set(clinic_id),
+                            screened_by: Set(actor.principal.id()),
+                            screened_on: Set(screened_on),
+                            answers: Set(to_json(&answers)?),
+                            outcome: Set(evaluation.outcome.as_str().to_owned()),
+                            reasons: Set(to_json(&evaluation.reasons)?),
+                            valid_until: Set(evaluation.valid_until),
+                            policy_version: Set(version),
+                            created_at: Set(Utc::now()),
+                        },
+                    )
+                    .await?;
+                    audit::record(
+                        &txn,
+                        AuditEvent::by(actor, "screening.record", "screening", Some(row.id))
+                            .client(client_id)
+                            .detail(serde_json::json!({ "policy_version": version })),
+                    )
+                    .await?;
+                    let answer = StoredScreening::parse(row, Vec::new())?.into_answer(today)?;
+                    Ok((answer, txn))
+                },
+            )
+            .await
+        })
         .await
     }
 
@@ -324,75 +367,79 @@ impl App {
         clearance: NewClearance,
         key: Option<&IdempotencyKey>,
     ) -> Result<Screening> {
-        let stored = StoredScreening::load(self.db().read(), actor.org_id, screening_id)
-            .await?
-            .ok_or(Error::NotFound("screening"))?;
-        actor.require(Action::ScreeningClear, Scope::Anywhere)?;
-        let mut errors = ValidationErrors::new();
-        let reason = required_text(&mut errors, "reason", &clearance.reason, MAX_TEXT_LEN);
-        match stored.reasons.iter().find(|r| r.factor == clearance.factor) {
-            None => errors.add("factor", "was not found at this screening"),
-            Some(found) if found.outcome == Outcome::Contraindicated => {
-                return Err(Error::conflict(
-                    "contraindicated",
-                    format!(
-                        "`{}` is a contraindication; no clearance lifts it",
-                        clearance.factor
-                    ),
-                ));
-            }
-            Some(found) if !can_clear(found.outcome) => errors.add(
-                "factor",
-                format!("is `{}`, not awaiting a clearance", found.outcome),
-            ),
-            Some(_) => {}
-        }
-        errors.into_result()?;
-        let reason = reason.ok_or_else(|| Error::invalid("reason", "must not be empty"))?;
-        let client_id = stored.row.client_id;
-        idempotency::run(
-            self.db(),
-            actor,
-            key,
-            "screening.clear",
-            &(screening_id, &clearance),
-            |txn| async move {
-                let inserted = screenings::insert_clearance(
-                    &txn,
-                    screening_clearance::ActiveModel {
-                        id: Set(Uuid::now_v7()),
-                        organization_id: Set(actor.org_id),
-                        screening_id: Set(screening_id),
-                        factor: Set(clearance.factor.as_str().to_owned()),
-                        reason: Set(reason),
-                        cleared_by: Set(actor.principal.id()),
-                        cleared_at: Set(Utc::now()),
-                    },
-                )
-                .await;
-                match inserted {
-                    Ok(_) => {}
-                    Err(e) if is_unique_violation(&e) => {
-                        return Err(Error::conflict(
-                            "already_exists",
-                            format!("`{}` is cleared already", clearance.factor),
-                        ));
-                    }
-                    Err(e) => return Err(e.into()),
+        let subject = Subject::new("screening", Some(screening_id));
+        self.audited(actor, "screening.clear", subject, async move {
+            let stored = StoredScreening::load(self.db().read(), actor.org_id, screening_id)
+                .await?
+                .ok_or(Error::NotFound("screening"))?;
+            actor.require(Action::ScreeningClear, Scope::Anywhere)?;
+            let mut errors = ValidationErrors::new();
+            let reason = required_text(&mut errors, "reason", &clearance.reason, MAX_TEXT_LEN);
+            match stored.reasons.iter().find(|r| r.factor == clearance.factor) {
+                None => errors.add("factor", "was not found at this screening"),
+                Some(found) if found.outcome == Outcome::Contraindicated => {
+                    return Err(Error::conflict(
+                        "contraindicated",
+                        format!(
+                            "`{}` is a contraindication; no clearance lifts it",
+                            clearance.factor
+                        ),
+                    ));
                 }
-                audit::record(
-                    &txn,
-                    AuditEvent::by(actor, "screening.clear", "screening", Some(screening_id))
-                        .client(client_id),
-                )
-                .await?;
-                let answer = StoredScreening::load(&txn, actor.org_id, screening_id)
-                    .await?
-                    .ok_or(Error::NotFound("screening"))?
-                    .into_answer(Utc::now().date_naive())?;
-                Ok((answer, txn))
-            },
-        )
+                Some(found) if !can_clear(found.outcome) => errors.add(
+                    "factor",
+                    format!("is `{}`, not awaiting a clearance", found.outcome),
+                ),
+                Some(_) => {}
+            }
+            errors.into_result()?;
+            let reason = reason.ok_or_else(|| Error::invalid("reason", "must not be empty"))?;
+            let client_id = stored.row.client_id;
+            idempotency::run(
+                self.db(),
+                actor,
+                key,
+                "screening.clear",
+                &(screening_id, &clearance),
+                |txn| async move {
+                    let inserted = screenings::insert_clearance(
+                        &txn,
+                        screening_clearance::ActiveModel {
+                            id: Set(Uuid::now_v7()),
+                            organization_id: Set(actor.org_id),
+                            screening_id: Set(screening_id),
+                            factor: Set(clearance.factor.as_str().to_owned()),
+                            reason: Set(reason),
+                            cleared_by: Set(actor.principal.id()),
+                            cleared_at: Set(Utc::now()),
+                        },
+                    )
+                    .await;
+                    match inserted {
+                        Ok(_) => {}
+                        Err(e) if is_unique_violation(&e) => {
+                            return Err(Error::conflict(
+                                "already_exists",
+                                format!("`{}` is cleared already", clearance.factor),
+                            ));
+                        }
+                        Err(e) => return Err(e.into()),
+                    }
+                    audit::record(
+                        &txn,
+                        AuditEvent::by(actor, "screening.clear", "screening", Some(screening_id))
+                            .client(client_id),
+                    )
+                    .await?;
+                    let answer = StoredScreening::load(&txn, actor.org_id, screening_id)
+                        .await?
+                        .ok_or(Error::NotFound("screening"))?
+                        .into_answer(Utc::now().date_naive())?;
+                    Ok((answer, txn))
+                },
+            )
+            .await
+        })
         .await
     }
 }

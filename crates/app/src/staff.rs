@@ -14,7 +14,7 @@ use skinledger_store::{clinics, is_unique_violation, staff, tokens};
 use uuid::Uuid;
 
 use crate::actor::Actor;
-use crate::audit::{self, AuditEvent};
+use crate::audit::{self, AuditEvent, Subject};
 use crate::auth::{RoleGrant, grants_of};
 use crate::error::{Error, Result};
 use crate::idempotency::{self, IdempotencyKey};
@@ -141,68 +141,73 @@ impl App {
         new: NewStaff,
         key: Option<&IdempotencyKey>,
     ) -> Result<StaffMember> {
-        actor.require(Action::StaffCreate, Scope::Anywhere)?;
-        let mut errors = ValidationErrors::new();
-        let email = errors.check("email", Email::parse(&new.email));
-        let name = errors.check("name", Name::parse(&new.name));
-        let password = errors.check("password", Password::parse(&new.password));
-        let grants = parse_roles(self.db().read(), actor.org_id, &new.roles, &mut errors).await?;
-        errors.into_result()?;
-        let (Some(email), Some(name), Some(password)) = (email, name, password) else {
-            return Err(Error::Internal("validated fields missing".into()));
-        };
-        if !may_change_roles(actor, &BTreeSet::new(), &grants) {
-            return Err(Error::forbidden());
-        }
-        let hash = secrets::hash_password(password.expose().to_owned()).await?;
-        let requested_roles = new.roles.clone();
-        idempotency::run(
-            self.db(),
-            actor,
-            key,
-            "staff.create",
-            &new,
-            |txn| async move {
-                let now = Utc::now();
-                let inserted = staff::insert(
-                    &txn,
-                    staff_row::ActiveModel {
-                        id: Set(Uuid::now_v7()),
-                        organization_id: Set(actor.org_id),
-                        email: Set(email.to_string()),
-                        name: Set(name.to_string()),
-                        password_hash: Set(hash),
-                        active: Set(true),
-                        created_at: Set(now),
-                        updated_at: Set(now),
-                    },
-                )
-                .await;
-                let row = match inserted {
-                    Ok(row) => row,
-                    Err(e) if is_unique_violation(&e) => {
-                        return Err(Error::conflict(
-                            "already_exists",
-                            "a staff member with this email exists",
-                        ));
-                    }
-                    Err(e) => return Err(e.into()),
-                };
-                let pairs: Vec<_> = grants
-                    .iter()
-                    .map(|g| (g.clinic_id, g.role.as_str().to_owned()))
-                    .collect();
-                staff::replace_roles(&txn, actor.org_id, row.id, &pairs).await?;
-                audit::record(
-                    &txn,
-                    AuditEvent::by(actor, "staff.create", "staff", Some(row.id))
-                        .detail(&requested_roles),
-                )
-                .await?;
-                let grants: Vec<Grant> = grants.into_iter().collect();
-                Ok((StaffMember::from_row(row, &grants), txn))
-            },
-        )
+        let subject = Subject::new("staff", None);
+        self.audited(actor, "staff.create", subject, async move {
+            actor.require(Action::StaffCreate, Scope::Anywhere)?;
+            let mut errors = ValidationErrors::new();
+            let email = errors.check("email", Email::parse(&new.email));
+            let name = errors.check("name", Name::parse(&new.name));
+            let password = errors.check("password", Password::parse(&new.password));
+            let grants =
+                parse_roles(self.db().read(), actor.org_id, &new.roles, &mut errors).await?;
+            errors.into_result()?;
+            let (Some(email), Some(name), Some(password)) = (email, name, password) else {
+                return Err(Error::Internal("validated fields missing".into()));
+            };
+            if !may_change_roles(actor, &BTreeSet::new(), &grants) {
+                return Err(Error::forbidden());
+            }
+            let hash = secrets::hash_password(password.expose().to_owned()).await?;
+            let requested_roles = new.roles.clone();
+            idempotency::run(
+                self.db(),
+                actor,
+                key,
+                "staff.create",
+                &new,
+                |txn| async move {
+                    let now = Utc::now();
+                    let inserted = staff::insert(
+                        &txn,
+                        staff_row::ActiveModel {
+                            id: Set(Uuid::now_v7()),
+                            organization_id: Set(actor.org_id),
+                            email: Set(email.to_string()),
+                            name: Set(name.to_string()),
+                            password_hash: Set(hash),
+                            active: Set(true),
+                            created_at: Set(now),
+                            updated_at: Set(now),
+                        },
+                    )
+                    .await;
+                    let row = match inserted {
+                        Ok(row) => row,
+                        Err(e) if is_unique_violation(&e) => {
+                            return Err(Error::conflict(
+                                "already_exists",
+                                "a staff member with this email exists",
+                            ));
+                        }
+                        Err(e) => return Err(e.into()),
+                    };
+                    let pairs: Vec<_> = grants
+                        .iter()
+                        .map(|g| (g.clinic_id, g.role.as_str().to_owned()))
+                        .collect();
+                    staff::replace_roles(&txn, actor.org_id, row.id, &pairs).await?;
+                    audit::record(
+                        &txn,
+                        AuditEvent::by(actor, "staff.create", "staff", Some(row.id))
+                            .detail(&requested_roles),
+                    )
+                    .await?;
+                    let grants: Vec<Grant> = grants.into_iter().collect();
+                    Ok((StaffMember::from_row(row, &grants), txn))
+                },
+            )
+            .await
+        })
         .await
     }
 
@@ -270,96 +275,104 @@ impl App {
         id: Uuid,
         changes: StaffChanges,
     ) -> Result<StaffMember> {
-        let mut errors = ValidationErrors::new();
-        let email = changes
-            .email
-            .as_deref()
-            .and_then(|e| errors.check("email", Email::parse(e)));
-        let name = changes
-            .name
-            .as_deref()
-            .and_then(|n| errors.check("name", Name::parse(n)));
-        let password = changes
-            .password
-            .as_deref()
-            .and_then(|p| errors.check("password", Password::parse(p)));
-        // Hash before the transaction: on SQLite it would hold the single writer meanwhile.
-        let new_hash = match &password {
-            Some(p) => Some(secrets::hash_password(p.expose().to_owned()).await?),
-            None => None,
-        };
-        let txn = self.db().begin().await?;
-        let row = staff::get(&txn, actor.org_id, id)
-            .await?
-            .ok_or(Error::NotFound("staff"))?;
-        let is_self = actor.staff_id() == Some(id);
-        if !is_self {
-            actor.require(Action::StaffUpdate, Scope::Anywhere)?;
-        }
-        errors.into_result()?;
-        let mut active: staff_row::ActiveModel = row.into();
-        if let Some(email) = email {
-            active.email = Set(email.to_string());
-        }
-        if let Some(name) = name {
-            active.name = Set(name.to_string());
-        }
-        let password_changed = new_hash.is_some();
-        if let Some(hash) = new_hash {
-            active.password_hash = Set(hash);
-        }
-        active.updated_at = Set(Utc::now());
-        let row = match staff::update(&txn, active).await {
-            Ok(row) => row,
-            Err(e) if is_unique_violation(&e) => {
-                return Err(Error::conflict(
-                    "already_exists",
-                    "a staff member with this email exists",
-                ));
+        let subject = Subject::new("staff", Some(id));
+        self.audited(actor, "staff.update", subject, async move {
+            let mut errors = ValidationErrors::new();
+            let email = changes
+                .email
+                .as_deref()
+                .and_then(|e| errors.check("email", Email::parse(e)));
+            let name = changes
+                .name
+                .as_deref()
+                .and_then(|n| errors.check("name", Name::parse(n)));
+            let password = changes
+                .password
+                .as_deref()
+                .and_then(|p| errors.check("password", Password::parse(p)));
+            // Hash before the transaction: on SQLite it would hold the single writer meanwhile.
+            let new_hash = match &password {
+                Some(p) => Some(secrets::hash_password(p.expose().to_owned()).await?),
+                None => None,
+            };
+            let txn = self.db().begin().await?;
+            let row = staff::get(&txn, actor.org_id, id)
+                .await?
+                .ok_or(Error::NotFound("staff"))?;
+            let is_self = actor.staff_id() == Some(id);
+            if !is_self {
+                actor.require(Action::StaffUpdate, Scope::Anywhere)?;
             }
-            Err(e) => return Err(e.into()),
-        };
-        if password_changed {
-            // A new password ends every session that the old one opened.
-            tokens::revoke_all_of_staff(&txn, actor.org_id, id, Utc::now()).await?;
-        }
-        let grants = grants_of(&staff::roles(&txn, actor.org_id, id).await?);
-        audit::record(
-            &txn,
-            AuditEvent::by(actor, "staff.update", "staff", Some(id)).detail(&changes),
-        )
-        .await?;
-        txn.commit().await?;
-        Ok(StaffMember::from_row(row, &grants))
+            errors.into_result()?;
+            let mut active: staff_row::ActiveModel = row.into();
+            if let Some(email) = email {
+                active.email = Set(email.to_string());
+            }
+            if let Some(name) = name {
+                active.name = Set(name.to_string());
+            }
+            let password_changed = new_hash.is_some();
+            if let Some(hash) = new_hash {
+                active.password_hash = Set(hash);
+            }
+            active.updated_at = Set(Utc::now());
+            let row = match staff::update(&txn, active).await {
+                Ok(row) => row,
+                Err(e) if is_unique_violation(&e) => {
+                    return Err(Error::conflict(
+                        "already_exists",
+                        "a staff member with this email exists",
+                    ));
+                }
+                Err(e) => return Err(e.into()),
+            };
+            if password_changed {
+                // A new password ends every session that the old one opened.
+                tokens::revoke_all_of_staff(&txn, actor.org_id, id, Utc::now()).await?;
+            }
+            let grants = grants_of(&staff::roles(&txn, actor.org_id, id).await?);
+            audit::record(
+                &txn,
+                AuditEvent::by(actor, "staff.update", "staff", Some(id)).detail(&changes),
+            )
+            .await?;
+            txn.commit().await?;
+            Ok(StaffMember::from_row(row, &grants))
+        })
+        .await
     }
 
     /// Deactivates a staff member: no more logins, refreshes or access (`org_admin`).
     pub async fn deactivate_staff(&self, actor: &Actor, id: Uuid) -> Result<StaffMember> {
-        let txn = self.db().begin().await?;
-        let row = staff::get(&txn, actor.org_id, id)
-            .await?
-            .ok_or(Error::NotFound("staff"))?;
-        actor.require(Action::StaffDeactivate, Scope::Anywhere)?;
-        if actor.staff_id() == Some(id) {
-            return Err(Error::conflict(
-                "cannot_deactivate_self",
-                "you cannot deactivate yourself",
-            ));
-        }
-        let now = Utc::now();
-        let mut active: staff_row::ActiveModel = row.into();
-        active.active = Set(false);
-        active.updated_at = Set(now);
-        let row = staff::update(&txn, active).await?;
-        tokens::revoke_all_of_staff(&txn, actor.org_id, id, now).await?;
-        let grants = grants_of(&staff::roles(&txn, actor.org_id, id).await?);
-        audit::record(
-            &txn,
-            AuditEvent::by(actor, "staff.deactivate", "staff", Some(id)),
-        )
-        .await?;
-        txn.commit().await?;
-        Ok(StaffMember::from_row(row, &grants))
+        let subject = Subject::new("staff", Some(id));
+        self.audited(actor, "staff.deactivate", subject, async move {
+            let txn = self.db().begin().await?;
+            let row = staff::get(&txn, actor.org_id, id)
+                .await?
+                .ok_or(Error::NotFound("staff"))?;
+            actor.require(Action::StaffDeactivate, Scope::Anywhere)?;
+            if actor.staff_id() == Some(id) {
+                return Err(Error::conflict(
+                    "cannot_deactivate_self",
+                    "you cannot deactivate yourself",
+                ));
+            }
+            let now = Utc::now();
+            let mut active: staff_row::ActiveModel = row.into();
+            active.active = Set(false);
+            active.updated_at = Set(now);
+            let row = staff::update(&txn, active).await?;
+            tokens::revoke_all_of_staff(&txn, actor.org_id, id, now).await?;
+            let grants = grants_of(&staff::roles(&txn, actor.org_id, id).await?);
+            audit::record(
+                &txn,
+                AuditEvent::by(actor, "staff.deactivate", "staff", Some(id)),
+            )
+            .await?;
+            txn.commit().await?;
+            Ok(StaffMember::from_row(row, &grants))
+        })
+        .await
     }
 
     /// Replaces a staff member's roles. `org_admin` may set any; a clinic manager may only add
@@ -370,49 +383,53 @@ impl App {
         id: Uuid,
         roles: Vec<RoleGrant>,
     ) -> Result<StaffMember> {
-        if !actor.may(Action::StaffRolesManage, Scope::Anywhere) {
-            // Still answer 404 first for ids of other organisations.
-            staff::get(self.db().read(), actor.org_id, id)
+        let subject = Subject::new("staff", Some(id));
+        self.audited(actor, "staff.roles", subject, async move {
+            if !actor.may(Action::StaffRolesManage, Scope::Anywhere) {
+                // Still answer 404 first for ids of other organisations.
+                staff::get(self.db().read(), actor.org_id, id)
+                    .await?
+                    .ok_or(Error::NotFound("staff"))?;
+                return Err(Error::forbidden());
+            }
+            let txn = self.db().begin().await?;
+            let row = staff::get(&txn, actor.org_id, id)
                 .await?
                 .ok_or(Error::NotFound("staff"))?;
-            return Err(Error::forbidden());
-        }
-        let txn = self.db().begin().await?;
-        let row = staff::get(&txn, actor.org_id, id)
-            .await?
-            .ok_or(Error::NotFound("staff"))?;
-        let mut errors = ValidationErrors::new();
-        let after = parse_roles(&txn, actor.org_id, &roles, &mut errors).await?;
-        errors.into_result()?;
-        let before: BTreeSet<Grant> = grants_of(&staff::roles(&txn, actor.org_id, id).await?)
-            .into_iter()
-            .collect();
-        if !may_change_roles(actor, &before, &after) {
-            return Err(Error::forbidden());
-        }
-        let is_admin = |set: &BTreeSet<Grant>| set.iter().any(|g| g.role == Role::OrgAdmin);
-        if is_admin(&before)
-            && !is_admin(&after)
-            && !staff::other_active_org_admins(&txn, actor.org_id, id).await?
-        {
-            return Err(Error::conflict(
-                "last_org_admin",
-                "the organisation must keep at least one active org_admin",
-            ));
-        }
-        let pairs: Vec<_> = after
-            .iter()
-            .map(|g| (g.clinic_id, g.role.as_str().to_owned()))
-            .collect();
-        staff::replace_roles(&txn, actor.org_id, id, &pairs).await?;
-        audit::record(
-            &txn,
-            AuditEvent::by(actor, "staff.set_roles", "staff", Some(id)).detail(&roles),
-        )
-        .await?;
-        txn.commit().await?;
-        let grants: Vec<Grant> = after.into_iter().collect();
-        Ok(StaffMember::from_row(row, &grants))
+            let mut errors = ValidationErrors::new();
+            let after = parse_roles(&txn, actor.org_id, &roles, &mut errors).await?;
+            errors.into_result()?;
+            let before: BTreeSet<Grant> = grants_of(&staff::roles(&txn, actor.org_id, id).await?)
+                .into_iter()
+                .collect();
+            if !may_change_roles(actor, &before, &after) {
+                return Err(Error::forbidden());
+            }
+            let is_admin = |set: &BTreeSet<Grant>| set.iter().any(|g| g.role == Role::OrgAdmin);
+            if is_admin(&before)
+                && !is_admin(&after)
+                && !staff::other_active_org_admins(&txn, actor.org_id, id).await?
+            {
+                return Err(Error::conflict(
+                    "last_org_admin",
+                    "the organisation must keep at least one active org_admin",
+                ));
+            }
+            let pairs: Vec<_> = after
+                .iter()
+                .map(|g| (g.clinic_id, g.role.as_str().to_owned()))
+                .collect();
+            staff::replace_roles(&txn, actor.org_id, id, &pairs).await?;
+            audit::record(
+                &txn,
+                AuditEvent::by(actor, "staff.set_roles", "staff", Some(id)).detail(&roles),
+            )
+            .await?;
+            txn.commit().await?;
+            let grants: Vec<Grant> = after.into_iter().collect();
+            Ok(StaffMember::from_row(row, &grants))
+        })
+        .await
     }
 }
 

@@ -17,8 +17,9 @@ use uuid::Uuid;
 
 use crate::App;
 use crate::actor::Actor;
-use crate::audit::{self, AuditEvent};
+use crate::audit::{self, AuditEvent, Subject};
 use crate::clients::optional_text;
+use crate::clinics::active_clinic;
 use crate::error::{Error, Result};
 use crate::idempotency::{self, IdempotencyKey};
 use crate::ledger::{self, Entry};
@@ -417,62 +418,67 @@ impl App {
         request: AdjustmentRequest,
         key: Option<&IdempotencyKey>,
     ) -> Result<Adjustment> {
-        let org = actor.org_id;
-        let db = self.db().read();
-        require_clinic(db, org, clinic_id).await?;
-        crate::lots::load(db, org, request.lot_id).await?;
-        actor.require(Action::StockManage, Scope::Clinic(clinic_id))?;
-        let mut errors = ValidationErrors::new();
-        if request.quantity == 0 || request.quantity.abs() > MAX_ADJUSTMENT {
-            errors.add(
-                "quantity",
-                format!("must be between -{MAX_ADJUSTMENT} and {MAX_ADJUSTMENT}, and not 0"),
-            );
-        } else if request.quantity > 0 && request.reason != AdjustmentReason::CountCorrection {
-            errors.add(
-                "quantity",
-                format!(
-                    "only a count_correction adds units; `{}` takes them away",
-                    request.reason
-                ),
-            );
-        }
-        let note = optional_text(&mut errors, "note", request.note.as_deref(), 1_000);
-        errors.into_result()?;
-        idempotency::run(
-            self.db(),
-            actor,
-            key,
-            "stock.adjust",
-            &(clinic_id, &request),
-            |txn| async move {
-                let lot = lots::get_shared(&txn, org, request.lot_id)
-                    .await?
-                    .ok_or(Error::NotFound("lot"))?;
-                let hand = HandChange {
-                    quantity: request.quantity,
-                    reason: request.reason,
-                    note,
-                };
-                let Some(adjustment) = adjust(&txn, actor, clinic_id, &lot, hand, None).await?
-                else {
-                    let have = ledger::balance(&txn, org, clinic_id, lot.id).await?;
-                    return Err(not_enough(&lot, Bucket::of_lot(&lot)?.count(have)));
-                };
-                audit::record(
-                    &txn,
-                    AuditEvent::by(actor, "stock.adjust", "lot", Some(lot.id)).detail(
-                        serde_json::json!({
-                            "clinic_id": clinic_id,
-                            "quantity": request.quantity,
-                            "reason": request.reason,
-                        }),
+        let subject = Subject::new("lot", Some(request.lot_id)).clinic(clinic_id);
+        self.audited(actor, "stock.adjust", subject, async move {
+            let org = actor.org_id;
+            let db = self.db().read();
+            require_clinic(db, org, clinic_id).await?;
+            crate::lots::load(db, org, request.lot_id).await?;
+            actor.require(Action::StockManage, Scope::Clinic(clinic_id))?;
+            active_clinic(db, org, clinic_id).await?;
+            let mut errors = ValidationErrors::new();
+            if request.quantity == 0 || request.quantity.abs() > MAX_ADJUSTMENT {
+                errors.add(
+                    "quantity",
+                    format!("must be between -{MAX_ADJUSTMENT} and {MAX_ADJUSTMENT}, and not 0"),
+                );
+            } else if request.quantity > 0 && request.reason != AdjustmentReason::CountCorrection {
+                errors.add(
+                    "quantity",
+                    format!(
+                        "only a count_correction adds units; `{}` takes them away",
+                        request.reason
                     ),
-                )
-                .await?;
-                Ok((adjustment, txn))
-            },
-        )
+                );
+            }
+            let note = optional_text(&mut errors, "note", request.note.as_deref(), 1_000);
+            errors.into_result()?;
+            idempotency::run(
+                self.db(),
+                actor,
+                key,
+                "stock.adjust",
+                &(clinic_id, &request),
+                |txn| async move {
+                    let lot = lots::get_shared(&txn, org, request.lot_id)
+                        .await?
+                        .ok_or(Error::NotFound("lot"))?;
+                    let hand = HandChange {
+                        quantity: request.quantity,
+                        reason: request.reason,
+                        note,
+                    };
+                    let Some(adjustment) = adjust(&txn, actor, clinic_id, &lot, hand, None).await?
+                    else {
+                        let have = ledger::balance(&txn, org, clinic_id, lot.id).await?;
+                        return Err(not_enough(&lot, Bucket::of_lot(&lot)?.count(have)));
+                    };
+                    audit::record(
+                        &txn,
+                        AuditEvent::by(actor, "stock.adjust", "lot", Some(lot.id)).detail(
+                            serde_json::json!({
+                                "clinic_id": clinic_id,
+                                "quantity": request.quantity,
+                                "reason": request.reason,
+                            }),
+                        ),
+                    )
+                    .await?;
+                    Ok((adjustment, txn))
+                },
+            )
+            .await
+        })
         .await
     }
 
@@ -485,102 +491,107 @@ impl App {
         request: StocktakeRequest,
         key: Option<&IdempotencyKey>,
     ) -> Result<Stocktake> {
-        let org = actor.org_id;
-        let db = self.db().read();
-        require_clinic(db, org, clinic_id).await?;
-        actor.require(Action::StockManage, Scope::Clinic(clinic_id))?;
-        let mut errors = ValidationErrors::new();
-        if request.counts.is_empty() {
-            errors.add("counts", "must count at least one lot");
-        }
-        if request.counts.len() > MAX_COUNTS {
-            errors.add("counts", format!("must count at most {MAX_COUNTS} lots"));
-        }
-        for (i, count) in request.counts.iter().enumerate() {
-            if request.counts[..i].iter().any(|c| c.lot_id == count.lot_id) {
-                errors.add(format!("counts[{i}].lot_id"), "is counted twice");
+        let subject = Subject::new("clinic", Some(clinic_id)).clinic(clinic_id);
+        self.audited(actor, "stock.stocktake", subject, async move {
+            let org = actor.org_id;
+            let db = self.db().read();
+            require_clinic(db, org, clinic_id).await?;
+            actor.require(Action::StockManage, Scope::Clinic(clinic_id))?;
+            active_clinic(db, org, clinic_id).await?;
+            let mut errors = ValidationErrors::new();
+            if request.counts.is_empty() {
+                errors.add("counts", "must count at least one lot");
             }
-            if i64::from(count.counted) > MAX_ADJUSTMENT {
-                errors.add(
-                    format!("counts[{i}].counted"),
-                    format!("must be at most {MAX_ADJUSTMENT}"),
-                );
+            if request.counts.len() > MAX_COUNTS {
+                errors.add("counts", format!("must count at most {MAX_COUNTS} lots"));
             }
-        }
-        let note = optional_text(&mut errors, "note", request.note.as_deref(), 1_000);
-        errors.into_result()?;
-        let ids: Vec<Uuid> = request.counts.iter().map(|c| c.lot_id).collect();
-        if lots::by_ids(db, org, &ids).await?.len() != ids.len() {
-            return Err(Error::NotFound("lot"));
-        }
-        let sent = request.clone();
-        idempotency::run(
-            self.db(),
-            actor,
-            key,
-            "stock.stocktake",
-            &(clinic_id, &sent),
-            |txn| async move {
-                let mut counts = request.counts.clone();
-                counts.sort_by_key(|c| c.lot_id);
-                let mut adjustments = Vec::new();
-                for count in &counts {
-                    let lot = lots::get_shared(&txn, org, count.lot_id)
-                        .await?
-                        .ok_or(Error::NotFound("lot"))?;
-                    let bucket = Bucket::of_lot(&lot)?;
-                    let mut made = None;
-                    // The correction is the difference to the balance as it is when written:
-                    // a consumption between reading and writing makes us read again.
-                    for _ in 0..COUNT_ATTEMPTS {
-                        let have = ledger::balance(&txn, org, clinic_id, lot.id).await?;
-                        let delta = i64::from(count.counted) - bucket.count(have);
-                        if delta == 0 {
-                            made = Some(None);
-                            break;
-                        }
-                        let hand = HandChange {
-                            quantity: delta,
-                            reason: AdjustmentReason::CountCorrection,
-                            note: note.clone(),
-                        };
-                        if let Some(adjustment) =
-                            adjust(&txn, actor, clinic_id, &lot, hand, Some(have)).await?
-                        {
-                            made = Some(Some(adjustment));
-                            break;
-                        }
-                    }
-                    match made {
-                        Some(adjustment) => adjustments.extend(adjustment),
-                        None => {
-                            return Err(Error::conflict(
-                                "stock_changed",
-                                "the stock kept changing while the count was recorded; try again",
-                            ));
-                        }
-                    }
+            for (i, count) in request.counts.iter().enumerate() {
+                if request.counts[..i].iter().any(|c| c.lot_id == count.lot_id) {
+                    errors.add(format!("counts[{i}].lot_id"), "is counted twice");
                 }
-                audit::record(
-                    &txn,
-                    AuditEvent::by(actor, "stock.stocktake", "clinic", Some(clinic_id)).detail(
-                        serde_json::json!({
-                            "lots_counted": counts.len(),
-                            "corrections": adjustments.len(),
-                        }),
-                    ),
-                )
-                .await?;
-                Ok((
-                    Stocktake {
-                        clinic_id,
-                        lots_counted: counts.len(),
-                        adjustments,
-                    },
-                    txn,
-                ))
-            },
-        )
+                if i64::from(count.counted) > MAX_ADJUSTMENT {
+                    errors.add(
+                        format!("counts[{i}].counted"),
+                        format!("must be at most {MAX_ADJUSTMENT}"),
+                    );
+                }
+            }
+            let note = optional_text(&mut errors, "note", request.note.as_deref(), 1_000);
+            errors.into_result()?;
+            let ids: Vec<Uuid> = request.counts.iter().map(|c| c.lot_id).collect();
+            if lots::by_ids(db, org, &ids).await?.len() != ids.len() {
+                return Err(Error::NotFound("lot"));
+            }
+            let sent = request.clone();
+            idempotency::run(
+                self.db(),
+                actor,
+                key,
+                "stock.stocktake",
+                &(clinic_id, &sent),
+                |txn| async move {
+                    let mut counts = request.counts.clone();
+                    counts.sort_by_key(|c| c.lot_id);
+                    let mut adjustments = Vec::new();
+                    for count in &counts {
+                        let lot = lots::get_shared(&txn, org, count.lot_id)
+                            .await?
+                            .ok_or(Error::NotFound("lot"))?;
+                        let bucket = Bucket::of_lot(&lot)?;
+                        let mut made = None;
+                        // The correction is the difference to the balance as it is when written:
+                        // a consumption between reading and writing makes us read again.
+                        for _ in 0..COUNT_ATTEMPTS {
+                            let have = ledger::balance(&txn, org, clinic_id, lot.id).await?;
+                            let delta = i64::from(count.counted) - bucket.count(have);
+                            if delta == 0 {
+                                made = Some(None);
+                                break;
+                            }
+                            let hand = HandChange {
+                                quantity: delta,
+                                reason: AdjustmentReason::CountCorrection,
+                                note: note.clone(),
+                            };
+                            if let Some(adjustment) =
+                                adjust(&txn, actor, clinic_id, &lot, hand, Some(have)).await?
+                            {
+                                made = Some(Some(adjustment));
+                                break;
+                            }
+                        }
+                        match made {
+                            Some(adjustment) => adjustments.extend(adjustment),
+                            None => {
+                                return Err(Error::conflict(
+                                    "stock_changed",
+                                    "the stock kept changing while the count was recorded; try again",
+                                ));
+                            }
+                        }
+                    }
+                    audit::record(
+                        &txn,
+                        AuditEvent::by(actor, "stock.stocktake", "clinic", Some(clinic_id)).detail(
+                            serde_json::json!({
+                                "lots_counted": counts.len(),
+                                "corrections": adjustments.len(),
+                            }),
+                        ),
+                    )
+                    .await?;
+                    Ok((
+                        Stocktake {
+                            clinic_id,
+                            lots_counted: counts.len(),
+                            adjustments,
+                        },
+                        txn,
+                    ))
+                },
+            )
+            .await
+        })
         .await
     }
 

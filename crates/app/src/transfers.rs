@@ -11,19 +11,20 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{ConnectionTrait, Set};
 use serde::{Deserialize, Serialize};
 use skinledger_domain::ValidationErrors;
-use skinledger_domain::inventory::{LotStatus, MovementKind, StockChange, TransferStatus};
+use skinledger_domain::inventory::{LotStatus, MovementKind, Serial, StockChange, TransferStatus};
 use skinledger_domain::permission::{self, Action, Scope};
 use skinledger_store::entities::{
     lot as lot_row, transfer as transfer_row, transfer_line as line_row,
 };
-use skinledger_store::lots;
 use skinledger_store::transfers::{self, TransferFilter};
+use skinledger_store::{lots, units};
 use uuid::Uuid;
 
 use crate::App;
 use crate::actor::Actor;
-use crate::audit::{self, AuditEvent};
+use crate::audit::{self, AuditEvent, Subject};
 use crate::clients::optional_text;
+use crate::clinics::active_clinic;
 use crate::error::{Error, Result};
 use crate::idempotency::{self, IdempotencyKey};
 use crate::ledger::{self, Entry};
@@ -59,6 +60,11 @@ pub struct TransferLineRequest {
     pub lot_id: Uuid,
     /// Units.
     pub quantity: u32,
+    /// For a lot received with serials, which units move: one serial per unit, and each
+    /// unit's clinic follows it (refused for a lot received by quantity).
+    #[serde(default)]
+    #[schema(value_type = Vec<String>, example = json!(["SN000123"]))]
+    pub serials: Vec<Serial>,
 }
 
 /// A transfer as the API shows it.
@@ -104,6 +110,8 @@ pub struct TransferLine {
     pub expiry: NaiveDate,
     /// Units.
     pub quantity: i64,
+    /// The serials of the units that travel, for a lot received with serials.
+    pub serials: Vec<String>,
 }
 
 /// Filters of the transfer list.
@@ -128,6 +136,15 @@ async fn views(
     let ids: Vec<Uuid> = rows.iter().map(|t| t.id).collect();
     let lines = transfers::lines_of(db, org, &ids).await?;
     let lot_ids: Vec<Uuid> = lines.iter().map(|l| l.lot_id).collect();
+    let mut serials: HashMap<(Uuid, Uuid), Vec<String>> = HashMap::new();
+    for id in &ids {
+        for unit in units::travelling(db, org, *id).await? {
+            serials
+                .entry((*id, unit.lot_id))
+                .or_default()
+                .push(unit.serial);
+        }
+    }
     let lots: HashMap<Uuid, lot_row::Model> = lots::by_ids(db, org, &lot_ids)
         .await?
         .into_iter()
@@ -148,6 +165,10 @@ async fn views(
                     lot_number: lot.lot_number.clone(),
                     expiry: lot.expiry,
                     quantity: i64::from(l.quantity),
+                    serials: serials
+                        .get(&(row.id, l.lot_id))
+                        .cloned()
+                        .unwrap_or_default(),
                 })
             })
             .collect::<Result<Vec<_>>>()?;
@@ -239,118 +260,178 @@ impl App {
         new: NewTransfer,
         key: Option<&IdempotencyKey>,
     ) -> Result<Transfer> {
-        let org = actor.org_id;
-        let db = self.db().read();
-        require_clinic(db, org, new.from_clinic_id).await?;
-        require_clinic(db, org, new.to_clinic_id).await?;
-        actor.require(Action::TransferManage, Scope::Clinic(new.from_clinic_id))?;
-        let mut errors = ValidationErrors::new();
-        if new.from_clinic_id == new.to_clinic_id {
-            errors.add("to_clinic_id", "must be another clinic than from_clinic_id");
-        }
-        if new.lines.is_empty() || new.lines.len() > MAX_LINES {
-            errors.add("lines", format!("must list 1 to {MAX_LINES} lots"));
-        }
-        for (i, line) in new.lines.iter().enumerate() {
-            if !(1..=MAX_UNITS).contains(&line.quantity) {
-                errors.add(
-                    format!("lines[{i}].quantity"),
-                    format!("must be between 1 and {MAX_UNITS}"),
-                );
+        let subject = Subject::new("transfer", None).clinic(new.to_clinic_id);
+        self.audited(actor, "transfer.send", subject, async move {
+            let org = actor.org_id;
+            let db = self.db().read();
+            require_clinic(db, org, new.from_clinic_id).await?;
+            require_clinic(db, org, new.to_clinic_id).await?;
+            actor.require(Action::TransferManage, Scope::Clinic(new.from_clinic_id))?;
+            let mut errors = ValidationErrors::new();
+            if new.from_clinic_id == new.to_clinic_id {
+                errors.add("to_clinic_id", "must be another clinic than from_clinic_id");
             }
-            if new.lines[..i].iter().any(|l| l.lot_id == line.lot_id) {
-                errors.add(format!("lines[{i}].lot_id"), "is listed twice");
+            if new.lines.is_empty() || new.lines.len() > MAX_LINES {
+                errors.add("lines", format!("must list 1 to {MAX_LINES} lots"));
             }
-        }
-        let note = optional_text(&mut errors, "note", new.note.as_deref(), 1_000);
-        errors.into_result()?;
-        let ids: Vec<Uuid> = new.lines.iter().map(|l| l.lot_id).collect();
-        if lots::by_ids(db, org, &ids).await?.len() != ids.len() {
-            return Err(Error::NotFound("lot"));
-        }
-        let sent = new.clone();
-        idempotency::run(
-            self.db(),
-            actor,
-            key,
-            "transfer.send",
-            &sent,
-            |txn| async move {
-                let now = Utc::now();
-                let row = transfers::insert(
-                    &txn,
-                    transfer_row::ActiveModel {
-                        id: Set(Uuid::now_v7()),
-                        organization_id: Set(org),
-                        from_clinic_id: Set(new.from_clinic_id),
-                        to_clinic_id: Set(new.to_clinic_id),
-                        status: Set(TransferStatus::InTransit.as_str().to_owned()),
-                        note: Set(note),
-                        created_by: Set(actor.principal.id()),
-                        created_at: Set(now),
-                        received_by: Set(None),
-                        received_at: Set(None),
-                        cancelled_by: Set(None),
-                        cancelled_at: Set(None),
-                    },
-                )
-                .await?;
-                let lines: Vec<line_row::ActiveModel> = new
-                    .lines
-                    .iter()
-                    .map(|l| line_row::ActiveModel {
-                        id: Set(Uuid::now_v7()),
-                        organization_id: Set(org),
-                        transfer_id: Set(row.id),
-                        lot_id: Set(l.lot_id),
-                        quantity: Set(i32::try_from(l.quantity).unwrap_or(i32::MAX)),
-                    })
-                    .collect();
-                transfers::insert_lines(&txn, lines).await?;
-                let lines = transfers::lines_of(&txn, org, &[row.id]).await?;
-                let lots = lock_lots(&txn, org, &lines).await?;
-                let mut entries = Vec::with_capacity(lines.len());
-                for line in &lines {
-                    let lot = lots
-                        .get(&line.lot_id)
-                        .ok_or_else(|| Error::Internal("transfer line without lot".into()))?;
-                    if lot_status(&lot.status)? == LotStatus::Recalled {
-                        return Err(Error::conflict(
-                            "lot_recalled",
-                            format!("lot {} is recalled and stays in quarantine", lot.lot_number),
-                        ));
-                    }
-                    let q = i64::from(line.quantity);
-                    entries.push(Entry {
-                        transfer_id: Some(row.id),
-                        ..Entry::new(
-                            new.from_clinic_id,
-                            line.lot_id,
-                            MovementKind::TransferOut,
-                            StockChange {
-                                on_hand: -q,
-                                quarantined: 0,
-                                in_transit_out: q,
-                            },
-                        )
-                    });
+            for (i, line) in new.lines.iter().enumerate() {
+                if !(1..=MAX_UNITS).contains(&line.quantity) {
+                    errors.add(
+                        format!("lines[{i}].quantity"),
+                        format!("must be between 1 and {MAX_UNITS}"),
+                    );
                 }
-                ledger::post_all(&txn, actor, entries).await?;
-                audit::record(
-                    &txn,
-                    AuditEvent::by(actor, "transfer.send", "transfer", Some(row.id)).detail(
-                        serde_json::json!({
-                            "from_clinic_id": new.from_clinic_id,
-                            "to_clinic_id": new.to_clinic_id,
-                            "lines": new.lines.len(),
-                        }),
-                    ),
-                )
-                .await?;
-                let answer = view(&txn, org, row).await?;
-                Ok((answer, txn))
-            },
-        )
+                if new.lines[..i].iter().any(|l| l.lot_id == line.lot_id) {
+                    errors.add(format!("lines[{i}].lot_id"), "is listed twice");
+                }
+                if !line.serials.is_empty() && line.serials.len() != line.quantity as usize {
+                    errors.add(
+                        format!("lines[{i}].serials"),
+                        "must name one serial per unit sent",
+                    );
+                }
+                for (j, serial) in line.serials.iter().enumerate() {
+                    if line.serials[..j].contains(serial) {
+                        errors.add(format!("lines[{i}].serials[{j}]"), "is listed twice");
+                    }
+                }
+            }
+            let note = optional_text(&mut errors, "note", new.note.as_deref(), 1_000);
+            errors.into_result()?;
+            let ids: Vec<Uuid> = new.lines.iter().map(|l| l.lot_id).collect();
+            let found = lots::by_ids(db, org, &ids).await?;
+            if found.len() != ids.len() {
+                return Err(Error::NotFound("lot"));
+            }
+            let mut errors = ValidationErrors::new();
+            for (i, line) in new.lines.iter().enumerate() {
+                let tracked = found
+                    .iter()
+                    .any(|l| l.id == line.lot_id && l.serial_tracked);
+                if !tracked && !line.serials.is_empty() {
+                    errors.add(
+                        format!("lines[{i}].serials"),
+                        "must not be sent: this lot was received by quantity",
+                    );
+                }
+            }
+            errors.into_result()?;
+            // Receiving clinics must be open; a closed clinic may still send its stock away.
+            active_clinic(db, org, new.to_clinic_id).await?;
+            let sent = new.clone();
+            idempotency::run(
+                self.db(),
+                actor,
+                key,
+                "transfer.send",
+                &sent,
+                |txn| async move {
+                    let now = Utc::now();
+                    let row = transfers::insert(
+                        &txn,
+                        transfer_row::ActiveModel {
+                            id: Set(Uuid::now_v7()),
+                            organization_id: Set(org),
+                            from_clinic_id: Set(new.from_clinic_id),
+                            to_clinic_id: Set(new.to_clinic_id),
+                            status: Set(TransferStatus::InTransit.as_str().to_owned()),
+                            note: Set(note),
+                            created_by: Set(actor.principal.id()),
+                            created_at: Set(now),
+                            received_by: Set(None),
+                            received_at: Set(None),
+                            cancelled_by: Set(None),
+                            cancelled_at: Set(None),
+                        },
+                    )
+                    .await?;
+                    let lines: Vec<line_row::ActiveModel> = new
+                        .lines
+                        .iter()
+                        .map(|l| line_row::ActiveModel {
+                            id: Set(Uuid::now_v7()),
+                            organization_id: Set(org),
+                            transfer_id: Set(row.id),
+                            lot_id: Set(l.lot_id),
+                            quantity: Set(i32::try_from(l.quantity).unwrap_or(i32::MAX)),
+                        })
+                        .collect();
+                    transfers::insert_lines(&txn, lines).await?;
+                    let lines = transfers::lines_of(&txn, org, &[row.id]).await?;
+                    let lots = lock_lots(&txn, org, &lines).await?;
+                    let mut entries = Vec::with_capacity(lines.len());
+                    for line in &lines {
+                        let lot = lots
+                            .get(&line.lot_id)
+                            .ok_or_else(|| Error::Internal("transfer line without lot".into()))?;
+                        if lot_status(&lot.status)? == LotStatus::Recalled {
+                            return Err(Error::conflict(
+                                "lot_recalled",
+                                format!(
+                                    "lot {} is recalled and stays in quarantine",
+                                    lot.lot_number
+                                ),
+                            ));
+                        }
+                        let q = i64::from(line.quantity);
+                        if let Some(sent) = new.lines.iter().find(|l| l.lot_id == line.lot_id)
+                            && !sent.serials.is_empty()
+                        {
+                            let serials: Vec<String> =
+                                sent.serials.iter().map(|s| s.as_str().to_owned()).collect();
+                            let moved = units::send(
+                                &txn,
+                                org,
+                                line.lot_id,
+                                &serials,
+                                new.from_clinic_id,
+                                row.id,
+                            )
+                            .await?;
+                            if moved != serials.len() as u64 {
+                                return Err(Error::Conflict {
+                                    code: "unknown_serial",
+                                    detail: format!(
+                                        "not every serial named for lot {} is on the sending \
+                                         clinic's shelf",
+                                        lot.lot_number
+                                    ),
+                                    extra: Some(serde_json::json!({ "lot_id": lot.id })),
+                                });
+                            }
+                        }
+                        entries.push(Entry {
+                            transfer_id: Some(row.id),
+                            ..Entry::new(
+                                new.from_clinic_id,
+                                line.lot_id,
+                                MovementKind::TransferOut,
+                                StockChange {
+                                    on_hand: -q,
+                                    quarantined: 0,
+                                    in_transit_out: q,
+                                },
+                            )
+                        });
+                    }
+                    ledger::post_all(&txn, actor, entries).await?;
+                    audit::record(
+                        &txn,
+                        AuditEvent::by(actor, "transfer.send", "transfer", Some(row.id)).detail(
+                            serde_json::json!({
+                                "from_clinic_id": new.from_clinic_id,
+                                "to_clinic_id": new.to_clinic_id,
+                                "lines": new.lines.len(),
+                            }),
+                        ),
+                    )
+                    .await?;
+                    let answer = view(&txn, org, row).await?;
+                    Ok((answer, txn))
+                },
+            )
+            .await
+        })
         .await
     }
 
@@ -363,10 +444,15 @@ impl App {
         id: Uuid,
         key: Option<&IdempotencyKey>,
     ) -> Result<Transfer> {
-        let row = load(self.db().read(), actor.org_id, id).await?;
-        actor.require(Action::TransferManage, Scope::Clinic(row.to_clinic_id))?;
-        self.close_transfer(actor, id, TransferStatus::Received, key)
-            .await
+        let subject = Subject::new("transfer", Some(id));
+        self.audited(actor, "transfer.receive", subject, async move {
+            let row = load(self.db().read(), actor.org_id, id).await?;
+            actor.require(Action::TransferManage, Scope::Clinic(row.to_clinic_id))?;
+            active_clinic(self.db().read(), actor.org_id, row.to_clinic_id).await?;
+            self.close_transfer(actor, id, TransferStatus::Received, key)
+                .await
+        })
+        .await
     }
 
     /// Calls off a transfer before receipt (managers of the sending clinic and `org_admin`):
@@ -377,10 +463,14 @@ impl App {
         id: Uuid,
         key: Option<&IdempotencyKey>,
     ) -> Result<Transfer> {
-        let row = load(self.db().read(), actor.org_id, id).await?;
-        actor.require(Action::TransferManage, Scope::Clinic(row.from_clinic_id))?;
-        self.close_transfer(actor, id, TransferStatus::Cancelled, key)
-            .await
+        let subject = Subject::new("transfer", Some(id));
+        self.audited(actor, "transfer.cancel", subject, async move {
+            let row = load(self.db().read(), actor.org_id, id).await?;
+            actor.require(Action::TransferManage, Scope::Clinic(row.from_clinic_id))?;
+            self.close_transfer(actor, id, TransferStatus::Cancelled, key)
+                .await
+        })
+        .await
     }
 
     async fn close_transfer(
@@ -416,6 +506,18 @@ impl App {
                     .ok_or_else(|| Error::Internal("transfer line without lot".into()))?;
                 let q = i64::from(line.quantity);
                 let arrive = arriving(lot, q)?;
+                // Serialised units follow the stock: back to the sender, or to the receiver.
+                let (clinic, unit_status) = match (status, lot_status(&lot.status)?) {
+                    (TransferStatus::Cancelled, LotStatus::Active) => {
+                        (row.from_clinic_id, units::IN_STOCK)
+                    }
+                    (TransferStatus::Cancelled, LotStatus::Recalled) => {
+                        (row.from_clinic_id, units::QUARANTINED)
+                    }
+                    (_, LotStatus::Active) => (row.to_clinic_id, units::IN_STOCK),
+                    (_, LotStatus::Recalled) => (row.to_clinic_id, units::QUARANTINED),
+                };
+                units::land(&txn, org, line.lot_id, id, clinic, unit_status).await?;
                 let entry = |clinic, change| Entry {
                     transfer_id: Some(id),
                     ..Entry::new(clinic, line.lot_id, kind, change)

@@ -28,8 +28,9 @@ use uuid::Uuid;
 
 use crate::App;
 use crate::actor::Actor;
-use crate::audit::{self, AuditEvent};
+use crate::audit::{self, AuditEvent, Subject};
 use crate::clients::{MAX_TEXT_LEN, optional_text, required_text};
+use crate::clinics::{active_clinic, timezone_of};
 use crate::consumption::{self, ConsumableRequest, ConsumedUnit};
 use crate::eligibility::{Facts, depth_of};
 use crate::error::{Error, Result};
@@ -332,6 +333,8 @@ pub struct NewTreatment {
     #[schema(value_type = f64, example = 0.5)]
     pub needle_depth_mm: NeedleDepth,
     /// Passes over the area (1 to 50).
+    #[serde(deserialize_with = "passes")]
+    #[schema(minimum = 1, maximum = 50)]
     pub passes: u32,
     /// The topical anaesthetic applied, if any.
     #[serde(default)]
@@ -346,6 +349,8 @@ pub struct NewTreatment {
     #[schema(value_type = String, example = "erythema")]
     pub endpoint: Endpoint,
     /// Length of the session in minutes (1 to 480).
+    #[serde(deserialize_with = "duration_minutes")]
+    #[schema(minimum = 1, maximum = 480)]
     pub duration_minutes: u32,
     /// Notes.
     #[serde(default)]
@@ -491,12 +496,6 @@ pub(crate) struct TreatmentPlan {
     course_id: Option<Uuid>,
 }
 
-impl TreatmentPlan {
-    fn performed_on(&self) -> NaiveDate {
-        self.performed_at.date_naive()
-    }
-}
-
 fn non_empty_unique<T: PartialEq>(errors: &mut ValidationErrors, field: &str, values: &[T]) {
     if values.is_empty() {
         errors.add(field, "must name at least one");
@@ -506,6 +505,40 @@ fn non_empty_unique<T: PartialEq>(errors: &mut ValidationErrors, field: &str, va
             errors.add(format!("{field}[{i}]"), "is listed twice");
         }
     }
+}
+
+/// Checks the counts of a new treatment, naming each out of bounds; a transport that refuses
+/// other fields of the same request calls it too, so that one answer names every field.
+pub fn count_errors(errors: &mut ValidationErrors, passes: u32, duration_minutes: u32) {
+    count(errors, "passes", passes, 1, MAX_PASSES);
+    count(
+        errors,
+        "duration_minutes",
+        duration_minutes,
+        1,
+        MAX_DURATION_MINUTES,
+    );
+}
+
+/// Reads a count, refusing one outside `min..=max` while the document is read, so that a
+/// request with other invalid fields names this one too.
+fn bounded<'de, D: serde::Deserializer<'de>>(d: D, min: u32, max: u32) -> Result<u32, D::Error> {
+    let value = u32::deserialize(d)?;
+    if (min..=max).contains(&value) {
+        Ok(value)
+    } else {
+        Err(serde::de::Error::custom(format!(
+            "must be between {min} and {max}"
+        )))
+    }
+}
+
+fn passes<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+    bounded(d, 1, MAX_PASSES)
+}
+
+fn duration_minutes<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+    bounded(d, 1, MAX_DURATION_MINUTES)
 }
 
 fn count(errors: &mut ValidationErrors, field: &str, value: u32, min: u32, max: u32) {
@@ -554,14 +587,7 @@ impl TreatmentPlan {
         }
         non_empty_unique(&mut errors, "indications", &new.indications);
         non_empty_unique(&mut errors, "areas", &new.areas);
-        count(&mut errors, "passes", new.passes, 1, MAX_PASSES);
-        count(
-            &mut errors,
-            "duration_minutes",
-            new.duration_minutes,
-            1,
-            MAX_DURATION_MINUTES,
-        );
+        count_errors(&mut errors, new.passes, new.duration_minutes);
         let anaesthetic = anaesthetic(
             &mut errors,
             new.anaesthetic_product.as_deref(),
@@ -621,10 +647,16 @@ fn describe(blocker: &Blocker) -> String {
             "too soon after the client's last treatment; next eligible on {next_eligible_on}"
         ),
         Blocker::OutsideScopeOfPractice {
+            endpoint: Some(endpoint),
+            ..
+        } => format!("your roles at this clinic do not take a session to `{endpoint}`"),
+        Blocker::OutsideScopeOfPractice {
             max_needle_depth_mm: Some(max),
+            endpoint: None,
         } => format!("your roles at this clinic allow needles up to {max}"),
         Blocker::OutsideScopeOfPractice {
             max_needle_depth_mm: None,
+            endpoint: None,
         } => "your roles at this clinic do not perform treatments".into(),
         Blocker::NotAssignedToClinic => "the practitioner holds no role at this clinic".into(),
     }
@@ -751,7 +783,8 @@ async fn view(
         .ok_or_else(|| Error::Internal("treatment view missing".into()))
 }
 
-/// Checks and inserts a treatment inside `txn`, appending its audit event, and returns the row.
+/// Checks and inserts a treatment inside `txn`, appending its audit event, and returns the row
+/// with today's date on the clinic's calendar.
 ///
 /// Loads the client (locking it, so that two sessions for one client take turns), the clinic,
 /// the course, and the facts of eligibility; refuses on any blocker (a physician's override
@@ -762,14 +795,12 @@ pub(crate) async fn record_treatment(
     actor: &Actor,
     practitioner: Uuid,
     plan: &TreatmentPlan,
-) -> Result<treatment_row::Model> {
+) -> Result<(treatment_row::Model, NaiveDate)> {
     let org = actor.org_id;
     clients::get_for_update(txn, org, plan.client_id)
         .await?
         .ok_or(Error::NotFound("client"))?;
-    clinics::get(txn, org, plan.clinic_id)
-        .await?
-        .ok_or(Error::NotFound("clinic"))?;
+    let clinic = active_clinic(txn, org, plan.clinic_id).await?;
     if let Some(course_id) = plan.course_id {
         let course = courses::get(txn, org, course_id)
             .await?
@@ -778,7 +809,9 @@ pub(crate) async fn record_treatment(
             return Err(Error::invalid("course_id", "is a course of another client"));
         }
     }
-    let on = plan.performed_on();
+    // The day of the session is the day on the clinic's calendar.
+    let zone = timezone_of(&clinic);
+    let on = zone.local_date(plan.performed_at);
     let facts = Facts::gather(
         txn,
         org,
@@ -789,7 +822,14 @@ pub(crate) async fn record_treatment(
         None,
     )
     .await?;
-    let mut result = facts.check(on, plan.depth);
+    let backdate = facts.policy.max_backdate_days;
+    if plan.performed_at < Utc::now() - chrono::Duration::days(i64::from(backdate)) {
+        return Err(Error::invalid(
+            "performed_at",
+            format!("must not lie more than {backdate} days in the past"),
+        ));
+    }
+    let mut result = facts.check(on, plan.depth, Some(plan.endpoint));
     let mut override_reason = None;
     if let Some(reason) = &plan.override_reason {
         if !actor.may(Action::IntervalOverride, Scope::Clinic(plan.clinic_id)) {
@@ -857,7 +897,7 @@ pub(crate) async fn record_treatment(
             })),
     )
     .await?;
-    Ok(row)
+    Ok((row, zone.today()))
 }
 
 impl App {
@@ -880,42 +920,49 @@ impl App {
         new: NewTreatment,
         key: Option<&IdempotencyKey>,
     ) -> Result<Treatment> {
-        let plan = TreatmentPlan::parse(&new, Utc::now());
-        let db = self.db().read();
-        let org = actor.org_id;
-        clients::get(db, org, new.client_id)
-            .await?
-            .ok_or(Error::NotFound("client"))?;
-        clinics::get(db, org, new.clinic_id)
-            .await?
-            .ok_or(Error::NotFound("clinic"))?;
-        if let Some(course_id) = new.course_id {
-            courses::get(db, org, course_id)
+        let subject = Subject::new("treatment", None)
+            .client(new.client_id)
+            .clinic(new.clinic_id);
+        self.audited(actor, "treatment.create", subject, async move {
+            let plan = TreatmentPlan::parse(&new, Utc::now());
+            let db = self.db().read();
+            let org = actor.org_id;
+            clients::get(db, org, new.client_id)
                 .await?
-                .ok_or(Error::NotFound("course"))?;
-        }
-        actor.require(Action::TreatmentRecord, Scope::Anywhere)?;
-        let practitioner = actor.staff_id().ok_or_else(|| Error::Forbidden {
-            code: "forbidden",
-            detail: "treatments are recorded by the practitioner who performed them".into(),
-        })?;
-        let plan = plan?;
-        let devices = consumption::plan(db, org, &new.consumables, plan.depth).await?;
-        idempotency::run(
-            self.db(),
-            actor,
-            key,
-            "treatment.create",
-            &new,
-            |txn| async move {
-                let row = record_treatment(&txn, actor, practitioner, &plan).await?;
-                // Same transaction, before the commit: a refused consumption leaves no
-                // treatment behind, and a rolled-back treatment consumed nothing.
-                consumption::consume(&txn, actor, &row, &devices).await?;
-                let answer = view(&txn, actor, row).await?;
-                Ok((answer, txn))
-            },
-        )
+                .ok_or(Error::NotFound("client"))?;
+            clinics::get(db, org, new.clinic_id)
+                .await?
+                .ok_or(Error::NotFound("clinic"))?;
+            if let Some(course_id) = new.course_id {
+                courses::get(db, org, course_id)
+                    .await?
+                    .ok_or(Error::NotFound("course"))?;
+            }
+            actor.require(Action::TreatmentRecord, Scope::Anywhere)?;
+            let practitioner = actor.staff_id().ok_or_else(|| Error::Forbidden {
+                code: "forbidden",
+                detail: "treatments are recorded by the practitioner who performed them".into(),
+            })?;
+            let plan = plan?;
+            let devices =
+                consumption::plan(db, org, &new.consumables, plan.depth, plan.device_kind).await?;
+            idempotency::run(
+                self.db(),
+                actor,
+                key,
+                "treatment.create",
+                &new,
+                |txn| async move {
+                    let (row, today) = record_treatment(&txn, actor, practitioner, &plan).await?;
+                    // Same transaction, before the commit: a refused consumption leaves no
+                    // treatment behind, and a rolled-back treatment consumed nothing.
+                    consumption::consume(&txn, actor, &row, &devices, today).await?;
+                    let answer = view(&txn, actor, row).await?;
+                    Ok((answer, txn))
+                },
+            )
+            .await
+        })
         .await
     }
 
@@ -968,119 +1015,140 @@ impl App {
         changes: TreatmentChanges,
         if_match: Option<i64>,
     ) -> Result<Treatment> {
-        let org = actor.org_id;
-        let txn = self.db().begin().await?;
-        let row = load(&txn, org, id).await?;
-        require_practitioner(actor, &row)?;
-        if row.status == TreatmentStatus::Signed.as_str() {
-            return Err(record_signed());
-        }
-        if if_match.is_some_and(|v| v != i64::from(row.version)) {
-            return Err(Error::PreconditionFailed);
-        }
+        let subject = Subject::new("treatment", Some(id));
+        self.audited(actor, "treatment.update", subject, async move {
+            let org = actor.org_id;
+            let txn = self.db().begin().await?;
+            let row = load(&txn, org, id).await?;
+            require_practitioner(actor, &row)?;
+            if row.status == TreatmentStatus::Signed.as_str() {
+                return Err(record_signed());
+            }
+            if if_match.is_some_and(|v| v != i64::from(row.version)) {
+                return Err(Error::PreconditionFailed);
+            }
 
-        let mut errors = ValidationErrors::new();
-        let mut active = treatment_row::ActiveModel {
-            updated_at: Set(Utc::now()),
-            ..Default::default()
-        };
-        if let Some(values) = &changes.indications {
-            non_empty_unique(&mut errors, "indications", values);
-            active.indications = Set(to_json(values)?);
-        }
-        if let Some(values) = &changes.areas {
-            non_empty_unique(&mut errors, "areas", values);
-            active.areas = Set(to_json(values)?);
-        }
-        if let Some(kind) = changes.device_kind {
-            active.device_kind = Set(kind.as_str().to_owned());
-        }
-        if let Some(passes) = changes.passes {
-            count(&mut errors, "passes", passes, 1, MAX_PASSES);
-            active.passes = Set(to_i32(passes));
-        }
-        if changes.anaesthetic_product.is_some() || changes.anaesthetic_minutes.is_some() {
-            let product = changes
-                .anaesthetic_product
-                .as_deref()
-                .or(row.anaesthetic_product.as_deref());
-            let cleared = changes
-                .anaesthetic_product
-                .as_deref()
-                .is_some_and(|p| p.trim().is_empty());
-            let minutes = match changes.anaesthetic_minutes {
-                Some(m) => Some(m),
-                None if cleared => None,
-                None => row.anaesthetic_minutes.map(to_u32).transpose()?,
+            let mut errors = ValidationErrors::new();
+            let mut active = treatment_row::ActiveModel {
+                updated_at: Set(Utc::now()),
+                ..Default::default()
             };
-            let (product, minutes) = anaesthetic(&mut errors, product, minutes).unzip();
-            active.anaesthetic_product = Set(product);
-            active.anaesthetic_minutes = Set(minutes.flatten().map(to_i32));
-        }
-        if let Some(values) = &changes.topicals {
-            active.topicals = Set(to_json(&topicals(&mut errors, values))?);
-        }
-        if let Some(endpoint) = changes.endpoint {
-            active.endpoint = Set(endpoint.as_str().to_owned());
-        }
-        if let Some(minutes) = changes.duration_minutes {
-            count(
-                &mut errors,
-                "duration_minutes",
-                minutes,
-                1,
-                MAX_DURATION_MINUTES,
-            );
-            active.duration_minutes = Set(to_i32(minutes));
-        }
-        if changes.notes.is_some() {
-            active.notes = Set(optional_text(
-                &mut errors,
-                "notes",
-                changes.notes.as_deref(),
-                MAX_TEXT_LEN,
-            ));
-        }
-        errors.into_result()?;
+            if let Some(values) = &changes.indications {
+                non_empty_unique(&mut errors, "indications", values);
+                active.indications = Set(to_json(values)?);
+            }
+            if let Some(values) = &changes.areas {
+                non_empty_unique(&mut errors, "areas", values);
+                active.areas = Set(to_json(values)?);
+            }
+            if let Some(kind) = changes.device_kind {
+                active.device_kind = Set(kind.as_str().to_owned());
+            }
+            if let Some(passes) = changes.passes {
+                count(&mut errors, "passes", passes, 1, MAX_PASSES);
+                active.passes = Set(to_i32(passes));
+            }
+            if changes.anaesthetic_product.is_some() || changes.anaesthetic_minutes.is_some() {
+                let product = changes
+                    .anaesthetic_product
+                    .as_deref()
+                    .or(row.anaesthetic_product.as_deref());
+                let cleared = changes
+                    .anaesthetic_product
+                    .as_deref()
+                    .is_some_and(|p| p.trim().is_empty());
+                let minutes = match changes.anaesthetic_minutes {
+                    Some(m) => Some(m),
+                    None if cleared => None,
+                    None => row.anaesthetic_minutes.map(to_u32).transpose()?,
+                };
+                let (product, minutes) = anaesthetic(&mut errors, product, minutes).unzip();
+                active.anaesthetic_product = Set(product);
+                active.anaesthetic_minutes = Set(minutes.flatten().map(to_i32));
+            }
+            if let Some(values) = &changes.topicals {
+                active.topicals = Set(to_json(&topicals(&mut errors, values))?);
+            }
+            if let Some(endpoint) = changes.endpoint {
+                active.endpoint = Set(endpoint.as_str().to_owned());
+            }
+            if let Some(minutes) = changes.duration_minutes {
+                count(
+                    &mut errors,
+                    "duration_minutes",
+                    minutes,
+                    1,
+                    MAX_DURATION_MINUTES,
+                );
+                active.duration_minutes = Set(to_i32(minutes));
+            }
+            if changes.notes.is_some() {
+                active.notes = Set(optional_text(
+                    &mut errors,
+                    "notes",
+                    changes.notes.as_deref(),
+                    MAX_TEXT_LEN,
+                ));
+            }
+            errors.into_result()?;
 
-        if let Some(depth) = changes.needle_depth_mm {
-            let facts = Facts::gather(
+            if changes.needle_depth_mm.is_some() || changes.endpoint.is_some() {
+                let depth = match changes.needle_depth_mm {
+                    Some(depth) => depth,
+                    None => depth_of(row.needle_depth_hundredths)?,
+                };
+                let endpoint = match changes.endpoint {
+                    Some(endpoint) => endpoint,
+                    None => row.endpoint.parse().map_err(|e| {
+                        Error::Internal(format!("stored treatment unreadable: {e}"))
+                    })?,
+                };
+                let facts = Facts::gather(
+                    &txn,
+                    org,
+                    row.client_id,
+                    row.clinic_id,
+                    row.practitioner_id,
+                    row.performed_on,
+                    Some(id),
+                )
+                .await?;
+                let mut result = facts.check(row.performed_on, depth, Some(endpoint));
+                // The screening was checked when the session was recorded; a correction of depth
+                // or endpoint concerns only the practitioner's scope and the interval.
+                result.blockers.retain(|b| match b {
+                    Blocker::OutsideScopeOfPractice { .. } => true,
+                    Blocker::TooSoon { .. } => {
+                        changes.needle_depth_mm.is_some() && row.interval_override_reason.is_none()
+                    }
+                    _ => false,
+                });
+                refuse(&result)?;
+                if let Some(depth) = changes.needle_depth_mm {
+                    consumption::check_depth_of_treatment(&txn, org, id, depth).await?;
+                    active.needle_depth_hundredths = Set(i32::from(depth.hundredths()));
+                }
+            }
+            if let Some(kind) = changes.device_kind {
+                consumption::check_device_kind_of_treatment(&txn, org, id, kind).await?;
+            }
+
+            if !treatments::update_draft_if_version(&txn, org, id, row.version, active).await? {
+                return Err(lost_race(&txn, org, id).await);
+            }
+            let row = load(&txn, org, id).await?;
+            audit::record(
                 &txn,
-                org,
-                row.client_id,
-                row.clinic_id,
-                row.practitioner_id,
-                row.performed_on,
-                Some(id),
+                AuditEvent::by(actor, "treatment.update", "treatment", Some(id))
+                    .client(row.client_id)
+                    .detail(serde_json::json!({ "fields": changes.field_names() })),
             )
             .await?;
-            let mut result = facts.check(row.performed_on, depth);
-            // The screening was checked when the session was recorded; a depth correction
-            // concerns only the practitioner's limit and the interval.
-            result.blockers.retain(|b| match b {
-                Blocker::OutsideScopeOfPractice { .. } => true,
-                Blocker::TooSoon { .. } => row.interval_override_reason.is_none(),
-                _ => false,
-            });
-            refuse(&result)?;
-            consumption::check_depth_of_treatment(&txn, org, id, depth).await?;
-            active.needle_depth_hundredths = Set(i32::from(depth.hundredths()));
-        }
-
-        if !treatments::update_draft_if_version(&txn, org, id, row.version, active).await? {
-            return Err(lost_race(&txn, org, id).await);
-        }
-        let row = load(&txn, org, id).await?;
-        audit::record(
-            &txn,
-            AuditEvent::by(actor, "treatment.update", "treatment", Some(id))
-                .client(row.client_id)
-                .detail(serde_json::json!({ "fields": changes.field_names() })),
-        )
-        .await?;
-        let answer = view(&txn, actor, row).await?;
-        txn.commit().await?;
-        Ok(answer)
+            let answer = view(&txn, actor, row).await?;
+            txn.commit().await?;
+            Ok(answer)
+        })
+        .await
     }
 
     /// Signs a draft (its practitioner only), making it immutable; corrections are addenda
@@ -1092,45 +1160,51 @@ impl App {
         if_match: Option<i64>,
         key: Option<&IdempotencyKey>,
     ) -> Result<Treatment> {
-        let org = actor.org_id;
-        let row = load(self.db().read(), org, id).await?;
-        require_practitioner(actor, &row)?;
-        idempotency::run(
-            self.db(),
-            actor,
-            key,
-            "treatment.sign",
-            &(id, if_match),
-            |txn| async move {
-                let row = load(&txn, org, id).await?;
-                if row.status == TreatmentStatus::Signed.as_str() {
-                    return Err(record_signed());
-                }
-                if if_match.is_some_and(|v| v != i64::from(row.version)) {
-                    return Err(Error::PreconditionFailed);
-                }
-                let now = Utc::now();
-                let active = treatment_row::ActiveModel {
-                    status: Set(TreatmentStatus::Signed.as_str().to_owned()),
-                    signed_at: Set(Some(now)),
-                    signed_by: Set(Some(actor.principal.id())),
-                    updated_at: Set(now),
-                    ..Default::default()
-                };
-                if !treatments::update_draft_if_version(&txn, org, id, row.version, active).await? {
-                    return Err(lost_race(&txn, org, id).await);
-                }
-                let row = load(&txn, org, id).await?;
-                audit::record(
-                    &txn,
-                    AuditEvent::by(actor, "treatment.sign", "treatment", Some(id))
-                        .client(row.client_id),
-                )
-                .await?;
-                let answer = view(&txn, actor, row).await?;
-                Ok((answer, txn))
-            },
-        )
+        let subject = Subject::new("treatment", Some(id));
+        self.audited(actor, "treatment.sign", subject, async move {
+            let org = actor.org_id;
+            let row = load(self.db().read(), org, id).await?;
+            require_practitioner(actor, &row)?;
+            idempotency::run(
+                self.db(),
+                actor,
+                key,
+                "treatment.sign",
+                &(id, if_match),
+                |txn| async move {
+                    let row = load(&txn, org, id).await?;
+                    if row.status == TreatmentStatus::Signed.as_str() {
+                        return Err(record_signed());
+                    }
+                    if if_match.is_some_and(|v| v != i64::from(row.version)) {
+                        return Err(Error::PreconditionFailed);
+                    }
+                    let now = Utc::now();
+                    let active = treatment_row::ActiveModel {
+                        status: Set(TreatmentStatus::Signed.as_str().to_owned()),
+                        signed_at: Set(Some(now)),
+                        signed_by: Set(Some(actor.principal.id())),
+                        updated_at: Set(now),
+                        ..Default::default()
+                    };
+                    if !treatments::update_draft_if_version(&txn, org, id, row.version, active)
+                        .await?
+                    {
+                        return Err(lost_race(&txn, org, id).await);
+                    }
+                    let row = load(&txn, org, id).await?;
+                    audit::record(
+                        &txn,
+                        AuditEvent::by(actor, "treatment.sign", "treatment", Some(id))
+                            .client(row.client_id),
+                    )
+                    .await?;
+                    let answer = view(&txn, actor, row).await?;
+                    Ok((answer, txn))
+                },
+            )
+            .await
+        })
         .await
     }
 
@@ -1142,41 +1216,45 @@ impl App {
         new: NewAddendum,
         key: Option<&IdempotencyKey>,
     ) -> Result<Addendum> {
-        let row = load(self.db().read(), actor.org_id, id).await?;
-        actor.require(Action::TreatmentAmend, Scope::Clinic(row.clinic_id))?;
-        let mut errors = ValidationErrors::new();
-        let text = required_text(&mut errors, "text", &new.text, MAX_TEXT_LEN);
-        errors.into_result()?;
-        let text = text.ok_or_else(|| Error::invalid("text", "must not be empty"))?;
-        let client_id = row.client_id;
-        idempotency::run(
-            self.db(),
-            actor,
-            key,
-            "treatment.addendum",
-            &(id, &new),
-            |txn| async move {
-                let added = treatments::insert_addendum(
-                    &txn,
-                    addendum_row::ActiveModel {
-                        id: Set(Uuid::now_v7()),
-                        organization_id: Set(actor.org_id),
-                        treatment_id: Set(id),
-                        author_id: Set(actor.principal.id()),
-                        text: Set(text),
-                        created_at: Set(Utc::now()),
-                    },
-                )
-                .await?;
-                audit::record(
-                    &txn,
-                    AuditEvent::by(actor, "treatment.addendum", "treatment", Some(id))
-                        .client(client_id),
-                )
-                .await?;
-                Ok((Addendum::from(added), txn))
-            },
-        )
+        let subject = Subject::new("treatment", Some(id));
+        self.audited(actor, "treatment.addendum", subject, async move {
+            let row = load(self.db().read(), actor.org_id, id).await?;
+            actor.require(Action::TreatmentAmend, Scope::Clinic(row.clinic_id))?;
+            let mut errors = ValidationErrors::new();
+            let text = required_text(&mut errors, "text", &new.text, MAX_TEXT_LEN);
+            errors.into_result()?;
+            let text = text.ok_or_else(|| Error::invalid("text", "must not be empty"))?;
+            let client_id = row.client_id;
+            idempotency::run(
+                self.db(),
+                actor,
+                key,
+                "treatment.addendum",
+                &(id, &new),
+                |txn| async move {
+                    let added = treatments::insert_addendum(
+                        &txn,
+                        addendum_row::ActiveModel {
+                            id: Set(Uuid::now_v7()),
+                            organization_id: Set(actor.org_id),
+                            treatment_id: Set(id),
+                            author_id: Set(actor.principal.id()),
+                            text: Set(text),
+                            created_at: Set(Utc::now()),
+                        },
+                    )
+                    .await?;
+                    audit::record(
+                        &txn,
+                        AuditEvent::by(actor, "treatment.addendum", "treatment", Some(id))
+                            .client(client_id),
+                    )
+                    .await?;
+                    Ok((Addendum::from(added), txn))
+                },
+            )
+            .await
+        })
         .await
     }
 
@@ -1188,49 +1266,53 @@ impl App {
         new: NewAdverseEvent,
         key: Option<&IdempotencyKey>,
     ) -> Result<AdverseEvent> {
-        let row = load(self.db().read(), actor.org_id, id).await?;
-        actor.require(Action::TreatmentAmend, Scope::Clinic(row.clinic_id))?;
-        let mut errors = ValidationErrors::new();
-        if new.onset_on < row.performed_on {
-            errors.add("onset_on", "must not be before the treatment");
-        }
-        if new.onset_on > Utc::now().date_naive() {
-            errors.add("onset_on", "must not be in the future");
-        }
-        let notes = optional_text(&mut errors, "notes", new.notes.as_deref(), MAX_TEXT_LEN);
-        errors.into_result()?;
-        let client_id = row.client_id;
-        idempotency::run(
-            self.db(),
-            actor,
-            key,
-            "treatment.adverse_event",
-            &(id, &new),
-            |txn| async move {
-                let added = treatments::insert_adverse_event(
-                    &txn,
-                    adverse_row::ActiveModel {
-                        id: Set(Uuid::now_v7()),
-                        organization_id: Set(actor.org_id),
-                        treatment_id: Set(id),
-                        kind: Set(new.kind.as_str().to_owned()),
-                        severity: Set(new.severity.as_str().to_owned()),
-                        onset_on: Set(new.onset_on),
-                        notes: Set(notes),
-                        recorded_by: Set(actor.principal.id()),
-                        created_at: Set(Utc::now()),
-                    },
-                )
-                .await?;
-                audit::record(
-                    &txn,
-                    AuditEvent::by(actor, "treatment.adverse_event", "treatment", Some(id))
-                        .client(client_id),
-                )
-                .await?;
-                Ok((AdverseEvent::from_row(added)?, txn))
-            },
-        )
+        let subject = Subject::new("treatment", Some(id));
+        self.audited(actor, "treatment.adverse_event", subject, async move {
+            let row = load(self.db().read(), actor.org_id, id).await?;
+            actor.require(Action::TreatmentAmend, Scope::Clinic(row.clinic_id))?;
+            let mut errors = ValidationErrors::new();
+            if new.onset_on < row.performed_on {
+                errors.add("onset_on", "must not be before the treatment");
+            }
+            if new.onset_on > Utc::now().date_naive() {
+                errors.add("onset_on", "must not be in the future");
+            }
+            let notes = optional_text(&mut errors, "notes", new.notes.as_deref(), MAX_TEXT_LEN);
+            errors.into_result()?;
+            let client_id = row.client_id;
+            idempotency::run(
+                self.db(),
+                actor,
+                key,
+                "treatment.adverse_event",
+                &(id, &new),
+                |txn| async move {
+                    let added = treatments::insert_adverse_event(
+                        &txn,
+                        adverse_row::ActiveModel {
+                            id: Set(Uuid::now_v7()),
+                            organization_id: Set(actor.org_id),
+                            treatment_id: Set(id),
+                            kind: Set(new.kind.as_str().to_owned()),
+                            severity: Set(new.severity.as_str().to_owned()),
+                            onset_on: Set(new.onset_on),
+                            notes: Set(notes),
+                            recorded_by: Set(actor.principal.id()),
+                            created_at: Set(Utc::now()),
+                        },
+                    )
+                    .await?;
+                    audit::record(
+                        &txn,
+                        AuditEvent::by(actor, "treatment.adverse_event", "treatment", Some(id))
+                            .client(client_id),
+                    )
+                    .await?;
+                    Ok((AdverseEvent::from_row(added)?, txn))
+                },
+            )
+            .await
+        })
         .await
     }
 

@@ -88,9 +88,10 @@ fn policy_with(factor: Contraindication, outcome: FactorOutcome) -> ClinicalPoli
 async fn every_factor_has_its_default_outcome_and_a_policy_change_alters_it(db: Db) {
     let w = World::new(db).await;
     let nurse = w.staff(&w.org, "nurse", Role::Nurse, w.org.clinic).await;
-    let client = w.client(&nurse, "Anna", "Berg").await;
-
     for factor in Contraindication::ALL {
+        // A client of their own per factor: a later screening of the same client denying the
+        // factor would need a physician's confirmation.
+        let client = w.client(&nurse, "Anna", factor.as_str()).await;
         let s = w
             .screening(&nurse, client.id, today(), answers_with(factor))
             .await;
@@ -102,6 +103,7 @@ async fn every_factor_has_its_default_outcome_and_a_policy_change_alters_it(db: 
         assert_eq!(s.policy_version, 0);
     }
 
+    let client = w.client(&nurse, "Anna", "Berg").await;
     let alcohol = answers_with(Contraindication::FrequentAlcoholUse);
     let before = w
         .screening(&nurse, client.id, today(), alcohol.clone())
@@ -195,6 +197,7 @@ async fn only_an_org_admin_changes_the_policy_and_a_bad_one_is_refused_field_by_
 
 async fn each_eligibility_blocker_is_reported_alone_and_all_together(db: Db) {
     let w = World::new(db).await;
+    w.allow_backdating_a_year().await;
     let physician = w
         .staff(&w.org, "physician", Role::Physician, w.org.clinic)
         .await;
@@ -208,9 +211,15 @@ async fn each_eligibility_blocker_is_reported_alone_and_all_together(db: Db) {
         practitioner_id: None,
         needle_depth_mm: mm(depth),
         date: None,
+        endpoint: None,
     };
     let codes = |answer: &skinledger_app::eligibility::EligibilityAnswer| -> Vec<&'static str> {
-        answer.blockers.iter().map(Blocker::code).collect()
+        answer
+            .blockers
+            .iter()
+            .flatten()
+            .map(Blocker::code)
+            .collect()
     };
 
     // No screening at all.
@@ -284,9 +293,9 @@ async fn each_eligibility_blocker_is_reported_alone_and_all_together(db: Db) {
         .expect("checked");
     assert_eq!(
         a.blockers,
-        vec![Blocker::TooSoon {
+        Some(vec![Blocker::TooSoon {
             next_eligible_on: days_ago(20) + Days::new(28)
-        }]
+        }])
     );
     assert_eq!(a.earliest_eligible_on, Some(days_ago(20) + Days::new(28)));
 
@@ -301,10 +310,11 @@ async fn each_eligibility_blocker_is_reported_alone_and_all_together(db: Db) {
         .expect("checked");
     assert_eq!(codes(&a), vec!["outside_scope_of_practice"]);
     assert_eq!(
-        a.blockers[0],
-        Blocker::OutsideScopeOfPractice {
-            max_needle_depth_mm: Some(mm(1.5))
-        }
+        a.blockers.as_deref().and_then(<[Blocker]>::first),
+        Some(&Blocker::OutsideScopeOfPractice {
+            max_needle_depth_mm: Some(mm(1.5)),
+            endpoint: None,
+        })
     );
     let a = w
         .app
@@ -491,6 +501,7 @@ async fn treatment_creation_refuses_with_the_first_blocker_and_lists_them_all(db
 
 async fn interval_bands_hold_at_their_edges(db: Db) {
     let w = World::new(db).await;
+    w.allow_backdating_a_year().await;
     let nurse = w.staff(&w.org, "nurse", Role::Nurse, w.org.clinic).await;
     let start = days_ago(100);
     let check = |client, depth: f64, after: u64| EligibilityRequest {
@@ -499,6 +510,7 @@ async fn interval_bands_hold_at_their_edges(db: Db) {
         practitioner_id: None,
         needle_depth_mm: mm(depth),
         date: Some(start + Days::new(after)),
+        endpoint: None,
     };
     for (depth, min_days) in [(0.5, 14), (0.51, 28), (1.0, 28), (1.01, 42)] {
         let client = w.client(&nurse, "Band", &depth.to_string()).await;
@@ -521,9 +533,9 @@ async fn interval_bands_hold_at_their_edges(db: Db) {
             .expect("checked");
         assert_eq!(
             early.blockers,
-            vec![Blocker::TooSoon {
+            Some(vec![Blocker::TooSoon {
                 next_eligible_on: start + Days::new(min_days)
-            }],
+            }]),
             "{depth} mm, day {}",
             min_days - 1
         );
@@ -887,6 +899,7 @@ async fn a_signed_record_cannot_change_but_takes_addenda_and_adverse_events(db: 
 
 async fn aftercare_end_dates_count_from_the_treatment_day(db: Db) {
     let w = World::new(db).await;
+    w.allow_backdating_a_year().await;
     let nurse = w.staff(&w.org, "nurse", Role::Nurse, w.org.clinic).await;
     let client = w.client(&nurse, "After", "Care").await;
     let day = days_ago(10);
@@ -939,7 +952,8 @@ async fn aftercare_end_dates_count_from_the_treatment_day(db: Db) {
         .await
         .expect("aftercare");
     assert_eq!(again.aftercare, care.aftercare);
-    assert_eq!(again.policy_version, 0);
+    // Version 1 lets the test lay down history; the session kept the version it was under.
+    assert_eq!(again.policy_version, 1);
     let json = serde_json::to_value(&again).expect("serialises");
     assert_eq!(json["instructions"][2]["until"], after(3).to_string());
 }
@@ -1039,21 +1053,31 @@ async fn front_desk_never_receives_clinical_fields(db: Db) {
     ] {
         assert_eq!(e.code(), "forbidden");
     }
-    let e = failure(
-        w.app
-            .check_eligibility(
-                &desk,
-                EligibilityRequest {
-                    client_id: client.id,
-                    clinic_id: w.org.clinic,
-                    practitioner_id: nurse.staff_id(),
-                    needle_depth_mm: mm(0.5),
-                    date: None,
-                },
-            )
-            .await,
-    );
-    assert_eq!(e.code(), "forbidden");
+    // Front desk books sessions: it learns whether and from when, never why.
+    let booking = w
+        .app
+        .check_eligibility(
+            &desk,
+            EligibilityRequest {
+                client_id: client.id,
+                clinic_id: w.org.clinic,
+                practitioner_id: nurse.staff_id(),
+                needle_depth_mm: mm(0.5),
+                date: None,
+                endpoint: None,
+            },
+        )
+        .await
+        .expect("front desk may check eligibility");
+    assert!(!booking.eligible, "treated today, so too soon");
+    assert!(booking.earliest_eligible_on.is_some());
+    let json = serde_json::to_value(&booking).expect("serialises");
+    for clinical in ["blockers", "screening_id", "policy_version"] {
+        assert!(
+            json.get(clinical).is_none(),
+            "{clinical} shown to front desk"
+        );
+    }
 
     // A nurse of another clinic of the organisation sees the reduced record too.
     let other = w
@@ -1156,9 +1180,27 @@ async fn another_organisations_clients_screenings_and_treatments_are_not_found(d
             answers_with(Contraindication::HerpesHistory),
         )
         .await;
-    let cleared = w
+    // Denying the factor minutes later needs a physician's confirmation.
+    let denied = w
         .screening(&nurse, client.id, today(), ScreeningAnswers::default())
         .await;
+    assert_eq!(denied.outcome, Outcome::RequiresClearance);
+    let physician = w
+        .staff(&w.org, "physician", Role::Physician, w.org.clinic)
+        .await;
+    let cleared = w
+        .app
+        .clear_screening_factor(
+            &physician,
+            denied.id,
+            NewClearance {
+                factor: Contraindication::HerpesHistory,
+                reason: "confirmed with the client".into(),
+            },
+            None,
+        )
+        .await
+        .expect("cleared");
     assert_eq!(cleared.outcome, Outcome::Eligible);
     let t = w
         .treat(&nurse, treatment(w.org.clinic, client.id, 1.0, today()))
@@ -1244,6 +1286,7 @@ async fn another_organisations_clients_screenings_and_treatments_are_not_found(d
                             practitioner_id: physician.staff_id(),
                             needle_depth_mm: mm(0.5),
                             date: None,
+                            endpoint: None,
                         },
                     )
                     .await,
@@ -1394,6 +1437,7 @@ async fn clients_are_found_by_name_email_or_phone_prefix_and_if_match_guards_cha
 
 async fn a_course_counts_its_treatments_and_shows_the_next_window(db: Db) {
     let w = World::new(db).await;
+    w.allow_backdating_a_year().await;
     let nurse = w.staff(&w.org, "nurse", Role::Nurse, w.org.clinic).await;
     let desk = w.staff(&w.org, "desk", Role::FrontDesk, w.org.clinic).await;
     let client = w.client(&nurse, "Course", "Taker").await;

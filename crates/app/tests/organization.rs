@@ -44,6 +44,7 @@ fn mitte() -> NewClinic {
         name: "Glow Mitte".into(),
         address: Some("Torstrasse 1, Berlin".into()),
         phone: None,
+        timezone: None,
     }
 }
 
@@ -202,6 +203,7 @@ async fn logins_and_every_write_appear_in_the_audit_log(db: Db) {
         clinic.id,
         ClinicChanges {
             phone: Some("+49 30 1234567".into()),
+            timezone: None,
             ..ClinicChanges::default()
         },
     )

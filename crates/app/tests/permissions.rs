@@ -161,6 +161,7 @@ async fn attempt(
                     name: format!("Opened by {role}"),
                     address: None,
                     phone: None,
+                    timezone: None,
                 },
                 None,
             )

@@ -7,6 +7,7 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use crate::clinical::Endpoint;
 use crate::depth::NeedleDepth;
 use crate::policy::{ClinicalPolicy, days_after};
 use crate::role::Role;
@@ -36,8 +37,14 @@ pub struct EligibilityInput<'a> {
     pub practitioner_roles_at_clinic: &'a [Role],
     /// The client's latest screening, if any.
     pub screening: Option<ScreeningState<'a>>,
-    /// The client's last treatment: its day and needle depth.
+    /// The client's last treatment on or before the day: its day and needle depth.
     pub last_treatment: Option<(NaiveDate, NeedleDepth)>,
+    /// The client's first treatment after the day, when the planned one is dated before it:
+    /// the interval holds in both directions, so a back-dated session cannot dodge it.
+    pub next_treatment: Option<(NaiveDate, NeedleDepth)>,
+    /// Where the practitioner plans to stop, when known; checked against the policy's endpoints
+    /// for the practitioner's roles.
+    pub endpoint: Option<Endpoint>,
 }
 
 /// One reason the treatment cannot go ahead; `code` on the wire is the API's error code.
@@ -68,10 +75,13 @@ pub enum Blocker {
         /// The first day the interval allows.
         next_eligible_on: NaiveDate,
     },
-    /// The planned depth is beyond what the practitioner's roles allow.
+    /// The planned depth or endpoint is beyond what the practitioner's roles allow.
     OutsideScopeOfPractice {
         /// The deepest the practitioner may go; `None` when their roles do not treat at all.
         max_needle_depth_mm: Option<NeedleDepth>,
+        /// The planned endpoint, when it is the endpoint that the roles do not allow.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        endpoint: Option<Endpoint>,
     },
     /// The practitioner holds no role at the clinic.
     NotAssignedToClinic,
@@ -156,13 +166,10 @@ pub fn check(input: &EligibilityInput<'_>) -> Eligibility {
         _ => blockers.push(Blocker::NoValidScreening),
     }
 
-    if let Some((last_date, last_depth)) = input.last_treatment {
-        let next = next_eligible_on(input.policy, last_date, last_depth, input.needle_depth);
-        if input.on < next {
-            blockers.push(Blocker::TooSoon {
-                next_eligible_on: next,
-            });
-        }
+    if let Some(next) = interval_blocks(input) {
+        blockers.push(Blocker::TooSoon {
+            next_eligible_on: next,
+        });
     }
 
     if input.practitioner_roles_at_clinic.is_empty() {
@@ -171,9 +178,15 @@ pub fn check(input: &EligibilityInput<'_>) -> Eligibility {
         let max = input
             .policy
             .max_depth_for_any(input.practitioner_roles_at_clinic);
-        if max.is_none_or(|max| input.needle_depth > max) {
+        let endpoint_refused = input.endpoint.filter(|&endpoint| {
+            !input
+                .policy
+                .allows_endpoint(input.practitioner_roles_at_clinic, endpoint)
+        });
+        if max.is_none_or(|max| input.needle_depth > max) || endpoint_refused.is_some() {
             blockers.push(Blocker::OutsideScopeOfPractice {
                 max_needle_depth_mm: max,
+                endpoint: endpoint_refused,
             });
         }
     }
@@ -185,6 +198,28 @@ pub fn check(input: &EligibilityInput<'_>) -> Eligibility {
         blockers,
         earliest_eligible_on,
     }
+}
+
+/// The first day the planned session would respect the interval on both sides, when it does
+/// not now: after the last session before it, and before the next session after it.
+fn interval_blocks(input: &EligibilityInput<'_>) -> Option<NaiveDate> {
+    let mut earliest: Option<NaiveDate> = None;
+    if let Some((last_date, last_depth)) = input.last_treatment {
+        let next = next_eligible_on(input.policy, last_date, last_depth, input.needle_depth);
+        if input.on < next {
+            earliest = Some(next);
+        }
+    }
+    if let Some((next_date, next_depth)) = input.next_treatment {
+        // The later session must lie a full interval after the planned one; if it does not,
+        // the planned one can only go ahead a full interval after that later session.
+        let needed = next_eligible_on(input.policy, input.on, input.needle_depth, next_depth);
+        if next_date < needed {
+            let after = next_eligible_on(input.policy, next_date, next_depth, input.needle_depth);
+            earliest = Some(earliest.map_or(after, |e| e.max(after)));
+        }
+    }
+    earliest
 }
 
 fn screening_blocker(reason: &Reason) -> Option<Blocker> {
@@ -239,6 +274,8 @@ mod tests {
                 valid_until: today() + Days::new(29),
             }),
             last_treatment: None,
+            next_treatment: None,
+            endpoint: None,
         }
     }
 
@@ -247,6 +284,7 @@ mod tests {
             factor,
             outcome,
             until,
+            basis: None,
         }
     }
 
@@ -408,6 +446,59 @@ mod tests {
     }
 
     #[test]
+    fn a_session_dated_before_an_existing_one_respects_the_interval_too() {
+        let policy = ClinicalPolicy::default();
+        let mut input = EligibilityInput {
+            needle_depth: mm(50),
+            practitioner_roles_at_clinic: ESTHETICIAN,
+            ..clear_input(&policy)
+        };
+        // An existing session 13 days after the planned one: too close.
+        input.next_treatment = Some((today() + Days::new(13), mm(50)));
+        assert_eq!(
+            check(&input).blockers,
+            vec![Blocker::TooSoon {
+                next_eligible_on: today() + Days::new(27)
+            }]
+        );
+        // Exactly 14 days after: the edge passes.
+        input.next_treatment = Some((today() + Days::new(14), mm(50)));
+        assert!(check(&input).is_eligible());
+        // A deeper later session governs with its longer interval.
+        input.next_treatment = Some((today() + Days::new(27), mm(100)));
+        assert_eq!(check(&input).blockers.len(), 1);
+        input.next_treatment = Some((today() + Days::new(28), mm(100)));
+        assert!(check(&input).is_eligible());
+        input.next_treatment = Some((today() + Days::new(41), mm(200)));
+        assert_eq!(check(&input).blockers.len(), 1);
+        input.next_treatment = Some((today() + Days::new(42), mm(200)));
+        assert!(check(&input).is_eligible());
+    }
+
+    #[test]
+    fn an_endpoint_beyond_the_roles_is_outside_scope_of_practice() {
+        let policy = ClinicalPolicy::default();
+        let input = EligibilityInput {
+            needle_depth: mm(50),
+            practitioner_roles_at_clinic: ESTHETICIAN,
+            endpoint: Some(Endpoint::PinpointBleeding),
+            ..clear_input(&policy)
+        };
+        assert_eq!(
+            check(&input).blockers,
+            vec![Blocker::OutsideScopeOfPractice {
+                max_needle_depth_mm: Some(mm(50)),
+                endpoint: Some(Endpoint::PinpointBleeding),
+            }]
+        );
+        let nurse = EligibilityInput {
+            practitioner_roles_at_clinic: NURSE,
+            ..input
+        };
+        assert!(check(&nurse).is_eligible());
+    }
+
+    #[test]
     fn half_a_millimetre_waits_fourteen_days_inclusive() {
         let policy = ClinicalPolicy::default();
         let mut input = EligibilityInput {
@@ -476,7 +567,8 @@ mod tests {
         assert_eq!(
             result.blockers,
             vec![Blocker::OutsideScopeOfPractice {
-                max_needle_depth_mm: Some(mm(50))
+                max_needle_depth_mm: Some(mm(50)),
+                endpoint: None,
             }]
         );
         assert_eq!(result.earliest_eligible_on, None);
@@ -494,7 +586,8 @@ mod tests {
         assert_eq!(
             check(&input).blockers,
             vec![Blocker::OutsideScopeOfPractice {
-                max_needle_depth_mm: Some(mm(150))
+                max_needle_depth_mm: Some(mm(150)),
+                endpoint: None,
             }]
         );
     }
@@ -510,7 +603,8 @@ mod tests {
         assert_eq!(
             check(&input).blockers,
             vec![Blocker::OutsideScopeOfPractice {
-                max_needle_depth_mm: None
+                max_needle_depth_mm: None,
+                endpoint: None,
             }]
         );
     }
@@ -552,6 +646,8 @@ mod tests {
                 valid_until: today(),
             }),
             last_treatment: Some((days_before(1), mm(100))),
+            next_treatment: None,
+            endpoint: None,
             ..clear_input(&policy)
         };
         let result = check(&input);
@@ -600,6 +696,8 @@ mod tests {
                 valid_until: today(),
             }),
             last_treatment: Some((days_before(1), mm(100))),
+            next_treatment: None,
+            endpoint: None,
             ..clear_input(&policy)
         };
         let result = check(&input);
@@ -629,6 +727,7 @@ mod tests {
             },
             Blocker::OutsideScopeOfPractice {
                 max_needle_depth_mm: Some(mm(50)),
+                endpoint: Some(Endpoint::PinpointBleeding),
             },
             Blocker::NotAssignedToClinic,
         ];
@@ -639,7 +738,8 @@ mod tests {
         }
         assert_eq!(
             serde_json::to_value(Blocker::OutsideScopeOfPractice {
-                max_needle_depth_mm: Some(mm(50))
+                max_needle_depth_mm: Some(mm(50)),
+                endpoint: None,
             })?,
             serde_json::json!({"code": "outside_scope_of_practice", "max_needle_depth_mm": 0.5})
         );
@@ -671,6 +771,7 @@ mod tests {
                 factor,
                 outcome,
                 until: until.map(|d| days_before(30) + Days::new(d)),
+                basis: None,
             })
     }
 
@@ -697,6 +798,8 @@ mod tests {
                     valid_until: days_before(ago) + Days::new(30),
                 }),
                 last_treatment: last.map(|(ago, depth)| (days_before(ago), mm(depth))),
+                next_treatment: None,
+                endpoint: None,
             };
             let result = check(&input);
             if result.is_eligible() {

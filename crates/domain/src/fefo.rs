@@ -20,6 +20,8 @@ pub struct LotCandidate {
     pub status: LotStatus,
     /// Units on the shelf at this clinic.
     pub on_hand: i64,
+    /// Units set aside at this clinic because the lot was recalled.
+    pub quarantined: i64,
 }
 
 impl LotCandidate {
@@ -87,9 +89,13 @@ pub fn allocate(
         let stocked = |unusable: &dyn Fn(&LotCandidate) -> bool| {
             candidates.iter().any(|c| c.on_hand > 0 && unusable(c))
         };
+        // A recall moves the shelf's units into quarantine: they still explain the shortfall.
+        let recalled = candidates
+            .iter()
+            .any(|c| c.status == LotStatus::Recalled && (c.on_hand > 0 || c.quarantined > 0));
         return Err(if stocked(&|c| c.is_expired_on(on)) {
             FefoError::LotExpired
-        } else if stocked(&|c| c.status == LotStatus::Recalled) {
+        } else if recalled {
             FefoError::LotRecalled
         } else {
             FefoError::OutOfStock { available }
@@ -107,6 +113,22 @@ pub fn allocate(
         remaining -= units;
     }
     Ok(taken)
+}
+
+/// Units of one lot at one clinic that a session dated in the past may take: the fewest on hand
+/// at any moment from the session until now, so that stock is judged as it stood. Taking
+/// more would have left the shelf below zero at some moment, or used units that had not yet
+/// arrived. `later_changes` are the on-hand changes recorded after the session, oldest first.
+pub fn available_since(on_hand_now: i64, later_changes: &[i64]) -> i64 {
+    let mut balance = later_changes
+        .iter()
+        .fold(on_hand_now, |b, change| b.saturating_sub(*change));
+    let mut fewest = balance;
+    for change in later_changes {
+        balance = balance.saturating_add(*change);
+        fewest = fewest.min(balance);
+    }
+    fewest.max(0)
 }
 
 /// Checks that `quantity` units of one lot the client named may be used on `on`.
@@ -151,7 +173,41 @@ mod tests {
             expiry: expiry.unwrap(),
             status,
             on_hand,
+            quarantined: 0,
         }
+    }
+
+    #[test]
+    fn units_received_after_a_back_dated_session_were_not_there_for_it() {
+        // Received 5 after the session: none were on the shelf then.
+        assert_eq!(available_since(5, &[5]), 0);
+        // 2 on the shelf then, 3 more received later, 1 used later: 2 stood then.
+        assert_eq!(available_since(4, &[3, -1]), 2);
+        // 3 on the shelf then, 3 transferred out, 3 received back: the shelf was empty between.
+        assert_eq!(available_since(3, &[-3, 3]), 0);
+        // Nothing after the session: what is on hand now.
+        assert_eq!(available_since(7, &[]), 7);
+    }
+
+    #[test]
+    fn stock_that_is_only_quarantined_by_a_recall_answers_lot_recalled() {
+        let quarantined = LotCandidate {
+            on_hand: 0,
+            quarantined: 5,
+            ..lot(1, 30, Recalled, 0)
+        };
+        assert_eq!(
+            allocate(&[quarantined], today(), 1),
+            Err(FefoError::LotRecalled)
+        );
+        assert_eq!(
+            allocate(&[lot(2, -1, Active, 3)], today(), 1),
+            Err(FefoError::LotExpired)
+        );
+        assert_eq!(
+            allocate(&[], today(), 1),
+            Err(FefoError::OutOfStock { available: 0 })
+        );
     }
 
     use LotStatus::{Active, Recalled};

@@ -82,6 +82,16 @@ impl ProductKind {
     pub fn is_single_use_needle_device(self) -> bool {
         matches!(self, ProductKind::Roller | ProductKind::PenCartridge)
     }
+
+    /// The kind of session a needle device serves: a roller a roller session, a pen cartridge
+    /// a pen session; `None` for anything else.
+    pub fn device_kind(self) -> Option<crate::clinical::DeviceKind> {
+        match self {
+            ProductKind::Roller => Some(crate::clinical::DeviceKind::Roller),
+            ProductKind::PenCartridge => Some(crate::clinical::DeviceKind::Pen),
+            ProductKind::Other => None,
+        }
+    }
 }
 
 /// Whether a lot may still be used.

@@ -15,6 +15,7 @@ pub mod fefo;
 pub mod gs1;
 pub mod gtin;
 pub mod inventory;
+pub mod local_time;
 pub mod names;
 pub mod permission;
 pub mod policy;

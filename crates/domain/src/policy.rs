@@ -8,7 +8,7 @@ use std::collections::HashSet;
 use chrono::{Days, NaiveDate};
 use serde::{Deserialize, Serialize};
 
-use crate::clinical::wire_enum;
+use crate::clinical::{Endpoint, wire_enum};
 use crate::course::CoursePlan;
 use crate::depth::NeedleDepth;
 use crate::error::ValidationErrors;
@@ -77,6 +77,16 @@ pub struct AftercareRule {
     pub days: u32,
 }
 
+/// The endpoints one clinical role may take a session to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoleEndpoints {
+    /// A clinical role (physician, nurse or esthetician).
+    pub role: Role,
+    /// Where it may take a session; a role not listed may take none.
+    pub endpoints: Vec<Endpoint>,
+}
+
 /// A named course of sessions a client can be put on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -119,6 +129,10 @@ pub struct ClinicalPolicy {
     pub waxing_or_resurfacing_window_days: u32,
     /// Depth limits of the roles that may treat; a role not listed may not treat at all.
     pub max_depth_by_role: Vec<RoleDepth>,
+    /// The endpoints each role may take a session to; a role not listed reaches none.
+    pub endpoints_by_role: Vec<RoleEndpoints>,
+    /// How many days in the past a session may be recorded (its `performed_at`).
+    pub max_backdate_days: u32,
     /// Minimum intervals by needle depth, shallowest band first, the last open-ended.
     pub interval_bands: Vec<IntervalBand>,
     /// Days a screening stays valid after the day it was taken.
@@ -200,6 +214,22 @@ impl Default for ClinicalPolicy {
                     max_needle_depth_mm: depth(250),
                 },
             ],
+            // An esthetician stops short of bleeding (source 004).
+            endpoints_by_role: vec![
+                RoleEndpoints {
+                    role: Role::Esthetician,
+                    endpoints: vec![Endpoint::Erythema],
+                },
+                RoleEndpoints {
+                    role: Role::Nurse,
+                    endpoints: Endpoint::ALL.to_vec(),
+                },
+                RoleEndpoints {
+                    role: Role::Physician,
+                    endpoints: Endpoint::ALL.to_vec(),
+                },
+            ],
+            max_backdate_days: 7,
             interval_bands: vec![
                 IntervalBand {
                     up_to_mm: Some(depth(50)),
@@ -299,6 +329,17 @@ impl ClinicalPolicy {
             .max()
     }
 
+    /// Whether someone holding all of `roles` may take a session to `endpoint`.
+    pub fn allows_endpoint(&self, roles: &[Role], endpoint: Endpoint) -> bool {
+        roles.iter().any(|&role| {
+            role.is_clinical()
+                && self
+                    .endpoints_by_role
+                    .iter()
+                    .any(|rule| rule.role == role && rule.endpoints.contains(&endpoint))
+        })
+    }
+
     /// Minimum days after a session at `depth` before the next one.
     pub fn min_interval_days(&self, depth: NeedleDepth) -> u32 {
         self.interval_bands
@@ -333,6 +374,8 @@ impl ClinicalPolicy {
             1,
         );
         self.validate_depths(&mut errors);
+        self.validate_endpoints(&mut errors);
+        check_days(&mut errors, "max_backdate_days", self.max_backdate_days, 0);
         self.validate_bands(&mut errors);
         check_days(
             &mut errors,
@@ -385,6 +428,32 @@ impl ClinicalPolicy {
                 );
             } else if !seen.insert(limit.role) {
                 errors.add(field, format!("`{}` has more than one limit", limit.role));
+            }
+        }
+    }
+
+    fn validate_endpoints(&self, errors: &mut ValidationErrors) {
+        let mut seen = HashSet::new();
+        for (i, rule) in self.endpoints_by_role.iter().enumerate() {
+            let field = format!("endpoints_by_role[{i}].role");
+            if !rule.role.is_clinical() {
+                errors.add(
+                    field,
+                    format!(
+                        "`{}` does not treat; only physician, nurse and esthetician do",
+                        rule.role
+                    ),
+                );
+            } else if !seen.insert(rule.role) {
+                errors.add(field, format!("`{}` is listed more than once", rule.role));
+            }
+            for (j, endpoint) in rule.endpoints.iter().enumerate() {
+                if rule.endpoints[..j].contains(endpoint) {
+                    errors.add(
+                        format!("endpoints_by_role[{i}].endpoints[{j}]"),
+                        "is listed twice",
+                    );
+                }
             }
         }
     }
@@ -551,6 +620,47 @@ mod tests {
         assert_eq!(policy.waxing_or_resurfacing_window_days, 14);
         assert_eq!(policy.screening_validity_days, 30);
         assert_eq!(policy.results_expected_after_days, 42);
+        assert_eq!(policy.max_backdate_days, 7);
+    }
+
+    #[test]
+    fn an_esthetician_stops_short_of_bleeding_by_default() {
+        let policy = ClinicalPolicy::default();
+        assert!(policy.allows_endpoint(&[Role::Esthetician], Endpoint::Erythema));
+        assert!(!policy.allows_endpoint(&[Role::Esthetician], Endpoint::PinpointBleeding));
+        assert!(policy.allows_endpoint(&[Role::Nurse], Endpoint::PinpointBleeding));
+        assert!(policy.allows_endpoint(&[Role::Physician], Endpoint::PinpointBleeding));
+        assert!(!policy.allows_endpoint(&[Role::FrontDesk], Endpoint::Erythema));
+        assert!(policy.allows_endpoint(
+            &[Role::Esthetician, Role::Nurse],
+            Endpoint::PinpointBleeding
+        ));
+    }
+
+    #[test]
+    fn an_organisation_can_let_estheticians_reach_pinpoint_bleeding() {
+        let mut policy = ClinicalPolicy::default();
+        for rule in &mut policy.endpoints_by_role {
+            if rule.role == Role::Esthetician {
+                rule.endpoints.push(Endpoint::PinpointBleeding);
+            }
+        }
+        assert_eq!(policy.validate(), Ok(()));
+        assert!(policy.allows_endpoint(&[Role::Esthetician], Endpoint::PinpointBleeding));
+    }
+
+    #[test]
+    fn endpoint_rules_for_non_clinical_roles_or_twice_are_refused() {
+        let mut policy = ClinicalPolicy::default();
+        policy.endpoints_by_role.push(RoleEndpoints {
+            role: Role::FrontDesk,
+            endpoints: vec![Endpoint::Erythema, Endpoint::Erythema],
+        });
+        policy.max_backdate_days = 400;
+        let refused = fields(policy.validate());
+        assert!(refused.contains(&"endpoints_by_role[3].role".to_owned()));
+        assert!(refused.contains(&"endpoints_by_role[3].endpoints[1]".to_owned()));
+        assert!(refused.contains(&"max_backdate_days".to_owned()));
     }
 
     #[test]

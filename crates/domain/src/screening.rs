@@ -190,6 +190,30 @@ pub struct Reason {
     /// For the dated factors, the day the factor lapses (date + window). A deferred reason stops
     /// blocking on that day; under other outcomes it only says when a rescreen may differ.
     pub until: Option<NaiveDate>,
+    /// Why the factor counts when the answers alone would not say so:
+    /// `contradicts_earlier_screening` when the client denies a factor that a recent screening
+    /// found blocking.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub basis: Option<ReasonBasis>,
+}
+
+wire_enum! {
+    /// Why a factor counts although the client's answers deny it.
+    pub enum ReasonBasis ("reason basis") {
+        /// A screening within the validity period found the factor blocking; a denial that
+        /// soon after needs a physician to confirm it.
+        ContradictsEarlierScreening => "contradicts_earlier_screening",
+    }
+}
+
+/// The client's screening before the one being evaluated, within the validity period: what it
+/// found and which of its factors a physician cleared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EarlierScreening<'a> {
+    /// Its reasons.
+    pub reasons: &'a [Reason],
+    /// The factors cleared on it.
+    pub cleared: &'a [Contraindication],
 }
 
 impl Reason {
@@ -241,6 +265,7 @@ pub fn evaluate(
                 factor,
                 outcome,
                 until,
+                basis: None,
             })
         })
         .collect();
@@ -249,6 +274,45 @@ pub fn evaluate(
         reasons,
         valid_until: days_after(screened_on, policy.screening_validity_days),
     }
+}
+
+/// Evaluates a client's answers as [`evaluate`] does, and then holds on to what the client's
+/// previous screening within the validity period found: a factor it found contraindicated or
+/// awaiting clearance (and not cleared) that the new answers deny becomes `requires_clearance`
+/// with basis `contradicts_earlier_screening`, so that a quick rescreen cannot wave away a
+/// contraindication without a physician.
+pub fn evaluate_after(
+    answers: &ScreeningAnswers,
+    policy: &ClinicalPolicy,
+    screened_on: NaiveDate,
+    earlier: Option<EarlierScreening<'_>>,
+) -> ScreeningEvaluation {
+    let mut evaluation = evaluate(answers, policy, screened_on);
+    let Some(earlier) = earlier else {
+        return evaluation;
+    };
+    for found in earlier.reasons {
+        let blocking = matches!(
+            found.outcome,
+            Outcome::Contraindicated | Outcome::RequiresClearance
+        ) && found.still_blocks(earlier.cleared, screened_on)
+            && found.until.is_none_or(|until| screened_on < until);
+        let denied = matches!(
+            answers.finding(found.factor, policy, screened_on),
+            Finding::No
+        );
+        if blocking && denied && !evaluation.reasons.iter().any(|r| r.factor == found.factor) {
+            evaluation.reasons.push(Reason {
+                factor: found.factor,
+                outcome: Outcome::RequiresClearance,
+                until: None,
+                basis: Some(ReasonBasis::ContradictsEarlierScreening),
+            });
+        }
+    }
+    evaluation.reasons.sort_by_key(|r| r.factor);
+    evaluation.outcome = outcome_with_clearances(&evaluation.reasons, &[], screened_on);
+    evaluation
 }
 
 /// The outcome of stored reasons on `on`, once `cleared` factors and lapsed deferrals drop out.
@@ -269,6 +333,84 @@ pub fn outcome_with_clearances(
 /// `requires_clearance` can; a contraindication stands whoever signs.
 pub fn can_clear(outcome: Outcome) -> bool {
     outcome == Outcome::RequiresClearance
+}
+
+#[cfg(test)]
+mod contradiction_tests {
+    use chrono::NaiveDate;
+
+    use super::*;
+
+    fn day() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2025, 3, 20).unwrap_or(NaiveDate::MIN)
+    }
+
+    fn pregnant(outcome: Outcome) -> Reason {
+        Reason {
+            factor: Contraindication::Pregnancy,
+            outcome,
+            until: None,
+            basis: None,
+        }
+    }
+
+    #[test]
+    fn denying_a_recent_contraindication_needs_a_physician() {
+        let policy = ClinicalPolicy::default();
+        let earlier = [pregnant(Outcome::Contraindicated)];
+        let evaluation = evaluate_after(
+            &ScreeningAnswers::default(),
+            &policy,
+            day(),
+            Some(EarlierScreening {
+                reasons: &earlier,
+                cleared: &[],
+            }),
+        );
+        assert_eq!(evaluation.outcome, Outcome::RequiresClearance);
+        assert_eq!(
+            evaluation.reasons,
+            vec![Reason {
+                factor: Contraindication::Pregnancy,
+                outcome: Outcome::RequiresClearance,
+                until: None,
+                basis: Some(ReasonBasis::ContradictsEarlierScreening),
+            }]
+        );
+    }
+
+    #[test]
+    fn a_cleared_factor_or_a_confirmed_one_is_not_a_contradiction() {
+        let policy = ClinicalPolicy::default();
+        let earlier = [pregnant(Outcome::RequiresClearance)];
+        let cleared = [Contraindication::Pregnancy];
+        let evaluation = evaluate_after(
+            &ScreeningAnswers::default(),
+            &policy,
+            day(),
+            Some(EarlierScreening {
+                reasons: &earlier,
+                cleared: &cleared,
+            }),
+        );
+        assert_eq!(evaluation.outcome, Outcome::Eligible);
+
+        let still = ScreeningAnswers {
+            pregnant: true,
+            ..ScreeningAnswers::default()
+        };
+        let earlier = [pregnant(Outcome::Contraindicated)];
+        let evaluation = evaluate_after(
+            &still,
+            &policy,
+            day(),
+            Some(EarlierScreening {
+                reasons: &earlier,
+                cleared: &[],
+            }),
+        );
+        assert_eq!(evaluation.reasons, vec![pregnant(Outcome::Contraindicated)]);
+    }
 }
 
 #[cfg(test)]
@@ -322,6 +464,7 @@ mod tests {
                 factor: Contraindication::Pregnancy,
                 outcome: Outcome::Contraindicated,
                 until: None,
+                basis: None,
             }]
         );
     }
@@ -393,6 +536,7 @@ mod tests {
                 factor: Contraindication::AntiInflammatoryMedication,
                 outcome: Outcome::Contraindicated,
                 until: Some(date(2025, 3, 21)),
+                basis: None,
             }]
         );
         // A contraindication does not lapse by itself: the client is rescreened.

@@ -11,6 +11,7 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use skinledger_app::SigningKey;
+use skinledger_domain::local_time::TimeZone;
 use skinledger_store::db::redact_url;
 
 /// How log lines are written.
@@ -51,6 +52,9 @@ pub struct Config {
     pub body_limit_bytes: usize,
     /// Whether `serve` applies migrations at start (a Kubernetes Job may do it instead).
     pub run_migrations: bool,
+    /// The IANA time zone of clinics opened without one (and of screenings taken at no
+    /// clinic).
+    pub default_timezone: TimeZone,
 }
 
 impl Default for Config {
@@ -68,6 +72,7 @@ impl Default for Config {
             log_format: LogFormat::Pretty,
             body_limit_bytes: 1024 * 1024,
             run_migrations: true,
+            default_timezone: TimeZone::UTC,
         }
     }
 }
@@ -87,6 +92,7 @@ impl fmt::Debug for Config {
             .field("log_format", &self.log_format)
             .field("body_limit_bytes", &self.body_limit_bytes)
             .field("run_migrations", &self.run_migrations)
+            .field("default_timezone", &self.default_timezone)
             .finish()
     }
 }
@@ -105,6 +111,7 @@ pub const ENV_KEYS: &[&str] = &[
     "log_format",
     "body_limit_bytes",
     "run_migrations",
+    "default_timezone",
 ];
 
 impl Config {

@@ -106,6 +106,18 @@ pub async fn seed(app: &App) -> anyhow::Result<Seeded> {
         },
     )
     .await?;
+    // The demo's history reaches a month back, so its sessions may be recorded that far.
+    app.put_policy(
+        &admin,
+        skinledger_domain::policy::ClinicalPolicy {
+            max_backdate_days: 30,
+            ..Default::default()
+        },
+        None,
+    )
+    .await?;
+    // The demo chain's clinics are in Berlin, and keep Berlin's calendar.
+    let berlin = skinledger_domain::local_time::TimeZone::parse("Europe/Berlin")?;
     let mitte = app
         .create_clinic(
             &admin,
@@ -113,6 +125,7 @@ pub async fn seed(app: &App) -> anyhow::Result<Seeded> {
                 name: "Demo Clinic Mitte".into(),
                 address: Some("Torstrasse 1, 10119 Berlin".into()),
                 phone: Some("+49 30 1234567".into()),
+                timezone: Some(berlin),
             },
             None,
         )
@@ -124,6 +137,7 @@ pub async fn seed(app: &App) -> anyhow::Result<Seeded> {
                 name: "Demo Clinic Nord".into(),
                 address: Some("Nordufer 9, 13353 Berlin".into()),
                 phone: Some("+49 30 7654321".into()),
+                timezone: Some(berlin),
             },
             None,
         )
@@ -276,6 +290,8 @@ async fn seed_inventory(
                 expiry: Some(today + Duration::days(expires_in_days)),
                 quantity: Some(quantity),
                 reference: Some(format!("DEMO-{lot}")),
+                // Delivered three weeks ago, before the demo's sessions.
+                received_at: Some(Utc::now() - Duration::days(21)),
                 ..ReceiptRequest::default()
             },
             None,

@@ -43,6 +43,7 @@ pub fn app(config: &Config, db: Db) -> anyhow::Result<(App, skinledger_app::audi
         access_ttl: Duration::from_secs(config.access_token_ttl_secs),
         refresh_ttl: Duration::from_secs(config.refresh_token_ttl_secs),
         signing_key: config.signing_key()?,
+        default_timezone: config.default_timezone,
     };
     Ok(App::new(db, settings))
 }

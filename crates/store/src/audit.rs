@@ -29,6 +29,8 @@ pub struct AuditFilter {
     pub client_id: Option<Uuid>,
     /// Only events of this action.
     pub action: Option<String>,
+    /// Only events with this outcome (`success`, `denied`, `refused`, ...).
+    pub outcome: Option<String>,
 }
 
 /// A page of the organisation's audit events, oldest first.
@@ -47,6 +49,9 @@ pub async fn list(
     }
     if let Some(action) = &filter.action {
         query = query.filter(audit_event::Column::Action.eq(action.as_str()));
+    }
+    if let Some(outcome) = &filter.outcome {
+        query = query.filter(audit_event::Column::Outcome.eq(outcome.as_str()));
     }
     if let Some(after) = page.after {
         query = query.filter(audit_event::Column::Id.gt(after));

@@ -101,6 +101,21 @@ pub async fn of_product(
         .await
 }
 
+/// Marks a lot as received with serials: from now on a serial named for it must be known.
+pub async fn mark_serial_tracked(
+    db: &impl ConnectionTrait,
+    org: Uuid,
+    id: Uuid,
+) -> Result<(), DbErr> {
+    lot::Entity::update_many()
+        .col_expr(lot::Column::SerialTracked, Expr::value(true))
+        .filter(lot::Column::OrganizationId.eq(org))
+        .filter(lot::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
 /// Marks an active lot recalled. Answers whether it was active (and is now recalled).
 pub async fn mark_recalled(
     db: &impl ConnectionTrait,

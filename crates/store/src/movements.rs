@@ -1,5 +1,6 @@
 //! The stock ledger: one movement per change of a balance, written in the same transaction.
 
+use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect,
@@ -15,6 +16,29 @@ pub async fn insert(
     row: movement::ActiveModel,
 ) -> Result<movement::Model, DbErr> {
     row.insert(db).await
+}
+
+/// The on-hand changes of a lot at a clinic recorded after `after`, oldest first.
+pub async fn on_hand_changes_after(
+    db: &impl ConnectionTrait,
+    org: Uuid,
+    clinic: Uuid,
+    lot: Uuid,
+    after: DateTime<Utc>,
+) -> Result<Vec<i64>, DbErr> {
+    let rows: Vec<i32> = movement::Entity::find()
+        .select_only()
+        .column(movement::Column::Quantity)
+        .filter(movement::Column::OrganizationId.eq(org))
+        .filter(movement::Column::LotId.eq(lot))
+        .filter(movement::Column::ClinicId.eq(clinic))
+        .filter(movement::Column::CreatedAt.gt(after))
+        .order_by_asc(movement::Column::CreatedAt)
+        .order_by_asc(movement::Column::Id)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(i64::from).collect())
 }
 
 /// A page of a clinic's movements, oldest first, optionally of one lot only.

@@ -79,6 +79,29 @@ pub async fn last_on_or_before(
         .await
 }
 
+/// The client's first treatment performed after `on`, leaving out `except`: the deepest of
+/// that day when there are several.
+pub async fn first_after(
+    db: &impl ConnectionTrait,
+    org: Uuid,
+    client: Uuid,
+    on: NaiveDate,
+    except: Option<Uuid>,
+) -> Result<Option<treatment::Model>, DbErr> {
+    let mut query = treatment::Entity::find()
+        .filter(treatment::Column::OrganizationId.eq(org))
+        .filter(treatment::Column::ClientId.eq(client))
+        .filter(treatment::Column::PerformedOn.gt(on));
+    if let Some(id) = except {
+        query = query.filter(treatment::Column::Id.ne(id));
+    }
+    query
+        .order_by_asc(treatment::Column::PerformedOn)
+        .order_by_desc(treatment::Column::NeedleDepthHundredths)
+        .one(db)
+        .await
+}
+
 /// A page of one client's treatments, oldest recorded first.
 pub async fn list_for_client(
     db: &impl ConnectionTrait,

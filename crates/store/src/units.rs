@@ -3,7 +3,7 @@
 
 use chrono::Utc;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
 use crate::entities::unit;
@@ -14,6 +14,8 @@ pub const IN_STOCK: &str = "in_stock";
 pub const CONSUMED: &str = "consumed";
 /// A unit of a recalled lot, set aside.
 pub const QUARANTINED: &str = "quarantined";
+/// A unit on its way to another clinic with a transfer.
+pub const IN_TRANSIT: &str = "in_transit";
 
 /// Registers units; fails with a unique violation when a serial of the product is known.
 pub async fn insert(db: &impl ConnectionTrait, rows: Vec<unit::ActiveModel>) -> Result<(), DbErr> {
@@ -74,4 +76,65 @@ pub async fn quarantine_lot(db: &impl ConnectionTrait, org: Uuid, lot: Uuid) -> 
         .exec(db)
         .await?
         .rows_affected)
+}
+
+/// Puts the named units of a lot, on the shelf at `clinic`, in transit with `transfer`.
+/// Answers how many were; fewer than named means some were not on that shelf.
+pub async fn send(
+    db: &impl ConnectionTrait,
+    org: Uuid,
+    lot: Uuid,
+    serials: &[String],
+    clinic: Uuid,
+    transfer: Uuid,
+) -> Result<u64, DbErr> {
+    Ok(unit::Entity::update_many()
+        .col_expr(unit::Column::Status, Expr::value(IN_TRANSIT))
+        .col_expr(unit::Column::TransferId, Expr::value(transfer))
+        .col_expr(unit::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(unit::Column::OrganizationId.eq(org))
+        .filter(unit::Column::LotId.eq(lot))
+        .filter(unit::Column::ClinicId.eq(clinic))
+        .filter(unit::Column::Status.eq(IN_STOCK))
+        .filter(unit::Column::Serial.is_in(serials.iter().map(String::as_str)))
+        .exec(db)
+        .await?
+        .rows_affected)
+}
+
+/// Lands the units of a lot travelling with `transfer` at `clinic`, with `status` (on the
+/// shelf, or quarantined when their lot was recalled on the way).
+pub async fn land(
+    db: &impl ConnectionTrait,
+    org: Uuid,
+    lot: Uuid,
+    transfer: Uuid,
+    clinic: Uuid,
+    status: &str,
+) -> Result<u64, DbErr> {
+    Ok(unit::Entity::update_many()
+        .col_expr(unit::Column::Status, Expr::value(status))
+        .col_expr(unit::Column::ClinicId, Expr::value(clinic))
+        .col_expr(unit::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(unit::Column::OrganizationId.eq(org))
+        .filter(unit::Column::LotId.eq(lot))
+        .filter(unit::Column::TransferId.eq(transfer))
+        .filter(unit::Column::Status.eq(IN_TRANSIT))
+        .exec(db)
+        .await?
+        .rows_affected)
+}
+
+/// The units that travel, or last travelled, with `transfer`, in serial order.
+pub async fn travelling(
+    db: &impl ConnectionTrait,
+    org: Uuid,
+    transfer: Uuid,
+) -> Result<Vec<unit::Model>, DbErr> {
+    unit::Entity::find()
+        .filter(unit::Column::OrganizationId.eq(org))
+        .filter(unit::Column::TransferId.eq(transfer))
+        .order_by_asc(unit::Column::Serial)
+        .all(db)
+        .await
 }

@@ -51,6 +51,7 @@ impl AuditService for AuditGrpc {
             entity_id,
             client_id,
             action: r.action,
+            outcome: r.outcome,
         };
         let answer = self
             .0

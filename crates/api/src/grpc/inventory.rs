@@ -22,8 +22,8 @@ use tonic::{Request, Response, Status};
 use super::pb::inventory_service_server::InventoryService;
 use super::pb::*;
 use super::{
-    caller, date, field_id, idempotency_key, invalid, page, parse_date, parse_depth, pb,
-    resource_id, status, time,
+    caller, date, field_id, idempotency_key, invalid, page, parse_date, parse_depth, parse_time,
+    pb, resource_id, status, time,
 };
 use crate::rest::lots::trace_filename;
 
@@ -184,6 +184,7 @@ fn transfer_line(l: TransferLine) -> pb::TransferLine {
         lot_number: l.lot_number,
         expiry: date(l.expiry),
         quantity: l.quantity,
+        serials: l.serials,
     }
 }
 
@@ -347,6 +348,9 @@ fn receipt_request(r: ReceiveStockRequest) -> Result<ReceiptRequest, Status> {
         .enumerate()
         .filter_map(|(i, s)| errors.check(&format!("serials[{i}]"), Serial::parse(s)))
         .collect();
+    let received_at = r
+        .received_at
+        .and_then(|t| parse_time(&mut errors, "received_at", &t));
     invalid(errors)?;
     Ok(ReceiptRequest {
         product_id,
@@ -357,6 +361,7 @@ fn receipt_request(r: ReceiveStockRequest) -> Result<ReceiptRequest, Status> {
         serials,
         gs1: r.gs1,
         reference: r.reference,
+        received_at,
     })
 }
 
@@ -402,9 +407,18 @@ fn new_transfer(r: SendTransferRequest) -> Result<NewTransfer, Status> {
         .into_iter()
         .enumerate()
         .filter_map(|(i, l)| {
+            let serials = l
+                .serials
+                .iter()
+                .enumerate()
+                .filter_map(|(j, s)| {
+                    errors.check(&format!("lines[{i}].serials[{j}]"), Serial::parse(s))
+                })
+                .collect();
             Some(TransferLineRequest {
                 lot_id: field_id(&mut errors, &format!("lines[{i}].lot_id"), &l.lot_id)?,
                 quantity: l.quantity,
+                serials,
             })
         })
         .collect();

@@ -5,12 +5,16 @@ use skinledger_app::clinics::{Clinic, ClinicChanges, NewClinic};
 use skinledger_app::policy::PolicyVersion;
 use skinledger_app::staff::{NewStaff, StaffChanges, StaffMember};
 use skinledger_app::{App, Error};
+use skinledger_domain::ValidationErrors;
+use skinledger_domain::local_time::TimeZone;
 use skinledger_domain::policy::ClinicalPolicy;
 use tonic::{Request, Response, Status};
 
 use super::pb::organization_service_server::OrganizationService;
 use super::pb::*;
-use super::{caller, idempotency_key, page, pb, pb_grants, resource_id, role_grants, status, time};
+use super::{
+    caller, idempotency_key, invalid, page, pb, pb_grants, resource_id, role_grants, status, time,
+};
 
 /// The organisation service.
 #[derive(Debug, Clone)]
@@ -25,6 +29,7 @@ fn clinic(c: Clinic) -> pb::Clinic {
         active: c.active,
         created_at: time(c.created_at),
         updated_at: time(c.updated_at),
+        timezone: c.timezone.name().to_owned(),
     }
 }
 
@@ -74,10 +79,16 @@ impl OrganizationService for OrganizationGrpc {
         let actor = caller(&self.0, &request).await?;
         let key = idempotency_key(&request)?;
         let r = request.into_inner();
+        let mut errors = ValidationErrors::new();
+        let timezone = r
+            .timezone
+            .and_then(|z| errors.check("timezone", TimeZone::parse(&z)));
+        invalid(errors)?;
         let new = NewClinic {
             name: r.name,
             address: r.address,
             phone: r.phone,
+            timezone,
         };
         let created = self
             .0
@@ -122,11 +133,17 @@ impl OrganizationService for OrganizationGrpc {
         let actor = caller(&self.0, &request).await?;
         let r = request.into_inner();
         let id = resource_id(&r.id)?;
+        let mut errors = ValidationErrors::new();
+        let timezone = r
+            .timezone
+            .and_then(|z| errors.check("timezone", TimeZone::parse(&z)));
+        invalid(errors)?;
         let changes = ClinicChanges {
             name: r.name,
             address: r.address,
             phone: r.phone,
             active: r.active,
+            timezone,
         };
         Ok(Response::new(clinic(
             self.0

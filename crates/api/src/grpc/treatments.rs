@@ -5,11 +5,12 @@ use skinledger_app::consumption::{ConsumableRequest, ConsumedUnit};
 use skinledger_app::eligibility::{EligibilityAnswer, EligibilityRequest};
 use skinledger_app::treatments::{
     Addendum, AdverseEvent, NewAddendum, NewAdverseEvent, NewTreatment, Treatment,
-    TreatmentAftercare, TreatmentChanges,
+    TreatmentAftercare, TreatmentChanges, count_errors,
 };
 use skinledger_app::{App, Error};
 use skinledger_domain::ValidationErrors;
 use skinledger_domain::aftercare::{Aftercare, AftercareItem};
+use skinledger_domain::clinical::Endpoint;
 use skinledger_domain::eligibility::Blocker;
 use skinledger_domain::inventory::Serial;
 use tonic::{Request, Response, Status};
@@ -44,7 +45,11 @@ fn blocker(b: Blocker) -> pb::Blocker {
         }
         Blocker::OutsideScopeOfPractice {
             max_needle_depth_mm,
-        } => out.max_needle_depth_mm = max_needle_depth_mm.map(|d| d.mm()),
+            endpoint,
+        } => {
+            out.max_needle_depth_mm = max_needle_depth_mm.map(|d| d.mm());
+            out.endpoint = endpoint.map(|e| e.as_str().to_owned());
+        }
     }
     out
 }
@@ -57,10 +62,16 @@ fn eligibility(a: EligibilityAnswer) -> pb::EligibilityAnswer {
         needle_depth_mm: a.needle_depth_mm.mm(),
         date: date(a.date),
         eligible: a.eligible,
-        blockers: a.blockers.into_iter().map(blocker).collect(),
+        // Empty, unset and 0 for callers who may not read clinical content.
+        blockers: a
+            .blockers
+            .unwrap_or_default()
+            .into_iter()
+            .map(blocker)
+            .collect(),
         earliest_eligible_on: a.earliest_eligible_on.map(date),
-        screening_id: a.screening_id.map(|s| s.to_string()),
-        policy_version: a.policy_version,
+        screening_id: a.screening_id.flatten().map(|s| s.to_string()),
+        policy_version: a.policy_version.unwrap_or_default(),
     }
 }
 
@@ -237,6 +248,10 @@ fn new_treatment(r: CreateTreatmentRequest) -> Result<NewTreatment, Status> {
         .course_id
         .and_then(|c| field_id(&mut errors, "course_id", &c));
     let consumables = consumables(&mut errors, r.consumables);
+    if !errors.is_empty() {
+        // One answer names every invalid field, the counts included.
+        count_errors(&mut errors, r.passes, r.duration_minutes);
+    }
     invalid(errors)?;
     Ok(NewTreatment {
         clinic_id: clinic_id.ok_or_else(missing)?,
@@ -305,6 +320,9 @@ impl TreatmentService for TreatmentGrpc {
             .and_then(|p| field_id(&mut errors, "practitioner_id", &p));
         let needle_depth_mm = parse_depth(&mut errors, "needle_depth_mm", r.needle_depth_mm);
         let on = r.date.and_then(|d| parse_date(&mut errors, "date", &d));
+        let endpoint = r
+            .endpoint
+            .and_then(|e| errors.check("endpoint", e.parse::<Endpoint>()));
         invalid(errors)?;
         let check = EligibilityRequest {
             client_id: client_id.ok_or_else(missing)?,
@@ -312,6 +330,7 @@ impl TreatmentService for TreatmentGrpc {
             practitioner_id,
             needle_depth_mm: needle_depth_mm.ok_or_else(missing)?,
             date: on,
+            endpoint,
         };
         Ok(Response::new(eligibility(
             self.0

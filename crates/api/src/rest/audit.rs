@@ -29,6 +29,9 @@ struct AuditQuery {
     client_id: Option<uuid::Uuid>,
     /// Only events of this action, e.g. `auth.login`.
     action: Option<String>,
+    /// Only events with this outcome: `success`, `failure`, `denied` (refused by
+    /// permission), `refused` (refused by a rule or invalid input), `throttled`.
+    outcome: Option<String>,
 }
 
 /// The organisation's audit log, oldest first (`org_admin`).
@@ -44,6 +47,7 @@ async fn list_audit_events(
         entity_id: q.entity_id,
         client_id: q.client_id,
         action: q.action,
+        outcome: q.outcome,
     };
     let page = PageParams {
         limit: q.limit,

@@ -2,7 +2,7 @@
 //! `Idempotency-Key` and paging parameters.
 
 use axum::body::Bytes;
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::extract::{FromRequest, FromRequestParts, MatchedPath, Request};
 use axum::http::StatusCode;
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use axum::http::request::Parts;
@@ -31,14 +31,13 @@ pub fn request_id(parts: &Parts) -> Option<String> {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Json<T>(pub T);
 
-impl<T, S> FromRequest<S> for Json<T>
+impl<T> FromRequest<App> for Json<T>
 where
     T: DeserializeOwned,
-    S: Send + Sync,
 {
     type Rejection = ApiError;
 
-    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request(req: Request, app: &App) -> Result<Self, Self::Rejection> {
         let is_json = req
             .headers()
             .get(CONTENT_TYPE)
@@ -56,30 +55,74 @@ where
             .into());
         }
         let limit = req.extensions().get::<BodyLimit>().map_or(0, |l| l.0);
-        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+        // The caller, when the route authenticated one, and the route, for the record of an
+        // invalid request.
+        let caller = req.extensions().get::<Caller>().cloned();
+        let route = format!(
+            "{} {}",
+            req.method(),
+            req.extensions()
+                .get::<MatchedPath>()
+                .map_or("", MatchedPath::as_str)
+        );
+        let bytes = Bytes::from_request(req, app).await.map_err(|rejection| {
             if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
                 ApiError(Error::TooLarge { limit })
             } else {
                 ApiError(Error::BadRequest(rejection.body_text()))
             }
         })?;
-        parse_json(&bytes).map(Json)
+        let parsed = parse_json(&bytes);
+        if let (Err(ApiError(err @ Error::Invalid(_))), Some(Caller(actor))) = (&parsed, caller) {
+            app.audit_invalid_request(&actor, &route, err);
+        }
+        parsed.map(Json)
     }
 }
 
-/// Parses JSON, telling malformed documents (400) from wrong values (422, naming the field).
+/// Most fields one answer names; a document with more wrong fields is refused with these.
+const MAX_FIELD_ERRORS: usize = 32;
+
+/// Parses JSON, telling malformed documents (400) from wrong values (422). A 422 names every
+/// wrong field at once: after each refusal the field is set aside and the rest read again.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    let value = match serde_path_to_error::deserialize::<_, T>(&mut deserializer) {
-        Ok(value) => value,
-        Err(err) => {
+    let mut value: serde_json::Value = serde_json::from_slice(bytes)
+        .map_err(|e| ApiError(Error::BadRequest(format!("malformed JSON: {e}"))))?;
+    let mut errors = ValidationErrors::new();
+    let mut set_aside: Vec<String> = Vec::new();
+    for _ in 0..MAX_FIELD_ERRORS {
+        let (field, message) = match serde_path_to_error::deserialize::<_, T>(&value) {
+            Ok(parsed) if errors.is_empty() => return Ok(parsed),
+            Ok(_) => break,
+            Err(err) => field_error(&err),
+        };
+        let top = field
+            .split(['.', '['])
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        // A field set aside now shows as missing: everything after it has been read.
+        if message.starts_with("missing field") && set_aside.contains(&top) {
+            break;
+        }
+        errors.add(field, message);
+        let removed = value
+            .as_object_mut()
+            .and_then(|object| object.remove(&top))
+            .is_some();
+        if !removed {
+            break;
+        }
+        set_aside.push(top);
+    }
+    Err(Error::Invalid(errors).into())
+}
+
+/// The field and message of one refused value.
+fn field_error(err: &serde_path_to_error::Error<serde_json::Error>) -> (String, String) {
+    {
+        {
             let inner = err.inner();
-            if matches!(
-                inner.classify(),
-                serde_json::error::Category::Syntax | serde_json::error::Category::Eof
-            ) {
-                return Err(Error::BadRequest(format!("malformed JSON: {inner}")).into());
-            }
             let message = inner.to_string();
             let path = err.path().to_string();
             // For an unknown field the path already ends with its name; for a missing one it
@@ -98,13 +141,9 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
                 .next()
                 .unwrap_or(&message)
                 .to_owned();
-            return Err(Error::Invalid(ValidationErrors::single(field, message)).into());
+            (field, message)
         }
-    };
-    deserializer
-        .end()
-        .map_err(|e| ApiError(Error::BadRequest(format!("malformed JSON: {e}"))))?;
-    Ok(value)
+    }
 }
 
 /// The field named in a serde message starting with `prefix` (`unknown field \``).
@@ -128,6 +167,8 @@ impl FromRequestParts<App> for Caller {
             .and_then(bearer)
             .ok_or_else(|| ApiError(Error::unauthenticated()))?;
         let actor = app.authenticate(token, request_id(parts)).await?;
+        // Kept for the body extractor, which records an invalid request under its caller.
+        parts.extensions.insert(Caller(actor.clone()));
         Ok(Caller(actor))
     }
 }

@@ -75,6 +75,7 @@ impl World {
             access_ttl: Duration::from_secs(900),
             refresh_ttl: Duration::from_secs(86_400),
             signing_key: SigningKey::new(vec![7u8; 32]).expect("a 32-byte key"),
+            default_timezone: skinledger_domain::local_time::TimeZone::UTC,
         };
         let (app, read_audit) = App::new(db, settings);
         let org = add_org(&app, "glow").await;
@@ -153,6 +154,18 @@ impl World {
             .expect("screening recorded")
     }
 
+    /// Lets sessions be recorded up to a year back, so a test can lay down a client's history.
+    pub async fn allow_backdating_a_year(&self) {
+        let policy = skinledger_domain::policy::ClinicalPolicy {
+            max_backdate_days: 365,
+            ..Default::default()
+        };
+        self.app
+            .put_policy(&self.org.admin, policy, None)
+            .await
+            .expect("policy updated");
+    }
+
     /// Records a treatment that must succeed.
     pub async fn treat(&self, actor: &Actor, new: NewTreatment) -> Treatment {
         self.app
@@ -199,6 +212,7 @@ async fn add_org(app: &App, slug: &str) -> Org {
                     name: name.into(),
                     address: None,
                     phone: None,
+                    timezone: None,
                 },
                 None,
             )
@@ -246,6 +260,20 @@ async fn add_org(app: &App, slug: &str) -> Org {
             .expect("roller registry")
             .push((*clinic, roller.id));
     }
+    // The rollers arrived a year ago, so that sessions dated in the past had them on the
+    // shelf (stock is judged as it stood at each session).
+    use sea_orm::sea_query::Expr;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    use skinledger_store::entities::movement;
+    movement::Entity::update_many()
+        .col_expr(
+            movement::Column::CreatedAt,
+            Expr::value(Utc::now() - chrono::Duration::days(366)),
+        )
+        .filter(movement::Column::OrganizationId.eq(admin.org_id))
+        .exec(app.db().write())
+        .await
+        .expect("deliveries dated back");
     Org {
         slug: slug.into(),
         admin,
@@ -313,7 +341,12 @@ pub fn treatment(clinic: Uuid, client: Uuid, depth: f64, day: NaiveDate) -> NewT
     NewTreatment {
         clinic_id: clinic,
         client_id: client,
-        performed_at: Some(start_of(day)),
+        // Today's sessions happen now, after the test's deliveries; earlier ones at midnight.
+        performed_at: Some(if day == today() {
+            Utc::now()
+        } else {
+            start_of(day)
+        }),
         indications: vec![Indication::FineLinesAndWrinkles],
         areas: vec![Area::FullFace],
         device_kind: DeviceKind::Roller,

@@ -67,6 +67,7 @@ impl Harness {
             access_ttl: ACCESS_TTL,
             refresh_ttl: REFRESH_TTL,
             signing_key: SigningKey::new(SIGNING_KEY.to_vec()).expect("a 32-byte key"),
+            default_timezone: skinledger_domain::local_time::TimeZone::UTC,
         };
         let (app, read_audit) = App::new(db, settings);
         Self {
@@ -145,6 +146,7 @@ impl Harness {
                 name: name.into(),
                 address: None,
                 phone: None,
+                timezone: None,
             },
             None,
         )

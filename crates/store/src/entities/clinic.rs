@@ -13,6 +13,7 @@ pub struct Model {
     pub address: Option<String>,
     pub phone: Option<String>,
     pub active: bool,
+    pub timezone: String,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

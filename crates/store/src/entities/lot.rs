@@ -16,6 +16,7 @@ pub struct Model {
     pub recalled_at: Option<DateTimeUtc>,
     pub recalled_by: Option<Uuid>,
     pub recall_reason: Option<String>,
+    pub serial_tracked: bool,
     pub created_at: DateTimeUtc,
 }
 

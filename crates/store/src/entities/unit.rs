@@ -15,6 +15,7 @@ pub struct Model {
     pub clinic_id: Uuid,
     pub status: String,
     pub treatment_id: Option<Uuid>,
+    pub transfer_id: Option<Uuid>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }
