@@ -213,7 +213,8 @@ async fn a_scanned_lot_is_transferred_used_recalled_and_traced_over_rest(backend
         &api.post("/v1/treatments", &nurse.token, &treatment(b, next, product))
             .await,
         409,
-        "out_of_stock",
+        // Only recalled units are left, in quarantine: the answer says why.
+        "lot_recalled",
     );
 
     // The trace names the client and how to reach her.
