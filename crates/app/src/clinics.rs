@@ -44,14 +44,14 @@ pub struct Clinic {
 
 impl From<clinic::Model> for Clinic {
     fn from(m: clinic::Model) -> Self {
+        let timezone = timezone_of(&m);
         Self {
             id: m.id,
             name: m.name,
             address: m.address,
             phone: m.phone,
             active: m.active,
-            // A stored zone is one that was parsed when written; UTC should it ever not parse.
-            timezone: TimeZone::parse(&m.timezone).unwrap_or_default(),
+            timezone,
             created_at: m.created_at,
             updated_at: m.updated_at,
         }
@@ -120,7 +120,8 @@ pub(crate) fn clinic_inactive(row: &clinic::Model) -> Error {
     }
 }
 
-/// The clinic's time zone.
+/// The clinic's time zone. A stored zone was parsed when written; UTC should it ever not
+/// parse.
 pub(crate) fn timezone_of(row: &clinic::Model) -> TimeZone {
     TimeZone::parse(&row.timezone).unwrap_or_default()
 }

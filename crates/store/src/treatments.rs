@@ -4,7 +4,7 @@ use chrono::NaiveDate;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    QuerySelect, Select,
 };
 use skinledger_domain::clinical::TreatmentStatus;
 use uuid::Uuid;
@@ -57,6 +57,17 @@ pub async fn update_draft_if_version(
     Ok(result.rows_affected == 1)
 }
 
+/// The client's treatments other than `except`, the deepest first within a day.
+fn client_sessions(org: Uuid, client: Uuid, except: Option<Uuid>) -> Select<treatment::Entity> {
+    let mut query = treatment::Entity::find()
+        .filter(treatment::Column::OrganizationId.eq(org))
+        .filter(treatment::Column::ClientId.eq(client));
+    if let Some(id) = except {
+        query = query.filter(treatment::Column::Id.ne(id));
+    }
+    query
+}
+
 /// The client's latest treatment performed on or before `on`, leaving out `except`.
 pub async fn last_on_or_before(
     db: &impl ConnectionTrait,
@@ -65,14 +76,8 @@ pub async fn last_on_or_before(
     on: NaiveDate,
     except: Option<Uuid>,
 ) -> Result<Option<treatment::Model>, DbErr> {
-    let mut query = treatment::Entity::find()
-        .filter(treatment::Column::OrganizationId.eq(org))
-        .filter(treatment::Column::ClientId.eq(client))
-        .filter(treatment::Column::PerformedOn.lte(on));
-    if let Some(id) = except {
-        query = query.filter(treatment::Column::Id.ne(id));
-    }
-    query
+    client_sessions(org, client, except)
+        .filter(treatment::Column::PerformedOn.lte(on))
         .order_by_desc(treatment::Column::PerformedOn)
         .order_by_desc(treatment::Column::NeedleDepthHundredths)
         .one(db)
@@ -88,14 +93,8 @@ pub async fn first_after(
     on: NaiveDate,
     except: Option<Uuid>,
 ) -> Result<Option<treatment::Model>, DbErr> {
-    let mut query = treatment::Entity::find()
-        .filter(treatment::Column::OrganizationId.eq(org))
-        .filter(treatment::Column::ClientId.eq(client))
-        .filter(treatment::Column::PerformedOn.gt(on));
-    if let Some(id) = except {
-        query = query.filter(treatment::Column::Id.ne(id));
-    }
-    query
+    client_sessions(org, client, except)
+        .filter(treatment::Column::PerformedOn.gt(on))
         .order_by_asc(treatment::Column::PerformedOn)
         .order_by_desc(treatment::Column::NeedleDepthHundredths)
         .one(db)
