@@ -9,6 +9,7 @@ mod m20261121_000001_foundation;
 mod m20261122_000001_clinical;
 mod m20261123_000001_inventory;
 mod m20261206_000001_local_time_and_serials;
+mod m20261206_000002_disposals;
 
 /// Applies skinledger's migrations in order.
 pub struct Migrator;
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000001_clinical::Migration),
             Box::new(m20261123_000001_inventory::Migration),
             Box::new(m20261206_000001_local_time_and_serials::Migration),
+            Box::new(m20261206_000002_disposals::Migration),
         ]
     }
 }

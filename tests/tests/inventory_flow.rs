@@ -300,22 +300,59 @@ async fn a_scanned_lot_is_transferred_used_recalled_and_traced_over_grpc(backend
     let code = gtin(808);
     let expiry = next_year();
 
+    let new_product = pb::CreateProductRequest {
+        kind: "roller".into(),
+        name: "Roller 0.5 mm, 540 needles".into(),
+        maker: "Dermaroll GmbH".into(),
+        gtin: Some(code.clone()),
+        needle_length_mm: Some(0.5),
+        needle_count: Some(540),
+        ..Default::default()
+    };
+    // The catalogue holds at every clinic, so it is the organisation's to write.
+    assert_grpc_refused(
+        inventory
+            .create_product(authorized(new_product.clone(), &chain.manager_a.token))
+            .await,
+        Code::PermissionDenied,
+        "forbidden",
+    );
     let product = inventory
-        .create_product(authorized(
-            pb::CreateProductRequest {
-                kind: "roller".into(),
-                name: "Roller 0.5 mm, 540 needles".into(),
-                maker: "Dermaroll GmbH".into(),
-                gtin: Some(code.clone()),
-                needle_length_mm: Some(0.5),
-                needle_count: Some(540),
+        .create_product(authorized(new_product, &chain.admin))
+        .await
+        .expect("the organisation adds a product")
+        .into_inner();
+    assert_grpc_refused(
+        inventory
+            .update_product(authorized(
+                pb::UpdateProductRequest {
+                    id: product.id.clone(),
+                    max_depth_mm: Some(0.25),
+                    ..Default::default()
+                },
+                &chain.manager_a.token,
+            ))
+            .await,
+        Code::PermissionDenied,
+        "forbidden",
+    );
+    let own_point = inventory
+        .update_product(authorized(
+            pb::UpdateProductRequest {
+                id: product.id.clone(),
+                clinic_reorder_points: vec![pb::ClinicReorderPointChange {
+                    clinic_id: a.to_string(),
+                    reorder_point: Some(2),
+                }],
                 ..Default::default()
             },
             &chain.manager_a.token,
         ))
         .await
-        .expect("a manager adds a product")
+        .expect("a manager sets their clinic's reorder point")
         .into_inner();
+    assert_eq!(own_point.max_depth_mm, product.max_depth_mm);
+    assert_eq!(own_point.clinic_reorder_points.len(), 1);
     let receive = |gs1: String, quantity: Option<u32>| {
         authorized(
             pb::ReceiveStockRequest {

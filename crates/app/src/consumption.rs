@@ -20,7 +20,7 @@ use skinledger_domain::fefo::{self, FefoError, LotCandidate};
 use skinledger_domain::inventory::{MovementKind, ProductKind, Serial};
 use skinledger_store::entities::{
     lot as lot_row, product as product_row, treatment as treatment_row,
-    treatment_consumable as consumable_row, unit as unit_row,
+    treatment_consumable as consumable_row,
 };
 use skinledger_store::{consumables, is_unique_violation, lots, movements, products, stock, units};
 use uuid::Uuid;
@@ -517,7 +517,7 @@ async fn take_serial(
                     format!("serial {serial} belongs to another lot"),
                 ));
             }
-            if unit.status == units::CONSUMED {
+            if unit.status == units::CONSUMED || unit.status == units::DISPOSED {
                 return Err(serial_used(planned));
             }
             if unit.clinic_id != clinic {
@@ -548,22 +548,14 @@ async fn take_serial(
             }
         }
         None => {
-            let now = Utc::now();
-            let registered = units::insert(
+            let registered = units::register_gone(
                 db,
-                vec![unit_row::ActiveModel {
-                    id: Set(Uuid::now_v7()),
-                    organization_id: Set(org),
-                    product_id: Set(planned.product.id),
-                    lot_id: Set(lot.id),
-                    serial: Set(serial.as_str().to_owned()),
-                    clinic_id: Set(clinic),
-                    status: Set(units::CONSUMED.to_owned()),
-                    treatment_id: Set(Some(treatment.id)),
-                    transfer_id: Set(None),
-                    created_at: Set(now),
-                    updated_at: Set(now),
-                }],
+                org,
+                &lot,
+                clinic,
+                serial.as_str(),
+                units::CONSUMED,
+                Some(treatment.id),
             )
             .await;
             match registered {

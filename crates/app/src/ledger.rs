@@ -7,7 +7,7 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, Set};
-use skinledger_domain::inventory::{AdjustmentReason, MovementKind, StockBalance, StockChange};
+use skinledger_domain::inventory::{MovementKind, StockBalance, StockChange};
 use skinledger_store::entities::movement;
 use skinledger_store::{movements, stock};
 use uuid::Uuid;
@@ -22,7 +22,8 @@ pub(crate) struct Entry {
     pub lot_id: Uuid,
     pub kind: MovementKind,
     pub change: StockChange,
-    pub reason: Option<AdjustmentReason>,
+    /// Why, for an adjustment or a disposal: the reason's wire name.
+    pub reason: Option<&'static str>,
     pub note: Option<String>,
     pub treatment_id: Option<Uuid>,
     pub transfer_id: Option<Uuid>,
@@ -104,7 +105,7 @@ pub(crate) async fn write_movement(
             quantity: Set(to_i32(change.on_hand)?),
             quarantined_delta: Set(to_i32(change.quarantined)?),
             in_transit_delta: Set(to_i32(change.in_transit_out)?),
-            reason: Set(entry.reason.map(|r| r.as_str().to_owned())),
+            reason: Set(entry.reason.map(str::to_owned)),
             note: Set(entry.note),
             actor_kind: Set(actor.principal.kind().to_owned()),
             actor_id: Set(Some(actor.principal.id())),

@@ -13,6 +13,7 @@ pub mod clients;
 pub mod clinics;
 pub mod consumption;
 pub mod courses;
+pub mod disposals;
 pub mod eligibility;
 pub mod error;
 pub mod idempotency;

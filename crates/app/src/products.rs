@@ -159,6 +159,31 @@ pub struct ProductChanges {
     pub clinic_reorder_points: Option<Vec<ClinicReorderPointChange>>,
 }
 
+impl ProductChanges {
+    /// Whether any field that holds at every clinic is sent (all but clinic reorder points).
+    fn touches_catalogue(&self) -> bool {
+        let Self {
+            name,
+            maker,
+            gtin,
+            needle_length_mm,
+            needle_count,
+            max_depth_mm,
+            single_use,
+            reorder_point,
+            clinic_reorder_points: _,
+        } = self;
+        name.is_some()
+            || maker.is_some()
+            || gtin.is_some()
+            || needle_length_mm.is_some()
+            || needle_count.is_some()
+            || max_depth_mm.is_some()
+            || single_use.is_some()
+            || reorder_point.is_some()
+    }
+}
+
 /// Filters of the product list.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -306,7 +331,7 @@ async fn check_clinic_points(
     }
     for change in changes {
         if found.contains(&change.clinic_id) {
-            actor.require(Action::ProductWrite, Scope::Clinic(change.clinic_id))?;
+            actor.require(Action::ReorderPointSet, Scope::Clinic(change.clinic_id))?;
         }
     }
     Ok(())
@@ -365,7 +390,7 @@ pub(crate) async fn load(
 }
 
 impl App {
-    /// Adds a product to the catalogue (clinic managers and `org_admin`).
+    /// Adds a product to the catalogue (`org_admin`: a product's data holds at every clinic).
     pub async fn create_product(
         &self,
         actor: &Actor,
@@ -374,7 +399,7 @@ impl App {
     ) -> Result<Product> {
         let subject = Subject::new("product", None);
         self.audited(actor, "product.create", subject, async move {
-            actor.require(Action::ProductWrite, Scope::Anywhere)?;
+            actor.require(Action::CatalogueWrite, Scope::Anywhere)?;
             let mut errors = ValidationErrors::new();
             let name = errors.check("name", Name::parse(&new.name));
             let maker = errors.check("maker", Name::parse(&new.maker));
@@ -495,8 +520,10 @@ impl App {
         ))
     }
 
-    /// Changes a product (clinic managers and `org_admin`; a clinic's reorder point only by
-    /// who manages products there). With `if_match`, a stale version answers 412.
+    /// Changes a product. Fields that hold at every clinic (name, GTIN, needle data, labelled
+    /// maximum depth, single use, the organisation's reorder point) only by `org_admin`; a
+    /// clinic's own reorder point also by its clinic manager. With `if_match`, a stale version
+    /// answers 412.
     pub async fn update_product(
         &self,
         actor: &Actor,
@@ -509,7 +536,10 @@ impl App {
             let org = actor.org_id;
             let txn = self.db().begin().await?;
             let row = load(&txn, org, id).await?;
-            actor.require(Action::ProductWrite, Scope::Anywhere)?;
+            actor.require(Action::ReorderPointSet, Scope::Anywhere)?;
+            if changes.touches_catalogue() {
+                actor.require(Action::CatalogueWrite, Scope::Anywhere)?;
+            }
             if if_match.is_some_and(|v| v != i64::from(row.version)) {
                 return Err(Error::PreconditionFailed);
             }

@@ -1,4 +1,5 @@
-//! Stock reports for managers: what is low, what expires soon, and what was used.
+//! Stock reports for managers: what is low, what expires soon, and what was used (units written
+//! off at the chair are reported by `disposals`).
 //!
 //! Each covers the clinics the caller may read reports of: every clinic for `org_admin`, their
 //! own for a clinic manager.
@@ -75,10 +76,10 @@ pub struct ExpiringLine {
     pub on_hand: i64,
 }
 
-/// The period and clinic of a usage report.
+/// The period and clinic of a usage or disposal report.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct UsageQuery {
+pub struct ReportPeriod {
     /// The first day, inclusive.
     pub from: NaiveDate,
     /// The last day, inclusive.
@@ -86,6 +87,16 @@ pub struct UsageQuery {
     /// Only this clinic.
     #[serde(default)]
     pub clinic_id: Option<Uuid>,
+}
+
+impl ReportPeriod {
+    /// 422 when the period ends before it starts.
+    pub(crate) fn check(&self) -> Result<()> {
+        if self.to < self.from {
+            return Err(Error::invalid("to", "must not be before from"));
+        }
+        Ok(())
+    }
 }
 
 /// Units of a product consumed by treatments at a clinic within the period.
@@ -258,7 +269,11 @@ impl App {
 
     /// Units consumed by treatments per clinic and product from `from` to `to` inclusive,
     /// optionally at one clinic (clinic managers and `org_admin`).
-    pub async fn usage_report(&self, actor: &Actor, query: &UsageQuery) -> Result<Vec<UsageLine>> {
+    pub async fn usage_report(
+        &self,
+        actor: &Actor,
+        query: &ReportPeriod,
+    ) -> Result<Vec<UsageLine>> {
         let db = self.db().read();
         let org = actor.org_id;
         if let Some(clinic) = query.clinic_id {
@@ -266,9 +281,7 @@ impl App {
             actor.require(Action::ReportRead, Scope::Clinic(clinic))?;
         }
         let scope = Reach::load(db, actor).await?;
-        if query.to < query.from {
-            return Err(Error::invalid("to", "must not be before from"));
-        }
+        query.check()?;
         let only = match query.clinic_id {
             Some(clinic) => Some(vec![clinic]),
             None => scope.ids.clone(),

@@ -166,7 +166,7 @@ pub struct Movement {
     /// The lot.
     pub lot_id: Uuid,
     /// `receipt`, `consumption`, `transfer_out`, `transfer_in`, `transfer_cancel`,
-    /// `adjustment` or `recall_quarantine`.
+    /// `adjustment`, `recall_quarantine` or `disposal`.
     #[schema(value_type = String, example = "receipt")]
     pub kind: MovementKind,
     /// Change to the units on hand.
@@ -175,9 +175,10 @@ pub struct Movement {
     pub quarantined_delta: i64,
     /// Change to the units in transit out.
     pub in_transit_delta: i64,
-    /// The reason of an adjustment.
-    #[schema(value_type = Option<String>, example = "damaged")]
-    pub reason: Option<AdjustmentReason>,
+    /// Why: an adjustment's reason (`damaged`, `expired`, `lost`, `disposed`,
+    /// `count_correction`) or a disposal's (`dropped`, `contaminated`, `packaging_damaged`).
+    #[schema(example = "damaged")]
+    pub reason: Option<String>,
     /// A note.
     pub note: Option<String>,
     /// `staff` or `api_client`.
@@ -188,7 +189,7 @@ pub struct Movement {
     pub treatment_id: Option<Uuid>,
     /// The transfer that moved them.
     pub transfer_id: Option<Uuid>,
-    /// The delivery note of a receipt.
+    /// The delivery note of a receipt; the serial of a unit written off.
     pub reference: Option<String>,
     /// When.
     pub created_at: DateTime<Utc>,
@@ -207,12 +208,7 @@ impl Movement {
             quantity: i64::from(row.quantity),
             quarantined_delta: i64::from(row.quarantined_delta),
             in_transit_delta: i64::from(row.in_transit_delta),
-            reason: row
-                .reason
-                .as_deref()
-                .map(str::parse)
-                .transpose()
-                .map_err(unreadable)?,
+            reason: row.reason,
             note: row.note,
             actor_kind: row.actor_kind,
             actor_id: row.actor_id,
@@ -299,7 +295,7 @@ async fn adjust(
 ) -> Result<Option<Adjustment>> {
     let bucket = Bucket::of_lot(lot)?;
     let entry = Entry {
-        reason: Some(hand.reason),
+        reason: Some(hand.reason.as_str()),
         note: hand.note.clone(),
         ..Entry::new(
             clinic_id,

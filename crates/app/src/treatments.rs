@@ -662,14 +662,18 @@ fn describe(blocker: &Blocker) -> String {
     }
 }
 
-/// Turns blockers into the refusal: 403 `outside_scope_of_practice` whenever the depth is
-/// beyond the practitioner's limit (it is about who treats, not about the client), otherwise
-/// 409 with the first blocker's code and every blocker in `extra`.
+/// Turns blockers into the refusal: 403 `outside_scope_of_practice` whenever the session is
+/// beyond the practitioner's scope, and 403 `not_assigned_to_clinic` when they hold no role at
+/// the clinic (both are about who treats, not about the client); otherwise 409 with the first
+/// blocker's code and every blocker in `extra`.
 fn refuse(result: &Eligibility) -> Result<()> {
-    if let Some(scope) = result
-        .blockers
+    let who_treats = [
+        |b: &Blocker| matches!(b, Blocker::OutsideScopeOfPractice { .. }),
+        |b: &Blocker| matches!(b, Blocker::NotAssignedToClinic),
+    ];
+    if let Some(scope) = who_treats
         .iter()
-        .find(|b| matches!(b, Blocker::OutsideScopeOfPractice { .. }))
+        .find_map(|is| result.blockers.iter().find(|b| is(b)))
     {
         return Err(Error::Forbidden {
             code: scope.code(),

@@ -126,6 +126,8 @@ pub enum MovementKind {
     Adjustment,
     /// Units of a recalled lot taken out of usable stock.
     RecallQuarantine,
+    /// A single unit written off at the chair: dropped, contaminated, its packaging damaged.
+    Disposal,
 }
 wire_enum!(MovementKind, "movement kind", [
     Receipt => "receipt",
@@ -135,6 +137,24 @@ wire_enum!(MovementKind, "movement kind", [
     TransferCancel => "transfer_cancel",
     Adjustment => "adjustment",
     RecallQuarantine => "recall_quarantine",
+    Disposal => "disposal",
+]);
+
+/// Why a practitioner wrote off a unit at the chair.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DisposalReason {
+    /// It fell: a needle that touched the floor is not sterile.
+    Dropped,
+    /// It touched something other than the prepared skin before use.
+    Contaminated,
+    /// Its sterile packaging was found open or torn when it was opened.
+    PackagingDamaged,
+}
+wire_enum!(DisposalReason, "disposal reason", [
+    Dropped => "dropped",
+    Contaminated => "contaminated",
+    PackagingDamaged => "packaging_damaged",
 ]);
 
 /// Why stock was adjusted by hand.
@@ -364,7 +384,7 @@ mod tests {
         assert_round_trips(&MovementKind::ALL);
         assert_round_trips(&AdjustmentReason::ALL);
         assert_round_trips(&TransferStatus::ALL);
-        assert_eq!(MovementKind::ALL.len(), 7);
+        assert_eq!(MovementKind::ALL.len(), 8);
     }
 
     #[test]

@@ -59,12 +59,17 @@ pub enum Action {
     CourseManage,
     /// See products, lots and a clinic's stock.
     StockRead,
-    /// Add or change products in the catalogue.
-    ProductWrite,
+    /// Add products to the catalogue or change what holds at every clinic: name, GTIN, needle
+    /// data, labelled maximum depth, single use, the organisation's reorder point.
+    CatalogueWrite,
+    /// Set or remove a clinic's own reorder point for a product.
+    ReorderPointSet,
     /// Receive deliveries, adjust and count stock at a clinic.
     StockManage,
     /// Send stock to another clinic, or receive or cancel a transfer.
     TransferManage,
+    /// Write off a single unit dropped or contaminated at the chair.
+    UnitDispose,
     /// Recall a lot across the organisation.
     LotRecall,
     /// Trace which clients a lot touched.
@@ -103,9 +108,11 @@ pub const MATRIX: &[(Action, &[Role])] = &[
     (Action::TreatmentAmend, &[Ph, Nu, Es]),
     (Action::CourseManage, &[Oa, Ph, Nu, Es]),
     (Action::StockRead, &[Oa, Cm, Ph, Nu, Es, Fd]),
-    (Action::ProductWrite, &[Oa, Cm]),
+    (Action::CatalogueWrite, &[Oa]),
+    (Action::ReorderPointSet, &[Oa, Cm]),
     (Action::StockManage, &[Oa, Cm]),
     (Action::TransferManage, &[Oa, Cm]),
+    (Action::UnitDispose, &[Ph, Nu, Es]),
     (Action::LotRecall, &[Oa]),
     (Action::LotTrace, &[Oa, Cm]),
     (Action::ReportRead, &[Oa, Cm]),

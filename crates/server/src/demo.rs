@@ -734,7 +734,7 @@ mod tests {
         let usage = app
             .usage_report(
                 &admin,
-                &skinledger_app::reports::UsageQuery {
+                &skinledger_app::reports::ReportPeriod {
                     from: days_ago(30),
                     to: days_ago(0),
                     clinic_id: None,

@@ -41,6 +41,31 @@ pub async fn on_hand_changes_after(
     Ok(rows.into_iter().map(i64::from).collect())
 }
 
+/// The organisation's movements of `kind` written from `from` (inclusive) to `to` (exclusive),
+/// optionally at some clinics only, oldest first.
+pub async fn of_kind_between(
+    db: &impl ConnectionTrait,
+    org: Uuid,
+    kind: &str,
+    clinics: Option<&[Uuid]>,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<movement::Model>, DbErr> {
+    let mut query = movement::Entity::find()
+        .filter(movement::Column::OrganizationId.eq(org))
+        .filter(movement::Column::Kind.eq(kind))
+        .filter(movement::Column::CreatedAt.gte(from))
+        .filter(movement::Column::CreatedAt.lt(to));
+    if let Some(clinics) = clinics {
+        query = query.filter(movement::Column::ClinicId.is_in(clinics.iter().copied()));
+    }
+    query
+        .order_by_asc(movement::Column::CreatedAt)
+        .order_by_asc(movement::Column::Id)
+        .all(db)
+        .await
+}
+
 /// A page of a clinic's movements, oldest first, optionally of one lot only.
 pub async fn list(
     db: &impl ConnectionTrait,

@@ -1,9 +1,9 @@
-//! Serial numbers of single units: registered when received, marked when consumed or when
-//! their lot is recalled.
+//! Serial numbers of single units: registered when received, marked when consumed, disposed of
+//! or when their lot is recalled.
 
 use chrono::Utc;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Set};
 use uuid::Uuid;
 
 use crate::entities::unit;
@@ -16,6 +16,8 @@ pub const CONSUMED: &str = "consumed";
 pub const QUARANTINED: &str = "quarantined";
 /// A unit on its way to another clinic with a transfer.
 pub const IN_TRANSIT: &str = "in_transit";
+/// A unit written off at the chair (dropped, contaminated, packaging damaged).
+pub const DISPOSED: &str = "disposed";
 
 /// Registers units; fails with a unique violation when a serial of the product is known.
 pub async fn insert(db: &impl ConnectionTrait, rows: Vec<unit::ActiveModel>) -> Result<(), DbErr> {
@@ -26,6 +28,38 @@ pub async fn insert(db: &impl ConnectionTrait, rows: Vec<unit::ActiveModel>) -> 
         .exec_without_returning(db)
         .await?;
     Ok(())
+}
+
+/// Registers a unit named only when it left the shelf (stock received by quantity), with the
+/// status it leaves with (`consumed` by `treatment`, or `disposed`). Fails with a unique
+/// violation when the serial of the product is known.
+pub async fn register_gone(
+    db: &impl ConnectionTrait,
+    org: Uuid,
+    lot: &crate::entities::lot::Model,
+    clinic: Uuid,
+    serial: &str,
+    status: &str,
+    treatment: Option<Uuid>,
+) -> Result<(), DbErr> {
+    let now = Utc::now();
+    insert(
+        db,
+        vec![unit::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            organization_id: Set(org),
+            product_id: Set(lot.product_id),
+            lot_id: Set(lot.id),
+            serial: Set(serial.to_owned()),
+            clinic_id: Set(clinic),
+            status: Set(status.to_owned()),
+            treatment_id: Set(treatment),
+            transfer_id: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+        }],
+    )
+    .await
 }
 
 /// The unit of a product with this serial.
@@ -59,6 +93,26 @@ pub async fn consume(
         .col_expr(unit::Column::UpdatedAt, Expr::value(Utc::now()))
         .filter(unit::Column::OrganizationId.eq(org))
         .filter(unit::Column::Id.eq(id))
+        .filter(unit::Column::Status.eq(IN_STOCK))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+/// Marks a unit on a clinic's shelf disposed of. Answers whether it was there: of two
+/// concurrent attempts, exactly one gets `true`.
+pub async fn dispose(
+    db: &impl ConnectionTrait,
+    org: Uuid,
+    id: Uuid,
+    clinic: Uuid,
+) -> Result<bool, DbErr> {
+    let result = unit::Entity::update_many()
+        .col_expr(unit::Column::Status, Expr::value(DISPOSED))
+        .col_expr(unit::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(unit::Column::OrganizationId.eq(org))
+        .filter(unit::Column::Id.eq(id))
+        .filter(unit::Column::ClinicId.eq(clinic))
         .filter(unit::Column::Status.eq(IN_STOCK))
         .exec(db)
         .await?;

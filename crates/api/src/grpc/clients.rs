@@ -11,8 +11,8 @@ use tonic::{Request, Response, Status};
 use super::pb::client_service_server::ClientService;
 use super::pb::*;
 use super::{
-    caller, date, field_id, idempotency_key, invalid, page, parse_date, parse_time, pb,
-    resource_id, status, time,
+    Write, caller, date, field_id, idempotency_key, page, parse_date, parse_time, pb, resource_id,
+    status, time,
 };
 
 /// The client service.
@@ -177,7 +177,7 @@ impl ClientService for ClientGrpc {
         let consent_signed_at = r
             .consent_signed_at
             .and_then(|t| parse_time(&mut errors, "consent_signed_at", &t));
-        invalid(errors)?;
+        Write::new(&self.0, &actor, "ClientService/CreateClient").check(errors)?;
         let new = NewClient {
             first_name: r.first_name,
             last_name: r.last_name,
@@ -243,7 +243,7 @@ impl ClientService for ClientGrpc {
         let consent_signed_at = r
             .consent_signed_at
             .and_then(|t| parse_time(&mut errors, "consent_signed_at", &t));
-        invalid(errors)?;
+        Write::new(&self.0, &actor, "ClientService/UpdateClient").check(errors)?;
         let changes = ClientChanges {
             first_name: r.first_name,
             last_name: r.last_name,
@@ -280,7 +280,7 @@ impl ClientService for ClientGrpc {
             .screened_on
             .and_then(|d| parse_date(&mut errors, "screened_on", &d));
         let answers = answers_in(&mut errors, r.answers);
-        invalid(errors)?;
+        Write::new(&self.0, &actor, "ClientService/RecordScreening").check(errors)?;
         let new = NewScreening {
             clinic_id,
             screened_on,
@@ -333,7 +333,7 @@ impl ClientService for ClientGrpc {
         let id = resource_id(&r.id)?;
         let mut errors = ValidationErrors::new();
         let factor = errors.check("factor", r.factor.parse());
-        invalid(errors)?;
+        Write::new(&self.0, &actor, "ClientService/ClearScreeningFactor").check(errors)?;
         let clearance = NewClearance {
             factor: factor.ok_or_else(missing)?,
             reason: r.reason,
@@ -358,7 +358,7 @@ impl ClientService for ClientGrpc {
         let started_on = r
             .started_on
             .and_then(|d| parse_date(&mut errors, "started_on", &d));
-        invalid(errors)?;
+        Write::new(&self.0, &actor, "ClientService/CreateCourse").check(errors)?;
         let new = NewCourse {
             template: r.template,
             name: r.name,

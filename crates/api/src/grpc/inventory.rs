@@ -1,6 +1,7 @@
-//! `skinledger.v1.InventoryService`: products, clinic stock, receipts, adjustments, stocktakes,
-//! movements, transfers, lots, recalls and traces.
+//! `skinledger.v1.InventoryService`: products, clinic stock, receipts, adjustments, disposals,
+//! stocktakes, movements, transfers, lots, recalls and traces.
 
+use skinledger_app::disposals::{Disposal, DisposalRequest};
 use skinledger_app::lots::{Balance, ClinicBalance, Lot, LotDetail};
 use skinledger_app::products::{
     ClinicReorderPoint, ClinicReorderPointChange, NewProduct, Product, ProductChanges, ProductQuery,
@@ -22,8 +23,8 @@ use tonic::{Request, Response, Status};
 use super::pb::inventory_service_server::InventoryService;
 use super::pb::*;
 use super::{
-    caller, date, field_id, idempotency_key, invalid, page, parse_date, parse_depth, parse_time,
-    pb, resource_id, status, time,
+    Write, caller, date, field_id, idempotency_key, invalid, page, parse_date, parse_depth,
+    parse_time, pb, resource_id, status, time,
 };
 use crate::rest::lots::trace_filename;
 
@@ -149,6 +150,22 @@ fn adjustment(a: Adjustment) -> pb::Adjustment {
     }
 }
 
+fn disposal(d: Disposal) -> pb::Disposal {
+    pb::Disposal {
+        movement_id: d.movement_id.to_string(),
+        clinic_id: d.clinic_id.to_string(),
+        product_id: d.product_id.to_string(),
+        lot_id: d.lot_id.to_string(),
+        serial: d.serial,
+        reason: d.reason.as_str().to_owned(),
+        note: d.note,
+        actor_kind: d.actor_kind,
+        actor_id: d.actor_id.to_string(),
+        balance: Some(balance(d.balance)),
+        created_at: time(d.created_at),
+    }
+}
+
 fn stocktake(s: Stocktake) -> pb::Stocktake {
     pb::Stocktake {
         clinic_id: s.clinic_id.to_string(),
@@ -166,7 +183,7 @@ fn movement(m: Movement) -> pb::Movement {
         quantity: m.quantity,
         quarantined_delta: m.quarantined_delta,
         in_transit_delta: m.in_transit_delta,
-        reason: m.reason.map(|r| r.as_str().to_owned()),
+        reason: m.reason,
         note: m.note,
         actor_kind: m.actor_kind,
         actor_id: m.actor_id.map(|a| a.to_string()),
@@ -281,7 +298,7 @@ fn reorder_point_changes(
         .collect()
 }
 
-fn new_product(r: CreateProductRequest) -> Result<NewProduct, Status> {
+fn new_product(r: CreateProductRequest, at: &Write<'_>) -> Result<NewProduct, Status> {
     let mut errors = ValidationErrors::new();
     let kind = errors.check("kind", r.kind.parse());
     let gtin = r.gtin.and_then(|g| errors.check("gtin", g.parse()));
@@ -292,7 +309,7 @@ fn new_product(r: CreateProductRequest) -> Result<NewProduct, Status> {
         .max_depth_mm
         .and_then(|mm| parse_depth(&mut errors, "max_depth_mm", mm));
     let clinic_reorder_points = reorder_point_changes(&mut errors, r.clinic_reorder_points);
-    invalid(errors)?;
+    at.check(errors)?;
     Ok(NewProduct {
         kind: kind.ok_or_else(missing)?,
         name: r.name,
@@ -307,7 +324,7 @@ fn new_product(r: CreateProductRequest) -> Result<NewProduct, Status> {
     })
 }
 
-fn product_changes(r: UpdateProductRequest) -> Result<ProductChanges, Status> {
+fn product_changes(r: UpdateProductRequest, at: &Write<'_>) -> Result<ProductChanges, Status> {
     let mut errors = ValidationErrors::new();
     let gtin = r.gtin.and_then(|g| errors.check("gtin", g.parse()));
     let needle_length_mm = r
@@ -317,7 +334,7 @@ fn product_changes(r: UpdateProductRequest) -> Result<ProductChanges, Status> {
         .max_depth_mm
         .and_then(|mm| parse_depth(&mut errors, "max_depth_mm", mm));
     let points = reorder_point_changes(&mut errors, r.clinic_reorder_points);
-    invalid(errors)?;
+    at.check(errors)?;
     Ok(ProductChanges {
         name: r.name,
         maker: r.maker,
@@ -332,7 +349,7 @@ fn product_changes(r: UpdateProductRequest) -> Result<ProductChanges, Status> {
     })
 }
 
-fn receipt_request(r: ReceiveStockRequest) -> Result<ReceiptRequest, Status> {
+fn receipt_request(r: ReceiveStockRequest, at: &Write<'_>) -> Result<ReceiptRequest, Status> {
     let mut errors = ValidationErrors::new();
     let product_id = r
         .product_id
@@ -351,7 +368,7 @@ fn receipt_request(r: ReceiveStockRequest) -> Result<ReceiptRequest, Status> {
     let received_at = r
         .received_at
         .and_then(|t| parse_time(&mut errors, "received_at", &t));
-    invalid(errors)?;
+    at.check(errors)?;
     Ok(ReceiptRequest {
         product_id,
         gtin,
@@ -365,11 +382,11 @@ fn receipt_request(r: ReceiveStockRequest) -> Result<ReceiptRequest, Status> {
     })
 }
 
-fn adjustment_request(r: AdjustStockRequest) -> Result<AdjustmentRequest, Status> {
+fn adjustment_request(r: AdjustStockRequest, at: &Write<'_>) -> Result<AdjustmentRequest, Status> {
     let mut errors = ValidationErrors::new();
     let lot_id = field_id(&mut errors, "lot_id", &r.lot_id);
     let reason = errors.check("reason", r.reason.parse());
-    invalid(errors)?;
+    at.check(errors)?;
     Ok(AdjustmentRequest {
         lot_id: lot_id.ok_or_else(missing)?,
         quantity: r.quantity,
@@ -378,7 +395,26 @@ fn adjustment_request(r: AdjustStockRequest) -> Result<AdjustmentRequest, Status
     })
 }
 
-fn stocktake_request(r: RecordStocktakeRequest) -> Result<StocktakeRequest, Status> {
+fn disposal_request(r: RecordDisposalRequest, at: &Write<'_>) -> Result<DisposalRequest, Status> {
+    let mut errors = ValidationErrors::new();
+    let lot_id = field_id(&mut errors, "lot_id", &r.lot_id);
+    let serial = r
+        .serial
+        .and_then(|s| errors.check("serial", Serial::parse(&s)));
+    let reason = errors.check("reason", r.reason.parse());
+    at.check(errors)?;
+    Ok(DisposalRequest {
+        lot_id: lot_id.ok_or_else(missing)?,
+        serial,
+        reason: reason.ok_or_else(missing)?,
+        note: r.note,
+    })
+}
+
+fn stocktake_request(
+    r: RecordStocktakeRequest,
+    at: &Write<'_>,
+) -> Result<StocktakeRequest, Status> {
     let mut errors = ValidationErrors::new();
     let counts = r
         .counts
@@ -391,14 +427,14 @@ fn stocktake_request(r: RecordStocktakeRequest) -> Result<StocktakeRequest, Stat
             })
         })
         .collect();
-    invalid(errors)?;
+    at.check(errors)?;
     Ok(StocktakeRequest {
         counts,
         note: r.note,
     })
 }
 
-fn new_transfer(r: SendTransferRequest) -> Result<NewTransfer, Status> {
+fn new_transfer(r: SendTransferRequest, at: &Write<'_>) -> Result<NewTransfer, Status> {
     let mut errors = ValidationErrors::new();
     let from_clinic_id = field_id(&mut errors, "from_clinic_id", &r.from_clinic_id);
     let to_clinic_id = field_id(&mut errors, "to_clinic_id", &r.to_clinic_id);
@@ -422,7 +458,7 @@ fn new_transfer(r: SendTransferRequest) -> Result<NewTransfer, Status> {
             })
         })
         .collect();
-    invalid(errors)?;
+    at.check(errors)?;
     Ok(NewTransfer {
         from_clinic_id: from_clinic_id.ok_or_else(missing)?,
         to_clinic_id: to_clinic_id.ok_or_else(missing)?,
@@ -439,7 +475,10 @@ impl InventoryService for InventoryGrpc {
     ) -> Result<Response<pb::Product>, Status> {
         let actor = caller(&self.0, &request).await?;
         let key = idempotency_key(&request)?;
-        let new = new_product(request.into_inner())?;
+        let new = new_product(
+            request.into_inner(),
+            &Write::new(&self.0, &actor, "InventoryService/CreateProduct"),
+        )?;
         Ok(Response::new(product(
             self.0
                 .create_product(&actor, new, key.as_ref())
@@ -490,7 +529,10 @@ impl InventoryService for InventoryGrpc {
         let r = request.into_inner();
         let id = resource_id(&r.id)?;
         let if_match = r.if_match;
-        let changes = product_changes(r)?;
+        let changes = product_changes(
+            r,
+            &Write::new(&self.0, &actor, "InventoryService/UpdateProduct"),
+        )?;
         Ok(Response::new(product(
             self.0
                 .update_product(&actor, id, changes, if_match)
@@ -521,7 +563,10 @@ impl InventoryService for InventoryGrpc {
         let key = idempotency_key(&request)?;
         let r = request.into_inner();
         let clinic_id = resource_id(&r.clinic_id)?;
-        let sent = receipt_request(r)?;
+        let sent = receipt_request(
+            r,
+            &Write::new(&self.0, &actor, "InventoryService/ReceiveStock"),
+        )?;
         Ok(Response::new(receipt(
             self.0
                 .receive_stock(&actor, clinic_id, sent, key.as_ref())
@@ -538,10 +583,33 @@ impl InventoryService for InventoryGrpc {
         let key = idempotency_key(&request)?;
         let r = request.into_inner();
         let clinic_id = resource_id(&r.clinic_id)?;
-        let sent = adjustment_request(r)?;
+        let sent = adjustment_request(
+            r,
+            &Write::new(&self.0, &actor, "InventoryService/AdjustStock"),
+        )?;
         Ok(Response::new(adjustment(
             self.0
                 .adjust_stock(&actor, clinic_id, sent, key.as_ref())
+                .await
+                .map_err(status)?,
+        )))
+    }
+
+    async fn record_disposal(
+        &self,
+        request: Request<RecordDisposalRequest>,
+    ) -> Result<Response<pb::Disposal>, Status> {
+        let actor = caller(&self.0, &request).await?;
+        let key = idempotency_key(&request)?;
+        let r = request.into_inner();
+        let clinic_id = resource_id(&r.clinic_id)?;
+        let sent = disposal_request(
+            r,
+            &Write::new(&self.0, &actor, "InventoryService/RecordDisposal"),
+        )?;
+        Ok(Response::new(disposal(
+            self.0
+                .record_disposal(&actor, clinic_id, sent, key.as_ref())
                 .await
                 .map_err(status)?,
         )))
@@ -555,7 +623,10 @@ impl InventoryService for InventoryGrpc {
         let key = idempotency_key(&request)?;
         let r = request.into_inner();
         let clinic_id = resource_id(&r.clinic_id)?;
-        let sent = stocktake_request(r)?;
+        let sent = stocktake_request(
+            r,
+            &Write::new(&self.0, &actor, "InventoryService/RecordStocktake"),
+        )?;
         Ok(Response::new(stocktake(
             self.0
                 .record_stocktake(&actor, clinic_id, sent, key.as_ref())
@@ -593,7 +664,10 @@ impl InventoryService for InventoryGrpc {
     ) -> Result<Response<pb::Transfer>, Status> {
         let actor = caller(&self.0, &request).await?;
         let key = idempotency_key(&request)?;
-        let new = new_transfer(request.into_inner())?;
+        let new = new_transfer(
+            request.into_inner(),
+            &Write::new(&self.0, &actor, "InventoryService/SendTransfer"),
+        )?;
         Ok(Response::new(transfer(
             self.0
                 .send_transfer(&actor, new, key.as_ref())

@@ -139,8 +139,34 @@ pub fn invalid(errors: ValidationErrors) -> Result<(), Status> {
     errors.into_result().map_err(|e| status(Error::Invalid(e)))
 }
 
+/// A write request being mapped for its use case. Fields refused while mapping (422) are
+/// audited as `request.invalid`, naming the method and the fields but never the values, as REST
+/// audits a body it could not read; the use case audits its own refusals.
+pub struct Write<'a> {
+    app: &'a App,
+    actor: &'a Actor,
+    method: &'static str,
+}
+
+impl<'a> Write<'a> {
+    /// The write `method` (`Service/Method`) by `actor`.
+    pub fn new(app: &'a App, actor: &'a Actor, method: &'static str) -> Self {
+        Self { app, actor, method }
+    }
+
+    /// `INVALID_ARGUMENT` naming every field refused while mapping, audited; `Ok` when none.
+    pub fn check(&self, errors: ValidationErrors) -> Result<(), Status> {
+        errors.into_result().map_err(|errors| {
+            let err = Error::Invalid(errors);
+            let route = format!("/skinledger.v1.{}", self.method);
+            self.app.audit_invalid_request(self.actor, &route, &err);
+            status(err)
+        })
+    }
+}
+
 /// Role grants as sent, each checked.
-pub fn role_grants(grants: Vec<pb::RoleGrant>) -> Result<Vec<RoleGrant>, Status> {
+pub fn role_grants(grants: Vec<pb::RoleGrant>, at: &Write<'_>) -> Result<Vec<RoleGrant>, Status> {
     let mut errors = ValidationErrors::new();
     let mut out = Vec::new();
     for (i, g) in grants.into_iter().enumerate() {
@@ -153,9 +179,7 @@ pub fn role_grants(grants: Vec<pb::RoleGrant>) -> Result<Vec<RoleGrant>, Status>
             out.push(RoleGrant { role, clinic_id });
         }
     }
-    errors
-        .into_result()
-        .map_err(|e| status(Error::Invalid(e)))?;
+    at.check(errors)?;
     Ok(out)
 }
 

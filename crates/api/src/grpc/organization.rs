@@ -13,7 +13,7 @@ use tonic::{Request, Response, Status};
 use super::pb::organization_service_server::OrganizationService;
 use super::pb::*;
 use super::{
-    caller, idempotency_key, invalid, page, pb, pb_grants, resource_id, role_grants, status, time,
+    Write, caller, idempotency_key, page, pb, pb_grants, resource_id, role_grants, status, time,
 };
 
 /// The organisation service.
@@ -83,7 +83,7 @@ impl OrganizationService for OrganizationGrpc {
         let timezone = r
             .timezone
             .and_then(|z| errors.check("timezone", TimeZone::parse(&z)));
-        invalid(errors)?;
+        Write::new(&self.0, &actor, "OrganizationService/CreateClinic").check(errors)?;
         let new = NewClinic {
             name: r.name,
             address: r.address,
@@ -137,7 +137,7 @@ impl OrganizationService for OrganizationGrpc {
         let timezone = r
             .timezone
             .and_then(|z| errors.check("timezone", TimeZone::parse(&z)));
-        invalid(errors)?;
+        Write::new(&self.0, &actor, "OrganizationService/UpdateClinic").check(errors)?;
         let changes = ClinicChanges {
             name: r.name,
             address: r.address,
@@ -164,7 +164,10 @@ impl OrganizationService for OrganizationGrpc {
             email: r.email,
             name: r.name,
             password: r.password,
-            roles: role_grants(r.roles)?,
+            roles: role_grants(
+                r.roles,
+                &Write::new(&self.0, &actor, "OrganizationService/CreateStaff"),
+            )?,
         };
         let created = self
             .0
@@ -240,7 +243,10 @@ impl OrganizationService for OrganizationGrpc {
         let actor = caller(&self.0, &request).await?;
         let r = request.into_inner();
         let id = resource_id(&r.id)?;
-        let roles = role_grants(r.roles)?;
+        let roles = role_grants(
+            r.roles,
+            &Write::new(&self.0, &actor, "OrganizationService/SetStaffRoles"),
+        )?;
         Ok(Response::new(staff(
             self.0
                 .set_staff_roles(&actor, id, roles)
@@ -257,7 +263,10 @@ impl OrganizationService for OrganizationGrpc {
         let r = request.into_inner();
         let new = NewApiClient {
             name: r.name,
-            roles: role_grants(r.roles)?,
+            roles: role_grants(
+                r.roles,
+                &Write::new(&self.0, &actor, "OrganizationService/CreateApiClient"),
+            )?,
         };
         Ok(Response::new(api_client(
             self.0

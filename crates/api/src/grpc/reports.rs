@@ -1,6 +1,7 @@
-//! `skinledger.v1.ReportService`: low stock, expiring lots and usage.
+//! `skinledger.v1.ReportService`: low stock, expiring lots, usage and disposals.
 
-use skinledger_app::reports::{ExpiringLine, LowStockLine, UsageLine, UsageQuery};
+use skinledger_app::disposals::DisposalLine;
+use skinledger_app::reports::{ExpiringLine, LowStockLine, ReportPeriod, UsageLine};
 use skinledger_app::{App, Error};
 use skinledger_domain::ValidationErrors;
 use tonic::{Request, Response, Status};
@@ -49,6 +50,42 @@ fn usage_line(l: UsageLine) -> pb::UsageLine {
     }
 }
 
+fn disposal_line(l: DisposalLine) -> pb::DisposalLine {
+    pb::DisposalLine {
+        clinic_id: l.clinic_id.to_string(),
+        clinic_name: l.clinic_name,
+        day: date(l.day),
+        actor_kind: l.actor_kind,
+        actor_id: l.actor_id.to_string(),
+        actor_name: l.actor_name,
+        disposals: l.disposals,
+        reasons: Some(DisposalCounts {
+            dropped: l.reasons.dropped,
+            contaminated: l.reasons.contaminated,
+            packaging_damaged: l.reasons.packaging_damaged,
+        }),
+    }
+}
+
+/// The period of a report, every malformed field named.
+fn period(from: &str, to: &str, clinic_id: Option<&str>) -> Result<ReportPeriod, Status> {
+    let mut errors = ValidationErrors::new();
+    let from = parse_date(&mut errors, "from", from);
+    let to = parse_date(&mut errors, "to", to);
+    let clinic_id = clinic_id.and_then(|c| field_id(&mut errors, "clinic_id", c));
+    invalid(errors)?;
+    let (Some(from), Some(to)) = (from, to) else {
+        return Err(status(Error::Internal(
+            "validated report period missing".into(),
+        )));
+    };
+    Ok(ReportPeriod {
+        from,
+        to,
+        clinic_id,
+    })
+}
+
 #[tonic::async_trait]
 impl ReportService for ReportGrpc {
     async fn low_stock(
@@ -80,26 +117,27 @@ impl ReportService for ReportGrpc {
     ) -> Result<Response<UsageResponse>, Status> {
         let actor = caller(&self.0, &request).await?;
         let r = request.into_inner();
-        let mut errors = ValidationErrors::new();
-        let from = parse_date(&mut errors, "from", &r.from);
-        let to = parse_date(&mut errors, "to", &r.to);
-        let clinic_id = r
-            .clinic_id
-            .and_then(|c| field_id(&mut errors, "clinic_id", &c));
-        invalid(errors)?;
-        let (Some(from), Some(to)) = (from, to) else {
-            return Err(status(Error::Internal(
-                "validated report period missing".into(),
-            )));
-        };
-        let query = UsageQuery {
-            from,
-            to,
-            clinic_id,
-        };
+        let query = period(&r.from, &r.to, r.clinic_id.as_deref())?;
         let lines = self.0.usage_report(&actor, &query).await.map_err(status)?;
         Ok(Response::new(UsageResponse {
             items: lines.into_iter().map(usage_line).collect(),
+        }))
+    }
+
+    async fn disposals(
+        &self,
+        request: Request<DisposalsRequest>,
+    ) -> Result<Response<DisposalsResponse>, Status> {
+        let actor = caller(&self.0, &request).await?;
+        let r = request.into_inner();
+        let query = period(&r.from, &r.to, r.clinic_id.as_deref())?;
+        let lines = self
+            .0
+            .disposal_report(&actor, &query)
+            .await
+            .map_err(status)?;
+        Ok(Response::new(DisposalsResponse {
+            items: lines.into_iter().map(disposal_line).collect(),
         }))
     }
 }

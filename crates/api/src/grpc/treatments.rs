@@ -18,7 +18,7 @@ use tonic::{Request, Response, Status};
 use super::pb::treatment_service_server::TreatmentService;
 use super::pb::*;
 use super::{
-    caller, date, field_id, idempotency_key, invalid, page, parse_all, parse_date, parse_depth,
+    Write, caller, date, field_id, idempotency_key, page, parse_all, parse_date, parse_depth,
     parse_time, pb, resource_id, status, time,
 };
 
@@ -62,7 +62,7 @@ fn eligibility(a: EligibilityAnswer) -> pb::EligibilityAnswer {
         needle_depth_mm: a.needle_depth_mm.mm(),
         date: date(a.date),
         eligible: a.eligible,
-        // Empty, unset and 0 for callers who may not read clinical content.
+        // Empty and unset for callers who may not read clinical content.
         blockers: a
             .blockers
             .unwrap_or_default()
@@ -71,7 +71,7 @@ fn eligibility(a: EligibilityAnswer) -> pb::EligibilityAnswer {
             .collect(),
         earliest_eligible_on: a.earliest_eligible_on.map(date),
         screening_id: a.screening_id.flatten().map(|s| s.to_string()),
-        policy_version: a.policy_version.unwrap_or_default(),
+        policy_version: a.policy_version,
     }
 }
 
@@ -232,7 +232,7 @@ fn missing() -> Status {
 }
 
 /// The new record as sent, every field named when it does not parse.
-fn new_treatment(r: CreateTreatmentRequest) -> Result<NewTreatment, Status> {
+fn new_treatment(r: CreateTreatmentRequest, at: &Write<'_>) -> Result<NewTreatment, Status> {
     let mut errors = ValidationErrors::new();
     let clinic_id = field_id(&mut errors, "clinic_id", &r.clinic_id);
     let client_id = field_id(&mut errors, "client_id", &r.client_id);
@@ -252,7 +252,7 @@ fn new_treatment(r: CreateTreatmentRequest) -> Result<NewTreatment, Status> {
         // One answer names every invalid field, the counts included.
         count_errors(&mut errors, r.passes, r.duration_minutes);
     }
-    invalid(errors)?;
+    at.check(errors)?;
     Ok(NewTreatment {
         clinic_id: clinic_id.ok_or_else(missing)?,
         client_id: client_id.ok_or_else(missing)?,
@@ -275,7 +275,10 @@ fn new_treatment(r: CreateTreatmentRequest) -> Result<NewTreatment, Status> {
 }
 
 /// The changes as sent; a list is replaced only when its message is set.
-fn treatment_changes(r: UpdateTreatmentRequest) -> Result<TreatmentChanges, Status> {
+fn treatment_changes(
+    r: UpdateTreatmentRequest,
+    at: &Write<'_>,
+) -> Result<TreatmentChanges, Status> {
     let mut errors = ValidationErrors::new();
     let indications = r
         .indications
@@ -288,7 +291,7 @@ fn treatment_changes(r: UpdateTreatmentRequest) -> Result<TreatmentChanges, Stat
         .needle_depth_mm
         .and_then(|mm| parse_depth(&mut errors, "needle_depth_mm", mm));
     let endpoint = r.endpoint.and_then(|e| errors.check("endpoint", e.parse()));
-    invalid(errors)?;
+    at.check(errors)?;
     Ok(TreatmentChanges {
         indications,
         areas,
@@ -323,7 +326,7 @@ impl TreatmentService for TreatmentGrpc {
         let endpoint = r
             .endpoint
             .and_then(|e| errors.check("endpoint", e.parse::<Endpoint>()));
-        invalid(errors)?;
+        Write::new(&self.0, &actor, "TreatmentService/CheckEligibility").check(errors)?;
         let check = EligibilityRequest {
             client_id: client_id.ok_or_else(missing)?,
             clinic_id: clinic_id.ok_or_else(missing)?,
@@ -346,7 +349,10 @@ impl TreatmentService for TreatmentGrpc {
     ) -> Result<Response<pb::Treatment>, Status> {
         let actor = caller(&self.0, &request).await?;
         let key = idempotency_key(&request)?;
-        let new = new_treatment(request.into_inner())?;
+        let new = new_treatment(
+            request.into_inner(),
+            &Write::new(&self.0, &actor, "TreatmentService/CreateTreatment"),
+        )?;
         Ok(Response::new(treatment(
             self.0
                 .create_treatment(&actor, new, key.as_ref())
@@ -392,7 +398,10 @@ impl TreatmentService for TreatmentGrpc {
         let r = request.into_inner();
         let id = resource_id(&r.id)?;
         let if_match = r.if_match;
-        let changes = treatment_changes(r)?;
+        let changes = treatment_changes(
+            r,
+            &Write::new(&self.0, &actor, "TreatmentService/UpdateTreatment"),
+        )?;
         Ok(Response::new(treatment(
             self.0
                 .update_treatment(&actor, id, changes, if_match)
@@ -445,7 +454,7 @@ impl TreatmentService for TreatmentGrpc {
         let kind = errors.check("kind", r.kind.parse());
         let severity = errors.check("severity", r.severity.parse());
         let onset_on = parse_date(&mut errors, "onset_on", &r.onset_on);
-        invalid(errors)?;
+        Write::new(&self.0, &actor, "TreatmentService/RecordAdverseEvent").check(errors)?;
         let new = NewAdverseEvent {
             kind: kind.ok_or_else(missing)?,
             severity: severity.ok_or_else(missing)?,

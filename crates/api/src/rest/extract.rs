@@ -83,66 +83,159 @@ where
 /// Most fields one answer names; a document with more wrong fields is refused with these.
 const MAX_FIELD_ERRORS: usize = 32;
 
+/// Values put in place of a missing field so that the rest of its object is read: one of them
+/// fits most field types (yes/no, number, text, id, date, list, object).
+const STAND_INS: [&str; 7] = [
+    "false",
+    "0",
+    "\"00000000-0000-0000-0000-000000000000\"",
+    "\"2000-01-01\"",
+    "[]",
+    "{}",
+    "null",
+];
+
 /// Parses JSON, telling malformed documents (400) from wrong values (422). A 422 names every
-/// wrong field at once: after each refusal the field is set aside and the rest read again.
+/// wrong field at once: after each refusal a wrong field is set aside (a top-level one removed,
+/// a missing one filled with a stand-in) and the rest read again, so that every missing answer
+/// of a nested questionnaire is named too.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let mut value: serde_json::Value = serde_json::from_slice(bytes)
         .map_err(|e| ApiError(Error::BadRequest(format!("malformed JSON: {e}"))))?;
     let mut errors = ValidationErrors::new();
     let mut set_aside: Vec<String> = Vec::new();
-    for _ in 0..MAX_FIELD_ERRORS {
-        let (field, message) = match serde_path_to_error::deserialize::<_, T>(&value) {
+    // The missing field being filled, and the stand-in tried last.
+    let mut filling: Option<(Refused, usize)> = None;
+    for _ in 0..MAX_FIELD_ERRORS * STAND_INS.len() {
+        let err = match serde_path_to_error::deserialize::<_, T>(&value) {
             Ok(parsed) if errors.is_empty() => return Ok(parsed),
             Ok(_) => break,
-            Err(err) => field_error(&err),
+            Err(err) => err,
+        };
+        let refused = Refused::of(&err);
+        // A stand-in that does not fit its field: the next one.
+        if let Some((missing, tried)) = filling.take()
+            && (refused.field == missing.field
+                || refused.field.starts_with(&format!("{}.", missing.field)))
+        {
+            if missing.fill(&mut value, tried + 1) {
+                filling = Some((missing, tried + 1));
+                continue;
+            }
+            break;
+        }
+        if refused.missing.is_some() {
+            let again = set_aside.contains(&refused.field);
+            if !again {
+                errors.add(refused.field.clone(), refused.message.clone());
+                if errors.0.len() >= MAX_FIELD_ERRORS {
+                    break;
+                }
+            }
+            if !refused.fill(&mut value, 0) {
+                break;
+            }
+            filling = Some((refused, 0));
+            continue;
+        }
+        if set_aside.contains(&refused.top) {
+            break;
+        }
+        errors.add(refused.field, refused.message);
+        let removed = value
+            .as_object_mut()
+            .and_then(|object| object.remove(&refused.top))
+            .is_some();
+        if !removed || errors.0.len() >= MAX_FIELD_ERRORS {
+            break;
+        }
+        set_aside.push(refused.top);
+    }
+    Err(Error::Invalid(errors).into())
+}
+
+/// One refused value, as serde saw it.
+struct Refused {
+    /// The field, as answered: `passes`, `answers.pregnant`, `consumables[0].lot_id`.
+    field: String,
+    /// The top-level member it is in.
+    top: String,
+    /// For a missing field: the path of the object it is missing from, and its name.
+    missing: Option<(Vec<PathStep>, String)>,
+    /// What serde said, without its position.
+    message: String,
+}
+
+/// One step into a JSON document.
+enum PathStep {
+    Key(String),
+    Index(usize),
+}
+
+impl Refused {
+    fn of(err: &serde_path_to_error::Error<serde_json::Error>) -> Self {
+        let message = err.inner().to_string();
+        let message = message
+            .split(" at line ")
+            .next()
+            .unwrap_or(&message)
+            .to_owned();
+        let steps: Vec<PathStep> = err
+            .path()
+            .iter()
+            .filter_map(|segment| match segment {
+                serde_path_to_error::Segment::Map { key } => Some(PathStep::Key(key.clone())),
+                serde_path_to_error::Segment::Seq { index } => Some(PathStep::Index(*index)),
+                _ => None,
+            })
+            .collect();
+        let path = err.path().to_string();
+        // For an unknown field the path already ends with its name; for a missing one it names
+        // the object the field is missing from.
+        let missing = named_field(&message, "missing field `");
+        let unknown = named_field(&message, "unknown field `");
+        let field = match (path.as_str(), &missing, unknown) {
+            (".", Some(name), _) => name.clone(),
+            (".", None, Some(name)) => name,
+            (_, Some(name), _) => format!("{path}.{name}"),
+            (".", None, None) => "body".into(),
+            _ => path,
         };
         let top = field
             .split(['.', '['])
             .next()
             .unwrap_or_default()
             .to_owned();
-        // A field set aside now shows as missing: everything after it has been read.
-        if message.starts_with("missing field") && set_aside.contains(&top) {
-            break;
+        Self {
+            field,
+            top,
+            missing: missing.map(|name| (steps, name)),
+            message,
         }
-        errors.add(field, message);
-        let removed = value
-            .as_object_mut()
-            .and_then(|object| object.remove(&top))
-            .is_some();
-        if !removed {
-            break;
-        }
-        set_aside.push(top);
     }
-    Err(Error::Invalid(errors).into())
-}
 
-/// The field and message of one refused value.
-fn field_error(err: &serde_path_to_error::Error<serde_json::Error>) -> (String, String) {
-    {
-        {
-            let inner = err.inner();
-            let message = inner.to_string();
-            let path = err.path().to_string();
-            // For an unknown field the path already ends with its name; for a missing one it
-            // names the object the field is missing from.
-            let field = match (path.as_str(), named_field(&message, "unknown field `")) {
-                (".", Some(name)) => name,
-                _ => match (path.as_str(), named_field(&message, "missing field `")) {
-                    (".", Some(name)) => name,
-                    (_, Some(name)) => format!("{path}.{name}"),
-                    (".", None) => "body".into(),
-                    _ => path,
-                },
+    /// Puts stand-in `which` in place of the missing field; `false` when there is no object to
+    /// put it in.
+    fn fill(&self, value: &mut serde_json::Value, which: usize) -> bool {
+        let (Some((steps, name)), Some(raw)) = (&self.missing, STAND_INS.get(which)) else {
+            return false;
+        };
+        let mut at = value;
+        for step in steps {
+            let next = match step {
+                PathStep::Key(key) => at.get_mut(key.as_str()),
+                PathStep::Index(index) => at.get_mut(*index),
             };
-            let message = message
-                .split(" at line ")
-                .next()
-                .unwrap_or(&message)
-                .to_owned();
-            (field, message)
+            let Some(next) = next else {
+                return false;
+            };
+            at = next;
         }
+        let (Some(object), Ok(stand_in)) = (at.as_object_mut(), serde_json::from_str(raw)) else {
+            return false;
+        };
+        object.insert(name.clone(), stand_in);
+        true
     }
 }
 
@@ -316,6 +409,70 @@ mod tests {
         assert_eq!(
             refused_field(r#"{"name": "x", "inner": {"flag": true, "extra": 1}}"#).as_deref(),
             Some("inner.extra")
+        );
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[expect(dead_code, reason = "only deserialised")]
+    struct Questionnaire {
+        id: uuid::Uuid,
+        answers: Answers,
+        count: u32,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[expect(dead_code, reason = "only deserialised")]
+    struct Answers {
+        pregnant: bool,
+        active_acne: bool,
+        since: chrono::NaiveDate,
+        kind: Kind,
+        medications: Option<String>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    enum Kind {
+        Roller,
+    }
+
+    fn refused_fields(body: &str) -> Vec<String> {
+        match parse_json::<Questionnaire>(body.as_bytes()).map_err(|e| e.0) {
+            Err(Error::Invalid(errors)) => errors.0.into_iter().map(|e| e.field).collect(),
+            other => panic!("expected a 422, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn every_missing_answer_of_a_nested_questionnaire_is_named() {
+        assert_eq!(
+            refused_fields(r#"{"answers": {"kind": "roller"}}"#),
+            vec![
+                "answers.pregnant",
+                "answers.active_acne",
+                "answers.since",
+                "id",
+                "count"
+            ]
+        );
+    }
+
+    #[test]
+    fn wrong_and_missing_values_are_named_together() {
+        assert_eq!(
+            refused_fields(
+                r#"{"id": "nope", "answers": {"pregnant": "yes", "since": "2020-01-01"}, "count": -1}"#
+            ),
+            vec!["answers.pregnant", "count", "id"]
+        );
+        // A missing field no stand-in fits ends the search, keeping what was found.
+        assert_eq!(
+            refused_fields(
+                r#"{"answers": {"pregnant": true, "active_acne": false, "since": "2020-01-01"}, "count": 1}"#
+            ),
+            vec!["answers.kind"]
         );
     }
 

@@ -1,9 +1,10 @@
-//! `/v1/reports`: low stock, expiring lots and usage, each answered as `{"items": [...]}` like
-//! the lists.
+//! `/v1/reports`: low stock, expiring lots, usage and disposals, each answered as
+//! `{"items": [...]}` like the lists.
 
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
-use skinledger_app::reports::{ExpiringLine, LowStockLine, UsageLine, UsageQuery};
+use skinledger_app::disposals::DisposalLine;
+use skinledger_app::reports::{ExpiringLine, LowStockLine, ReportPeriod, UsageLine};
 use skinledger_app::{App, Error};
 use skinledger_domain::ValidationErrors;
 use utoipa_axum::router::OpenApiRouter;
@@ -19,6 +20,7 @@ pub fn routes() -> OpenApiRouter<App> {
         .routes(routes!(low_stock_report))
         .routes(routes!(expiring_report))
         .routes(routes!(usage_report))
+        .routes(routes!(disposal_report))
 }
 
 /// A report's lines, wrapped as list items are.
@@ -40,7 +42,7 @@ struct ExpiringQuery {
 /// `?from=&to=&clinic_id=`, read as text so that a malformed value is refused naming it.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
-struct UsageParams {
+struct PeriodParams {
     /// The first day, inclusive (`YYYY-MM-DD`).
     #[param(value_type = chrono::NaiveDate, required = true)]
     from: Option<String>,
@@ -89,15 +91,37 @@ async fn expiring_report(
 
 /// Units consumed by treatments per clinic and product from `from` to `to`, both inclusive,
 /// optionally at one clinic (clinic managers and `org_admin`).
-#[utoipa::path(get, path = "/v1/reports/usage", tag = "reports", params(UsageParams), security(("bearer" = [])),
+#[utoipa::path(get, path = "/v1/reports/usage", tag = "reports", params(PeriodParams), security(("bearer" = [])),
     responses((status = 200, body = Report<UsageLine>), (status = 403, body = Problem), (status = 404, body = Problem),
         (status = 422, body = Problem)))]
 #[tracing::instrument(skip_all)]
 async fn usage_report(
     State(app): State<App>,
     Caller(actor): Caller,
-    Query(q): Query<UsageParams>,
+    Query(q): Query<PeriodParams>,
 ) -> ApiResult<axum::Json<Report<UsageLine>>> {
+    let items = app.usage_report(&actor, &period(q)?).await?;
+    Ok(axum::Json(Report { items }))
+}
+
+/// Each practitioner who wrote off more than one unit at a clinic on one day from `from` to
+/// `to`, both inclusive, days on each clinic's calendar, newest first, optionally at one clinic
+/// (clinic managers and `org_admin`).
+#[utoipa::path(get, path = "/v1/reports/disposals", tag = "reports", params(PeriodParams), security(("bearer" = [])),
+    responses((status = 200, body = Report<DisposalLine>), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 422, body = Problem)))]
+#[tracing::instrument(skip_all)]
+async fn disposal_report(
+    State(app): State<App>,
+    Caller(actor): Caller,
+    Query(q): Query<PeriodParams>,
+) -> ApiResult<axum::Json<Report<DisposalLine>>> {
+    let items = app.disposal_report(&actor, &period(q)?).await?;
+    Ok(axum::Json(Report { items }))
+}
+
+/// The period of a report, every malformed or missing field named.
+fn period(q: PeriodParams) -> Result<ReportPeriod, Error> {
     let mut errors = ValidationErrors::new();
     let mut day = |field: &str, raw: Option<String>| match raw {
         Some(raw) => parse_date(&mut errors, field, raw.trim()),
@@ -112,13 +136,11 @@ async fn usage_report(
         .and_then(|c| field_id(&mut errors, "clinic_id", c.trim()));
     errors.into_result().map_err(Error::from)?;
     let (Some(from), Some(to)) = (from, to) else {
-        return Err(Error::Internal("validated report period missing".into()).into());
+        return Err(Error::Internal("validated report period missing".into()));
     };
-    let query = UsageQuery {
+    Ok(ReportPeriod {
         from,
         to,
         clinic_id,
-    };
-    let items = app.usage_report(&actor, &query).await?;
-    Ok(axum::Json(Report { items }))
+    })
 }

@@ -1,9 +1,10 @@
-//! A clinic's stock: `/v1/clinics/{id}/stock`, receipts, adjustments, stocktakes and the
-//! movement ledger.
+//! A clinic's stock: `/v1/clinics/{id}/stock`, receipts, adjustments, disposals at the chair,
+//! stocktakes and the movement ledger.
 
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
+use skinledger_app::disposals::{Disposal, DisposalRequest};
 use skinledger_app::receipts::{Receipt, ReceiptRequest};
 use skinledger_app::stock::{
     Adjustment, AdjustmentRequest, ClinicStock, Movement, MovementQuery, Stocktake,
@@ -24,6 +25,7 @@ pub fn routes() -> OpenApiRouter<App> {
         .routes(routes!(get_clinic_stock))
         .routes(routes!(receive_stock))
         .routes(routes!(adjust_stock))
+        .routes(routes!(record_disposal))
         .routes(routes!(record_stocktake))
         .routes(routes!(list_movements))
 }
@@ -103,6 +105,32 @@ async fn adjust_stock(
         .adjust_stock(&actor, clinic_id, body, key.as_ref())
         .await?;
     Ok((StatusCode::CREATED, axum::Json(adjustment)))
+}
+
+/// Write off one unit at the chair: dropped, contaminated, or its packaging damaged
+/// (physicians, nurses and estheticians of the clinic).
+///
+/// The unit leaves the stock on hand as a `disposal` movement. A lot received with serials
+/// needs the unit's `serial`. A recalled lot answers 409 `lot_recalled`, an empty shelf
+/// `out_of_stock`, a closed clinic `clinic_inactive`. Practitioners who write off more than
+/// one unit a day show in `GET /v1/reports/disposals`.
+#[utoipa::path(post, path = "/v1/clinics/{id}/disposals", tag = "stock", request_body = DisposalRequest,
+    params(("id" = uuid::Uuid, Path, description = "The clinic"), ("Idempotency-Key" = Option<String>, Header, description = "Retry-safe key")),
+    security(("bearer" = [])),
+    responses((status = 201, body = Disposal), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 409, body = Problem), (status = 422, body = Problem)))]
+#[tracing::instrument(skip_all)]
+async fn record_disposal(
+    State(app): State<App>,
+    Caller(actor): Caller,
+    Id(clinic_id): Id,
+    Idempotency(key): Idempotency,
+    Json(body): Json<DisposalRequest>,
+) -> ApiResult<(StatusCode, axum::Json<Disposal>)> {
+    let disposal = app
+        .record_disposal(&actor, clinic_id, body, key.as_ref())
+        .await?;
+    Ok((StatusCode::CREATED, axum::Json(disposal)))
 }
 
 /// Record a stocktake at a clinic (its managers and `org_admin`).

@@ -1,0 +1,707 @@
+//! The rules at the chair against the running server, tried as a request that does not play
+//! fair would: every refusal, over REST and over gRPC, leaves exactly one audit event with its
+//! code and outcome; one 422 names every invalid field; front desk books from `eligible` and
+//! `earliest_eligible_on` without a clinical word; a unit dropped at the chair is written off
+//! and reported.
+
+#![expect(
+    clippy::expect_used,
+    reason = "scenarios are tests run by the macro's #[tokio::test] fns: a failed step fails the test"
+)]
+
+mod flow_support;
+
+use std::time::Duration;
+
+use flow_support::{
+    Chain, Counts, Rest, add_staff, assert_grpc_refused, assert_refused, create_roller,
+    eligible_client, gtin, id_of, inventory_service, keys, next_year, pb_treatment, receive,
+    register_client, screen, stock_of, today, treatment, treatment_service, uuid_at,
+};
+use serde_json::{Value, json};
+use skinledger_domain::role::Role;
+use skinledger_e2e::{Backend, TestServer, authorized, e2e_on_both_backends, grant, pb};
+use tonic::Code;
+use uuid::Uuid;
+
+e2e_on_both_backends!(
+    every_refusal_leaves_exactly_one_audit_event_over_rest_and_over_grpc,
+    front_desk_books_from_eligibility_without_a_clinical_word,
+    a_unit_dropped_at_the_chair_is_written_off_and_reported_over_rest_and_grpc,
+);
+
+/// The refusals of the audit log with `code`, oldest first, read over REST as the
+/// organisation's admin.
+async fn recorded(api: &Rest, admin: &str, code: &str, outcome: &str) -> Vec<Value> {
+    let log = api
+        .get(
+            &format!("/v1/audit-events?outcome={outcome}&limit=200"),
+            admin,
+        )
+        .await
+        .expect_status(200)
+        .json();
+    log["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter(|e| e["detail"]["code"] == code)
+        .cloned()
+        .collect()
+}
+
+/// Waits for the batched audit writer until `count` events with `code` and `outcome` are on
+/// the record, and checks there are exactly that many.
+async fn assert_recorded(api: &Rest, admin: &str, code: &str, outcome: &str, count: usize) {
+    let mut events = Vec::new();
+    for _ in 0..50 {
+        events = recorded(api, admin, code, outcome).await;
+        if events.len() >= count {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(events.len(), count, "{code}/{outcome}: {events:#?}");
+    let last = events.last().expect("an event");
+    assert_eq!(last["outcome"], outcome);
+    assert!(
+        last["request_id"].as_str().is_some_and(|r| !r.is_empty()),
+        "{last}"
+    );
+    assert!(last["actor_id"].is_string(), "{last}");
+}
+
+/// A treatment body for a planned session at `clinic`, with a 0.5 mm roller of `product`.
+fn session(clinic: Uuid, client: Uuid, product: Uuid) -> Value {
+    treatment(clinic, client, product)
+}
+
+async fn every_refusal_leaves_exactly_one_audit_event_over_rest_and_over_grpc(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let org = server.create_org("glow").await;
+    let api = Rest::of(&server);
+    let chain = Chain::open(&api, &org).await;
+    let (a, b, admin) = (chain.clinic_a, chain.clinic_b, chain.admin.as_str());
+    let nurse = chain.nurse_a.token.as_str();
+    let esthetician = add_staff(
+        &api,
+        &chain.slug,
+        admin,
+        "esthetician.a@glow.test",
+        &[grant(Role::Esthetician, Some(a))],
+    )
+    .await;
+    let mut treatments = treatment_service(&server.channel);
+    let mut inventory = inventory_service(&server.channel);
+
+    // Stock: one product on the shelf, one never delivered, one recalled, one with serials.
+    let roller = create_roller(&api, admin, &gtin(701)).await;
+    receive(&api, &chain.manager_a.token, a, roller, "OK-1", 20).await;
+    let never = create_roller(&api, admin, &gtin(702)).await;
+    let recalled = create_roller(&api, admin, &gtin(703)).await;
+    let bad = uuid_at(
+        &receive(&api, &chain.manager_a.token, a, recalled, "BAD-1", 2).await["lot"],
+        "id",
+    );
+    api.post(
+        &format!("/v1/lots/{bad}/recall"),
+        admin,
+        &json!({ "reason": "maker's field notice" }),
+    )
+    .await
+    .expect_status(200);
+    let serialised = create_roller(&api, admin, &gtin(704)).await;
+    let sn_lot = uuid_at(
+        &api.post(
+            &format!("/v1/clinics/{a}/receipts"),
+            &chain.manager_a.token,
+            &json!({ "product_id": serialised, "lot_number": "SN-LOT", "expiry": next_year(),
+                     "serials": ["SN-1", "SN-2"] }),
+        )
+        .await
+        .expect_status(201)
+        .json()["lot"],
+        "id",
+    );
+
+    // Clients: one clear, one pregnant, one with a history of cold sores, one never screened,
+    // one treated today already.
+    let clear = eligible_client(&api, nurse, a, "Clara", "Clear").await;
+    let pregnant = id_of(&register_client(&api, nurse, "Petra", "Preg").await);
+    screen(&api, nurse, pregnant, a, &["pregnant"]).await;
+    let herpes = id_of(&register_client(&api, nurse, "Hanna", "Herpes").await);
+    screen(&api, nurse, herpes, a, &["herpes_history"]).await;
+    let unscreened = id_of(&register_client(&api, nurse, "Ulla", "Unscreened").await);
+    let treated = eligible_client(&api, nurse, a, "Tara", "Treated").await;
+    let signed = api
+        .post("/v1/treatments", nurse, &session(a, treated, roller))
+        .await
+        .expect_status(201)
+        .id();
+    api.post(&format!("/v1/treatments/{signed}/sign"), nurse, &json!({}))
+        .await
+        .expect_status(200);
+
+    // Each refusal: over REST, then the same over gRPC; one event each time.
+    let rest_treat = |token: &str, body: Value| {
+        let api = &api;
+        let token = token.to_owned();
+        async move { api.post("/v1/treatments", &token, &body).await }
+    };
+    let grpc_session =
+        |client: Uuid, product: Uuid| pb_treatment(a, &client.to_string(), &product.to_string());
+
+    // 403 forbidden: front desk records no treatment.
+    let desk = chain.front_desk.token.as_str();
+    assert_refused(
+        &rest_treat(desk, session(a, clear, roller)).await,
+        403,
+        "forbidden",
+    );
+    assert_recorded(&api, admin, "forbidden", "denied", 1).await;
+    assert_grpc_refused(
+        treatments
+            .create_treatment(authorized(grpc_session(clear, roller), desk))
+            .await,
+        Code::PermissionDenied,
+        "forbidden",
+    );
+    assert_recorded(&api, admin, "forbidden", "denied", 2).await;
+
+    // 403 not_assigned_to_clinic: a nurse of the other clinic.
+    let nurse_b = chain.nurse_b.token.as_str();
+    assert_refused(
+        &rest_treat(nurse_b, session(a, clear, roller)).await,
+        403,
+        "not_assigned_to_clinic",
+    );
+    assert_recorded(&api, admin, "not_assigned_to_clinic", "denied", 1).await;
+    assert_grpc_refused(
+        treatments
+            .create_treatment(authorized(grpc_session(clear, roller), nurse_b))
+            .await,
+        Code::PermissionDenied,
+        "not_assigned_to_clinic",
+    );
+    assert_recorded(&api, admin, "not_assigned_to_clinic", "denied", 2).await;
+
+    // 403 outside_scope_of_practice: an esthetician stops short of bleeding.
+    let mut bleeding = session(a, clear, roller);
+    bleeding["endpoint"] = json!("pinpoint_bleeding");
+    assert_refused(
+        &rest_treat(&esthetician.token, bleeding).await,
+        403,
+        "outside_scope_of_practice",
+    );
+    assert_recorded(&api, admin, "outside_scope_of_practice", "denied", 1).await;
+    let mut pb_bleeding = grpc_session(clear, roller);
+    pb_bleeding.endpoint = "pinpoint_bleeding".into();
+    assert_grpc_refused(
+        treatments
+            .create_treatment(authorized(pb_bleeding, &esthetician.token))
+            .await,
+        Code::PermissionDenied,
+        "outside_scope_of_practice",
+    );
+    assert_recorded(&api, admin, "outside_scope_of_practice", "denied", 2).await;
+
+    // 409 refusals of the clinical rules and of the stock.
+    let mut unknown_serial = session(a, clear, serialised);
+    unknown_serial["consumables"] = json!([{ "product_id": serialised, "serial": "SN-9" }]);
+    let mut pb_unknown_serial = grpc_session(clear, serialised);
+    pb_unknown_serial.consumables[0].serial = Some("SN-9".into());
+    let cases: Vec<(&str, Value, pb::CreateTreatmentRequest)> = vec![
+        (
+            "contraindicated",
+            session(a, pregnant, roller),
+            grpc_session(pregnant, roller),
+        ),
+        (
+            "requires_clearance",
+            session(a, herpes, roller),
+            grpc_session(herpes, roller),
+        ),
+        (
+            "no_valid_screening",
+            session(a, unscreened, roller),
+            grpc_session(unscreened, roller),
+        ),
+        (
+            "too_soon",
+            session(a, treated, roller),
+            grpc_session(treated, roller),
+        ),
+        (
+            "out_of_stock",
+            session(a, clear, never),
+            grpc_session(clear, never),
+        ),
+        (
+            "lot_recalled",
+            session(a, clear, recalled),
+            grpc_session(clear, recalled),
+        ),
+        ("unknown_serial", unknown_serial, pb_unknown_serial),
+    ];
+    for (code, body, message) in cases {
+        assert_refused(&rest_treat(nurse, body).await, 409, code);
+        assert_recorded(&api, admin, code, "refused", 1).await;
+        assert_grpc_refused(
+            treatments
+                .create_treatment(authorized(message, nurse))
+                .await,
+            Code::FailedPrecondition,
+            code,
+        );
+        assert_recorded(&api, admin, code, "refused", 2).await;
+    }
+    // The unknown serial consumed nothing.
+    assert_eq!(
+        stock_of(&api, admin, a, sn_lot).await.0,
+        Counts {
+            on_hand: 2,
+            quarantined: 0,
+            in_transit_out: 0
+        }
+    );
+
+    // 409 serial_already_used: a unit used once is never used again.
+    let second = eligible_client(&api, nurse, a, "Sina", "Second").await;
+    let mut with_sn1 = session(a, clear, serialised);
+    with_sn1["consumables"] = json!([{ "product_id": serialised, "serial": "SN-1" }]);
+    api.post("/v1/treatments", nurse, &with_sn1)
+        .await
+        .expect_status(201);
+    with_sn1["client_id"] = json!(second);
+    assert_refused(
+        &rest_treat(nurse, with_sn1).await,
+        409,
+        "serial_already_used",
+    );
+    assert_recorded(&api, admin, "serial_already_used", "refused", 1).await;
+    let mut pb_sn1 = grpc_session(second, serialised);
+    pb_sn1.consumables[0].serial = Some("SN-1".into());
+    assert_grpc_refused(
+        treatments.create_treatment(authorized(pb_sn1, nurse)).await,
+        Code::FailedPrecondition,
+        "serial_already_used",
+    );
+    assert_recorded(&api, admin, "serial_already_used", "refused", 2).await;
+
+    // 409 record_signed: a signed record is corrected by addendum only.
+    assert_refused(
+        &api.patch(
+            &format!("/v1/treatments/{signed}"),
+            nurse,
+            &json!({ "passes": 4 }),
+        )
+        .await,
+        409,
+        "record_signed",
+    );
+    assert_recorded(&api, admin, "record_signed", "refused", 1).await;
+    assert_grpc_refused(
+        treatments
+            .update_treatment(authorized(
+                pb::UpdateTreatmentRequest {
+                    id: signed.to_string(),
+                    passes: Some(4),
+                    ..Default::default()
+                },
+                nurse,
+            ))
+            .await,
+        Code::FailedPrecondition,
+        "record_signed",
+    );
+    assert_recorded(&api, admin, "record_signed", "refused", 2).await;
+
+    // 409 clinic_inactive: a closed clinic takes no delivery.
+    api.patch(
+        &format!("/v1/clinics/{b}"),
+        admin,
+        &json!({ "active": false }),
+    )
+    .await
+    .expect_status(200);
+    assert_refused(
+        &api.post(
+            &format!("/v1/clinics/{b}/receipts"),
+            admin,
+            &json!({ "product_id": roller, "lot_number": "LATE-1", "expiry": next_year(),
+                     "quantity": 1 }),
+        )
+        .await,
+        409,
+        "clinic_inactive",
+    );
+    assert_recorded(&api, admin, "clinic_inactive", "refused", 1).await;
+    assert_grpc_refused(
+        inventory
+            .receive_stock(authorized(
+                pb::ReceiveStockRequest {
+                    clinic_id: b.to_string(),
+                    product_id: Some(roller.to_string()),
+                    lot_number: Some("LATE-1".into()),
+                    expiry: Some(next_year().to_string()),
+                    quantity: Some(1),
+                    ..Default::default()
+                },
+                admin,
+            ))
+            .await,
+        Code::FailedPrecondition,
+        "clinic_inactive",
+    );
+    assert_recorded(&api, admin, "clinic_inactive", "refused", 2).await;
+
+    // 422: one answer names the bad indication, the bad area and `passes: 0` at once, and the
+    // refusal is on the record with the field names but not the values.
+    let mut invalid = session(a, clear, roller);
+    invalid["indications"] = json!(["wrinkles_everywhere"]);
+    invalid["areas"] = json!(["elbow"]);
+    invalid["passes"] = json!(0);
+    let answer = rest_treat(nurse, invalid).await;
+    assert_refused(&answer, 422, "validation_failed");
+    let mut named = answer.invalid_fields();
+    named.sort();
+    assert_eq!(
+        named,
+        vec!["areas[0]", "indications[0]", "passes"],
+        "{}",
+        answer.text()
+    );
+    assert_recorded(&api, admin, "validation_failed", "refused", 1).await;
+    let events = recorded(&api, admin, "validation_failed", "refused").await;
+    let event = events.last().expect("an event");
+    assert_eq!(
+        event["detail"]["fields"],
+        json!(["areas[0]", "indications[0]", "passes"])
+    );
+    assert!(
+        !event.to_string().contains("wrinkles_everywhere"),
+        "{event}"
+    );
+    let mut pb_invalid = grpc_session(clear, roller);
+    pb_invalid.indications = vec!["wrinkles_everywhere".into()];
+    pb_invalid.areas = vec!["elbow".into()];
+    pb_invalid.passes = 0;
+    let status = treatments
+        .create_treatment(authorized(pb_invalid, nurse))
+        .await
+        .expect_err("three invalid fields");
+    assert_eq!(status.code(), Code::InvalidArgument);
+    for field in ["indications[0]", "areas[0]", "passes"] {
+        assert!(
+            status.message().contains(&format!("{field}: ")),
+            "{field} in {}",
+            status.message()
+        );
+    }
+    assert_recorded(&api, admin, "validation_failed", "refused", 2).await;
+    let events = recorded(&api, admin, "validation_failed", "refused").await;
+    let event = events.last().expect("an event");
+    assert_eq!(event["action"], "request.invalid");
+    assert_eq!(
+        event["detail"]["route"],
+        "/skinledger.v1.TreatmentService/CreateTreatment"
+    );
+    let mut named: Vec<String> =
+        serde_json::from_value(event["detail"]["fields"].clone()).expect("the fields named");
+    named.sort();
+    assert_eq!(named, vec!["areas[0]", "indications[0]", "passes"]);
+
+    // The questionnaire too: every missing answer is named at once, on both transports.
+    let mut partial = flow_support::answers(&[]);
+    let answered = partial.as_object_mut().expect("answers");
+    answered.remove("pregnant");
+    answered.remove("herpes_history");
+    let answer = api
+        .post(
+            &format!("/v1/clients/{clear}/screenings"),
+            nurse,
+            &json!({ "clinic_id": a, "answers": partial }),
+        )
+        .await;
+    assert_refused(&answer, 422, "validation_failed");
+    let mut named = answer.invalid_fields();
+    named.sort();
+    assert_eq!(named, vec!["answers.herpes_history", "answers.pregnant"]);
+    let mut pb_partial = flow_support::pb_answers(&[]);
+    pb_partial.pregnant = None;
+    pb_partial.herpes_history = None;
+    let status = flow_support::client_service(&server.channel)
+        .record_screening(authorized(
+            pb::RecordScreeningRequest {
+                client_id: clear.to_string(),
+                clinic_id: Some(a.to_string()),
+                screened_on: None,
+                answers: Some(pb_partial),
+            },
+            nurse,
+        ))
+        .await
+        .expect_err("two answers missing");
+    for field in ["answers.pregnant", "answers.herpes_history"] {
+        assert!(
+            status.message().contains(field),
+            "{field} in {}",
+            status.message()
+        );
+    }
+
+    // The refusals wrote nothing: the one treatment of each client is still the only one.
+    let history = api
+        .get(&format!("/v1/clients/{clear}/treatments"), nurse)
+        .await
+        .expect_status(200)
+        .json();
+    assert_eq!(history["items"].as_array().map(Vec::len), Some(1));
+}
+
+async fn front_desk_books_from_eligibility_without_a_clinical_word(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let org = server.create_org("glow").await;
+    let api = Rest::of(&server);
+    let chain = Chain::open(&api, &org).await;
+    let (a, nurse, desk) = (
+        chain.clinic_a,
+        chain.nurse_a.token.as_str(),
+        chain.front_desk.token.as_str(),
+    );
+    let roller = create_roller(&api, &chain.admin, &gtin(801)).await;
+    receive(&api, &chain.manager_a.token, a, roller, "DESK-1", 5).await;
+    // Treated today: the next session is 14 days away; and one pregnant client.
+    let client = eligible_client(&api, nurse, a, "Bea", "Booked").await;
+    api.post("/v1/treatments", nurse, &treatment(a, client, roller))
+        .await
+        .expect_status(201);
+    let pregnant = id_of(&register_client(&api, nurse, "Petra", "Preg").await);
+    screen(&api, nurse, pregnant, a, &["pregnant"]).await;
+
+    let ask = |client: Uuid| {
+        json!({ "client_id": client, "clinic_id": a, "practitioner_id": chain.nurse_a.id,
+                "needle_depth_mm": 0.5 })
+    };
+    let booked = api
+        .post("/v1/eligibility", desk, &ask(client))
+        .await
+        .expect_status(200)
+        .json();
+    let allowed: std::collections::BTreeSet<String> = [
+        "client_id",
+        "clinic_id",
+        "practitioner_id",
+        "needle_depth_mm",
+        "date",
+        "eligible",
+        "earliest_eligible_on",
+    ]
+    .into_iter()
+    .map(str::to_owned)
+    .collect();
+    assert_eq!(keys(&booked), allowed, "{booked}");
+    assert_eq!(booked["eligible"], false);
+    assert_eq!(
+        booked["earliest_eligible_on"],
+        json!(flow_support::plus_days(today(), 14))
+    );
+    let refused = api
+        .post("/v1/eligibility", desk, &ask(pregnant))
+        .await
+        .expect_status(200)
+        .json();
+    assert!(keys(&refused).is_subset(&allowed), "{refused}");
+    assert!(!refused.to_string().contains("pregnan"), "{refused}");
+    assert_eq!(refused["eligible"], false);
+    // The nurse sees why.
+    let why = api
+        .post("/v1/eligibility", nurse, &ask(pregnant))
+        .await
+        .expect_status(200)
+        .json();
+    assert_eq!(why["blockers"][0]["code"], "contraindicated", "{why}");
+
+    let mut treatments = treatment_service(&server.channel);
+    let check = |client: Uuid| pb::CheckEligibilityRequest {
+        client_id: client.to_string(),
+        clinic_id: a.to_string(),
+        practitioner_id: Some(chain.nurse_a.id.to_string()),
+        needle_depth_mm: 0.5,
+        date: None,
+        endpoint: None,
+    };
+    for (client, earliest) in [
+        (
+            client,
+            Some(flow_support::plus_days(today(), 14).to_string()),
+        ),
+        (pregnant, None),
+    ] {
+        let answer = treatments
+            .check_eligibility(authorized(check(client), desk))
+            .await
+            .expect("front desk asks")
+            .into_inner();
+        assert!(!answer.eligible);
+        assert!(answer.blockers.is_empty(), "{answer:?}");
+        assert_eq!(answer.screening_id, None);
+        assert_eq!(answer.policy_version, None);
+        assert_eq!(answer.earliest_eligible_on, earliest);
+    }
+    let why = treatments
+        .check_eligibility(authorized(check(pregnant), nurse))
+        .await
+        .expect("the nurse asks")
+        .into_inner();
+    assert_eq!(why.blockers[0].code, "contraindicated");
+    assert!(why.policy_version.is_some() && why.screening_id.is_some());
+}
+
+async fn a_unit_dropped_at_the_chair_is_written_off_and_reported_over_rest_and_grpc(
+    backend: Backend,
+) {
+    let server = TestServer::start(backend).await;
+    let org = server.create_org("glow").await;
+    let api = Rest::of(&server);
+    let chain = Chain::open(&api, &org).await;
+    let (a, nurse, manager) = (
+        chain.clinic_a,
+        chain.nurse_a.token.as_str(),
+        chain.manager_a.token.as_str(),
+    );
+    let roller = create_roller(&api, &chain.admin, &gtin(901)).await;
+    let lot = uuid_at(
+        &receive(&api, manager, a, roller, "DROP-1", 5).await["lot"],
+        "id",
+    );
+    let path = format!("/v1/clinics/{a}/disposals");
+    let dropped = json!({ "lot_id": lot, "reason": "dropped", "note": "fell off the tray" });
+
+    let first = api
+        .post(&path, nurse, &dropped)
+        .await
+        .expect_status(201)
+        .json();
+    assert_eq!(first["reason"], "dropped");
+    assert_eq!(first["balance"]["on_hand"], 4);
+    assert_eq!(first["actor_id"], json!(chain.nurse_a.id));
+    // Not the manager's to do at the chair, nor front desk's; a made-up reason is named.
+    assert_refused(&api.post(&path, manager, &dropped).await, 403, "forbidden");
+    assert_refused(
+        &api.post(&path, &chain.front_desk.token, &dropped).await,
+        403,
+        "forbidden",
+    );
+    let answer = api
+        .post(&path, nurse, &json!({ "lot_id": lot, "reason": "bored" }))
+        .await;
+    assert_refused(&answer, 422, "validation_failed");
+    assert_eq!(answer.invalid_fields(), vec!["reason"]);
+
+    // The same over gRPC.
+    let mut inventory = inventory_service(&server.channel);
+    let second = inventory
+        .record_disposal(authorized(
+            pb::RecordDisposalRequest {
+                clinic_id: a.to_string(),
+                lot_id: lot.to_string(),
+                serial: None,
+                reason: "contaminated".into(),
+                note: None,
+            },
+            nurse,
+        ))
+        .await
+        .expect("written off over gRPC")
+        .into_inner();
+    assert_eq!(second.balance.map(|b| b.on_hand), Some(3));
+    assert_grpc_refused(
+        inventory
+            .record_disposal(authorized(
+                pb::RecordDisposalRequest {
+                    clinic_id: a.to_string(),
+                    lot_id: lot.to_string(),
+                    serial: None,
+                    reason: "dropped".into(),
+                    note: None,
+                },
+                manager,
+            ))
+            .await,
+        Code::PermissionDenied,
+        "forbidden",
+    );
+
+    // Two in a day: the nurse shows in the report, over REST and gRPC, for managers only.
+    let report = api
+        .get(
+            &format!("/v1/reports/disposals?from={}&to={}", today(), today()),
+            manager,
+        )
+        .await
+        .expect_status(200)
+        .json();
+    let lines = report["items"].as_array().expect("items");
+    assert_eq!(lines.len(), 1, "{report}");
+    assert_eq!(lines[0]["actor_id"], json!(chain.nurse_a.id));
+    assert_eq!(lines[0]["disposals"], 2);
+    assert_eq!(
+        lines[0]["reasons"],
+        json!({ "dropped": 1, "contaminated": 1, "packaging_damaged": 0 })
+    );
+    assert_refused(
+        &api.get(
+            &format!("/v1/reports/disposals?from={}&to={}", today(), today()),
+            nurse,
+        )
+        .await,
+        403,
+        "forbidden",
+    );
+    assert_refused(
+        &api.get("/v1/reports/disposals?from=yesterday", manager)
+            .await,
+        422,
+        "validation_failed",
+    );
+    let mut reports = pb::report_service_client::ReportServiceClient::new(server.channel.clone());
+    let lines = reports
+        .disposals(authorized(
+            pb::DisposalsRequest {
+                from: today().to_string(),
+                to: today().to_string(),
+                clinic_id: Some(a.to_string()),
+            },
+            manager,
+        ))
+        .await
+        .expect("report over gRPC")
+        .into_inner()
+        .items;
+    assert_eq!(lines.len(), 1);
+    assert_eq!(lines[0].disposals, 2);
+    assert_eq!(lines[0].actor_id, chain.nurse_a.id.to_string());
+
+    // Both write-offs are ledger movements, and the ledger still adds up to the stock.
+    let ledger = api
+        .get(&format!("/v1/clinics/{a}/movements?lot_id={lot}"), manager)
+        .await
+        .expect_status(200)
+        .json();
+    let kinds: Vec<&str> = ledger["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|m| m["kind"].as_str())
+        .collect();
+    assert_eq!(kinds, vec!["receipt", "disposal", "disposal"]);
+    assert_eq!(
+        flow_support::assert_ledger_matches_stock(&api, &chain.admin, a, lot).await,
+        Counts {
+            on_hand: 3,
+            quarantined: 0,
+            in_transit_out: 0
+        }
+    );
+}
