@@ -273,6 +273,8 @@ impl TestServer {
             token_issuer: ISSUER.into(),
             token_audience: AUDIENCE.into(),
             signing_key_file: Some(key_file),
+            // Tests stop servers without a load balancer to wait for.
+            shutdown_grace_secs: 0,
             ..Config::default()
         };
         adjust(&mut config);
@@ -313,6 +315,13 @@ impl TestServer {
             shutdown: Some(shutdown),
             handle: Some(handle),
             _dir: dir,
+        }
+    }
+
+    /// Sends the server its shutdown signal (as SIGTERM would) without waiting for it to stop.
+    pub fn signal_shutdown(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
         }
     }
 

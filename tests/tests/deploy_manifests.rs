@@ -287,6 +287,29 @@ fn the_configmap_turns_off_migrations_at_start() {
 }
 
 #[test]
+fn a_pod_drains_before_it_stops_within_its_termination_grace_period() {
+    let deployment = deployment();
+    let pod = &deployment["spec"]["template"];
+    let container = main_container(pod);
+    let pre_stop = container["lifecycle"]["preStop"]["sleep"]["seconds"]
+        .as_u64()
+        .expect("a preStop sleep, so endpoints stop sending traffic before SIGTERM");
+    let drain: u64 = object_of_kind("ConfigMap")["data"]["SKINLEDGER_SHUTDOWN_GRACE_SECS"]
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .expect("SKINLEDGER_SHUTDOWN_GRACE_SECS in the ConfigMap");
+    let period = pod["spec"]["terminationGracePeriodSeconds"]
+        .as_u64()
+        .expect("terminationGracePeriodSeconds");
+    assert!(pre_stop > 0 && drain > 0);
+    // What is under way after the drain gets 20 s before the kubelet kills the pod.
+    assert!(
+        pre_stop + drain + 20 <= period,
+        "preStop {pre_stop} s + drain {drain} s + 20 s exceeds terminationGracePeriodSeconds {period}"
+    );
+}
+
+#[test]
 fn the_service_selects_the_deployments_pod_labels() {
     let deployment = deployment();
     let service = object_of_kind("Service");

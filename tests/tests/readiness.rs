@@ -1,5 +1,6 @@
-//! `/readyz` follows the database: 503 while PostgreSQL cannot be reached, in time for a
-//! Kubernetes readiness probe, and 200 again once it can; `/healthz` stays 200 throughout.
+//! `/readyz` and `grpc.health.v1` follow the database: 503 / NOT_SERVING while PostgreSQL
+//! cannot be reached, in time for a Kubernetes readiness probe, and ready again once it can;
+//! `/healthz` stays 200 throughout, and API calls answer 503 within 2 s instead of hanging.
 //!
 //! The database is cut off with a TCP proxy between the server and PostgreSQL. SQLite is a file
 //! the process holds open and cannot become unreachable this way, so this runs on PostgreSQL
@@ -17,6 +18,9 @@ use std::time::{Duration, Instant};
 use skinledger_e2e::{Backend, TestServer, postgres_configured};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::AbortHandle;
+use tonic_health::pb::HealthCheckRequest;
+use tonic_health::pb::health_check_response::ServingStatus;
+use tonic_health::pb::health_client::HealthClient;
 
 /// The readiness probe's `timeoutSeconds` in `deploy/k8s/deployment.yaml`.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
@@ -83,6 +87,21 @@ impl Proxy {
         };
         self.serve(listener);
     }
+}
+
+/// How soon a request answers 503 while the database is gone.
+const FAIL_FAST: Duration = Duration::from_secs(2);
+
+/// What `grpc.health.v1` answers for the server as a whole.
+async fn health(server: &TestServer) -> ServingStatus {
+    let mut client = HealthClient::new(server.channel.clone());
+    let answer = client
+        .check(HealthCheckRequest {
+            service: String::new(),
+        })
+        .await
+        .expect("health answers");
+    ServingStatus::try_from(answer.into_inner().status).expect("a known status")
 }
 
 /// The host and port of a `postgres://user@host:port/db` URL, resolved.
@@ -187,7 +206,7 @@ async fn readiness_follows_the_database_and_liveness_does_not() {
              {answers:?}"
         ));
     }
-    // A request needing the database fails cleanly, as unavailable, rather than hanging.
+    // A request needing the database fails fast, as unavailable, rather than hanging.
     let (me, took) = timed_get(
         &server,
         "/v1/me",
@@ -195,10 +214,40 @@ async fn readiness_follows_the_database_and_liveness_does_not() {
         Duration::from_secs(60),
     )
     .await;
-    if me != 503 {
+    if me != 503 || took > FAIL_FAST {
         problems.push(format!(
             "/v1/me answered {me} after {took:?} without the database"
         ));
+    }
+    let started = Instant::now();
+    let grpc = server
+        .auth_grpc()
+        .me(skinledger_e2e::authorized(
+            skinledger_e2e::pb::MeRequest {},
+            &org.admin_token,
+        ))
+        .await;
+    let took = started.elapsed();
+    match grpc {
+        Err(status) if status.code() == tonic::Code::Unavailable && took <= FAIL_FAST => {}
+        other => problems.push(format!(
+            "gRPC Me answered {other:?} after {took:?} without the database"
+        )),
+    }
+    // gRPC health says what /readyz says.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let status = health(&server).await;
+        if status == ServingStatus::NotServing {
+            break;
+        }
+        if Instant::now() > deadline {
+            problems.push(format!(
+                "grpc.health.v1 still answered {status:?} without the database"
+            ));
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 
     proxy.restore().await;
@@ -218,5 +267,13 @@ async fn readiness_follows_the_database_and_liveness_does_not() {
         .get("/v1/me", Some(&org.admin_token))
         .await
         .expect_status(200);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while health(&server).await != ServingStatus::Serving {
+        assert!(
+            Instant::now() < deadline,
+            "grpc.health.v1 did not recover once the database was back"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }

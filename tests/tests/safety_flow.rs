@@ -18,9 +18,12 @@ use flow_support::{
     eligible_client, gtin, id_of, inventory_service, keys, next_year, pb_treatment, receive,
     register_client, screen, stock_of, today, treatment, treatment_service, uuid_at,
 };
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 use skinledger_domain::role::Role;
 use skinledger_e2e::{Backend, TestServer, authorized, e2e_on_both_backends, grant, pb};
+use skinledger_store::entities::lot;
 use tonic::Code;
 use uuid::Uuid;
 
@@ -110,6 +113,21 @@ async fn every_refusal_leaves_exactly_one_audit_event_over_rest_and_over_grpc(ba
     )
     .await
     .expect_status(200);
+    // A lot whose expiry passes while it is on the shelf (none is ever received expired).
+    let expired = create_roller(&api, admin, &gtin(705)).await;
+    let old = uuid_at(
+        &receive(&api, &chain.manager_a.token, a, expired, "OLD-1", 2).await["lot"],
+        "id",
+    );
+    lot::Entity::update_many()
+        .col_expr(
+            lot::Column::Expiry,
+            Expr::value(flow_support::plus_days(today(), -1)),
+        )
+        .filter(lot::Column::Id.eq(old))
+        .exec(server.app.db().write())
+        .await
+        .expect("the lot's expiry passed");
     let serialised = create_roller(&api, admin, &gtin(704)).await;
     let sn_lot = uuid_at(
         &api.post(
@@ -132,6 +150,16 @@ async fn every_refusal_leaves_exactly_one_audit_event_over_rest_and_over_grpc(ba
     let herpes = id_of(&register_client(&api, nurse, "Hanna", "Herpes").await);
     screen(&api, nurse, herpes, a, &["herpes_history"]).await;
     let unscreened = id_of(&register_client(&api, nurse, "Ulla", "Unscreened").await);
+    let waxed = id_of(&register_client(&api, nurse, "Wanda", "Waxed").await);
+    let mut recent_waxing = flow_support::answers(&[]);
+    recent_waxing["last_waxing_or_resurfacing_on"] = json!(today());
+    api.post(
+        &format!("/v1/clients/{waxed}/screenings"),
+        nurse,
+        &json!({ "clinic_id": a, "answers": recent_waxing }),
+    )
+    .await
+    .expect_status(201);
     let treated = eligible_client(&api, nurse, a, "Tara", "Treated").await;
     let signed = api
         .post("/v1/treatments", nurse, &session(a, treated, roller))
@@ -220,6 +248,16 @@ async fn every_refusal_leaves_exactly_one_audit_event_over_rest_and_over_grpc(ba
             "requires_clearance",
             session(a, herpes, roller),
             grpc_session(herpes, roller),
+        ),
+        (
+            "deferred",
+            session(a, waxed, roller),
+            grpc_session(waxed, roller),
+        ),
+        (
+            "lot_expired",
+            session(a, clear, expired),
+            grpc_session(clear, expired),
         ),
         (
             "no_valid_screening",

@@ -73,6 +73,7 @@ impl ApiError {
             Error::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
             Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Error::InsufficientStorage(_) => StatusCode::INSUFFICIENT_STORAGE,
         }
     }
 
@@ -81,6 +82,10 @@ impl ApiError {
         match &self.0 {
             Error::Internal(_) => "an internal error occurred; it has been logged".into(),
             Error::Unavailable(_) => "the service is unavailable; try again shortly".into(),
+            Error::InsufficientStorage(_) => {
+                "the database's storage is full; nothing was saved. Try again once space is freed"
+                    .into()
+            }
             other => other.to_string(),
         }
     }
@@ -89,6 +94,9 @@ impl ApiError {
         match &self.0 {
             Error::Internal(msg) => tracing::error!(error = %msg, "internal error"),
             Error::Unavailable(msg) => tracing::warn!(error = %msg, "database unavailable"),
+            Error::InsufficientStorage(msg) => {
+                tracing::error!(error = %msg, "database storage full: a write was refused");
+            }
             _ => {}
         }
     }
@@ -142,6 +150,7 @@ impl ApiError {
             Error::Throttled { .. } | Error::TooLarge { .. } => Code::ResourceExhausted,
             Error::Internal(_) => Code::Internal,
             Error::Unavailable(_) => Code::Unavailable,
+            Error::InsufficientStorage(_) => Code::ResourceExhausted,
         };
         let mut message = format!("{}: {}", self.0.code(), self.detail());
         if let Error::Invalid(errors) = &self.0 {

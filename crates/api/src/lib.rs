@@ -36,10 +36,78 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     rest::router().split_for_parts().1
 }
 
+/// The served router, and the task that keeps gRPC health in step with readiness (stopped
+/// when this is dropped).
+pub struct Service {
+    /// REST, gRPC, health, metrics and documentation on one port.
+    pub router: Router,
+    health: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        self.health.abort();
+    }
+}
+
+/// How often gRPC health is brought in step with readiness.
+const HEALTH_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
+
 /// Builds the service: REST under `/v1`, gRPC services, health, metrics and documentation.
-pub async fn router(
+pub async fn service(
     app: App,
     settings: &ApiSettings,
+) -> Result<Service, Box<dyn std::error::Error + Send + Sync>> {
+    let (health_reporter, health_service) = tonic_health::server::health_reporter();
+    let router = router(app.clone(), settings, health_service).await?;
+    // `grpc.health.v1` says what `/readyz` says: NOT_SERVING while the database cannot be
+    // reached or written, and while the server shuts down.
+    let health = tokio::spawn(async move {
+        let mut was = None;
+        loop {
+            let ready = tokio::time::timeout(HEALTH_EVERY, app.ready())
+                .await
+                .unwrap_or(false);
+            if was != Some(ready) {
+                let status = if ready {
+                    tonic_health::ServingStatus::Serving
+                } else {
+                    tonic_health::ServingStatus::NotServing
+                };
+                for name in grpc_services() {
+                    health_reporter.set_service_status(name, status).await;
+                }
+                was = Some(ready);
+            }
+            tokio::time::sleep(HEALTH_EVERY).await;
+        }
+    });
+    Ok(Service { router, health })
+}
+
+/// The names gRPC health answers for: the server as a whole (`""`) and each service.
+fn grpc_services() -> [&'static str; 8] {
+    use tonic::server::NamedService;
+    [
+        "",
+        <pb::auth_service_server::AuthServiceServer<grpc::auth::AuthGrpc>>::NAME,
+        <pb::organization_service_server::OrganizationServiceServer<
+            grpc::organization::OrganizationGrpc,
+        >>::NAME,
+        <pb::audit_service_server::AuditServiceServer<grpc::audit::AuditGrpc>>::NAME,
+        <pb::client_service_server::ClientServiceServer<grpc::clients::ClientGrpc>>::NAME,
+        <pb::treatment_service_server::TreatmentServiceServer<grpc::treatments::TreatmentGrpc>>::NAME,
+        <pb::inventory_service_server::InventoryServiceServer<grpc::inventory::InventoryGrpc>>::NAME,
+        <pb::report_service_server::ReportServiceServer<grpc::reports::ReportGrpc>>::NAME,
+    ]
+}
+
+async fn router(
+    app: App,
+    settings: &ApiSettings,
+    health_service: tonic_health::pb::health_server::HealthServer<
+        impl tonic_health::pb::health_server::Health,
+    >,
 ) -> Result<Router, Box<dyn std::error::Error + Send + Sync>> {
     let (rest, openapi) = rest::router().split_for_parts();
     let openapi_json = openapi.to_json()?;
@@ -53,7 +121,7 @@ pub async fn router(
             get(move || async move { ([("content-type", "application/json")], openapi_json) }),
         );
 
-    let grpc = grpc_router(app.clone(), settings).await?;
+    let grpc = grpc_router(app.clone(), settings, health_service)?;
     let router = rest
         .merge(ops)
         .with_state(app)
@@ -87,9 +155,12 @@ pub async fn router(
     Ok(router)
 }
 
-async fn grpc_router(
+fn grpc_router(
     app: App,
     settings: &ApiSettings,
+    health_service: tonic_health::pb::health_server::HealthServer<
+        impl tonic_health::pb::health_server::Health,
+    >,
 ) -> Result<Router, Box<dyn std::error::Error + Send + Sync>> {
     use pb::audit_service_server::AuditServiceServer;
     use pb::auth_service_server::AuthServiceServer;
@@ -100,28 +171,6 @@ async fn grpc_router(
     use pb::treatment_service_server::TreatmentServiceServer;
 
     let limit = settings.body_limit;
-    let (health, health_service) = tonic_health::server::health_reporter();
-    health
-        .set_serving::<AuthServiceServer<grpc::auth::AuthGrpc>>()
-        .await;
-    health
-        .set_serving::<OrganizationServiceServer<grpc::organization::OrganizationGrpc>>()
-        .await;
-    health
-        .set_serving::<AuditServiceServer<grpc::audit::AuditGrpc>>()
-        .await;
-    health
-        .set_serving::<ClientServiceServer<grpc::clients::ClientGrpc>>()
-        .await;
-    health
-        .set_serving::<TreatmentServiceServer<grpc::treatments::TreatmentGrpc>>()
-        .await;
-    health
-        .set_serving::<InventoryServiceServer<grpc::inventory::InventoryGrpc>>()
-        .await;
-    health
-        .set_serving::<ReportServiceServer<grpc::reports::ReportGrpc>>()
-        .await;
     let reflection = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)

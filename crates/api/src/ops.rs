@@ -19,10 +19,17 @@ pub async fn readyz(State(app): State<App>) -> impl IntoResponse {
         .unwrap_or(false);
     if ready {
         (StatusCode::OK, axum::Json(json!({ "status": "ready" })))
+    } else if app.is_draining() {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            axum::Json(json!({ "status": "unavailable", "reason": "shutting down" })),
+        )
     } else {
         (
             StatusCode::SERVICE_UNAVAILABLE,
-            axum::Json(json!({ "status": "unavailable", "reason": "database unreachable" })),
+            axum::Json(
+                json!({ "status": "unavailable", "reason": "database unreachable or not writable" }),
+            ),
         )
     }
 }

@@ -63,9 +63,12 @@ pub enum Error {
     /// Something failed inside; details are in the log, never in the answer (500).
     #[error("internal error")]
     Internal(String),
-    /// The database cannot be reached now (503).
+    /// The database cannot be reached or cannot write now (503).
     #[error("service unavailable")]
     Unavailable(String),
+    /// The database's disk is full: the write was not saved (507).
+    #[error("insufficient storage")]
+    InsufficientStorage(String),
 }
 
 impl Error {
@@ -84,6 +87,7 @@ impl Error {
             Error::IdempotencyKeyReused => "idempotency_key_reused",
             Error::Internal(_) => "internal",
             Error::Unavailable(_) => "unavailable",
+            Error::InsufficientStorage(_) => "insufficient_storage",
         }
     }
 
@@ -120,11 +124,10 @@ impl Error {
 
 impl From<sea_orm::DbErr> for Error {
     fn from(err: sea_orm::DbErr) -> Self {
-        match &err {
-            sea_orm::DbErr::ConnectionAcquire(_) | sea_orm::DbErr::Conn(_) => {
-                Error::Unavailable(err.to_string())
-            }
-            _ => Error::Internal(err.to_string()),
+        match skinledger_store::failure(&err) {
+            skinledger_store::Failure::StorageFull => Error::InsufficientStorage(err.to_string()),
+            skinledger_store::Failure::Unavailable => Error::Unavailable(err.to_string()),
+            skinledger_store::Failure::Other => Error::Internal(err.to_string()),
         }
     }
 }

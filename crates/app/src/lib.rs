@@ -74,6 +74,8 @@ struct Inner {
     settings: AppSettings,
     tokens: tokens::TokenService,
     read_audit: audit::ReadAuditWriter,
+    /// Set when the server is shutting down: it still serves, but is no longer ready.
+    draining: std::sync::atomic::AtomicBool,
 }
 
 impl App {
@@ -92,6 +94,7 @@ impl App {
                 settings,
                 tokens,
                 read_audit,
+                draining: std::sync::atomic::AtomicBool::new(false),
             }),
         };
         (app, task)
@@ -116,8 +119,24 @@ impl App {
         &self.inner.read_audit
     }
 
-    /// Whether the database answers now.
+    /// Whether requests should be sent here: not shutting down, and the database answers and
+    /// takes writes.
     pub async fn ready(&self) -> bool {
-        self.inner.db.ping().await.is_ok()
+        !self.is_draining() && self.inner.db.ready().await.is_ok()
+    }
+
+    /// Marks the server as shutting down: from now on it is not ready, so that load balancers
+    /// send no new requests while those under way finish.
+    pub fn start_draining(&self) {
+        self.inner
+            .draining
+            .store(true, std::sync::atomic::Ordering::Release);
+    }
+
+    /// Whether the server is shutting down.
+    pub fn is_draining(&self) -> bool {
+        self.inner
+            .draining
+            .load(std::sync::atomic::Ordering::Acquire)
     }
 }

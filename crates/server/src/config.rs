@@ -34,6 +34,13 @@ pub struct Config {
     pub database_url: String,
     /// Connections in the pool (PostgreSQL) or of SQLite's readers.
     pub database_max_connections: u32,
+    /// How long a request waits for a database connection before answering 503, in
+    /// milliseconds (SQLite's writers queue up to 30 s for their one connection).
+    pub database_acquire_timeout_ms: u64,
+    /// How long opening a PostgreSQL connection may take, in milliseconds.
+    pub database_connect_timeout_ms: u64,
+    /// The longest a PostgreSQL statement may run, in milliseconds; 0 for no limit.
+    pub database_statement_timeout_ms: u64,
     /// Where the embedded database and a generated signing key live.
     pub data_dir: PathBuf,
     /// The `iss` of access tokens.
@@ -52,6 +59,8 @@ pub struct Config {
     pub body_limit_bytes: usize,
     /// Whether `serve` applies migrations at start (a Kubernetes Job may do it instead).
     pub run_migrations: bool,
+    /// Seconds the server keeps serving, not ready, after SIGTERM before it stops accepting.
+    pub shutdown_grace_secs: u64,
     /// The IANA time zone of clinics opened without one (and of screenings taken at no
     /// clinic).
     pub default_timezone: TimeZone,
@@ -63,6 +72,9 @@ impl Default for Config {
             listen_addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
             database_url: "sqlite://data/skinledger.db?mode=rwc".into(),
             database_max_connections: 8,
+            database_acquire_timeout_ms: 1_500,
+            database_connect_timeout_ms: 1_500,
+            database_statement_timeout_ms: 30_000,
             data_dir: PathBuf::from("data"),
             token_issuer: "skinledger".into(),
             token_audience: "skinledger-api".into(),
@@ -72,6 +84,7 @@ impl Default for Config {
             log_format: LogFormat::Pretty,
             body_limit_bytes: 1024 * 1024,
             run_migrations: true,
+            shutdown_grace_secs: 5,
             default_timezone: TimeZone::UTC,
         }
     }
@@ -83,6 +96,18 @@ impl fmt::Debug for Config {
             .field("listen_addr", &self.listen_addr)
             .field("database_url", &redact_url(&self.database_url))
             .field("database_max_connections", &self.database_max_connections)
+            .field(
+                "database_acquire_timeout_ms",
+                &self.database_acquire_timeout_ms,
+            )
+            .field(
+                "database_connect_timeout_ms",
+                &self.database_connect_timeout_ms,
+            )
+            .field(
+                "database_statement_timeout_ms",
+                &self.database_statement_timeout_ms,
+            )
             .field("data_dir", &self.data_dir)
             .field("token_issuer", &self.token_issuer)
             .field("token_audience", &self.token_audience)
@@ -92,6 +117,7 @@ impl fmt::Debug for Config {
             .field("log_format", &self.log_format)
             .field("body_limit_bytes", &self.body_limit_bytes)
             .field("run_migrations", &self.run_migrations)
+            .field("shutdown_grace_secs", &self.shutdown_grace_secs)
             .field("default_timezone", &self.default_timezone)
             .finish()
     }
@@ -102,6 +128,9 @@ pub const ENV_KEYS: &[&str] = &[
     "listen_addr",
     "database_url",
     "database_max_connections",
+    "database_acquire_timeout_ms",
+    "database_connect_timeout_ms",
+    "database_statement_timeout_ms",
     "data_dir",
     "token_issuer",
     "token_audience",
@@ -111,6 +140,7 @@ pub const ENV_KEYS: &[&str] = &[
     "log_format",
     "body_limit_bytes",
     "run_migrations",
+    "shutdown_grace_secs",
     "default_timezone",
 ];
 

@@ -21,9 +21,11 @@ pub use config::{Config, LogFormat};
 /// Connects to the configured database.
 pub async fn connect(config: &Config) -> anyhow::Result<Db> {
     let db = Db::connect(&DbSettings {
-        url: config.database_url.clone(),
         max_connections: config.database_max_connections,
-        schema: None,
+        acquire_timeout: Duration::from_millis(config.database_acquire_timeout_ms),
+        connect_timeout: Duration::from_millis(config.database_connect_timeout_ms),
+        statement_timeout: Duration::from_millis(config.database_statement_timeout_ms),
+        ..DbSettings::new(config.database_url.clone())
     })
     .await?;
     Ok(db)
@@ -60,7 +62,7 @@ pub async fn launch(
         migrate(&db).await?;
     }
     let (app, audit_task) = app(&config, db.clone())?;
-    let router = skinledger_api::router(
+    let service = skinledger_api::service(
         app.clone(),
         &ApiSettings {
             body_limit: config.body_limit_bytes,
@@ -68,6 +70,7 @@ pub async fn launch(
     )
     .await
     .map_err(|e| anyhow::anyhow!("cannot build the router: {e}"))?;
+    let router = service.router.clone();
 
     let purge = tokio::spawn({
         let db = db.clone();
@@ -85,9 +88,21 @@ pub async fn launch(
     });
 
     tracing::info!(addr = %listener.local_addr()?, "serving REST and gRPC");
+    // On the signal the server stops being ready but keeps serving for the drain window, so
+    // that load balancers move traffic away first; then it stops accepting and finishes the
+    // requests under way.
+    let grace = Duration::from_secs(config.shutdown_grace_secs);
+    let draining = app.clone();
+    let drained = async move {
+        shutdown.await;
+        draining.start_draining();
+        tracing::info!(grace_secs = grace.as_secs(), "draining before shutdown");
+        tokio::time::sleep(grace).await;
+    };
     axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown)
+        .with_graceful_shutdown(drained)
         .await?;
+    drop(service);
     purge.abort();
     drop(app);
     audit_task.finish().await;

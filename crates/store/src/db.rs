@@ -1,8 +1,9 @@
 //! Connections to SQLite or PostgreSQL, chosen by the database URL.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use sea_orm::sqlx::Connection as _;
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
     ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
@@ -18,6 +19,28 @@ pub struct DbSettings {
     pub max_connections: u32,
     /// A PostgreSQL schema to work in instead of `public` (tests use one per test).
     pub schema: Option<String>,
+    /// How long a request waits for a connection before it answers 503.
+    pub acquire_timeout: Duration,
+    /// How long opening a PostgreSQL connection may take.
+    pub connect_timeout: Duration,
+    /// The longest a PostgreSQL statement may run (`statement_timeout`); none when zero.
+    pub statement_timeout: Duration,
+}
+
+impl DbSettings {
+    /// Settings for `url` with the server's defaults: 10 connections, 1.5 s to get one and
+    /// 1.5 s to open one (so that a request answers 503 within 2 s when the database is
+    /// gone), 30 s per statement.
+    pub fn new(url: impl Into<String>) -> Self {
+        Self {
+            url: url.into(),
+            max_connections: 10,
+            schema: None,
+            acquire_timeout: Duration::from_millis(1_500),
+            connect_timeout: Duration::from_millis(1_500),
+            statement_timeout: Duration::from_secs(30),
+        }
+    }
 }
 
 impl std::fmt::Debug for DbSettings {
@@ -26,6 +49,9 @@ impl std::fmt::Debug for DbSettings {
             .field("url", &redact_url(&self.url))
             .field("max_connections", &self.max_connections)
             .field("schema", &self.schema)
+            .field("acquire_timeout", &self.acquire_timeout)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("statement_timeout", &self.statement_timeout)
             .finish()
     }
 }
@@ -54,45 +80,75 @@ pub struct Db {
     read: DatabaseConnection,
     write: DatabaseConnection,
     shared: bool,
+    /// The SQLite file, whose writability readiness checks.
+    sqlite_file: Option<PathBuf>,
 }
 
 impl Db {
-    /// Connects, creating the SQLite file (and its folder) when missing.
+    /// Connects, creating the SQLite file (and its folder) when missing. A SQLite file that
+    /// cannot be written is refused here, naming it.
     pub async fn connect(settings: &DbSettings) -> Result<Self, DbErr> {
         let url = settings.url.as_str();
         if url.starts_with("sqlite:") {
-            if let Some(path) = sqlite_file(url)
-                && let Some(parent) = Path::new(path).parent()
+            let file = sqlite_file(url).map(PathBuf::from);
+            if let Some(parent) = file.as_deref().and_then(Path::parent)
                 && !parent.as_os_str().is_empty()
             {
                 std::fs::create_dir_all(parent).map_err(|e| {
                     DbErr::Custom(format!("cannot create {}: {e}", parent.display()))
                 })?;
             }
-            let write = Database::connect(sqlite_options(url, 1)).await?;
+            if let Some(file) = file.as_deref().filter(|f| f.exists()) {
+                writable(file)?;
+            }
+            let write = Database::connect(sqlite_options(url, 1, Writer::Yes, settings))
+                .await
+                .map_err(|e| match &file {
+                    Some(file) => DbErr::Conn(sea_orm::RuntimeErr::Internal(format!(
+                        "cannot open the SQLite database {}: {e}",
+                        file.display()
+                    ))),
+                    None => e,
+                })?;
             if url.contains(":memory:") {
                 // An in-memory database lives in its one connection: reads must share it.
                 return Ok(Self {
                     read: write.clone(),
                     write,
                     shared: true,
+                    sqlite_file: None,
                 });
             }
-            let read =
-                Database::connect(sqlite_options(url, settings.max_connections.max(1))).await?;
+            if let Some(file) = &file {
+                writable(file)?;
+            }
+            let read = Database::connect(sqlite_options(
+                url,
+                settings.max_connections.max(1),
+                Writer::No,
+                settings,
+            ))
+            .await?;
             Ok(Self {
                 read,
                 write,
                 shared: false,
+                sqlite_file: file,
             })
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let mut options = ConnectOptions::new(url);
             options
                 .max_connections(settings.max_connections.max(2))
                 .min_connections(1)
-                .connect_timeout(Duration::from_secs(5))
-                .acquire_timeout(Duration::from_secs(30))
+                .connect_timeout(settings.connect_timeout)
+                .acquire_timeout(settings.acquire_timeout)
                 .sqlx_logging(false);
+            if !settings.statement_timeout.is_zero() {
+                let millis = settings.statement_timeout.as_millis().to_string();
+                options.map_sqlx_postgres_opts(move |o| {
+                    o.options([("statement_timeout", millis.as_str())])
+                });
+            }
             if let Some(schema) = &settings.schema {
                 options.set_schema_search_path(schema.clone());
             }
@@ -101,6 +157,7 @@ impl Db {
                 read: pool.clone(),
                 write: pool,
                 shared: true,
+                sqlite_file: None,
             })
         } else {
             Err(DbErr::Custom(format!(
@@ -135,6 +192,16 @@ impl Db {
         self.read.ping().await
     }
 
+    /// Answers whether the database takes writes now: it answers, and a SQLite file can be
+    /// written (a read-only file or file system is not ready).
+    pub async fn ready(&self) -> Result<(), DbErr> {
+        self.read.ping().await?;
+        if let Some(file) = &self.sqlite_file {
+            writable(file)?;
+        }
+        Ok(())
+    }
+
     /// Closes both handles.
     pub async fn close(self) -> Result<(), DbErr> {
         self.write.close().await?;
@@ -153,20 +220,87 @@ fn sqlite_file(url: &str) -> Option<&str> {
     (!path.is_empty() && !path.contains(":memory:")).then_some(path)
 }
 
-fn sqlite_options(url: &str, connections: u32) -> ConnectOptions {
+/// The longest a SQLite write waits for the write connection.
+const WRITER_QUEUE: Duration = Duration::from_secs(30);
+
+/// Whether a pool is SQLite's one writer.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Writer {
+    Yes,
+    No,
+}
+
+/// Opens the file for writing without changing it: the check the operating system makes.
+fn writable(file: &Path) -> Result<(), DbErr> {
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(file)
+        .map(drop)
+        .map_err(|e| {
+            DbErr::Conn(sea_orm::RuntimeErr::Internal(format!(
+                "the SQLite database {} cannot be written: {e}",
+                file.display()
+            )))
+        })
+}
+
+fn sqlite_options(
+    url: &str,
+    connections: u32,
+    writer: Writer,
+    settings: &DbSettings,
+) -> ConnectOptions {
     let mut options = ConnectOptions::new(url);
+    let file = sqlite_file(url).map(PathBuf::from);
     options
         .max_connections(connections)
         .min_connections(1)
-        .acquire_timeout(Duration::from_secs(60))
+        // Writers queue for the one write connection: a burst of them waits its turn.
+        .acquire_timeout(match writer {
+            Writer::Yes => settings.acquire_timeout.max(WRITER_QUEUE),
+            Writer::No => settings.acquire_timeout,
+        })
         .sqlx_logging(false)
-        .map_sqlx_sqlite_opts(|opts| {
+        .map_sqlx_sqlite_opts(move |opts| {
             opts.create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Normal)
+                // A commit is on disk before it is acknowledged, power loss included.
+                .synchronous(if writer == Writer::Yes {
+                    SqliteSynchronous::Full
+                } else {
+                    SqliteSynchronous::Normal
+                })
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(30))
         });
+    if writer == Writer::Yes {
+        options.map_sqlx_sqlite_pool_opts(move |pool| {
+            let file = file.clone();
+            pool
+                // A connection opened on a read-only file stays read-only: open none then, so
+                // that writes work again as soon as the file can be written.
+                .after_connect(move |_, _| {
+                    let file = file.clone();
+                    Box::pin(async move {
+                        match &file {
+                            Some(file) => writable(file).map_err(|e| {
+                                sea_orm::sqlx::Error::Configuration(e.to_string().into())
+                            }),
+                            None => Ok(()),
+                        }
+                    })
+                })
+                // A commit that failed (a full disk) can leave the connection believing a
+                // transaction is open, so that the next BEGIN would only make a savepoint and
+                // every later "commit" would be lost: such a connection is closed, never reused.
+                .after_release(|conn, _| {
+                    Box::pin(async move {
+                        conn.ping().await?;
+                        Ok(!conn.is_in_transaction())
+                    })
+                })
+        });
+    }
     options
 }
 

@@ -30,6 +30,6 @@ pub mod treatments;
 pub mod units;
 
 pub use db::{Db, DbSettings};
-pub use error::is_unique_violation;
+pub use error::{Failure, failure, is_unique_violation};
 pub use paging::{Page, PageRequest};
 pub use sea_orm;

@@ -129,9 +129,10 @@ pub fn with_database(url: &str, name: &str) -> String {
 
 async fn connect_and_migrate(url: &str) -> Db {
     let db = Db::connect(&DbSettings {
-        url: url.to_owned(),
         max_connections: 4,
-        schema: None,
+        // Tests race hundreds of requests against one database on two cores.
+        acquire_timeout: std::time::Duration::from_secs(30),
+        ..DbSettings::new(url)
     })
     .await
     .unwrap_or_else(|e| panic!("cannot open test database: {e}"));
