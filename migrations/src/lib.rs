@@ -10,6 +10,8 @@ mod m20261122_000001_clinical;
 mod m20261123_000001_inventory;
 mod m20261206_000001_local_time_and_serials;
 mod m20261206_000002_disposals;
+mod m20261206_000003_login_attempts;
+mod m20261206_000004_refresh_retry;
 
 /// Applies skinledger's migrations in order.
 pub struct Migrator;
@@ -23,6 +25,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000001_inventory::Migration),
             Box::new(m20261206_000001_local_time_and_serials::Migration),
             Box::new(m20261206_000002_disposals::Migration),
+            Box::new(m20261206_000003_login_attempts::Migration),
+            Box::new(m20261206_000004_refresh_retry::Migration),
         ]
     }
 }

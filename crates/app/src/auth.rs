@@ -20,6 +20,17 @@ pub const MAX_FAILED_LOGINS: u64 = 5;
 /// The window in which failures count, and how long throttling lasts.
 pub const THROTTLE_WINDOW: ChronoDuration = ChronoDuration::minutes(15);
 
+/// How long after a refresh the same refresh token may come back (a retry after a lost
+/// answer) and get the same new one, instead of ending the session as a stolen copy would.
+pub const REFRESH_RETRY_WINDOW: ChronoDuration = ChronoDuration::seconds(30);
+
+/// How long a login over the limit waits for attempts under way to settle before it is
+/// throttled.
+const SETTLE_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// How often it looks.
+const SETTLE_POLL: std::time::Duration = std::time::Duration::from_millis(50);
+
 /// A token request, by grant type.
 #[derive(Debug, Clone)]
 pub enum TokenGrant {
@@ -226,50 +237,57 @@ impl App {
         password: String,
         request_id: Option<String>,
     ) -> Result<TokenAnswer> {
+        // Password logins are admitted a few at a time: each checks a password, which holds
+        // ~19 MiB, and a burst waits here, cheaply, rather than all at once further in.
+        let _admitted = secrets::admit_password_check().await?;
         let db = self.db();
         let key = account_key(org_slug, email);
         let now = Utc::now();
         // Record the attempt before checking the password, and count it: parallel guesses see
         // each other's rows, so at most MAX_FAILED_LOGINS passwords are ever checked per window,
         // whichever replica receives them. A success removes the account's rows again.
-        let attempt = {
-            let txn = db.begin().await?;
-            let id = tokens::record_login_failure(&txn, &key, now).await?;
-            txn.commit().await?;
-            id
-        };
-        let attempts =
-            tokens::login_failures_since(db.write(), &key, now - THROTTLE_WINDOW).await?;
         let org = orgs::by_slug(db.read(), &org_slug.trim().to_lowercase()).await?;
-        if attempts > MAX_FAILED_LOGINS {
+        let Some(attempt) = self.claim_login_attempt(&key, now).await? else {
             // A refused attempt is not a failure: the lock ends a window after the failures.
-            let txn = db.begin().await?;
-            tokens::forget_login_attempt(&txn, attempt).await?;
             if let Some(org) = &org {
+                let txn = db.begin().await?;
                 audit::record(
                     &txn,
                     anonymous_event(org.id, "auth.login", request_id).outcome("throttled"),
                 )
                 .await?;
+                txn.commit().await?;
             }
-            txn.commit().await?;
             return Err(Error::Throttled {
                 retry_after_secs: THROTTLE_WINDOW.num_seconds().unsigned_abs(),
             });
-        }
+        };
         let member = match &org {
             Some(org) => staff::by_email(db.read(), org.id, &email.trim().to_lowercase()).await?,
             None => None,
         };
-        let verified =
-            secrets::verify_password(password, member.as_ref().map(|m| m.password_hash.clone()))
-                .await?;
+        let verified = match secrets::verify_password(
+            password,
+            member.as_ref().map(|m| m.password_hash.clone()),
+        )
+        .await
+        {
+            Ok(verified) => verified,
+            Err(e) => {
+                // Not checked (every password worker busy): not a failure either.
+                let txn = db.begin().await?;
+                tokens::forget_login_attempt(&txn, attempt).await?;
+                txn.commit().await?;
+                return Err(e);
+            }
+        };
 
         let txn = db.begin().await?;
         let member = match (org, member) {
             (Some(_), Some(member)) if verified && member.active => member,
             (org, member) => {
                 // The attempt row recorded above stays: it is this failure.
+                tokens::settle_login_failure(&txn, attempt).await?;
                 if let Some(org) = org {
                     let mut event =
                         anonymous_event(org.id, "auth.login", request_id).outcome("failure");
@@ -284,7 +302,7 @@ impl App {
                 return Err(invalid_credentials());
             }
         };
-        tokens::clear_login_failures(&txn, &key, now - THROTTLE_WINDOW).await?;
+        tokens::clear_login_failures(&txn, &key, attempt, now - THROTTLE_WINDOW).await?;
         let refresh = self
             .new_refresh_token(&txn, &member, Uuid::now_v7())
             .await?;
@@ -310,32 +328,133 @@ impl App {
         })
     }
 
+    /// Records a login attempt for `key` when the account is under its limit, answering the
+    /// attempt; `None` when its failures throttle it. An attempt over the limit first waits
+    /// while other attempts are being checked: one of them may succeed and take every attempt
+    /// back, so logins with the right password arriving together are not throttled, while
+    /// failures stay and keep parallel guesses out. Still waiting after [`SETTLE_WAIT`], it
+    /// answers 503: busy, not throttled.
+    async fn claim_login_attempt(
+        &self,
+        key: &str,
+        now: chrono::DateTime<Utc>,
+    ) -> Result<Option<Uuid>> {
+        let db = self.db();
+        let since = now - THROTTLE_WINDOW;
+        let settle_by = tokio::time::Instant::now() + SETTLE_WAIT;
+        loop {
+            let txn = db.begin().await?;
+            let attempt = tokens::record_login_failure(&txn, key, now).await?;
+            txn.commit().await?;
+            if tokens::login_failures_since(db.write(), key, since).await? <= MAX_FAILED_LOGINS {
+                return Ok(Some(attempt));
+            }
+            let txn = db.begin().await?;
+            tokens::forget_login_attempt(&txn, attempt).await?;
+            txn.commit().await?;
+            // Over the limit: throttled by failures, or only busy with attempts under way.
+            if tokens::login_failures_settled(db.write(), key, since).await? >= MAX_FAILED_LOGINS {
+                return Ok(None);
+            }
+            if tokio::time::Instant::now() >= settle_by {
+                return Err(Error::Unavailable(
+                    "other logins to this account are being checked; retry shortly".into(),
+                ));
+            }
+            tokio::time::sleep(SETTLE_POLL).await;
+        }
+    }
+
     async fn new_refresh_token(
         &self,
         db: &impl ConnectionTrait,
         member: &staff_row::Model,
         family: Uuid,
     ) -> Result<String> {
-        let secret = secrets::random_secret("slr_");
+        let secret = secrets::random_secret(secrets::REFRESH_PREFIX);
+        self.store_refresh_token(db, member, family, Uuid::now_v7(), &secret)
+            .await?;
+        Ok(secret)
+    }
+
+    async fn store_refresh_token(
+        &self,
+        db: &impl ConnectionTrait,
+        member: &staff_row::Model,
+        family: Uuid,
+        id: Uuid,
+        secret: &str,
+    ) -> Result<()> {
         let now = Utc::now();
         let ttl = ChronoDuration::from_std(self.settings().refresh_ttl)
             .map_err(|e| Error::Internal(format!("refresh lifetime: {e}")))?;
         tokens::insert_refresh(
             db,
             refresh_token::ActiveModel {
-                id: Set(Uuid::now_v7()),
+                id: Set(id),
                 organization_id: Set(member.organization_id),
                 staff_id: Set(member.id),
                 family_id: Set(family),
-                token_hash: Set(secrets::digest(&secret)),
+                token_hash: Set(secrets::digest(secret)),
                 expires_at: Set(now + ttl),
                 created_at: Set(now),
                 rotated_at: Set(None),
                 revoked_at: Set(None),
+                successor_id: Set(None),
+                successor_sealed: Set(None),
             },
         )
         .await?;
-        Ok(secret)
+        Ok(())
+    }
+
+    /// The answer already given for rotating `row`, when `secret` (its own) comes back within
+    /// [`REFRESH_RETRY_WINDOW`] and its successor is still unused: a retry after a lost
+    /// answer, not a stolen copy. A fresh access token goes with the same refresh token.
+    async fn replay_rotation(
+        &self,
+        db: &impl ConnectionTrait,
+        row: &refresh_token::Model,
+        secret: &str,
+        now: chrono::DateTime<Utc>,
+    ) -> Result<Option<TokenAnswer>> {
+        let within = row
+            .rotated_at
+            .is_some_and(|at| now - at <= REFRESH_RETRY_WINDOW);
+        let (Some(successor_id), Some(sealed)) = (row.successor_id, &row.successor_sealed) else {
+            return Ok(None);
+        };
+        if !within || row.revoked_at.is_some() {
+            return Ok(None);
+        }
+        let Some(next) = secrets::unseal(sealed, secret) else {
+            return Ok(None);
+        };
+        let Some(successor) = tokens::refresh_by_id(db, successor_id).await? else {
+            return Ok(None);
+        };
+        let unused = successor.rotated_at.is_none()
+            && successor.revoked_at.is_none()
+            && successor.expires_at > now
+            && secrets::digests_match(&successor.token_hash, &secrets::digest(&next));
+        if !unused {
+            return Ok(None);
+        }
+        let active = staff::get(db, row.organization_id, row.staff_id)
+            .await?
+            .is_some_and(|m| m.active);
+        if !active {
+            return Ok(None);
+        }
+        let access = self
+            .tokens()
+            .issue(row.organization_id, Principal::Staff(row.staff_id))?;
+        Ok(Some(TokenAnswer {
+            access_token: access.token,
+            token_type: "Bearer".into(),
+            expires_in: access.expires_in,
+            refresh_token: Some(next),
+        }))
     }
 
     async fn refresh_grant(&self, secret: &str, request_id: Option<String>) -> Result<TokenAnswer> {
@@ -357,6 +476,15 @@ impl App {
             return Err(invalid_grant());
         }
         if row.rotated_at.is_some() {
+            if let Some(answer) = self.replay_rotation(&txn, &row, secret, now).await? {
+                audit::record(
+                    &txn,
+                    event("auth.refresh").detail(serde_json::json!({ "retry": true })),
+                )
+                .await?;
+                txn.commit().await?;
+                return Ok(answer);
+            }
             // A rotated token came back: someone holds a copy. End the whole family.
             tokens::revoke_family(&txn, row.organization_id, row.family_id, now).await?;
             audit::record(&txn, event("auth.refresh_token_reuse").outcome("denied")).await?;
@@ -374,14 +502,22 @@ impl App {
             txn.commit().await?;
             return Err(invalid_grant());
         };
-        if !tokens::mark_rotated(&txn, row.id, now).await? {
+        let (successor, next) = (
+            Uuid::now_v7(),
+            secrets::random_secret(secrets::REFRESH_PREFIX),
+        );
+        let sealed = secrets::seal(&next, secret)
+            .ok_or_else(|| Error::Internal("cannot seal a refresh token".into()))?;
+        if !tokens::mark_rotated(&txn, row.id, now, successor, &sealed).await? {
             // Another request rotated it between our read and our write: that is reuse too.
             tokens::revoke_family(&txn, row.organization_id, row.family_id, now).await?;
             audit::record(&txn, event("auth.refresh_token_reuse").outcome("denied")).await?;
             txn.commit().await?;
             return Err(invalid_grant());
         }
-        let refresh = self.new_refresh_token(&txn, &member, row.family_id).await?;
+        self.store_refresh_token(&txn, &member, row.family_id, successor, &next)
+            .await?;
+        let refresh = next;
         let access = self
             .tokens()
             .issue(member.organization_id, Principal::Staff(member.id))?;

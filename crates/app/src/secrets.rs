@@ -1,57 +1,206 @@
 //! Password hashing (argon2id) and random secrets stored by hash (refresh tokens, API client
 //! secrets: high-entropy, so a SHA-256 digest is enough and keeps their checks cheap).
 
-use argon2::Argon2;
-use argon2::password_hash::phc::PasswordHash;
-use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use std::cell::RefCell;
+
+use argon2::password_hash::phc::{Output, ParamsString, PasswordHash, Salt};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
 use rand::RngCore;
 use sha2::{Digest, Sha256};
+use tokio::sync::Semaphore;
 
 use crate::error::{Error, Result};
 
-/// Hashes a password with argon2id and a random salt, off the async threads.
-pub async fn hash_password(password: String) -> Result<String> {
-    tokio::task::spawn_blocking(move || {
-        Argon2::default()
-            .hash_password(password.as_bytes())
-            .map(|h| h.to_string())
-            .map_err(|e| Error::Internal(format!("password hashing failed: {e}")))
-    })
-    .await
-    .map_err(|e| Error::Internal(format!("password hashing task failed: {e}")))?
+/// How long a login waits for a free password worker before it answers 503.
+const BUSY_WAIT: Duration = Duration::from_secs(5);
+
+/// Password work (argon2id, ~19 MiB per hash) runs on a few threads of its own, one per core:
+/// at most that many hashes are in memory at once, always on the same threads, so a burst of
+/// logins waits its turn instead of growing the process, and leaves nothing behind.
+struct PasswordWorkers {
+    permits: Semaphore,
+    jobs: std::sync::mpsc::Sender<Job>,
 }
 
-/// Checks a password against a stored hash, off the async threads. With no stored hash (an
+type Job = Box<dyn FnOnce() + Send>;
+
+fn workers() -> &'static PasswordWorkers {
+    static WORKERS: OnceLock<PasswordWorkers> = OnceLock::new();
+    WORKERS.get_or_init(|| {
+        let count = std::thread::available_parallelism().map_or(2, usize::from);
+        let (jobs, queue) = std::sync::mpsc::channel::<Job>();
+        let queue = Arc::new(Mutex::new(queue));
+        for n in 0..count {
+            let queue = Arc::clone(&queue);
+            let spawned = std::thread::Builder::new()
+                .name(format!("password-{n}"))
+                .spawn(move || {
+                    loop {
+                        let job = match queue.lock() {
+                            Ok(queue) => queue.recv(),
+                            Err(_) => return,
+                        };
+                        match job {
+                            Ok(job) => job(),
+                            Err(_) => return,
+                        }
+                    }
+                });
+            if let Err(e) = spawned {
+                tracing::error!(error = %e, "cannot start a password worker");
+            }
+        }
+        PasswordWorkers {
+            permits: Semaphore::new(count),
+            jobs,
+        }
+    })
+}
+
+/// Admits one login that checks a password, so that only a few are under way at once (twice
+/// the password workers, to keep them busy); waits at most [`BUSY_WAIT`], then answers 503.
+pub(crate) async fn admit_password_check() -> Result<tokio::sync::SemaphorePermit<'static>> {
+    static ADMITTED: OnceLock<Semaphore> = OnceLock::new();
+    let gate = ADMITTED.get_or_init(|| {
+        Semaphore::new(2 * std::thread::available_parallelism().map_or(2, usize::from))
+    });
+    tokio::time::timeout(BUSY_WAIT, gate.acquire())
+        .await
+        .map_err(|_| Error::Unavailable("too many logins at once; retry shortly".into()))?
+        .map_err(|e| Error::Internal(format!("login gate closed: {e}")))
+}
+
+/// Runs `work` on a password worker, waiting at most [`BUSY_WAIT`] for one to be free.
+async fn on_worker<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T> {
+    let workers = workers();
+    let _permit = tokio::time::timeout(BUSY_WAIT, workers.permits.acquire())
+        .await
+        .map_err(|_| Error::Unavailable("every password worker is busy".into()))?
+        .map_err(|e| Error::Internal(format!("password workers closed: {e}")))?;
+    let (answer, answered) = tokio::sync::oneshot::channel();
+    workers
+        .jobs
+        .send(Box::new(move || {
+            let _ = answer.send(work());
+        }))
+        .map_err(|_| Error::Internal("password workers stopped".into()))?;
+    answered
+        .await
+        .map_err(|_| Error::Internal("a password worker failed".into()))
+}
+
+thread_local! {
+    /// A password worker's argon2 memory: allocated once, at the largest cost met, and reused
+    /// by every hash on that worker.
+    static MEMORY: RefCell<Vec<Block>> = const { RefCell::new(Vec::new()) };
+}
+
+/// argon2 of `password` with `salt` under `params` into `out`, in this thread's memory.
+fn argon2_into(
+    algorithm: Algorithm,
+    version: Version,
+    params: &Params,
+    password: &[u8],
+    salt: &[u8],
+    out: &mut [u8],
+) -> std::result::Result<(), argon2::Error> {
+    MEMORY.with_borrow_mut(|memory| {
+        let need = params.block_count();
+        if memory.len() < need {
+            memory.resize(need, Block::default());
+        }
+        Argon2::new(algorithm, version, params.clone()).hash_password_into_with_memory(
+            password,
+            salt,
+            out,
+            &mut memory[..need],
+        )
+    })
+}
+
+/// The PHC string of argon2id (default parameters) of `password` with a random salt.
+fn hash_here(password: &[u8]) -> Result<String> {
+    let failed =
+        |e: &dyn std::fmt::Display| Error::Internal(format!("password hashing failed: {e}"));
+    let params = Params::default();
+    let mut salt = [0u8; 16];
+    rand::rng().fill_bytes(&mut salt);
+    let mut out = [0u8; Params::DEFAULT_OUTPUT_LEN];
+    argon2_into(
+        Algorithm::Argon2id,
+        Version::V0x13,
+        &params,
+        password,
+        &salt,
+        &mut out,
+    )
+    .map_err(|e| failed(&e))?;
+    let hash = PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(&params).map_err(|e| failed(&e))?,
+        salt: Some(Salt::new(&salt).map_err(|e| failed(&e))?),
+        hash: Some(Output::new(&out).map_err(|e| failed(&e))?),
+    };
+    Ok(hash.to_string())
+}
+
+/// Whether `password` matches the PHC string `stored` (compared in constant time).
+fn verify_here(password: &[u8], stored: &str) -> bool {
+    let Ok(hash) = PasswordHash::new(stored) else {
+        return false;
+    };
+    let (Some(salt), Some(expected)) = (&hash.salt, &hash.hash) else {
+        return false;
+    };
+    let algorithm = Algorithm::try_from(hash.algorithm.as_str());
+    let version = hash
+        .version
+        .map_or(Ok(Version::default()), Version::try_from);
+    let params = Params::try_from(&hash);
+    let (Ok(algorithm), Ok(version), Ok(params)) = (algorithm, version, params) else {
+        return false;
+    };
+    let mut out = vec![0u8; expected.len()];
+    argon2_into(
+        algorithm,
+        version,
+        &params,
+        password,
+        salt.as_ref(),
+        &mut out,
+    )
+    .is_ok()
+        && Output::new(&out).is_ok_and(|computed| computed == *expected)
+}
+
+/// Hashes a password with argon2id and a random salt, on a password worker.
+pub async fn hash_password(password: String) -> Result<String> {
+    on_worker(move || hash_here(password.as_bytes())).await?
+}
+
+/// Checks a password against a stored hash, on a password worker. With no stored hash (an
 /// unknown account) a dummy hash is checked instead, so both answers take as long.
 pub async fn verify_password(password: String, stored: Option<String>) -> Result<bool> {
-    tokio::task::spawn_blocking(move || {
+    on_worker(move || {
         let known = stored.is_some();
         let stored = stored.unwrap_or_else(|| dummy_hash().to_owned());
-        let ok = PasswordHash::new(&stored)
-            .map(|parsed| {
-                Argon2::default()
-                    .verify_password(password.as_bytes(), &parsed)
-                    .is_ok()
-            })
-            .unwrap_or(false);
+        let ok = verify_here(password.as_bytes(), &stored);
         known && ok
     })
     .await
-    .map_err(|e| Error::Internal(format!("password check task failed: {e}")))
 }
 
 /// A hash of a random secret with the same parameters as real ones, made once, checked for
 /// unknown accounts so that they cost the same time as known ones.
 fn dummy_hash() -> &'static str {
-    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    DUMMY.get_or_init(|| {
-        Argon2::default()
-            .hash_password(random_secret("").as_bytes())
-            .map(|h| h.to_string())
-            .unwrap_or_default()
-    })
+    static DUMMY: OnceLock<String> = OnceLock::new();
+    DUMMY.get_or_init(|| hash_here(random_secret("").as_bytes()).unwrap_or_default())
 }
 
 /// A new random secret of 32 bytes, base64url, with a readable prefix (`slr_`, `sls_`).
@@ -59,6 +208,41 @@ pub fn random_secret(prefix: &str) -> String {
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
     format!("{prefix}{}", URL_SAFE_NO_PAD.encode(bytes))
+}
+
+/// Seals a refresh token's secret with a key only `key_secret` (the token it replaces) gives:
+/// its 32 random bytes XORed with SHA-256 of that secret, base64url. Each key seals one
+/// secret, once; the database holds neither secret, so the seal opens only for whoever
+/// presents the replaced token.
+pub fn seal(secret: &str, key_secret: &str) -> Option<String> {
+    let bytes = URL_SAFE_NO_PAD
+        .decode(secret.strip_prefix(REFRESH_PREFIX)?)
+        .ok()?;
+    let key = seal_key(key_secret);
+    (bytes.len() == key.len()).then(|| {
+        let sealed: Vec<u8> = bytes.iter().zip(key.iter()).map(|(b, k)| b ^ k).collect();
+        URL_SAFE_NO_PAD.encode(sealed)
+    })
+}
+
+/// Opens what [`seal`] sealed with the same `key_secret`.
+pub fn unseal(sealed: &str, key_secret: &str) -> Option<String> {
+    let bytes = URL_SAFE_NO_PAD.decode(sealed).ok()?;
+    let key = seal_key(key_secret);
+    (bytes.len() == key.len()).then(|| {
+        let open: Vec<u8> = bytes.iter().zip(key.iter()).map(|(b, k)| b ^ k).collect();
+        format!("{REFRESH_PREFIX}{}", URL_SAFE_NO_PAD.encode(open))
+    })
+}
+
+/// The prefix of refresh token secrets.
+pub const REFRESH_PREFIX: &str = "slr_";
+
+fn seal_key(key_secret: &str) -> [u8; 32] {
+    let mut hasher = Sha256::new();
+    hasher.update(b"skinledger refresh successor\0");
+    hasher.update(key_secret.as_bytes());
+    hasher.finalize().into()
 }
 
 /// A new random identifier of 16 bytes, hex, with a prefix.
@@ -111,6 +295,38 @@ mod tests {
                 .await
                 .unwrap_or(true)
         );
+    }
+
+    #[test]
+    fn hashes_agree_with_the_argon2_crates_own_both_ways() {
+        use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+        let theirs = Argon2::default()
+            .hash_password(b"stored before")
+            .map(|h| h.to_string())
+            .unwrap_or_default();
+        assert!(verify_here(b"stored before", &theirs));
+        assert!(!verify_here(b"stored after", &theirs));
+        let ours = hash_here(b"stored now").unwrap_or_default();
+        let parsed = PasswordHash::new(&ours).expect("a PHC string");
+        assert!(
+            Argon2::default()
+                .verify_password(b"stored now", &parsed)
+                .is_ok()
+        );
+        assert!(!verify_here(b"anything", "not a hash"));
+    }
+
+    #[test]
+    fn a_sealed_secret_opens_only_with_its_key() {
+        let (old, next) = (random_secret(REFRESH_PREFIX), random_secret(REFRESH_PREFIX));
+        let sealed = seal(&next, &old).expect("sealed");
+        assert!(!sealed.contains(&next[REFRESH_PREFIX.len()..]));
+        assert_eq!(unseal(&sealed, &old).as_deref(), Some(next.as_str()));
+        assert_ne!(
+            unseal(&sealed, &random_secret(REFRESH_PREFIX)).as_deref(),
+            Some(next.as_str())
+        );
+        assert_eq!(seal("not a refresh token", &old), None);
     }
 
     #[test]

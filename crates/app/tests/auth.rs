@@ -6,10 +6,14 @@
 pub mod common;
 
 use common::{ACCESS_TTL, Harness, PASSWORD, at, email, expect_unauthenticated};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use skinledger_app::Principal;
+use skinledger_app::auth::REFRESH_RETRY_WINDOW;
 use skinledger_app::auth::{RoleGrant, TokenGrant};
 use skinledger_domain::role::Role;
 use skinledger_store::Db;
+use skinledger_store::entities::refresh_token;
 
 skinledger_store::on_both_backends!(
     a_staff_member_logs_in_with_a_password_and_gets_a_bearer_token_and_a_refresh_token,
@@ -17,6 +21,8 @@ skinledger_store::on_both_backends!(
     a_refresh_token_buys_new_tokens_once_and_is_then_spent,
     replaying_a_rotated_refresh_token_ends_the_whole_session_and_is_audited,
     replaying_a_rotated_refresh_token_leaves_other_sessions_logged_in,
+    a_refresh_retried_within_the_grace_window_gets_the_same_token_and_the_session_lives,
+    a_rotated_token_replayed_after_the_grace_window_ends_the_session,
     logging_out_ends_the_session_for_every_refresh_token_of_it,
     logging_out_with_an_unknown_token_answers_quietly,
     an_unknown_refresh_token_is_an_invalid_grant,
@@ -83,6 +89,8 @@ async fn a_refresh_token_buys_new_tokens_once_and_is_then_spent(db: Db) {
         .await
         .expect("the new access token is accepted");
     assert_eq!(actor.principal, Principal::Staff(org.admin_id));
+    // Once the new token is used, the first is spent.
+    h.refresh(&second_refresh).await.expect("refreshed again");
     expect_unauthenticated(h.refresh(&first_refresh).await, "invalid_grant");
 }
 
@@ -127,8 +135,10 @@ async fn replaying_a_rotated_refresh_token_leaves_other_sessions_logged_in(db: D
         .unwrap()
         .refresh_token
         .unwrap();
-    h.refresh(&phone).await.unwrap();
+    let next = h.refresh(&phone).await.unwrap().refresh_token.unwrap();
+    h.refresh(&next).await.unwrap();
 
+    // Its successor used, the phone's first token is a copy: its family ends.
     expect_unauthenticated(h.refresh(&phone).await, "invalid_grant");
 
     h.refresh(&tablet)
@@ -328,4 +338,61 @@ async fn me_answers_an_api_client_without_an_email(db: Db) {
     assert_eq!(me.name, "stock feed");
     assert_eq!(me.organization_id, org.id);
     assert_eq!(me.roles, vec![at(Role::ClinicManager, clinic.id)]);
+}
+
+async fn a_refresh_retried_within_the_grace_window_gets_the_same_token_and_the_session_lives(
+    db: Db,
+) {
+    let h = Harness::new(db);
+    let org = h.organization("glow").await;
+    let first = h
+        .password_login("glow", &org.admin_email, PASSWORD)
+        .await
+        .unwrap()
+        .refresh_token
+        .unwrap();
+    // The answer to the refresh is lost on a bad network; the phone sends the same token again.
+    let answer = h.refresh(&first).await.unwrap();
+    let retried = h.refresh(&first).await.expect("a retry is answered");
+    assert_eq!(retried.refresh_token, answer.refresh_token);
+    assert!(h.authenticate(&retried.access_token, None).await.is_ok());
+    // The session goes on with that token, once.
+    let next = answer.refresh_token.unwrap();
+    let after = h.refresh(&next).await.expect("the session lives");
+    expect_unauthenticated(h.refresh(&first).await, "invalid_grant");
+    expect_unauthenticated(
+        h.refresh(&after.refresh_token.unwrap()).await,
+        "invalid_grant",
+    );
+    let log = h.audit_log(&org.admin).await;
+    assert!(
+        log.iter()
+            .any(|e| e.action == "auth.refresh"
+                && e.detail.as_ref().is_some_and(|d| d["retry"] == true)),
+        "{log:#?}"
+    );
+}
+
+async fn a_rotated_token_replayed_after_the_grace_window_ends_the_session(db: Db) {
+    let h = Harness::new(db);
+    let org = h.organization("glow").await;
+    let first = h
+        .password_login("glow", &org.admin_email, PASSWORD)
+        .await
+        .unwrap()
+        .refresh_token
+        .unwrap();
+    let next = h.refresh(&first).await.unwrap().refresh_token.unwrap();
+    // Time passes beyond the window.
+    refresh_token::Entity::update_many()
+        .col_expr(
+            refresh_token::Column::RotatedAt,
+            Expr::value(chrono::Utc::now() - REFRESH_RETRY_WINDOW - chrono::Duration::seconds(1)),
+        )
+        .filter(refresh_token::Column::RotatedAt.is_not_null())
+        .exec(h.app.db().write())
+        .await
+        .unwrap();
+    expect_unauthenticated(h.refresh(&first).await, "invalid_grant");
+    expect_unauthenticated(h.refresh(&next).await, "invalid_grant");
 }

@@ -18,6 +18,7 @@ skinledger_store::on_both_backends!(
     an_unknown_email_and_a_wrong_password_get_the_same_answer,
     a_deactivated_staff_member_can_neither_log_in_nor_refresh,
     parallel_guesses_check_at_most_five_passwords,
+    the_right_password_twelve_times_at_once_is_never_throttled,
 );
 
 async fn after_five_failed_logins_even_the_right_password_is_throttled(db: Db) {
@@ -184,4 +185,33 @@ async fn parallel_guesses_check_at_most_five_passwords(db: Db) {
     } else {
         assert!(after.is_ok(), "{after:?}");
     }
+}
+
+async fn the_right_password_twelve_times_at_once_is_never_throttled(db: Db) {
+    let h = Harness::new(db);
+    let org = h.organization("glow").await;
+    // A phone retrying, a tablet and a desk computer: more logins at once than failures allow.
+    let logins = (0..12).map(|_| {
+        let h = &h;
+        let email = org.admin_email.clone();
+        async move { h.password_login("glow", &email, PASSWORD).await }
+    });
+    let answers = futures::future::join_all(logins).await;
+    assert!(
+        answers.iter().all(Result::is_ok),
+        "every right password is let in: {answers:?}"
+    );
+    // And nothing of them is left to count against the account.
+    for _ in 0..MAX_FAILED_LOGINS - 1 {
+        expect_unauthenticated(
+            h.password_login("glow", &org.admin_email, "not the password")
+                .await,
+            "invalid_credentials",
+        );
+    }
+    assert!(
+        h.password_login("glow", &org.admin_email, PASSWORD)
+            .await
+            .is_ok()
+    );
 }

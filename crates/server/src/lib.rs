@@ -70,7 +70,9 @@ pub async fn launch(
     )
     .await
     .map_err(|e| anyhow::anyhow!("cannot build the router: {e}"))?;
-    let router = service.router.clone();
+    // Routes are made ready once here: serving the router itself would rebuild every route for
+    // each connection (about 300 KiB each), where this shares one routing table among all.
+    let router = service.router.clone().with_state(()).into_make_service();
 
     let purge = tokio::spawn({
         let db = db.clone();

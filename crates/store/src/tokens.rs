@@ -18,6 +18,14 @@ pub async fn insert_refresh(
     row.insert(db).await
 }
 
+/// A refresh token by id.
+pub async fn refresh_by_id(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+) -> Result<Option<refresh_token::Model>, DbErr> {
+    refresh_token::Entity::find_by_id(id).one(db).await
+}
+
 /// Finds a refresh token by the hash of its secret.
 pub async fn refresh_by_hash(
     db: &impl ConnectionTrait,
@@ -29,14 +37,19 @@ pub async fn refresh_by_hash(
         .await
 }
 
-/// Marks a live token as rotated; answers false when another request rotated or revoked it first.
+/// Marks a live token as rotated into `successor` (its secret sealed); answers false when
+/// another request rotated or revoked it first.
 pub async fn mark_rotated(
     db: &impl ConnectionTrait,
     id: Uuid,
     at: DateTime<Utc>,
+    successor: Uuid,
+    sealed: &str,
 ) -> Result<bool, DbErr> {
     let result = refresh_token::Entity::update_many()
         .col_expr(refresh_token::Column::RotatedAt, Expr::value(at))
+        .col_expr(refresh_token::Column::SuccessorId, Expr::value(successor))
+        .col_expr(refresh_token::Column::SuccessorSealed, Expr::value(sealed))
         .filter(refresh_token::Column::Id.eq(id))
         .filter(refresh_token::Column::RotatedAt.is_null())
         .filter(refresh_token::Column::RevokedAt.is_null())
@@ -90,10 +103,21 @@ pub async fn record_login_failure(
         id: Set(id),
         account_key: Set(account_key.to_owned()),
         failed_at: Set(at),
+        pending: Set(true),
     }
     .insert(db)
     .await?;
     Ok(id)
+}
+
+/// Settles an attempt under way as a failure.
+pub async fn settle_login_failure(db: &impl ConnectionTrait, id: Uuid) -> Result<(), DbErr> {
+    login_failure::Entity::update_many()
+        .col_expr(login_failure::Column::Pending, Expr::value(false))
+        .filter(login_failure::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 /// Removes one recorded attempt.
@@ -102,7 +126,21 @@ pub async fn forget_login_attempt(db: &impl ConnectionTrait, id: Uuid) -> Result
     Ok(())
 }
 
-/// Failed logins for an account since `since`.
+/// Failed logins of an account since `since` (not counting attempts under way).
+pub async fn login_failures_settled(
+    db: &impl ConnectionTrait,
+    account_key: &str,
+    since: DateTime<Utc>,
+) -> Result<u64, DbErr> {
+    login_failure::Entity::find()
+        .filter(login_failure::Column::AccountKey.eq(account_key))
+        .filter(login_failure::Column::FailedAt.gte(since))
+        .filter(login_failure::Column::Pending.eq(false))
+        .count(db)
+        .await
+}
+
+/// Login attempts of an account since `since`: failures and those under way.
 pub async fn login_failures_since(
     db: &impl ConnectionTrait,
     account_key: &str,
@@ -115,16 +153,23 @@ pub async fn login_failures_since(
         .await
 }
 
-/// Forgets an account's failed logins (after a success), and every failure older than `before`.
+/// Forgets an account's failed logins and the attempt `own` (after a success), and every row
+/// older than `before`; other attempts under way stay.
 pub async fn clear_login_failures(
     db: &impl ConnectionTrait,
     account_key: &str,
+    own: Uuid,
     before: DateTime<Utc>,
 ) -> Result<(), DbErr> {
     login_failure::Entity::delete_many()
         .filter(
             Condition::any()
-                .add(login_failure::Column::AccountKey.eq(account_key))
+                .add(
+                    Condition::all()
+                        .add(login_failure::Column::AccountKey.eq(account_key))
+                        .add(login_failure::Column::Pending.eq(false)),
+                )
+                .add(login_failure::Column::Id.eq(own))
                 .add(login_failure::Column::FailedAt.lt(before)),
         )
         .exec(db)

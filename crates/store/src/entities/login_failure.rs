@@ -1,4 +1,4 @@
-//! The `login_failures` table.
+//! The `login_failures` table: login attempts under way (`pending`) and failed ones.
 
 use sea_orm::entity::prelude::*;
 
@@ -10,6 +10,8 @@ pub struct Model {
     pub id: Uuid,
     pub account_key: String,
     pub failed_at: DateTimeUtc,
+    /// Recorded before the password check and not yet settled.
+    pub pending: bool,
 }
 
 /// No relations are navigated through the ORM; queries join explicitly.

@@ -16,6 +16,10 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub rotated_at: Option<DateTimeUtc>,
     pub revoked_at: Option<DateTimeUtc>,
+    /// The token this one was rotated into.
+    pub successor_id: Option<Uuid>,
+    /// That token's secret, sealed with a key derived from this token's secret.
+    pub successor_sealed: Option<String>,
 }
 
 /// No relations are navigated through the ORM; queries join explicitly.
