@@ -38,7 +38,13 @@ pub mod pb {
 
 /// The secret the test server signs access tokens with, so tests can forge tokens with it.
 /// It is not base64, so the server uses these bytes as they are.
-pub const SIGNING_KEY: &[u8] = b"e2e-signing-key:not-base64:0123456789-abcdefghijklmnop";
+pub const SIGNING_KEY: &[u8] = b"e2e-signing-key:0123456789-abcdefghijklmnopqrstuv";
+
+/// The contents of a signing key file holding [`SIGNING_KEY`]: base64, as the server requires.
+pub fn signing_key_file() -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(SIGNING_KEY)
+}
 /// Another secret of the same length, for tokens the server must refuse.
 pub const OTHER_KEY: &[u8] = b"e2e-other-key!!!:not-base64:0123456789-abcdefghijklmnop";
 /// The `iss` the test server issues and expects.
@@ -264,7 +270,7 @@ impl TestServer {
         };
         let dir = tempfile::tempdir().expect("a temporary folder");
         let key_file = dir.path().join("signing.key");
-        std::fs::write(&key_file, SIGNING_KEY).expect("the signing key is written");
+        std::fs::write(&key_file, signing_key_file()).expect("the signing key is written");
         let mut config = Config {
             listen_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             database_url: db.url.clone(),

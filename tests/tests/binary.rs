@@ -391,3 +391,70 @@ fn two_hundred_logins_at_once_keep_the_server_under_128_mib() {
         "the server's resident set peaked at {peak_mib} MiB"
     );
 }
+
+#[test]
+fn each_bad_configuration_stops_the_server_at_once_with_one_line_naming_it() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let short = dir.path().join("short.key");
+    std::fs::write(&short, "c2hvcnQga2V5\n").expect("a key file");
+    let placeholder = dir.path().join("placeholder.key");
+    std::fs::write(
+        &placeholder,
+        "REPLACE_ME_WITH_OUTPUT_OF_openssl_rand_-base64_48",
+    )
+    .expect("a key file");
+    let taken = TcpListener::bind("127.0.0.1:0").expect("a port");
+    let taken_addr = taken.local_addr().expect("an address").to_string();
+    let closed = free_port();
+    let cases: Vec<(Vec<(&str, String)>, String)> = vec![
+        (
+            vec![("SKINLEDGER_SIGNING_KEY_FILE", short.display().to_string())],
+            "fewer than 32".into(),
+        ),
+        (
+            vec![(
+                "SKINLEDGER_SIGNING_KEY_FILE",
+                placeholder.display().to_string(),
+            )],
+            "placeholder".into(),
+        ),
+        (
+            vec![("SKINLEDGER_LISTEN_ADRESS", "127.0.0.1:9".into())],
+            "SKINLEDGER_LISTEN_ADRESS".into(),
+        ),
+        (
+            vec![("SKINLEDGER_LISTEN_ADDR", taken_addr.clone())],
+            format!("cannot listen on {taken_addr}"),
+        ),
+        (
+            vec![(
+                "SKINLEDGER_DATABASE_URL",
+                format!("postgres://app:secret@127.0.0.1:{closed}/skinledger"),
+            )],
+            format!("cannot reach PostgreSQL at 127.0.0.1:{closed}"),
+        ),
+    ];
+    // Built before the clock starts.
+    server_binary();
+    for (env, expected) in cases {
+        let started = Instant::now();
+        let mut command = skinledger(dir.path());
+        command.arg("serve").env("RUST_BACKTRACE", "1");
+        for (key, value) in &env {
+            command.env(key, value);
+        }
+        let output = command.output().expect("skinledger runs");
+        let took = started.elapsed();
+        let stderr = text(&output.stderr);
+        assert!(!output.status.success(), "{env:?} started");
+        assert!(took < Duration::from_secs(5), "{env:?} took {took:?}");
+        let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+        assert_eq!(lines.len(), 1, "{env:?}: not one line:\n{stderr}");
+        assert!(lines[0].contains(&expected), "{env:?}: {stderr}");
+        assert!(
+            !stderr.contains("secret"),
+            "the password was printed: {stderr}"
+        );
+    }
+    drop(taken);
+}

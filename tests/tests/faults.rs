@@ -276,3 +276,25 @@ async fn a_shutdown_drains_without_dropping_a_request() {
     assert!(answers.len() > 10, "{answers:?}");
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_servers_migrating_one_empty_postgres_at_once_both_start() {
+    if !skinledger_e2e::postgres_configured() {
+        return;
+    }
+    for _ in 0..3 {
+        let empty = skinledger_store::testing::TestDb::postgres_empty()
+            .await
+            .expect("SKINLEDGER_TEST_POSTGRES_URL is set");
+        let url = empty.url.clone();
+        let (a, b) = tokio::join!(
+            TestServer::start_with(Backend::Postgres, |c| c.database_url = url.clone()),
+            TestServer::start_with(Backend::Postgres, |c| c.database_url = url.clone()),
+        );
+        for server in [&a, &b] {
+            server.get("/readyz", None).await.expect_status(200);
+        }
+        a.stop().await;
+        b.stop().await;
+    }
+}

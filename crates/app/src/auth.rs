@@ -509,7 +509,19 @@ impl App {
         let sealed = secrets::seal(&next, secret)
             .ok_or_else(|| Error::Internal("cannot seal a refresh token".into()))?;
         if !tokens::mark_rotated(&txn, row.id, now, successor, &sealed).await? {
-            // Another request rotated it between our read and our write: that is reuse too.
+            // Another request rotated it between our read and our write: the same token sent
+            // twice at once is a retry when it gets the other's answer, reuse otherwise.
+            if let Some(rotated) = tokens::refresh_by_id(&txn, row.id).await?
+                && let Some(answer) = self.replay_rotation(&txn, &rotated, secret, now).await?
+            {
+                audit::record(
+                    &txn,
+                    event("auth.refresh").detail(serde_json::json!({ "retry": true })),
+                )
+                .await?;
+                txn.commit().await?;
+                return Ok(answer);
+            }
             tokens::revoke_family(&txn, row.organization_id, row.family_id, now).await?;
             audit::record(&txn, event("auth.refresh_token_reuse").outcome("denied")).await?;
             txn.commit().await?;

@@ -144,9 +144,32 @@ pub const ENV_KEYS: &[&str] = &[
     "default_timezone",
 ];
 
+/// Variables of the test suite, which share the prefix and are not settings.
+const TEST_ENV_PREFIX: &str = "SKINLEDGER_TEST_";
+
+/// The signing key file of the example Kubernetes Secret, which must never be used.
+const PLACEHOLDER: &str = "REPLACE_ME";
+
 impl Config {
-    /// Loads defaults, then `file` when given, then the environment.
-    pub fn load(file: Option<&Path>) -> Result<Self, Box<figment::Error>> {
+    /// Loads defaults, then `file` when given, then the environment. A `SKINLEDGER_*` variable
+    /// that names no setting is refused, naming it (a misspelling would otherwise be ignored).
+    pub fn load(file: Option<&Path>) -> anyhow::Result<Self> {
+        let unknown: Vec<String> = std::env::vars_os()
+            .filter_map(|(key, _)| key.into_string().ok())
+            .filter(|key| {
+                key.strip_prefix("SKINLEDGER_").is_some_and(|setting| {
+                    !key.starts_with(TEST_ENV_PREFIX)
+                        && !ENV_KEYS.contains(&setting.to_lowercase().as_str())
+                })
+            })
+            .collect();
+        if !unknown.is_empty() {
+            anyhow::bail!(
+                "unknown setting {} in the environment; the settings are SKINLEDGER_ + one of: {}",
+                unknown.join(", "),
+                ENV_KEYS.join(", ")
+            );
+        }
         let mut figment = Figment::from(Serialized::defaults(Config::default()));
         if let Some(file) = file {
             figment = figment.merge(Toml::file_exact(file));
@@ -154,7 +177,7 @@ impl Config {
         figment
             .merge(Env::prefixed("SKINLEDGER_").only(ENV_KEYS))
             .extract()
-            .map_err(Box::new)
+            .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))
     }
 
     /// Reads the signing key, or generates one under `data_dir` on first start (with a warning:
@@ -174,16 +197,26 @@ impl Config {
                 path
             }
         };
-        let raw = std::fs::read(&path)
+        let raw = std::fs::read_to_string(&path)
             .map_err(|e| anyhow::anyhow!("cannot read signing key {}: {e}", path.display()))?;
-        let text = String::from_utf8_lossy(&raw);
-        let bytes = STANDARD
-            .decode(text.trim())
-            .ok()
-            .filter(|b| b.len() >= 32)
-            .unwrap_or(raw);
-        SigningKey::new(bytes).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+        signing_key_from(&raw).map_err(|e| anyhow::anyhow!("signing key {}: {e}", path.display()))
     }
+}
+
+/// A signing key file's contents: base64 of at least 32 random bytes, surrounding whitespace
+/// ignored; the example Secret's placeholder is refused.
+fn signing_key_from(text: &str) -> anyhow::Result<SigningKey> {
+    const HOW: &str = "generate one with `openssl rand -base64 48`";
+    if text.contains(PLACEHOLDER) {
+        anyhow::bail!("is the example's placeholder, not a key; {HOW}");
+    }
+    let bytes = STANDARD
+        .decode(text.trim())
+        .map_err(|_| anyhow::anyhow!("is not base64; {HOW}"))?;
+    if bytes.len() < 32 {
+        anyhow::bail!("holds {} bytes, fewer than 32; {HOW}", bytes.len());
+    }
+    SigningKey::new(bytes).map_err(|e| anyhow::anyhow!("{e}"))
 }
 
 fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
@@ -226,6 +259,45 @@ mod tests {
             assert_eq!(c.listen_addr.to_string(), "0.0.0.0:9000");
             assert_eq!(c.log_format, LogFormat::Json);
             assert_eq!(c.token_issuer, "from-env");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_signing_key_is_base64_of_at_least_32_bytes_and_never_the_placeholder() {
+        let good = STANDARD.encode([7u8; 48]);
+        assert!(signing_key_from(&format!("  {good}\n")).is_ok());
+        for (text, complaint) in [
+            (STANDARD.encode([7u8; 24]), "fewer than 32"),
+            ("not base64 at all!".to_owned(), "not base64"),
+            (
+                "REPLACE_ME_WITH_OUTPUT_OF_openssl_rand_-base64_48".to_owned(),
+                "placeholder",
+            ),
+        ] {
+            let refused = signing_key_from(&text).err().map(|e| e.to_string());
+            assert!(
+                refused.as_deref().is_some_and(|e| e.contains(complaint)),
+                "{text}: {refused:?}"
+            );
+        }
+    }
+
+    #[test]
+    #[expect(
+        clippy::result_large_err,
+        reason = "figment's Jail API returns its own error"
+    )]
+    fn a_misspelled_setting_in_the_environment_is_refused_by_name() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("SKINLEDGER_LISTEN_ADRESS", "0.0.0.0:9000");
+            let refused = Config::load(None).err().map(|e| e.to_string());
+            assert!(
+                refused
+                    .as_deref()
+                    .is_some_and(|e| e.contains("SKINLEDGER_LISTEN_ADRESS")),
+                "{refused:?}"
+            );
             Ok(())
         });
     }

@@ -10,6 +10,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use sea_orm_migration::MigratorTrait;
+use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend};
 use skinledger_api::ApiSettings;
 use skinledger_app::{App, AppSettings};
 use skinledger_migration::Migrator;
@@ -27,15 +28,29 @@ pub async fn connect(config: &Config) -> anyhow::Result<Db> {
         statement_timeout: Duration::from_millis(config.database_statement_timeout_ms),
         ..DbSettings::new(config.database_url.clone())
     })
-    .await?;
+    .await
+    .map_err(|e| anyhow::anyhow!(skinledger_store::db::describe(&e)))?;
     Ok(db)
 }
 
-/// Applies every pending migration.
+/// Applies every pending migration. On PostgreSQL they run in one transaction holding an
+/// advisory lock, so that replicas starting together migrate once: the others wait for it and
+/// then find nothing left to do. (SQLite has one writer anyway.)
 pub async fn migrate(db: &Db) -> anyhow::Result<()> {
+    if db.backend() == DbBackend::Postgres {
+        let txn = db.begin().await?;
+        txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({MIGRATION_LOCK})"))
+            .await?;
+        Migrator::up(&txn, None).await?;
+        txn.commit().await?;
+        return Ok(());
+    }
     Migrator::up(db.write(), None).await?;
     Ok(())
 }
+
+/// The PostgreSQL advisory lock key migrations take ("skinledger" in ASCII, as a number).
+const MIGRATION_LOCK: i64 = 0x736b_696e_6c65_6467;
 
 /// Builds the app over a connected database.
 pub fn app(config: &Config, db: Db) -> anyhow::Result<(App, skinledger_app::audit::ReadAuditTask)> {

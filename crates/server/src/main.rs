@@ -57,8 +57,19 @@ enum OrgCommand {
 }
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
+    match run(cli).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            // One line, naming what and where; the causes joined, no backtrace.
+            complain(&format!("skinledger: {err:#}"));
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
     let config = Config::load(cli.config.as_deref())?;
     skinledger::telemetry::init(config.log_format);
     tracing::debug!(?config, "configuration");
@@ -67,7 +78,9 @@ async fn main() -> anyhow::Result<()> {
             if demo {
                 seed_demo(&config).await?;
             }
-            let listener = tokio::net::TcpListener::bind(config.listen_addr).await?;
+            let listener = tokio::net::TcpListener::bind(config.listen_addr)
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.listen_addr))?;
             skinledger::launch(config, listener, skinledger::shutdown_signal()).await
         }
         Command::Migrate => {
@@ -138,4 +151,9 @@ async fn seed_demo(config: &Config) -> anyhow::Result<()> {
 #[expect(clippy::print_stdout, reason = "the command line's own output")]
 fn say(text: &str) {
     println!("{text}");
+}
+
+#[expect(clippy::print_stderr, reason = "the command line's own error")]
+fn complain(text: &str) {
+    eprintln!("{text}");
 }

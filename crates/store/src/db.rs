@@ -95,7 +95,10 @@ impl Db {
                 && !parent.as_os_str().is_empty()
             {
                 std::fs::create_dir_all(parent).map_err(|e| {
-                    DbErr::Custom(format!("cannot create {}: {e}", parent.display()))
+                    DbErr::Conn(sea_orm::RuntimeErr::Internal(format!(
+                        "cannot create {}: {e}",
+                        parent.display()
+                    )))
                 })?;
             }
             if let Some(file) = file.as_deref().filter(|f| f.exists()) {
@@ -152,7 +155,36 @@ impl Db {
             if let Some(schema) = &settings.schema {
                 options.set_schema_search_path(schema.clone());
             }
-            let pool = Database::connect(options).await?;
+            let unreachable = |cause: String| {
+                DbErr::Conn(sea_orm::RuntimeErr::Internal(format!(
+                    "cannot reach PostgreSQL at {}: {cause}",
+                    host_of(url)
+                )))
+            };
+            // One connection first, so that a refusal says why (a pool only says it timed out).
+            let probe = url
+                .parse::<sea_orm::sqlx::postgres::PgConnectOptions>()
+                .map_err(|e| unreachable(e.to_string()))?;
+            match tokio::time::timeout(
+                settings.connect_timeout,
+                sea_orm::sqlx::PgConnection::connect_with(&probe),
+            )
+            .await
+            {
+                Ok(Ok(connection)) => {
+                    let _ = connection.close().await;
+                }
+                Ok(Err(e)) => return Err(unreachable(e.to_string())),
+                Err(_) => {
+                    return Err(unreachable(format!(
+                        "no answer within {} ms",
+                        settings.connect_timeout.as_millis()
+                    )));
+                }
+            }
+            let pool = Database::connect(options)
+                .await
+                .map_err(|e| unreachable(describe(&e)))?;
             Ok(Self {
                 read: pool.clone(),
                 write: pool,
@@ -210,6 +242,24 @@ impl Db {
         }
         Ok(())
     }
+}
+
+/// `host:port` of a PostgreSQL URL, for messages (never the credentials).
+fn host_of(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let authority = rest.split(['/', '?']).next().unwrap_or(rest);
+    authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host)
+}
+
+/// The innermost message of a database error, without the layers that repeat it.
+pub fn describe(err: &DbErr) -> String {
+    let mut source: &dyn std::error::Error = err;
+    while let Some(next) = source.source() {
+        source = next;
+    }
+    source.to_string()
 }
 
 fn sqlite_file(url: &str) -> Option<&str> {
@@ -315,6 +365,15 @@ mod tests {
             "postgres://app:***@db:5432/skinledger"
         );
         assert_eq!(redact_url("sqlite://data/x.db"), "sqlite://data/x.db");
+    }
+
+    #[test]
+    fn messages_name_the_host_and_never_the_password() {
+        assert_eq!(
+            host_of("postgres://app:s3cret@db.internal:5439/x?sslmode=require"),
+            "db.internal:5439"
+        );
+        assert_eq!(host_of("postgres://localhost/x"), "localhost");
     }
 
     #[test]

@@ -43,6 +43,16 @@ impl TestDb {
 
     /// A fresh PostgreSQL database, or `None` when no server is configured.
     pub async fn postgres() -> Option<Self> {
+        Self::postgres_database(true).await
+    }
+
+    /// A fresh PostgreSQL database with no tables yet (for servers to migrate), or `None` when
+    /// no server is configured.
+    pub async fn postgres_empty() -> Option<Self> {
+        Self::postgres_database(false).await
+    }
+
+    async fn postgres_database(migrate: bool) -> Option<Self> {
         let admin_url = std::env::var(POSTGRES_URL_VAR)
             .ok()
             .filter(|u| !u.is_empty())?;
@@ -56,7 +66,13 @@ impl TestDb {
             .unwrap_or_else(|e| panic!("cannot create test database: {e}"));
         let _ = admin.close().await;
         let url = with_database(&admin_url, &name);
-        let db = connect_and_migrate(&url).await;
+        let db = if migrate {
+            connect_and_migrate(&url).await
+        } else {
+            Db::connect(&DbSettings::new(url.clone()))
+                .await
+                .unwrap_or_else(|e| panic!("cannot open test database: {e}"))
+        };
         Some(Self {
             db,
             url,
