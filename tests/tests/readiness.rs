@@ -219,6 +219,23 @@ async fn readiness_follows_the_database_and_liveness_does_not() {
             "/v1/me answered {me} after {took:?} without the database"
         ));
     }
+    // A write fails as cleanly: 503, nothing half-done.
+    let started = Instant::now();
+    let write = server
+        .post(
+            "/v1/clinics",
+            Some(&org.admin_token),
+            &serde_json::json!({ "name": "Opened in the dark" }),
+        )
+        .await;
+    let took = started.elapsed();
+    if write.status.as_u16() != 503 || took > FAIL_FAST {
+        problems.push(format!(
+            "a write answered {} after {took:?} without the database: {}",
+            write.status,
+            write.text()
+        ));
+    }
     let started = Instant::now();
     let grpc = server
         .auth_grpc()
@@ -267,6 +284,15 @@ async fn readiness_follows_the_database_and_liveness_does_not() {
         .get("/v1/me", Some(&org.admin_token))
         .await
         .expect_status(200);
+    let clinics = server
+        .get("/v1/clinics", Some(&org.admin_token))
+        .await
+        .expect_status(200)
+        .json();
+    assert!(
+        !clinics.to_string().contains("Opened in the dark"),
+        "the refused write left a clinic: {clinics}"
+    );
     let deadline = Instant::now() + Duration::from_secs(5);
     while health(&server).await != ServingStatus::Serving {
         assert!(
@@ -276,4 +302,85 @@ async fn readiness_follows_the_database_and_liveness_does_not() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// Reads of health data right before the database drops out are still in the audit log after
+/// it returns: the batch that failed is retried, nothing is dropped.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audit_events_of_reads_survive_a_database_blip() {
+    if !postgres_configured() {
+        return;
+    }
+    let admin_url =
+        std::env::var(skinledger_store::testing::POSTGRES_URL_VAR).expect("the URL is set");
+    let proxy = Proxy::start(host_port(&admin_url)).await;
+    let proxy_addr = proxy.addr;
+    let server = TestServer::start_with(Backend::Postgres, |config| {
+        config.database_url = through(&config.database_url, proxy_addr);
+    })
+    .await;
+    let org = server.create_org("glow").await;
+    let client = server
+        .post(
+            "/v1/clients",
+            Some(&org.admin_token),
+            &serde_json::json!({ "first_name": "Blip", "last_name": "Reader",
+                                 "date_of_birth": "1990-01-01" }),
+        )
+        .await
+        .expect_status(201)
+        .id();
+    // Five reads at once, then the database drops out before their batch is written (it waits
+    // up to 200 ms to gather more).
+    let path = format!("/v1/clients/{client}");
+    let reads =
+        futures::future::join_all((0..5).map(|_| server.get(&path, Some(&org.admin_token)))).await;
+    proxy.cut();
+    for read in reads {
+        read.expect_status(200);
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    proxy.restore().await;
+
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let log = server
+            .http
+            .get(server.url(&format!(
+                "/v1/audit-events?action=client.read&client_id={client}&limit=200"
+            )))
+            .bearer_auth(&org.admin_token)
+            .send()
+            .await
+            .expect("the server answers");
+        if log.status() == 200 {
+            let log: serde_json::Value = log.json().await.expect("json");
+            let reads = log["items"].as_array().map_or(0, Vec::len);
+            if reads == 5 {
+                break;
+            }
+            assert!(reads < 5, "a read was recorded twice: {log}");
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the reads before the blip never reached the audit log"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let metrics = server.get("/metrics", None).await.text();
+    let dropped = metrics
+        .lines()
+        .find(|l| l.starts_with("skinledger_read_audit_dropped_total"))
+        .and_then(|l| l.split_whitespace().last())
+        .and_then(|v| v.parse::<f64>().ok())
+        .unwrap_or(0.0);
+    assert!(dropped == 0.0, "audit events were dropped: {metrics}");
+    let retried = metrics
+        .lines()
+        .find(|l| l.starts_with("skinledger_read_audit_retries_total"))
+        .and_then(|l| l.split_whitespace().last())
+        .and_then(|v| v.parse::<f64>().ok())
+        .unwrap_or(0.0);
+    assert!(retried > 0.0, "the batch was never retried: {metrics}");
+    server.stop().await;
 }

@@ -62,24 +62,32 @@ pub async fn service(
     let router = router(app.clone(), settings, health_service).await?;
     // `grpc.health.v1` says what `/readyz` says: NOT_SERVING while the database cannot be
     // reached or written, and while the server shuts down.
+    let report = async move |health: &tonic_health::server::HealthReporter, ready: bool| {
+        let status = if ready {
+            tonic_health::ServingStatus::Serving
+        } else {
+            tonic_health::ServingStatus::NotServing
+        };
+        for name in grpc_services() {
+            health.set_service_status(name, status).await;
+        }
+    };
+    let check = async |app: &App| {
+        tokio::time::timeout(HEALTH_EVERY, app.ready())
+            .await
+            .unwrap_or(false)
+    };
+    // Every service has a status before the first request can ask for it.
+    let mut was = check(&app).await;
+    report(&health_reporter, was).await;
     let health = tokio::spawn(async move {
-        let mut was = None;
         loop {
-            let ready = tokio::time::timeout(HEALTH_EVERY, app.ready())
-                .await
-                .unwrap_or(false);
-            if was != Some(ready) {
-                let status = if ready {
-                    tonic_health::ServingStatus::Serving
-                } else {
-                    tonic_health::ServingStatus::NotServing
-                };
-                for name in grpc_services() {
-                    health_reporter.set_service_status(name, status).await;
-                }
-                was = Some(ready);
-            }
             tokio::time::sleep(HEALTH_EVERY).await;
+            let ready = check(&app).await;
+            if was != ready {
+                report(&health_reporter, ready).await;
+                was = ready;
+            }
         }
     });
     Ok(Service { router, health })

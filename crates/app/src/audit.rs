@@ -1,17 +1,14 @@
 //! The audit log: what happened, by whom, to what, with which outcome.
 //!
-//! Events of a write are inserted in that write's own transaction. Events of reads go to a
-//! background writer that inserts them in batches, so that reads stay reads.
-
-use std::time::Duration;
+//! Events of a write are inserted in that write's own transaction. Events of reads (and
+//! refusals, whose transaction rolls back) go to a background writer (`read_audit`) that
+//! inserts them in batches, so that reads stay reads.
 
 use chrono::Utc;
 use sea_orm::{ConnectionTrait, Set};
 use serde::Serialize;
+use skinledger_store::audit;
 use skinledger_store::entities::audit_event;
-use skinledger_store::{Db, audit};
-use tokio::sync::{mpsc, oneshot};
-use tokio::task::JoinHandle;
 use uuid::Uuid;
 
 use crate::actor::Actor;
@@ -84,19 +81,61 @@ impl AuditEvent {
     }
 
     fn into_row(self) -> audit_event::ActiveModel {
+        self.stamp().row()
+    }
+
+    /// The event as it is stored, with its id and time fixed now.
+    pub(crate) fn stamp(self) -> Stamped {
+        Stamped {
+            id: Uuid::now_v7(),
+            organization_id: self.org_id,
+            actor_kind: self.actor_kind.to_owned(),
+            actor_id: self.actor_id,
+            action: self.action.to_owned(),
+            entity_kind: self.entity_kind.to_owned(),
+            entity_id: self.entity_id,
+            client_id: self.client_id,
+            outcome: self.outcome.to_owned(),
+            detail: self.detail.map(|d| d.to_string()),
+            request_id: self.request_id,
+            occurred_at: Utc::now(),
+        }
+    }
+}
+
+/// An event with its id and time fixed, as queued, retried and spooled to disk.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub(crate) struct Stamped {
+    id: Uuid,
+    organization_id: Uuid,
+    actor_kind: String,
+    actor_id: Option<Uuid>,
+    action: String,
+    entity_kind: String,
+    entity_id: Option<Uuid>,
+    client_id: Option<Uuid>,
+    outcome: String,
+    detail: Option<String>,
+    request_id: Option<String>,
+    occurred_at: chrono::DateTime<Utc>,
+}
+
+impl Stamped {
+    /// The row to insert.
+    pub(crate) fn row(&self) -> audit_event::ActiveModel {
         audit_event::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            organization_id: Set(self.org_id),
-            actor_kind: Set(self.actor_kind.to_owned()),
+            id: Set(self.id),
+            organization_id: Set(self.organization_id),
+            actor_kind: Set(self.actor_kind.clone()),
             actor_id: Set(self.actor_id),
-            action: Set(self.action.to_owned()),
-            entity_kind: Set(self.entity_kind.to_owned()),
+            action: Set(self.action.clone()),
+            entity_kind: Set(self.entity_kind.clone()),
             entity_id: Set(self.entity_id),
             client_id: Set(self.client_id),
-            outcome: Set(self.outcome.to_owned()),
-            detail: Set(self.detail.map(|d| d.to_string())),
-            request_id: Set(self.request_id),
-            occurred_at: Set(Utc::now()),
+            outcome: Set(self.outcome.clone()),
+            detail: Set(self.detail.clone()),
+            request_id: Set(self.request_id.clone()),
+            occurred_at: Set(self.occurred_at),
         }
     }
 }
@@ -107,80 +146,7 @@ pub async fn record(db: &impl ConnectionTrait, event: AuditEvent) -> Result<()> 
     Ok(())
 }
 
-/// Appends events of reads in the background, in batches.
-#[derive(Debug, Clone)]
-pub struct ReadAuditWriter {
-    tx: mpsc::UnboundedSender<AuditEvent>,
-}
-
-/// The background task of a [`ReadAuditWriter`].
-#[derive(Debug)]
-pub struct ReadAuditTask {
-    handle: JoinHandle<()>,
-    stop: oneshot::Sender<()>,
-}
-
-impl ReadAuditTask {
-    /// Writes every queued event, then stops the writer.
-    pub async fn finish(self) {
-        let _ = self.stop.send(());
-        let _ = self.handle.await;
-    }
-}
-
-/// How long an event of a read waits at most before it is written.
-pub const READ_AUDIT_FLUSH: Duration = Duration::from_millis(200);
-
-const BATCH: usize = 500;
-
-impl ReadAuditWriter {
-    /// Starts the writer on `db`.
-    pub fn start(db: Db) -> (Self, ReadAuditTask) {
-        let (tx, mut rx) = mpsc::unbounded_channel::<AuditEvent>();
-        let (stop, mut stopped) = oneshot::channel::<()>();
-        let handle = tokio::spawn(async move {
-            let mut running = true;
-            while running {
-                let mut batch = Vec::new();
-                tokio::select! {
-                    Some(event) = rx.recv() => batch.push(event),
-                    _ = &mut stopped => running = false,
-                }
-                if running {
-                    // Gather what arrives within the flush interval into one insert.
-                    let deadline = tokio::time::sleep(READ_AUDIT_FLUSH);
-                    tokio::pin!(deadline);
-                    while batch.len() < BATCH {
-                        tokio::select! {
-                            Some(event) = rx.recv() => batch.push(event),
-                            () = &mut deadline => break,
-                            _ = &mut stopped => { running = false; break; }
-                        }
-                    }
-                }
-                if !running {
-                    while let Ok(event) = rx.try_recv() {
-                        batch.push(event);
-                    }
-                }
-                for chunk in batch.chunks(BATCH) {
-                    let rows = chunk.iter().cloned().map(AuditEvent::into_row).collect();
-                    if let Err(err) = audit::append(db.write(), rows).await {
-                        tracing::error!(error = %err, "cannot write audit events of reads");
-                    }
-                }
-            }
-        });
-        (Self { tx }, ReadAuditTask { handle, stop })
-    }
-
-    /// Queues an event of a read.
-    pub fn record(&self, event: AuditEvent) {
-        if self.tx.send(event).is_err() {
-            tracing::error!("audit writer stopped; an event of a read was not recorded");
-        }
-    }
-}
+pub use crate::read_audit::{READ_AUDIT_FLUSH, ReadAuditTask, ReadAuditWriter};
 
 /// What a write concerns, as far as it is known before the write runs: recorded with a
 /// refusal, so that an inspector sees who tried what, on whom, where.

@@ -23,6 +23,7 @@ pub mod orgs;
 pub mod paging;
 pub mod policy;
 pub mod products;
+pub mod read_audit;
 pub mod recalls;
 pub mod receipts;
 pub mod reports;
@@ -60,6 +61,9 @@ pub struct AppSettings {
     pub signing_key: SigningKey,
     /// The time zone of a clinic opened without one, and of screenings taken at no clinic.
     pub default_timezone: skinledger_domain::local_time::TimeZone,
+    /// Where audit events of reads wait while the database cannot take them (and across a
+    /// restart); in memory only when `None`.
+    pub audit_spool: Option<std::path::PathBuf>,
 }
 
 /// The application: every use case is a method of it. Cheap to clone.
@@ -87,7 +91,8 @@ impl App {
             &settings.audience,
             settings.access_ttl,
         );
-        let (read_audit, task) = audit::ReadAuditWriter::start(db.clone());
+        let (read_audit, task) =
+            audit::ReadAuditWriter::start(db.clone(), settings.audit_spool.clone());
         let app = Self {
             inner: Arc::new(Inner {
                 db,

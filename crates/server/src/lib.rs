@@ -61,7 +61,14 @@ pub fn app(config: &Config, db: Db) -> anyhow::Result<(App, skinledger_app::audi
         refresh_ttl: Duration::from_secs(config.refresh_token_ttl_secs),
         signing_key: config.signing_key()?,
         default_timezone: config.default_timezone,
+        audit_spool: Some(config.data_dir.join("audit-spool.jsonl")),
     };
+    std::fs::create_dir_all(&config.data_dir).map_err(|e| {
+        anyhow::anyhow!(
+            "cannot create the data folder {}: {e}",
+            config.data_dir.display()
+        )
+    })?;
     Ok(App::new(db, settings))
 }
 

@@ -8,6 +8,26 @@ use uuid::Uuid;
 use crate::entities::audit_event;
 use crate::paging::{Page, PageRequest};
 
+/// Appends events that may have been appended before (a retry after a lost answer): an event
+/// whose id is already in the log is skipped.
+pub async fn append_once(
+    db: &impl ConnectionTrait,
+    rows: Vec<audit_event::ActiveModel>,
+) -> Result<(), DbErr> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    audit_event::Entity::insert_many(rows)
+        .on_conflict(
+            sea_orm::sea_query::OnConflict::column(audit_event::Column::Id)
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await?;
+    Ok(())
+}
+
 /// Appends events. There is no update or delete.
 pub async fn append(
     db: &impl ConnectionTrait,

@@ -76,6 +76,7 @@ impl World {
             refresh_ttl: Duration::from_secs(86_400),
             signing_key: SigningKey::new(vec![7u8; 32]).expect("a 32-byte key"),
             default_timezone: skinledger_domain::local_time::TimeZone::UTC,
+            audit_spool: None,
         };
         let (app, read_audit) = App::new(db, settings);
         let org = add_org(&app, "glow").await;

@@ -68,6 +68,7 @@ impl Harness {
             refresh_ttl: REFRESH_TTL,
             signing_key: SigningKey::new(SIGNING_KEY.to_vec()).expect("a 32-byte key"),
             default_timezone: skinledger_domain::local_time::TimeZone::UTC,
+            audit_spool: None,
         };
         let (app, read_audit) = App::new(db, settings);
         Self {

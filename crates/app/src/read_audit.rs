@@ -1,0 +1,302 @@
+//! The background writer of audit events of reads (and of refused writes, whose transaction
+//! rolls back): batched so that reads stay reads, and never lost to a database blip.
+//!
+//! An insert that fails is retried with backoff while new events keep queueing. Past
+//! [`MAX_PENDING`] events in memory the oldest go to a spool file (JSON lines under the data
+//! folder), written on the next start if not before; on shutdown whatever could not be written
+//! is spooled. Events are stamped with their id and time when they happen, so a retry never
+//! writes one twice. `/metrics` shows `skinledger_read_audit_pending` and
+//! `skinledger_read_audit_dropped_total` (events lost: only when no spool file is configured and
+//! the memory bound is reached).
+
+use std::collections::VecDeque;
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use skinledger_store::{Db, audit};
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+
+use crate::audit::{AuditEvent, Stamped};
+
+/// How long an event of a read waits at most before it is written.
+pub const READ_AUDIT_FLUSH: Duration = Duration::from_millis(200);
+
+/// Events in one insert.
+const BATCH: usize = 500;
+
+/// Events kept in memory while the database cannot take them; older ones are spooled.
+pub const MAX_PENDING: usize = 50_000;
+
+/// The first wait before a failed insert is retried; it doubles up to [`RETRY_MAX`].
+const RETRY_MIN: Duration = Duration::from_millis(200);
+const RETRY_MAX: Duration = Duration::from_secs(5);
+
+/// How long a shutdown keeps trying to write before it spools the rest.
+const SHUTDOWN_TRIES: Duration = Duration::from_secs(5);
+
+const PENDING_GAUGE: &str = "skinledger_read_audit_pending";
+const DROPPED: &str = "skinledger_read_audit_dropped_total";
+const RETRIES: &str = "skinledger_read_audit_retries_total";
+
+/// Appends events of reads in the background, in batches.
+#[derive(Debug, Clone)]
+pub struct ReadAuditWriter {
+    tx: mpsc::UnboundedSender<Stamped>,
+}
+
+/// The background task of a [`ReadAuditWriter`].
+#[derive(Debug)]
+pub struct ReadAuditTask {
+    handle: JoinHandle<()>,
+    stop: oneshot::Sender<()>,
+}
+
+impl ReadAuditTask {
+    /// Writes every queued event (spooling what the database does not take), then stops the
+    /// writer.
+    pub async fn finish(self) {
+        let _ = self.stop.send(());
+        let _ = self.handle.await;
+    }
+}
+
+impl ReadAuditWriter {
+    /// Starts the writer on `db`, spooling to `spool` when given (and first writing what an
+    /// earlier run left there).
+    pub fn start(db: Db, spool: Option<PathBuf>) -> (Self, ReadAuditTask) {
+        let (tx, rx) = mpsc::unbounded_channel::<Stamped>();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let queue = Queue::new(db, spool);
+        let handle = tokio::spawn(queue.run(rx, stopped));
+        (Self { tx }, ReadAuditTask { handle, stop })
+    }
+
+    /// Queues an event of a read.
+    pub fn record(&self, event: AuditEvent) {
+        if self.tx.send(event.stamp()).is_err() {
+            metrics::counter!(DROPPED).increment(1);
+            tracing::error!("audit writer stopped; an event of a read was not recorded");
+        }
+    }
+}
+
+/// What the writer holds: events in memory, and the spool file.
+struct Queue {
+    db: Db,
+    pending: VecDeque<Stamped>,
+    spool: Option<PathBuf>,
+}
+
+impl Queue {
+    fn new(db: Db, spool: Option<PathBuf>) -> Self {
+        Self {
+            db,
+            pending: VecDeque::new(),
+            spool,
+        }
+    }
+
+    async fn run(
+        mut self,
+        mut rx: mpsc::UnboundedReceiver<Stamped>,
+        mut stopped: oneshot::Receiver<()>,
+    ) {
+        let mut backoff = RETRY_MIN;
+        // What an earlier run spooled is written first, without waiting for a new event.
+        let mut failing = self.spool.as_deref().is_some_and(Path::exists);
+        loop {
+            // Wait for an event (or, while there is something to retry, for the backoff), then
+            // gather what arrives within the flush interval into one insert.
+            let mut running = tokio::select! {
+                Some(event) = rx.recv() => { self.push(event); true }
+                () = tokio::time::sleep(backoff), if failing => true,
+                _ = &mut stopped => false,
+            };
+            if running {
+                let deadline = tokio::time::sleep(READ_AUDIT_FLUSH);
+                tokio::pin!(deadline);
+                while running && self.pending.len() < BATCH {
+                    tokio::select! {
+                        Some(event) = rx.recv() => self.push(event),
+                        () = &mut deadline => break,
+                        _ = &mut stopped => running = false,
+                    }
+                }
+            }
+            if !running {
+                while let Ok(event) = rx.try_recv() {
+                    self.push(event);
+                }
+                self.drain_before_stopping().await;
+                return;
+            }
+            match self.write().await {
+                Ok(()) => {
+                    failing = false;
+                    backoff = RETRY_MIN;
+                }
+                Err(err) => {
+                    if !failing {
+                        tracing::warn!(error = %err, pending = self.pending.len(), "cannot write audit events of reads; retrying");
+                    }
+                    metrics::counter!(RETRIES).increment(1);
+                    failing = true;
+                    backoff = (backoff * 2).min(RETRY_MAX);
+                }
+            }
+            self.report();
+        }
+    }
+
+    /// Queues an event, moving the oldest to the spool past the memory bound.
+    fn push(&mut self, event: Stamped) {
+        self.pending.push_back(event);
+        if self.pending.len() > MAX_PENDING {
+            let excess: Vec<Stamped> = self
+                .pending
+                .drain(..self.pending.len() - MAX_PENDING)
+                .collect();
+            self.spill(&excess);
+        }
+    }
+
+    /// Appends events to the spool file; without one (or when it cannot be written) they are
+    /// lost and counted.
+    fn spill(&mut self, events: &[Stamped]) {
+        let written = self
+            .spool
+            .as_deref()
+            .is_some_and(|path| match append_spool(path, events) {
+                Ok(()) => true,
+                Err(e) => {
+                    tracing::error!(error = %e, path = %path.display(), "cannot spool audit events");
+                    false
+                }
+            });
+        if !written {
+            metrics::counter!(DROPPED).increment(events.len() as u64);
+            tracing::error!(lost = events.len(), "audit events of reads were lost");
+        }
+    }
+
+    /// Writes what is pending, oldest first: the spool file's events first, then memory.
+    async fn write(&mut self) -> Result<(), sea_orm::DbErr> {
+        if let Some(path) = self.spool.clone()
+            && path.exists()
+        {
+            let spooled = read_spool(&path);
+            for chunk in spooled.chunks(BATCH) {
+                audit::append_once(self.db.write(), chunk.iter().map(Stamped::row).collect())
+                    .await?;
+            }
+            let _ = std::fs::remove_file(&path);
+        }
+        while !self.pending.is_empty() {
+            let n = self.pending.len().min(BATCH);
+            let rows = self.pending.iter().take(n).map(Stamped::row).collect();
+            audit::append_once(self.db.write(), rows).await?;
+            self.pending.drain(..n);
+        }
+        Ok(())
+    }
+
+    /// Keeps trying for a little while, then spools what is left for the next start.
+    async fn drain_before_stopping(&mut self) {
+        let until = tokio::time::Instant::now() + SHUTDOWN_TRIES;
+        let mut backoff = RETRY_MIN;
+        loop {
+            match self.write().await {
+                Ok(()) => break,
+                Err(err) if tokio::time::Instant::now() + backoff >= until => {
+                    tracing::warn!(error = %err, pending = self.pending.len(), "shutting down with audit events unwritten");
+                    let rest: Vec<Stamped> = self.pending.drain(..).collect();
+                    self.spill(&rest);
+                    break;
+                }
+                Err(_) => {
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(RETRY_MAX);
+                }
+            }
+        }
+        self.report();
+    }
+
+    fn report(&self) {
+        #[expect(clippy::cast_precision_loss, reason = "a gauge of an event count")]
+        metrics::gauge!(PENDING_GAUGE).set(self.pending.len() as f64);
+    }
+}
+
+/// The events of a spool file; lines that do not parse are skipped (and logged).
+fn read_spool(path: &Path) -> Vec<Stamped> {
+    let Ok(file) = std::fs::File::open(path) else {
+        return Vec::new();
+    };
+    std::io::BufReader::new(file)
+        .lines()
+        .map_while(Result::ok)
+        .filter(|line| !line.trim().is_empty())
+        .filter_map(|line| match serde_json::from_str(&line) {
+            Ok(event) => Some(event),
+            Err(e) => {
+                tracing::error!(error = %e, "unreadable line in the audit spool");
+                None
+            }
+        })
+        .collect()
+}
+
+/// Appends events to a spool file (owner-only), flushed to disk.
+fn append_spool(path: &Path, events: &[Stamped]) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.create(true).append(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    for event in events {
+        let line = serde_json::to_string(event).map_err(std::io::Error::other)?;
+        writeln!(file, "{line}")?;
+    }
+    file.sync_all()
+}
+
+#[cfg(test)]
+mod tests {
+    use uuid::Uuid;
+
+    use super::*;
+
+    #[test]
+    fn a_spool_file_gives_back_the_events_written_to_it() {
+        let dir = tempfile::tempdir().expect("a folder");
+        let path = dir.path().join("audit-spool.jsonl");
+        let event = |action| {
+            AuditEvent {
+                org_id: Uuid::now_v7(),
+                actor_kind: "staff",
+                actor_id: Some(Uuid::now_v7()),
+                action,
+                entity_kind: "client",
+                entity_id: None,
+                client_id: None,
+                outcome: "success",
+                detail: None,
+                request_id: Some("r-1".into()),
+            }
+            .stamp()
+        };
+        let first = vec![event("client.read"), event("screening.read")];
+        append_spool(&path, &first).expect("spooled");
+        append_spool(&path, &first[..1]).expect("spooled again");
+        let back = read_spool(&path);
+        assert_eq!(back.len(), 3);
+        assert_eq!(back[..2], first[..]);
+        assert!(read_spool(&dir.path().join("none")).is_empty());
+    }
+}
