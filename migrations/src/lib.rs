@@ -12,6 +12,7 @@ mod m20261206_000001_local_time_and_serials;
 mod m20261206_000002_disposals;
 mod m20261206_000003_login_attempts;
 mod m20261206_000004_refresh_retry;
+mod m20261206_000005_staff_sessions;
 
 /// Applies skinledger's migrations in order.
 pub struct Migrator;
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000002_disposals::Migration),
             Box::new(m20261206_000003_login_attempts::Migration),
             Box::new(m20261206_000004_refresh_retry::Migration),
+            Box::new(m20261206_000005_staff_sessions::Migration),
         ]
     }
 }

@@ -141,14 +141,29 @@ async fn an_org_admin_manages_clinics_staff_and_api_clients_over_rest(backend: B
         .login("glow", "nina@glow.test", PASSWORD)
         .await
         .access;
+    // Only with the current one: a stolen access token alone cannot lock her out.
+    let refused = server
+        .patch(
+            &format!("/v1/staff/{nina}"),
+            Some(&nina_token),
+            &json!({ "password": "a-thiefs-new-password" }),
+        )
+        .await
+        .expect_status(403);
+    assert_eq!(refused.code().as_deref(), Some("reauthentication_required"));
     server
         .patch(
             &format!("/v1/staff/{nina}"),
             Some(&nina_token),
-            &json!({ "password": "a-brand-new-password" }),
+            &json!({ "password": "a-brand-new-password", "current_password": PASSWORD }),
         )
         .await
         .expect_status(200);
+    // Every token of the old password stops working, the access token included.
+    server
+        .get("/v1/me", Some(&nina_token))
+        .await
+        .expect_status(401);
     server
         .login("glow", "nina@glow.test", "a-brand-new-password")
         .await;
@@ -787,12 +802,24 @@ async fn a_clinic_manager_sets_roles_only_at_their_clinic_and_never_grants_org_a
         .put(
             &path,
             Some(&token),
-            &json!({ "roles": [grant(Role::Nurse, Some(mitte)), grant(Role::Physician, Some(mitte))] }),
+            &json!({ "roles": [grant(Role::Nurse, Some(mitte)), grant(Role::Esthetician, Some(mitte))] }),
         )
         .await
         .expect_status(200)
         .json();
     assert_eq!(at_mitte["roles"].as_array().map(Vec::len), Some(2));
+    // Physician and clinic manager are the organisation's to grant.
+    for senior in [Role::Physician, Role::ClinicManager] {
+        let refused = server
+            .put(
+                &path,
+                Some(&token),
+                &json!({ "roles": [grant(Role::Nurse, Some(mitte)), grant(senior, Some(mitte))] }),
+            )
+            .await
+            .expect_status(403);
+        assert_eq!(refused.code().as_deref(), Some("forbidden"));
+    }
     let at_nord = server
         .put(
             &path,

@@ -306,9 +306,11 @@ impl App {
         let refresh = self
             .new_refresh_token(&txn, &member, Uuid::now_v7())
             .await?;
-        let access = self
-            .tokens()
-            .issue(member.organization_id, Principal::Staff(member.id))?;
+        let access = self.tokens().issue(
+            member.organization_id,
+            Principal::Staff(member.id),
+            member.session_version,
+        )?;
         audit::record(
             &txn,
             AuditEvent {
@@ -440,15 +442,17 @@ impl App {
         if !unused {
             return Ok(None);
         }
-        let active = staff::get(db, row.organization_id, row.staff_id)
+        let Some(member) = staff::get(db, row.organization_id, row.staff_id)
             .await?
-            .is_some_and(|m| m.active);
-        if !active {
+            .filter(|m| m.active)
+        else {
             return Ok(None);
-        }
-        let access = self
-            .tokens()
-            .issue(row.organization_id, Principal::Staff(row.staff_id))?;
+        };
+        let access = self.tokens().issue(
+            row.organization_id,
+            Principal::Staff(row.staff_id),
+            member.session_version,
+        )?;
         Ok(Some(TokenAnswer {
             access_token: access.token,
             token_type: "Bearer".into(),
@@ -530,9 +534,11 @@ impl App {
         self.store_refresh_token(&txn, &member, row.family_id, successor, &next)
             .await?;
         let refresh = next;
-        let access = self
-            .tokens()
-            .issue(member.organization_id, Principal::Staff(member.id))?;
+        let access = self.tokens().issue(
+            member.organization_id,
+            Principal::Staff(member.id),
+            member.session_version,
+        )?;
         audit::record(&txn, event("auth.refresh")).await?;
         txn.commit().await?;
         Ok(TokenAnswer {
@@ -577,9 +583,9 @@ impl App {
         api_clients::update(&txn, active).await?;
         audit::record(&txn, base).await?;
         txn.commit().await?;
-        let access = self
-            .tokens()
-            .issue(client.organization_id, Principal::ApiClient(client.id))?;
+        let access =
+            self.tokens()
+                .issue(client.organization_id, Principal::ApiClient(client.id), 0)?;
         Ok(TokenAnswer {
             access_token: access.token,
             token_type: "Bearer".into(),
@@ -613,11 +619,14 @@ impl App {
 
     /// Turns a bearer token into the caller, reading current roles and status.
     pub async fn authenticate(&self, bearer: &str, request_id: Option<String>) -> Result<Actor> {
-        let (org_id, principal) = self.tokens().verify(bearer)?;
+        let (org_id, principal, session) = self.tokens().verify(bearer)?;
         let db = self.db().read();
         let grants = match principal {
             Principal::Staff(id) => {
-                let member = staff::get(db, org_id, id).await?.filter(|m| m.active);
+                // A token from before a password change carries an older session version.
+                let member = staff::get(db, org_id, id)
+                    .await?
+                    .filter(|m| m.active && m.session_version == session);
                 if member.is_none() {
                     return Err(Error::unauthenticated());
                 }

@@ -74,6 +74,7 @@ impl App {
                 email: Set(email.to_string()),
                 name: Set("Administrator".into()),
                 password_hash: Set(hash),
+                session_version: Set(0),
                 active: Set(true),
                 created_at: Set(now),
                 updated_at: Set(now),

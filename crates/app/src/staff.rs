@@ -83,9 +83,13 @@ pub struct StaffChanges {
     pub email: Option<String>,
     /// A new name.
     pub name: Option<String>,
-    /// A new password.
+    /// A new password. Changing one's own password or email needs `current_password`; an
+    /// `org_admin` may reset another staff member's, which ends all their sessions.
     #[serde(skip_serializing)]
     pub password: Option<String>,
+    /// The caller's current password, required to change their own password or email.
+    #[serde(default, skip_serializing)]
+    pub current_password: Option<String>,
 }
 
 /// Parses requested roles, naming each bad entry, and checks their clinics exist.
@@ -125,12 +129,28 @@ async fn parse_roles(
 /// Whether `actor` may make the change from `before` to `after`: `org_admin` may change
 /// anything; a clinic manager only clinic roles at clinics they manage, never `org_admin`.
 fn may_change_roles(actor: &Actor, before: &BTreeSet<Grant>, after: &BTreeSet<Grant>) -> bool {
-    before
-        .symmetric_difference(after)
-        .all(|g| match g.clinic_id {
-            None => actor.may(Action::OrgAdminGrant, Scope::Anywhere),
-            Some(clinic) => actor.may(Action::StaffRolesManage, Scope::Clinic(clinic)),
-        })
+    before.symmetric_difference(after).all(|g| {
+        let scope = g.clinic_id.map_or(Scope::Anywhere, Scope::Clinic);
+        actor.may(permission::granting(g.role), scope)
+    })
+}
+
+/// 403 `reauthentication_required`: changing one's own password or email needs the current
+/// password, so that a stolen access token cannot lock its owner out.
+fn reauthentication_required() -> Error {
+    Error::Forbidden {
+        code: "reauthentication_required",
+        detail: "send your current password (`current_password`) to change your password or email"
+            .into(),
+    }
+}
+
+/// 409 `last_org_admin`.
+fn last_org_admin() -> Error {
+    Error::conflict(
+        "last_org_admin",
+        "the organisation must keep at least one active org_admin",
+    )
 }
 
 impl App {
@@ -175,6 +195,7 @@ impl App {
                             email: Set(email.to_string()),
                             name: Set(name.to_string()),
                             password_hash: Set(hash),
+                            session_version: Set(0),
                             active: Set(true),
                             created_at: Set(now),
                             updated_at: Set(now),
@@ -303,7 +324,19 @@ impl App {
             if !is_self {
                 actor.require(Action::StaffUpdate, Scope::Anywhere)?;
             }
+            if is_self && (changes.password.is_some() || changes.email.is_some()) {
+                let proven = match changes.current_password.clone() {
+                    Some(current) => {
+                        secrets::verify_password(current, Some(row.password_hash.clone())).await?
+                    }
+                    None => false,
+                };
+                if !proven {
+                    return Err(reauthentication_required());
+                }
+            }
             errors.into_result()?;
+            let row_session_version = row.session_version;
             let mut active: staff_row::ActiveModel = row.into();
             if let Some(email) = email {
                 active.email = Set(email.to_string());
@@ -314,6 +347,8 @@ impl App {
             let password_changed = new_hash.is_some();
             if let Some(hash) = new_hash {
                 active.password_hash = Set(hash);
+                // Access tokens issued before carry the old version and stop working.
+                active.session_version = Set(row_session_version + 1);
             }
             active.updated_at = Set(Utc::now());
             let row = match staff::update(&txn, active).await {
@@ -357,6 +392,16 @@ impl App {
                     "you cannot deactivate yourself",
                 ));
             }
+            let holds_admin = staff::roles(&txn, actor.org_id, id)
+                .await?
+                .iter()
+                .any(|r| r.role == Role::OrgAdmin.as_str());
+            if row.active
+                && holds_admin
+                && !staff::other_active_org_admins(&txn, actor.org_id, id).await?
+            {
+                return Err(last_org_admin());
+            }
             let now = Utc::now();
             let mut active: staff_row::ActiveModel = row.into();
             active.active = Set(false);
@@ -396,6 +441,12 @@ impl App {
             let row = staff::get(&txn, actor.org_id, id)
                 .await?
                 .ok_or(Error::NotFound("staff"))?;
+            if actor.staff_id() == Some(id) {
+                return Err(Error::Forbidden {
+                    code: "forbidden",
+                    detail: "nobody changes their own roles".into(),
+                });
+            }
             let mut errors = ValidationErrors::new();
             let after = parse_roles(&txn, actor.org_id, &roles, &mut errors).await?;
             errors.into_result()?;
@@ -410,10 +461,7 @@ impl App {
                 && !is_admin(&after)
                 && !staff::other_active_org_admins(&txn, actor.org_id, id).await?
             {
-                return Err(Error::conflict(
-                    "last_org_admin",
-                    "the organisation must keep at least one active org_admin",
-                ));
+                return Err(last_org_admin());
             }
             let pairs: Vec<_> = after
                 .iter()

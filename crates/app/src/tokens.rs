@@ -65,6 +65,9 @@ pub struct Claims {
     pub iat: u64,
     /// Token id.
     pub jti: Uuid,
+    /// The staff member's session version when it was issued (0 for API clients).
+    #[serde(default)]
+    pub sv: i32,
 }
 
 /// Issues and verifies access tokens.
@@ -118,7 +121,7 @@ impl TokenService {
     }
 
     /// Issues an access token for a principal of an organisation.
-    pub fn issue(&self, org: Uuid, principal: Principal) -> Result<AccessToken> {
+    pub fn issue(&self, org: Uuid, principal: Principal, session: i32) -> Result<AccessToken> {
         let now = jsonwebtoken::get_current_timestamp();
         let claims = Claims {
             iss: self.issuer.clone(),
@@ -130,6 +133,7 @@ impl TokenService {
             nbf: now,
             iat: now,
             jti: Uuid::now_v7(),
+            sv: session,
         };
         let token = jsonwebtoken::encode(&Header::new(ALGORITHM), &claims, &self.encoding)
             .map_err(|e| Error::Internal(format!("cannot sign token: {e}")))?;
@@ -140,7 +144,7 @@ impl TokenService {
     }
 
     /// Verifies signature, algorithm and every claim; any failure is a plain 401.
-    pub fn verify(&self, token: &str) -> Result<(Uuid, Principal)> {
+    pub fn verify(&self, token: &str) -> Result<(Uuid, Principal, i32)> {
         let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
             .map_err(|e| {
                 tracing::debug!(error = %e, "access token refused");
@@ -155,6 +159,6 @@ impl TokenService {
             "api_client" => Principal::ApiClient(claims.sub),
             _ => return Err(Error::unauthenticated()),
         };
-        Ok((claims.org, principal))
+        Ok((claims.org, principal, claims.sv))
     }
 }

@@ -50,6 +50,7 @@ fn admin_claims(org: &Org) -> Claims {
         nbf: now,
         iat: now,
         jti: Uuid::now_v7(),
+        sv: 0,
     }
 }
 

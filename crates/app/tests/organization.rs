@@ -27,6 +27,7 @@ skinledger_store::on_both_backends!(
     logins_and_every_write_appear_in_the_audit_log,
     the_audit_log_in_pages_of_two_shows_every_event_exactly_once,
     the_last_org_admin_cannot_give_up_the_role,
+    a_clinic_manager_grants_only_nurse_esthetician_and_front_desk,
     a_new_password_ends_every_session_of_the_old_one,
 );
 
@@ -332,10 +333,35 @@ async fn the_last_org_admin_cannot_give_up_the_role(db: Db) {
     let org = h.organization("glow").await;
     let clinic = h.clinic(&org.admin, "Glow Mitte").await;
     let me = org.admin.staff_id().expect("a staff member");
-    let alone = h
+    // Nobody changes their own roles, an org_admin neither.
+    let own = h
         .set_staff_roles(&org.admin, me, vec![at(Role::Nurse, clinic.id)])
         .await;
-    expect_code(alone, "last_org_admin");
+    expect_code(own, "forbidden");
+    // An org_admin API client can neither demote nor deactivate the only human org_admin.
+    let client = h
+        .integration(&org.admin, "directory sync", vec![common::org_admin()])
+        .await;
+    let token = h
+        .token(
+            TokenGrant::ClientCredentials {
+                client_id: client.client_id.clone(),
+                client_secret: client.client_secret.clone().expect("secret shown once"),
+            },
+            None,
+        )
+        .await
+        .expect("token issued");
+    let robot = h
+        .authenticate(&token.access_token, None)
+        .await
+        .expect("the client");
+    expect_code(
+        h.set_staff_roles(&robot, me, vec![at(Role::Nurse, clinic.id)])
+            .await,
+        "last_org_admin",
+    );
+    expect_code(h.deactivate_staff(&robot, me).await, "last_org_admin");
 
     let second = h
         .member(
@@ -345,11 +371,56 @@ async fn the_last_org_admin_cannot_give_up_the_role(db: Db) {
         )
         .await;
     let handed_over = h
-        .set_staff_roles(&org.admin, me, vec![at(Role::Nurse, clinic.id)])
+        .set_staff_roles(&robot, me, vec![at(Role::Nurse, clinic.id)])
         .await
         .expect("another admin remains");
     assert_eq!(handed_over.roles, vec![at(Role::Nurse, clinic.id)]);
     assert!(second.roles.contains(&common::org_admin()));
+}
+
+async fn a_clinic_manager_grants_only_nurse_esthetician_and_front_desk(db: Db) {
+    let h = Harness::new(db);
+    let org = h.organization("glow").await;
+    let clinic = h.clinic(&org.admin, "Glow Mitte").await;
+    let manager = h
+        .member(
+            &org.admin,
+            &email("glow", "manager"),
+            vec![at(Role::ClinicManager, clinic.id)],
+        )
+        .await;
+    let manager_actor = h.log_in("glow", &manager.email).await;
+    let colleague = h
+        .member(
+            &org.admin,
+            &email("glow", "colleague"),
+            vec![at(Role::FrontDesk, clinic.id)],
+        )
+        .await;
+    for role in [Role::Physician, Role::ClinicManager] {
+        expect_code(
+            h.set_staff_roles(&manager_actor, colleague.id, vec![at(role, clinic.id)])
+                .await,
+            "forbidden",
+        );
+    }
+    // Not themselves either, not even to a smaller role.
+    expect_code(
+        h.set_staff_roles(
+            &manager_actor,
+            manager.id,
+            vec![at(Role::Physician, clinic.id)],
+        )
+        .await,
+        "forbidden",
+    );
+    for role in [Role::Nurse, Role::Esthetician, Role::FrontDesk] {
+        let changed = h
+            .set_staff_roles(&manager_actor, colleague.id, vec![at(role, clinic.id)])
+            .await
+            .expect("a clinic role the manager may grant");
+        assert_eq!(changed.roles, vec![at(role, clinic.id)]);
+    }
 }
 
 async fn a_new_password_ends_every_session_of_the_old_one(db: Db) {
@@ -360,11 +431,32 @@ async fn a_new_password_ends_every_session_of_the_old_one(db: Db) {
         .await
         .expect("logged in");
     let me = org.admin.staff_id().expect("a staff member");
+    // A stolen access token alone cannot change the password (or the login email).
+    for current in [None, Some("not the password".to_owned())] {
+        for changes in [
+            StaffChanges {
+                password: Some("a thief's passphrase".into()),
+                current_password: current.clone(),
+                ..Default::default()
+            },
+            StaffChanges {
+                email: Some("thief@example.com".into()),
+                current_password: current.clone(),
+                ..Default::default()
+            },
+        ] {
+            expect_code(
+                h.update_staff(&org.admin, me, changes).await,
+                "reauthentication_required",
+            );
+        }
+    }
     h.update_staff(
         &org.admin,
         me,
         StaffChanges {
             password: Some("a brand new passphrase".into()),
+            current_password: Some(PASSWORD.into()),
             ..Default::default()
         },
     )
@@ -372,6 +464,11 @@ async fn a_new_password_ends_every_session_of_the_old_one(db: Db) {
     .expect("password changed");
     let refresh = session.refresh_token.expect("a refresh token");
     common::expect_unauthenticated(h.refresh(&refresh).await, "invalid_grant");
+    // Access tokens issued before the change stop working too.
+    common::expect_unauthenticated(
+        h.authenticate(&session.access_token, None).await,
+        "unauthenticated",
+    );
     h.password_login("glow", &org.admin_email, "a brand new passphrase")
         .await
         .expect("the new password works");

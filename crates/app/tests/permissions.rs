@@ -369,6 +369,7 @@ async fn everyone_may_change_their_own_name_and_password(db: Db) {
                 StaffChanges {
                     name: Some(format!("Renamed {}", member.role)),
                     password: Some(new_password.clone()),
+                    current_password: Some(PASSWORD.into()),
                     ..StaffChanges::default()
                 },
             )

@@ -31,6 +31,9 @@ pub enum Action {
     StaffRolesManage,
     /// Grant or withdraw `org_admin`.
     OrgAdminGrant,
+    /// Grant or withdraw `physician` or `clinic_manager` at a clinic: the roles that clear
+    /// screenings, override intervals and manage staff.
+    SeniorRoleGrant,
     /// Create, list and revoke API clients.
     ApiClientManage,
     /// Read the audit log.
@@ -94,6 +97,7 @@ pub const MATRIX: &[(Action, &[Role])] = &[
     (Action::StaffDeactivate, &[Oa]),
     (Action::StaffRolesManage, &[Oa, Cm]),
     (Action::OrgAdminGrant, &[Oa]),
+    (Action::SeniorRoleGrant, &[Oa]),
     (Action::ApiClientManage, &[Oa]),
     (Action::AuditRead, &[Oa]),
     (Action::PolicyRead, &[Oa, Cm, Ph, Nu, Es, Fd]),
@@ -130,6 +134,17 @@ impl Action {
     /// Whether `role` may perform this action (where it holds the role).
     pub fn allows_role(self, role: Role) -> bool {
         self.roles().contains(&role)
+    }
+}
+
+/// The action that grants or withdraws `role`: `org_admin` alone grants `org_admin`,
+/// `physician` and `clinic_manager`; a clinic manager also grants `nurse`, `esthetician` and
+/// `front_desk` at their clinics. Nobody changes their own roles (the app enforces that).
+pub fn granting(role: Role) -> Action {
+    match role {
+        Role::OrgAdmin => Action::OrgAdminGrant,
+        Role::ClinicManager | Role::Physician => Action::SeniorRoleGrant,
+        Role::Nurse | Role::Esthetician | Role::FrontDesk => Action::StaffRolesManage,
     }
 }
 

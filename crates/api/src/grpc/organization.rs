@@ -216,6 +216,7 @@ impl OrganizationService for OrganizationGrpc {
             email: r.email,
             name: r.name,
             password: r.password,
+            current_password: r.current_password,
         };
         Ok(Response::new(staff(
             self.0

@@ -13,6 +13,9 @@ pub struct Model {
     pub name: String,
     pub password_hash: String,
     pub active: bool,
+    /// Raised when the password changes: access tokens carry the version they were issued
+    /// under and stop working when it moves on.
+    pub session_version: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }
