@@ -1,6 +1,7 @@
 //! skinledger's transports: REST (axum) and gRPC (tonic) on one port, both thin adapters over
 //! the use cases of `skinledger-app`.
 
+pub mod edge;
 pub mod error;
 pub mod grpc;
 pub mod metrics;
@@ -139,6 +140,8 @@ async fn router(
         .fallback(|| async { ApiError(Error::NotFound("route")) })
         .layer(
             ServiceBuilder::new()
+                .layer(axum::middleware::from_fn(edge::security_headers))
+                .layer(axum::middleware::from_fn(edge::request_ids))
                 .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
                 .layer(
                     TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {

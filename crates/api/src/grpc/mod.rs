@@ -38,6 +38,11 @@ pub fn status(err: Error) -> Status {
 
 /// The authenticated caller, from the `authorization` metadata.
 pub async fn caller<T>(app: &App, request: &Request<T>) -> Result<Actor, Status> {
+    if request.metadata().get_all("authorization").iter().count() > 1 {
+        return Err(status(Error::BadRequest(
+            "more than one authorization entry".into(),
+        )));
+    }
     let token = request
         .metadata()
         .get("authorization")

@@ -102,6 +102,11 @@ const STAND_INS: [&str; 7] = [
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let mut value: serde_json::Value = serde_json::from_slice(bytes)
         .map_err(|e| ApiError(Error::BadRequest(format!("malformed JSON: {e}"))))?;
+    // An array or a scalar is never a body here (serde would read an array as a struct's
+    // fields in order, so `[]` could stand for "every field default").
+    if !value.is_object() {
+        return Err(Error::invalid("body", "must be a JSON object").into());
+    }
     let mut errors = ValidationErrors::new();
     let mut set_aside: Vec<String> = Vec::new();
     // The missing field being filled, and the stand-in tried last.
@@ -253,6 +258,11 @@ impl FromRequestParts<App> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
+        if parts.headers.get_all(AUTHORIZATION).iter().count() > 1 {
+            return Err(ApiError(Error::BadRequest(
+                "more than one Authorization header".into(),
+            )));
+        }
         let token = parts
             .headers
             .get(AUTHORIZATION)
