@@ -458,3 +458,32 @@ fn each_bad_configuration_stops_the_server_at_once_with_one_line_naming_it() {
     }
     drop(taken);
 }
+
+#[cfg(unix)]
+#[test]
+fn a_fresh_start_keeps_the_data_folder_and_database_files_to_their_owner() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let seeded = run(dir.path(), &["demo"]);
+    assert!(seeded.status.success(), "{}", text(&seeded.stderr));
+    let data = dir.path().join("data");
+    let mode = |path: &Path| {
+        std::fs::metadata(path)
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    assert_eq!(mode(&data), 0o700, "the data folder");
+    for entry in std::fs::read_dir(&data).expect("the data folder") {
+        let path = entry.expect("an entry").path();
+        assert_eq!(
+            mode(&path) & 0o077,
+            0,
+            "{} is readable by others: {:o}",
+            path.display(),
+            mode(&path)
+        );
+    }
+    assert!(data.join("skinledger.db").exists());
+}

@@ -189,7 +189,14 @@ impl Config {
                 let path = self.data_dir.join("signing.key");
                 if !path.exists() {
                     tracing::warn!(path = %path.display(), "no signing_key_file configured: generating a signing key; configure one shared by every replica in production");
-                    std::fs::create_dir_all(&self.data_dir)?;
+                    let mut folder = std::fs::DirBuilder::new();
+                    folder.recursive(true);
+                    #[cfg(unix)]
+                    {
+                        use std::os::unix::fs::DirBuilderExt;
+                        folder.mode(0o700);
+                    }
+                    folder.create(&self.data_dir)?;
                     let mut bytes = [0u8; 48];
                     rand::rng().fill_bytes(&mut bytes);
                     write_private(&path, STANDARD.encode(bytes).as_bytes())?;

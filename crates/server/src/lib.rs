@@ -63,7 +63,14 @@ pub fn app(config: &Config, db: Db) -> anyhow::Result<(App, skinledger_app::audi
         default_timezone: config.default_timezone,
         audit_spool: Some(config.data_dir.join("audit-spool.jsonl")),
     };
-    std::fs::create_dir_all(&config.data_dir).map_err(|e| {
+    let mut folder = std::fs::DirBuilder::new();
+    folder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        folder.mode(0o700);
+    }
+    folder.create(&config.data_dir).map_err(|e| {
         anyhow::anyhow!(
             "cannot create the data folder {}: {e}",
             config.data_dir.display()

@@ -91,13 +91,11 @@ impl Db {
         let url = settings.url.as_str();
         if url.starts_with("sqlite:") {
             let file = sqlite_file(url).map(PathBuf::from);
-            if let Some(parent) = file.as_deref().and_then(Path::parent)
-                && !parent.as_os_str().is_empty()
-            {
-                std::fs::create_dir_all(parent).map_err(|e| {
+            if let Some(file) = &file {
+                create_private(file).map_err(|e| {
                     DbErr::Conn(sea_orm::RuntimeErr::Internal(format!(
-                        "cannot create {}: {e}",
-                        parent.display()
+                        "cannot create the SQLite database {}: {e}",
+                        file.display()
                     )))
                 })?;
             }
@@ -268,6 +266,38 @@ fn sqlite_file(url: &str) -> Option<&str> {
         .or_else(|| url.strip_prefix("sqlite:"))?;
     let path = rest.split('?').next().unwrap_or(rest);
     (!path.is_empty() && !path.contains(":memory:")).then_some(path)
+}
+
+/// Creates the database file and its folder when missing, readable by the owner only: the
+/// folder 0700, the file 0600 (SQLite gives its WAL and shared-memory files the same mode).
+fn create_private(file: &Path) -> std::io::Result<()> {
+    if let Some(parent) = file.parent().filter(|p| !p.as_os_str().is_empty())
+        && !parent.exists()
+    {
+        let mut folder = std::fs::DirBuilder::new();
+        folder.recursive(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::DirBuilderExt;
+            folder.mode(0o700);
+        }
+        folder.create(parent)?;
+    }
+    if !file.exists() {
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        match options.open(file) {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }
 
 /// The longest a SQLite write waits for the write connection.
