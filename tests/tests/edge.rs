@@ -113,6 +113,8 @@ async fn bodies_credentials_and_request_ids_are_held_to_their_shape(backend: Bac
         .contains(m)),
         "{methods:?}"
     );
+    // The made-up methods were counted, under one label.
+    assert!(methods.contains("other"), "{methods:?}");
 }
 
 async fn tokens_and_client_data_are_never_cached_and_the_docs_cannot_be_framed(backend: Backend) {

@@ -410,6 +410,31 @@ impl App {
         Ok(())
     }
 
+    /// A rotated token came back: the answer already given when it is a retry
+    /// ([`Self::replay_rotation`]); otherwise someone holds a copy, and the whole family ends.
+    async fn retry_or_reuse(
+        &self,
+        txn: sea_orm::DatabaseTransaction,
+        rotated: &refresh_token::Model,
+        secret: &str,
+        now: chrono::DateTime<Utc>,
+        event: impl Fn(&'static str) -> AuditEvent,
+    ) -> Result<TokenAnswer> {
+        if let Some(answer) = self.replay_rotation(&txn, rotated, secret, now).await? {
+            audit::record(
+                &txn,
+                event("auth.refresh").detail(serde_json::json!({ "retry": true })),
+            )
+            .await?;
+            txn.commit().await?;
+            return Ok(answer);
+        }
+        tokens::revoke_family(&txn, rotated.organization_id, rotated.family_id, now).await?;
+        audit::record(&txn, event("auth.refresh_token_reuse").outcome("denied")).await?;
+        txn.commit().await?;
+        Err(invalid_grant())
+    }
+
     /// The answer already given for rotating `row`, when `secret` (its own) comes back within
     /// [`REFRESH_RETRY_WINDOW`] and its successor is still unused: a retry after a lost
     /// answer, not a stolen copy. A fresh access token goes with the same refresh token.
@@ -480,20 +505,7 @@ impl App {
             return Err(invalid_grant());
         }
         if row.rotated_at.is_some() {
-            if let Some(answer) = self.replay_rotation(&txn, &row, secret, now).await? {
-                audit::record(
-                    &txn,
-                    event("auth.refresh").detail(serde_json::json!({ "retry": true })),
-                )
-                .await?;
-                txn.commit().await?;
-                return Ok(answer);
-            }
-            // A rotated token came back: someone holds a copy. End the whole family.
-            tokens::revoke_family(&txn, row.organization_id, row.family_id, now).await?;
-            audit::record(&txn, event("auth.refresh_token_reuse").outcome("denied")).await?;
-            txn.commit().await?;
-            return Err(invalid_grant());
+            return self.retry_or_reuse(txn, &row, secret, now, event).await;
         }
         if row.expires_at <= now {
             return Err(invalid_grant());
@@ -515,21 +527,10 @@ impl App {
         if !tokens::mark_rotated(&txn, row.id, now, successor, &sealed).await? {
             // Another request rotated it between our read and our write: the same token sent
             // twice at once is a retry when it gets the other's answer, reuse otherwise.
-            if let Some(rotated) = tokens::refresh_by_id(&txn, row.id).await?
-                && let Some(answer) = self.replay_rotation(&txn, &rotated, secret, now).await?
-            {
-                audit::record(
-                    &txn,
-                    event("auth.refresh").detail(serde_json::json!({ "retry": true })),
-                )
-                .await?;
-                txn.commit().await?;
-                return Ok(answer);
-            }
-            tokens::revoke_family(&txn, row.organization_id, row.family_id, now).await?;
-            audit::record(&txn, event("auth.refresh_token_reuse").outcome("denied")).await?;
-            txn.commit().await?;
-            return Err(invalid_grant());
+            let rotated = tokens::refresh_by_id(&txn, row.id)
+                .await?
+                .unwrap_or_else(|| row.clone());
+            return self.retry_or_reuse(txn, &rotated, secret, now, event).await;
         }
         self.store_refresh_token(&txn, &member, row.family_id, successor, &next)
             .await?;

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use skinledger_domain::ValidationErrors;
 use skinledger_domain::inventory::{DisposalReason, LotStatus, MovementKind, Serial};
 use skinledger_domain::local_time::TimeZone;
-use skinledger_domain::permission::{self, Action, Scope};
+use skinledger_domain::permission::{Action, Scope};
 use skinledger_store::entities::lot as lot_row;
 use skinledger_store::{is_unique_violation, lookups, lots, movements, units};
 use uuid::Uuid;
@@ -308,16 +308,7 @@ impl App {
     ) -> Result<Vec<DisposalLine>> {
         let db = self.db().read();
         let org = actor.org_id;
-        if let Some(clinic) = period.clinic_id {
-            crate::stock::require_clinic(db, org, clinic).await?;
-            actor.require(Action::ReportRead, Scope::Clinic(clinic))?;
-        }
-        actor.require(Action::ReportRead, Scope::Anywhere)?;
-        period.check()?;
-        let only = match period.clinic_id {
-            Some(clinic) => Some(vec![clinic]),
-            None => permission::clinics_for(&actor.grants, Action::ReportRead),
-        };
+        let only = period.clinics(db, actor).await?;
         let clinics: BTreeMap<Uuid, _> = lookups::clinics(db, org)
             .await?
             .into_iter()

@@ -87,14 +87,19 @@ struct Queue {
     db: Db,
     pending: VecDeque<Stamped>,
     spool: Option<PathBuf>,
+    /// Whether the spool file holds events (an earlier run's, or spilled since): looked up
+    /// once at start, then kept, so that a batch costs no file-system call.
+    spooled: bool,
 }
 
 impl Queue {
     fn new(db: Db, spool: Option<PathBuf>) -> Self {
+        let spooled = spool.as_deref().is_some_and(Path::exists);
         Self {
             db,
             pending: VecDeque::new(),
             spool,
+            spooled,
         }
     }
 
@@ -105,7 +110,7 @@ impl Queue {
     ) {
         let mut backoff = RETRY_MIN;
         // What an earlier run spooled is written first, without waiting for a new event.
-        let mut failing = self.spool.as_deref().is_some_and(Path::exists);
+        let mut failing = self.spooled;
         loop {
             // Wait for an event (or, while there is something to retry, for the backoff), then
             // gather what arrives within the flush interval into one insert.
@@ -175,6 +180,7 @@ impl Queue {
                     false
                 }
             });
+        self.spooled |= written;
         if !written {
             metrics::counter!(DROPPED).increment(events.len() as u64);
             tracing::error!(lost = events.len(), "audit events of reads were lost");
@@ -183,15 +189,14 @@ impl Queue {
 
     /// Writes what is pending, oldest first: the spool file's events first, then memory.
     async fn write(&mut self) -> Result<(), sea_orm::DbErr> {
-        if let Some(path) = self.spool.clone()
-            && path.exists()
-        {
+        if let Some(path) = self.spool.clone().filter(|_| self.spooled) {
             let spooled = read_spool(&path);
             for chunk in spooled.chunks(BATCH) {
                 audit::append_once(self.db.write(), chunk.iter().map(Stamped::row).collect())
                     .await?;
             }
             let _ = std::fs::remove_file(&path);
+            self.spooled = false;
         }
         while !self.pending.is_empty() {
             let n = self.pending.len().min(BATCH);

@@ -90,12 +90,25 @@ pub struct ReportPeriod {
 }
 
 impl ReportPeriod {
-    /// 422 when the period ends before it starts.
-    pub(crate) fn check(&self) -> Result<()> {
+    /// Checks the caller may read this report and the period holds (`to` not before `from`);
+    /// answers the clinics it covers: the one asked for, else the caller's (`None`: all).
+    pub(crate) async fn clinics(
+        &self,
+        db: &impl sea_orm::ConnectionTrait,
+        actor: &Actor,
+    ) -> Result<Option<Vec<Uuid>>> {
+        if let Some(clinic) = self.clinic_id {
+            crate::stock::require_clinic(db, actor.org_id, clinic).await?;
+            actor.require(Action::ReportRead, Scope::Clinic(clinic))?;
+        }
+        actor.require(Action::ReportRead, Scope::Anywhere)?;
         if self.to < self.from {
             return Err(Error::invalid("to", "must not be before from"));
         }
-        Ok(())
+        Ok(match self.clinic_id {
+            Some(clinic) => Some(vec![clinic]),
+            None => permission::clinics_for(&actor.grants, Action::ReportRead),
+        })
     }
 }
 
@@ -276,16 +289,8 @@ impl App {
     ) -> Result<Vec<UsageLine>> {
         let db = self.db().read();
         let org = actor.org_id;
-        if let Some(clinic) = query.clinic_id {
-            crate::stock::require_clinic(db, org, clinic).await?;
-            actor.require(Action::ReportRead, Scope::Clinic(clinic))?;
-        }
+        let only = query.clinics(db, actor).await?;
         let scope = Reach::load(db, actor).await?;
-        query.check()?;
-        let only = match query.clinic_id {
-            Some(clinic) => Some(vec![clinic]),
-            None => scope.ids.clone(),
-        };
         let rows = consumables::usage(db, org, query.from, query.to, only.as_deref()).await?;
         rows.into_iter()
             .map(|(clinic_id, product_id, units)| {
