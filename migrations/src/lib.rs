@@ -13,6 +13,7 @@ mod m20261206_000002_disposals;
 mod m20261206_000003_login_attempts;
 mod m20261206_000004_refresh_retry;
 mod m20261206_000005_staff_sessions;
+mod m20261206_000006_login_sources;
 
 /// Applies skinledger's migrations in order.
 pub struct Migrator;
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000003_login_attempts::Migration),
             Box::new(m20261206_000004_refresh_retry::Migration),
             Box::new(m20261206_000005_staff_sessions::Migration),
+            Box::new(m20261206_000006_login_sources::Migration),
         ]
     }
 }

@@ -45,6 +45,18 @@ pub fn signing_key_file() -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(SIGNING_KEY)
 }
+
+/// Writes the signing key file at `path`, readable by its owner only (the server refuses a key
+/// others may read).
+pub fn write_signing_key(path: &std::path::Path) {
+    std::fs::write(path, signing_key_file()).expect("the signing key is written");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+            .expect("the signing key is the owner's alone");
+    }
+}
 /// Another secret of the same length, for tokens the server must refuse.
 pub const OTHER_KEY: &[u8] = b"e2e-other-key!!!:not-base64:0123456789-abcdefghijklmnop";
 /// The `iss` the test server issues and expects.
@@ -253,6 +265,34 @@ pub fn authorized<T>(message: T, token: &str) -> tonic::Request<T> {
     request
 }
 
+/// The configuration of a test server on `backend` (a fresh database, a signing key and a
+/// data folder in the returned temporary folder, any free port), with the database.
+pub async fn test_config(backend: Backend) -> (Config, TestDb, tempfile::TempDir) {
+    init_logging();
+    let db = match backend {
+        Backend::Sqlite => TestDb::sqlite().await,
+        Backend::Postgres => TestDb::postgres()
+            .await
+            .expect("SKINLEDGER_TEST_POSTGRES_URL is set"),
+    };
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let key_file = dir.path().join("signing.key");
+    write_signing_key(&key_file);
+    let config = Config {
+        listen_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+        database_url: db.url.clone(),
+        database_max_connections: 4,
+        data_dir: dir.path().join("data"),
+        token_issuer: ISSUER.into(),
+        token_audience: AUDIENCE.into(),
+        signing_key_file: Some(key_file),
+        // Tests stop servers without a load balancer to wait for.
+        shutdown_grace_secs: 0,
+        ..Config::default()
+    };
+    (config, db, dir)
+}
+
 impl TestServer {
     /// Starts a server with the test configuration.
     pub async fn start(backend: Backend) -> Self {
@@ -261,28 +301,7 @@ impl TestServer {
 
     /// Starts a server after `adjust` changed the test configuration.
     pub async fn start_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> Self {
-        init_logging();
-        let db = match backend {
-            Backend::Sqlite => TestDb::sqlite().await,
-            Backend::Postgres => TestDb::postgres()
-                .await
-                .expect("SKINLEDGER_TEST_POSTGRES_URL is set"),
-        };
-        let dir = tempfile::tempdir().expect("a temporary folder");
-        let key_file = dir.path().join("signing.key");
-        std::fs::write(&key_file, signing_key_file()).expect("the signing key is written");
-        let mut config = Config {
-            listen_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
-            database_url: db.url.clone(),
-            database_max_connections: 4,
-            data_dir: dir.path().join("data"),
-            token_issuer: ISSUER.into(),
-            token_audience: AUDIENCE.into(),
-            signing_key_file: Some(key_file),
-            // Tests stop servers without a load balancer to wait for.
-            shutdown_grace_secs: 0,
-            ..Config::default()
-        };
+        let (mut config, db, dir) = test_config(backend).await;
         adjust(&mut config);
 
         let listener = tokio::net::TcpListener::bind(config.listen_addr)

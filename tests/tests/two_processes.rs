@@ -29,7 +29,7 @@ use serde_json::json;
 use skinledger_domain::role::Role;
 use skinledger_e2e::{
     Backend, PASSWORD, TestServer, e2e_on_both_backends, grant, postgres_configured, server_binary,
-    signing_key_file,
+    write_signing_key,
 };
 use skinledger_store::testing::TestDb;
 use uuid::Uuid;
@@ -58,7 +58,7 @@ async fn fifty_units_go_to_exactly_fifty_of_two_hundred_treatments_across_two_se
     let dir = tempfile::tempdir().expect("a temporary folder");
     // One signing key for both, so a token from one is honoured by the other.
     let key = dir.path().join("signing.key");
-    std::fs::write(&key, signing_key_file()).expect("the signing key is written");
+    write_signing_key(&key);
     let binary = tokio::task::spawn_blocking(server_binary)
         .await
         .expect("the server binary is built");

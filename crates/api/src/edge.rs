@@ -1,8 +1,10 @@
-//! What every request and answer passes at the edge: request ids clients may not abuse, and the
-//! headers a security review expects.
+//! What every request and answer passes at the edge: request ids clients may not abuse, the
+//! client's address, and the headers a security review expects.
 
-use axum::extract::Request;
-use axum::http::{HeaderName, HeaderValue, header};
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::Response;
 
@@ -33,13 +35,69 @@ pub async fn request_ids(mut request: Request, next: Next) -> Response {
     next.run(request).await
 }
 
+/// The address a request came from: the peer's, or, behind `trusted_proxy_hops` proxies, the
+/// one the outermost trusted proxy saw (in `X-Forwarded-For`). Login throttling counts per
+/// address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientAddr(pub IpAddr);
+
+/// Works out the client's address and keeps it with the request, for throttling and logs.
+/// Each trusted proxy appends the address it received from to `X-Forwarded-For`, so the
+/// `hops`-th entry from the right is the one the outermost trusted proxy saw; entries further
+/// left are the client's own say and are ignored.
+pub async fn client_address(State(hops): State<u8>, mut request: Request, next: Next) -> Response {
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| addr.ip());
+    if let Some(addr) = client_addr(peer, request.headers(), hops) {
+        request.extensions_mut().insert(ClientAddr(addr));
+    }
+    next.run(request).await
+}
+
+/// The client address of a request from `peer` with `headers`, trusting `hops` proxies.
+pub fn client_addr(peer: Option<IpAddr>, headers: &HeaderMap, hops: u8) -> Option<IpAddr> {
+    if hops == 0 {
+        return peer;
+    }
+    // Every X-Forwarded-For header, in order, as one list.
+    let forwarded: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect();
+    let hops = usize::from(hops);
+    if forwarded.len() < hops {
+        // Fewer proxies than configured: not all of them were passed; the peer is the best
+        // known address.
+        return peer;
+    }
+    forwarded[forwarded.len() - hops].parse().ok().or(peer)
+}
+
+/// What the security headers depend on.
+#[derive(Debug, Clone, Copy)]
+pub struct HeaderSettings {
+    /// Whether clients reach the server over HTTPS: answers then carry
+    /// `Strict-Transport-Security`.
+    pub hsts: bool,
+}
+
 /// The documentation page may load its script and styles from the page itself and the CDN it
 /// names, and may not be framed.
 const DOCS_CSP: &str = "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com; font-src 'self' data: https://fonts.gstatic.com https://cdn.jsdelivr.net; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
 /// `nosniff` on every answer; `Cache-Control: no-store` on every API answer (tokens and client
-/// data must never sit in a cache, RFC 6749 §5.1); a strict CSP and `DENY` framing on `/docs`.
-pub async fn security_headers(request: Request, next: Next) -> Response {
+/// data must never sit in a cache, RFC 6749 §5.1); a strict CSP and `DENY` framing on `/docs`;
+/// HSTS when served over HTTPS.
+pub async fn security_headers(
+    State(settings): State<HeaderSettings>,
+    request: Request,
+    next: Next,
+) -> Response {
     let docs = request.uri().path().starts_with("/docs");
     let api = request.uri().path().starts_with("/v1/");
     let mut response = next.run(request).await;
@@ -48,6 +106,12 @@ pub async fn security_headers(request: Request, next: Next) -> Response {
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
+    if settings.hsts {
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
+    }
     if api {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
@@ -83,5 +147,31 @@ mod tests {
             "two words"
         )));
         assert!(!acceptable_request_id(&HeaderValue::from_static("")));
+    }
+
+    #[test]
+    fn the_client_address_is_the_one_the_outermost_trusted_proxy_saw() {
+        let peer: IpAddr = "10.0.0.9".parse().expect("an address");
+        let mut headers = HeaderMap::new();
+        headers.append(
+            "x-forwarded-for",
+            HeaderValue::from_static("6.6.6.6, 203.0.113.7"),
+        );
+        headers.append("x-forwarded-for", HeaderValue::from_static("10.0.0.2"));
+        let addr = |hops| client_addr(Some(peer), &headers, hops).map(|a| a.to_string());
+        assert_eq!(addr(0).as_deref(), Some("10.0.0.9"), "no proxy trusted");
+        assert_eq!(addr(1).as_deref(), Some("10.0.0.2"));
+        assert_eq!(addr(2).as_deref(), Some("203.0.113.7"));
+        assert_eq!(addr(3).as_deref(), Some("6.6.6.6"));
+        assert_eq!(
+            addr(4).as_deref(),
+            Some("10.0.0.9"),
+            "fewer entries than hops"
+        );
+        let garbage = HeaderMap::from_iter([(
+            HeaderName::from_static("x-forwarded-for"),
+            HeaderValue::from_static("not-an-address"),
+        )]);
+        assert_eq!(client_addr(Some(peer), &garbage, 1), Some(peer));
     }
 }

@@ -70,6 +70,7 @@ impl ApiError {
             Error::Invalid(_) | Error::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
             Error::BadRequest(_) => StatusCode::BAD_REQUEST,
             Error::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Error::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
             Error::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
             Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -148,6 +149,7 @@ impl ApiError {
                 Code::InvalidArgument
             }
             Error::Throttled { .. } | Error::TooLarge { .. } => Code::ResourceExhausted,
+            Error::BodyTimeout => Code::DeadlineExceeded,
             Error::Internal(_) => Code::Internal,
             Error::Unavailable(_) => Code::Unavailable,
             Error::InsufficientStorage(_) => Code::ResourceExhausted,
@@ -162,6 +164,11 @@ impl ApiError {
             message = format!("{}: {}", self.0.code(), fields.join("; "));
         }
         let mut status = tonic::Status::new(grpc, message);
+        if let Error::Throttled { retry_after_secs } = &self.0
+            && let Ok(value) = retry_after_secs.to_string().parse()
+        {
+            status.metadata_mut().insert("retry-after", value);
+        }
         if let Error::Conflict {
             extra: Some(extra), ..
         } = &self.0
@@ -188,7 +195,7 @@ impl IntoResponse for ApiError {
         {
             response.headers_mut().insert(header::RETRY_AFTER, value);
         }
-        if let Error::TooLarge { .. } = &self.0 {
+        if let Error::TooLarge { .. } | Error::BodyTimeout = &self.0 {
             // The rest of the body is not read: the connection cannot carry another request.
             response
                 .headers_mut()

@@ -15,6 +15,7 @@ use axum::routing::get;
 use skinledger_app::{App, Error};
 use tower::ServiceBuilder;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::RequestBodyTimeoutLayer;
 use tower_http::trace::TraceLayer;
 use utoipa_scalar::{Scalar, Servable};
 
@@ -26,6 +27,16 @@ use crate::grpc::pb;
 pub struct ApiSettings {
     /// The largest request body accepted, in bytes (REST bodies and gRPC messages).
     pub body_limit: usize,
+    /// The longest a request body may pause between two chunks before the request is
+    /// answered 408.
+    pub body_read_timeout: std::time::Duration,
+    /// Whether answers carry `Strict-Transport-Security` (clients reach the server over HTTPS).
+    pub hsts: bool,
+    /// Proxies in front of the server whose `X-Forwarded-For` entries are believed.
+    pub trusted_proxy_hops: u8,
+    /// Whether `/metrics` and gRPC reflection are served only on the operations router, not
+    /// with the API.
+    pub ops_apart: bool,
 }
 
 /// The body limit, visible to extractors so that a 413 can name it.
@@ -37,11 +48,14 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     rest::router().split_for_parts().1
 }
 
-/// The served router, and the task that keeps gRPC health in step with readiness (stopped
+/// The served routers, and the task that keeps gRPC health in step with readiness (stopped
 /// when this is dropped).
 pub struct Service {
-    /// REST, gRPC, health, metrics and documentation on one port.
+    /// REST, gRPC, health and documentation on one port; metrics and gRPC reflection too
+    /// unless they are kept apart.
     pub router: Router,
+    /// Health, metrics and gRPC reflection, for a separate operations address.
+    pub ops: Router,
     health: tokio::task::JoinHandle<()>,
 }
 
@@ -60,7 +74,7 @@ pub async fn service(
     settings: &ApiSettings,
 ) -> Result<Service, Box<dyn std::error::Error + Send + Sync>> {
     let (health_reporter, health_service) = tonic_health::server::health_reporter();
-    let router = router(app.clone(), settings, health_service).await?;
+    let (router, ops) = router(app.clone(), settings, health_service).await?;
     // `grpc.health.v1` says what `/readyz` says: NOT_SERVING while the database cannot be
     // reached or written, and while the server shuts down.
     let report = async move |health: &tonic_health::server::HealthReporter, ready: bool| {
@@ -91,7 +105,11 @@ pub async fn service(
             }
         }
     });
-    Ok(Service { router, health })
+    Ok(Service {
+        router,
+        ops,
+        health,
+    })
 }
 
 /// The names gRPC health answers for: the server as a whole (`""`) and each service.
@@ -117,30 +135,43 @@ async fn router(
     health_service: tonic_health::pb::health_server::HealthServer<
         impl tonic_health::pb::health_server::Health,
     >,
-) -> Result<Router, Box<dyn std::error::Error + Send + Sync>> {
+) -> Result<(Router, Router), Box<dyn std::error::Error + Send + Sync>> {
     let (rest, openapi) = rest::router().split_for_parts();
     let openapi_json = openapi.to_json()?;
 
-    let ops = Router::new()
+    let probes = Router::new()
         .route("/healthz", get(ops::healthz))
-        .route("/readyz", get(ops::readyz))
-        .route("/metrics", get(metrics::render))
-        .route(
-            "/openapi.json",
-            get(move || async move { ([("content-type", "application/json")], openapi_json) }),
-        );
+        .route("/readyz", get(ops::readyz));
+    // What tells an outsider about the server's insides: kept to the operations address when
+    // one is configured.
+    let metrics = || Router::new().route("/metrics", get(metrics::render));
+    let documents = Router::new().route(
+        "/openapi.json",
+        get(move || async move { ([("content-type", "application/json")], openapi_json) }),
+    );
 
-    let grpc = grpc_router(app.clone(), settings, health_service)?;
-    let router = rest
-        .merge(ops)
-        .with_state(app)
+    let grpc = grpc_router(app.clone(), settings, health_service, !settings.ops_apart)?;
+    let mut router = rest
+        .merge(probes.clone())
+        .merge(documents)
+        .with_state(app.clone())
         .merge(Scalar::with_url("/docs", openapi))
-        .merge(grpc)
+        .merge(grpc);
+    if !settings.ops_apart {
+        router = router.merge(metrics());
+    }
+    let headers = edge::HeaderSettings {
+        hsts: settings.hsts,
+    };
+    let router = router
         .route_layer(axum::middleware::from_fn(metrics::track))
         .fallback(|| async { ApiError(Error::NotFound("route")) })
         .layer(
             ServiceBuilder::new()
-                .layer(axum::middleware::from_fn(edge::security_headers))
+                .layer(axum::middleware::from_fn_with_state(
+                    headers,
+                    edge::security_headers,
+                ))
                 .layer(axum::middleware::from_fn(edge::request_ids))
                 .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
                 .layer(
@@ -159,11 +190,40 @@ async fn router(
                     }),
                 )
                 .layer(PropagateRequestIdLayer::x_request_id())
+                .layer(axum::middleware::from_fn_with_state(
+                    settings.trusted_proxy_hops,
+                    edge::client_address,
+                ))
                 .layer(axum::Extension(BodyLimit(settings.body_limit)))
-                .layer(DefaultBodyLimit::max(settings.body_limit)),
+                .layer(DefaultBodyLimit::max(settings.body_limit))
+                .layer(RequestBodyTimeoutLayer::new(settings.body_read_timeout)),
         );
+    let ops = probes
+        .with_state(app)
+        .merge(metrics())
+        .merge(with_reflection(tonic::service::Routes::default())?.into_axum_router())
+        .fallback(|| async { ApiError(Error::NotFound("route")) })
+        .layer(axum::middleware::from_fn_with_state(
+            headers,
+            edge::security_headers,
+        ));
     let _ = metrics::handle();
-    Ok(router)
+    Ok((router, ops))
+}
+
+/// Adds gRPC server reflection (v1 and v1alpha), for tools such as grpcurl.
+fn with_reflection(
+    routes: tonic::service::Routes,
+) -> Result<tonic::service::Routes, Box<dyn std::error::Error + Send + Sync>> {
+    let reflection = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1()?;
+    let reflection_alpha = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1alpha()?;
+    Ok(routes.add_service(reflection).add_service(reflection_alpha))
 }
 
 fn grpc_router(
@@ -172,6 +232,7 @@ fn grpc_router(
     health_service: tonic_health::pb::health_server::HealthServer<
         impl tonic_health::pb::health_server::Health,
     >,
+    reflection: bool,
 ) -> Result<Router, Box<dyn std::error::Error + Send + Sync>> {
     use pb::audit_service_server::AuditServiceServer;
     use pb::auth_service_server::AuthServiceServer;
@@ -182,17 +243,11 @@ fn grpc_router(
     use pb::treatment_service_server::TreatmentServiceServer;
 
     let limit = settings.body_limit;
-    let reflection = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
-        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-        .build_v1()?;
-    let reflection_alpha = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
-        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-        .build_v1alpha()?;
-    let routes = tonic::service::Routes::new(health_service)
-        .add_service(reflection)
-        .add_service(reflection_alpha)
+    let mut routes = tonic::service::Routes::new(health_service);
+    if reflection {
+        routes = with_reflection(routes)?;
+    }
+    let routes = routes
         .add_service(
             AuthServiceServer::new(grpc::auth::AuthGrpc(app.clone()))
                 .max_decoding_message_size(limit),

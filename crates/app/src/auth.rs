@@ -1,6 +1,8 @@
 //! Authentication: the token grants, refresh-token rotation, revocation, and turning an access
 //! token into an [`Actor`].
 
+use std::net::IpAddr;
+
 use chrono::{Duration as ChronoDuration, Utc};
 use sea_orm::{ConnectionTrait, Set};
 use serde::{Deserialize, Serialize};
@@ -13,19 +15,14 @@ use uuid::Uuid;
 use crate::actor::{Actor, Principal};
 use crate::audit::{self, AuditEvent};
 use crate::error::{Error, Result};
+use crate::throttle::{self, Decision};
 use crate::{App, secrets};
-
-/// Failed logins of one account that trigger throttling.
-pub const MAX_FAILED_LOGINS: u64 = 5;
-/// The window in which failures count, and how long throttling lasts.
-pub const THROTTLE_WINDOW: ChronoDuration = ChronoDuration::minutes(15);
 
 /// How long after a refresh the same refresh token may come back (a retry after a lost
 /// answer) and get the same new one, instead of ending the session as a stolen copy would.
 pub const REFRESH_RETRY_WINDOW: ChronoDuration = ChronoDuration::seconds(30);
 
-/// How long a login over the limit waits for attempts under way to settle before it is
-/// throttled.
+/// How long a login waits for attempts begun before it to settle before it answers 503.
 const SETTLE_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// How often it looks.
@@ -201,20 +198,72 @@ fn account_key(org: &str, email: &str) -> String {
     ))
 }
 
+/// The throttling key of an API client's id (apart from every staff account's).
+fn api_client_key(client_id: &str) -> String {
+    secrets::digest(&format!("api client\n{}", client_id.trim()))
+}
+
+/// The throttling key of a client address: a digest, so that the table of attempts holds no
+/// address; empty when the address is not known.
+fn source_key(source: Option<IpAddr>) -> String {
+    source.map_or_else(String::new, |addr| {
+        secrets::digest(&format!("source\n{}", canonical(addr)))
+    })
+}
+
+/// An IPv4 address as itself even when it arrived as IPv4-mapped IPv6.
+fn canonical(addr: IpAddr) -> IpAddr {
+    match addr {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(addr, IpAddr::V4),
+        v4 => v4,
+    }
+}
+
+/// The outcome of claiming an attempt.
+enum Claim {
+    /// The attempt is recorded; check the credentials.
+    Granted(Uuid),
+    /// Refused; try again in this many seconds.
+    Throttled(u64),
+}
+
+/// A recorded attempt as the throttle sees it.
+fn attempt_of(row: skinledger_store::entities::login_failure::Model) -> throttle::Attempt {
+    throttle::Attempt {
+        id: row.id,
+        account: row.account_key,
+        source: row.source_key,
+        at: row.failed_at,
+        pending: row.pending,
+    }
+}
+
 impl App {
-    /// Answers a token request of any grant type.
+    /// Answers a token request of any grant type, from an address that is not known.
     pub async fn token(
         &self,
         grant: TokenGrant,
         request_id: Option<String>,
     ) -> Result<TokenAnswer> {
+        self.token_from(grant, request_id, None).await
+    }
+
+    /// Answers a token request of any grant type from `source`, the client's address:
+    /// failed attempts are counted per account, per address, and per account and address.
+    pub async fn token_from(
+        &self,
+        grant: TokenGrant,
+        request_id: Option<String>,
+        source: Option<IpAddr>,
+    ) -> Result<TokenAnswer> {
+        let source = source_key(source);
         match grant {
             TokenGrant::Password {
                 org,
                 email,
                 password,
             } => {
-                self.password_grant(&org, &email, password, request_id)
+                self.password_grant(&org, &email, password, &source, request_id)
                     .await
             }
             TokenGrant::RefreshToken { refresh_token } => {
@@ -224,7 +273,7 @@ impl App {
                 client_id,
                 client_secret,
             } => {
-                self.client_credentials_grant(&client_id, &client_secret, request_id)
+                self.client_credentials_grant(&client_id, &client_secret, &source, request_id)
                     .await
             }
         }
@@ -235,6 +284,7 @@ impl App {
         org_slug: &str,
         email: &str,
         password: String,
+        source: &str,
         request_id: Option<String>,
     ) -> Result<TokenAnswer> {
         // Password logins are admitted a few at a time: each checks a password, which holds
@@ -244,23 +294,24 @@ impl App {
         let key = account_key(org_slug, email);
         let now = Utc::now();
         // Record the attempt before checking the password, and count it: parallel guesses see
-        // each other's rows, so at most MAX_FAILED_LOGINS passwords are ever checked per window,
-        // whichever replica receives them. A success removes the account's rows again.
+        // each other's rows, so no more passwords are checked at once than one at a time would
+        // be, whichever replica receives them. A success removes the account's rows again.
         let org = orgs::by_slug(db.read(), &org_slug.trim().to_lowercase()).await?;
-        let Some(attempt) = self.claim_login_attempt(&key, now).await? else {
-            // A refused attempt is not a failure: the lock ends a window after the failures.
-            if let Some(org) = &org {
-                let txn = db.begin().await?;
-                audit::record(
-                    &txn,
-                    anonymous_event(org.id, "auth.login", request_id).outcome("throttled"),
-                )
-                .await?;
-                txn.commit().await?;
+        let attempt = match self.claim_attempt(&key, source, now).await? {
+            Claim::Granted(attempt) => attempt,
+            Claim::Throttled(retry_after_secs) => {
+                // A refused attempt is not a failure.
+                if let Some(org) = &org {
+                    let txn = db.begin().await?;
+                    audit::record(
+                        &txn,
+                        anonymous_event(org.id, "auth.login", request_id).outcome("throttled"),
+                    )
+                    .await?;
+                    txn.commit().await?;
+                }
+                return Err(Error::Throttled { retry_after_secs });
             }
-            return Err(Error::Throttled {
-                retry_after_secs: THROTTLE_WINDOW.num_seconds().unsigned_abs(),
-            });
         };
         let member = match &org {
             Some(org) => staff::by_email(db.read(), org.id, &email.trim().to_lowercase()).await?,
@@ -302,7 +353,7 @@ impl App {
                 return Err(invalid_credentials());
             }
         };
-        tokens::clear_login_failures(&txn, &key, attempt, now - THROTTLE_WINDOW).await?;
+        tokens::clear_login_failures(&txn, &key, attempt, now - throttle::WINDOW).await?;
         let refresh = self
             .new_refresh_token(&txn, &member, Uuid::now_v7())
             .await?;
@@ -330,41 +381,47 @@ impl App {
         })
     }
 
-    /// Records a login attempt for `key` when the account is under its limit, answering the
-    /// attempt; `None` when its failures throttle it. An attempt over the limit first waits
-    /// while other attempts are being checked: one of them may succeed and take every attempt
-    /// back, so logins with the right password arriving together are not throttled, while
-    /// failures stay and keep parallel guesses out. Still waiting after [`SETTLE_WAIT`], it
-    /// answers 503: busy, not throttled.
-    async fn claim_login_attempt(
+    /// Records an attempt on `account` from `source` and decides it ([`throttle::decide`]):
+    /// granted, or throttled (its record removed: a refused attempt is not a failure). An
+    /// attempt that must wait for attempts begun before it looks again until they settle; still
+    /// waiting after [`SETTLE_WAIT`], it answers 503: busy, not throttled.
+    async fn claim_attempt(
         &self,
-        key: &str,
+        account: &str,
+        source: &str,
         now: chrono::DateTime<Utc>,
-    ) -> Result<Option<Uuid>> {
+    ) -> Result<Claim> {
         let db = self.db();
-        let since = now - THROTTLE_WINDOW;
+        let since = now - throttle::WINDOW;
         let settle_by = tokio::time::Instant::now() + SETTLE_WAIT;
-        loop {
-            let txn = db.begin().await?;
-            let attempt = tokens::record_login_failure(&txn, key, now).await?;
-            txn.commit().await?;
-            if tokens::login_failures_since(db.write(), key, since).await? <= MAX_FAILED_LOGINS {
-                return Ok(Some(attempt));
+        let txn = db.begin().await?;
+        let mine = attempt_of(tokens::record_login_attempt(&txn, account, source, now).await?);
+        txn.commit().await?;
+        let per_source = self.settings().login_failures_per_source;
+        let refused = loop {
+            let recorded: Vec<throttle::Attempt> =
+                tokens::login_attempts(db.write(), account, source, since)
+                    .await?
+                    .into_iter()
+                    .map(attempt_of)
+                    .collect();
+            match throttle::decide(&recorded, &mine, per_source, Utc::now()) {
+                Decision::Go => return Ok(Claim::Granted(mine.id)),
+                Decision::Throttled { retry_after_secs } => {
+                    break Ok(Claim::Throttled(retry_after_secs));
+                }
+                Decision::Wait if tokio::time::Instant::now() >= settle_by => {
+                    break Err(Error::Unavailable(
+                        "other logins to this account are being checked; retry shortly".into(),
+                    ));
+                }
+                Decision::Wait => tokio::time::sleep(SETTLE_POLL).await,
             }
-            let txn = db.begin().await?;
-            tokens::forget_login_attempt(&txn, attempt).await?;
-            txn.commit().await?;
-            // Over the limit: throttled by failures, or only busy with attempts under way.
-            if tokens::login_failures_settled(db.write(), key, since).await? >= MAX_FAILED_LOGINS {
-                return Ok(None);
-            }
-            if tokio::time::Instant::now() >= settle_by {
-                return Err(Error::Unavailable(
-                    "other logins to this account are being checked; retry shortly".into(),
-                ));
-            }
-            tokio::time::sleep(SETTLE_POLL).await;
-        }
+        };
+        let txn = db.begin().await?;
+        tokens::forget_login_attempt(&txn, mine.id).await?;
+        txn.commit().await?;
+        refused
     }
 
     async fn new_refresh_token(
@@ -554,11 +611,23 @@ impl App {
         &self,
         client_id: &str,
         client_secret: &str,
+        source: &str,
         request_id: Option<String>,
     ) -> Result<TokenAnswer> {
         let db = self.db();
+        let key = api_client_key(client_id);
+        let now = Utc::now();
+        let attempt = match self.claim_attempt(&key, source, now).await? {
+            Claim::Granted(attempt) => attempt,
+            Claim::Throttled(retry_after_secs) => {
+                return Err(Error::Throttled { retry_after_secs });
+            }
+        };
         let client = api_clients::by_client_id(db.read(), client_id.trim()).await?;
         let Some(client) = client else {
+            let txn = db.begin().await?;
+            tokens::settle_login_failure(&txn, attempt).await?;
+            txn.commit().await?;
             return Err(invalid_credentials());
         };
         let valid = secrets::digests_match(&client.secret_hash, &secrets::digest(client_secret));
@@ -575,10 +644,12 @@ impl App {
             )
         };
         if !valid || client.revoked_at.is_some() {
+            tokens::settle_login_failure(&txn, attempt).await?;
             audit::record(&txn, base.outcome("failure")).await?;
             txn.commit().await?;
             return Err(invalid_credentials());
         }
+        tokens::clear_login_failures(&txn, &key, attempt, now - throttle::WINDOW).await?;
         let mut active: skinledger_store::entities::api_client::ActiveModel = client.clone().into();
         active.last_used_at = Set(Some(Utc::now()));
         api_clients::update(&txn, active).await?;

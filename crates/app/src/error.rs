@@ -51,6 +51,9 @@ pub enum Error {
         /// The limit in bytes.
         limit: usize,
     },
+    /// The request body stopped arriving (408).
+    #[error("the request body stopped arriving; send it again")]
+    BodyTimeout,
     /// Too many attempts; try again later (429).
     #[error("too many attempts; try again in {retry_after_secs} seconds")]
     Throttled {
@@ -83,6 +86,7 @@ impl Error {
             Error::Invalid(_) => "validation_failed",
             Error::BadRequest(_) => "bad_request",
             Error::TooLarge { .. } => "payload_too_large",
+            Error::BodyTimeout => "request_timeout",
             Error::Throttled { .. } => "too_many_attempts",
             Error::IdempotencyKeyReused => "idempotency_key_reused",
             Error::Internal(_) => "internal",

@@ -31,6 +31,7 @@ pub mod screenings;
 pub mod secrets;
 pub mod staff;
 pub mod stock;
+pub mod throttle;
 pub mod tokens;
 pub mod transfers;
 pub mod treatments;
@@ -64,6 +65,9 @@ pub struct AppSettings {
     /// Where audit events of reads wait while the database cannot take them (and across a
     /// restart); in memory only when `None`.
     pub audit_spool: Option<std::path::PathBuf>,
+    /// Failed logins (and client-credential requests) from one address in
+    /// [`throttle::WINDOW`] before further attempts from it are slowed.
+    pub login_failures_per_source: u64,
 }
 
 /// The application: every use case is a method of it. Cheap to clone.

@@ -75,6 +75,16 @@ fn serialize_digest<S: serde::Serializer>(secret: &str, serializer: S) -> Result
     serializer.serialize_str(&secrets::digest(secret))
 }
 
+fn serialize_optional_digest<S: serde::Serializer>(
+    secret: &Option<String>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match secret {
+        Some(secret) => serialize_digest(secret, serializer),
+        None => serializer.serialize_none(),
+    }
+}
+
 /// Changes to a staff member; absent fields stay as they are.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -83,12 +93,17 @@ pub struct StaffChanges {
     pub email: Option<String>,
     /// A new name.
     pub name: Option<String>,
-    /// A new password. Changing one's own password or email needs `current_password`; an
-    /// `org_admin` may reset another staff member's, which ends all their sessions.
-    #[serde(skip_serializing)]
+    /// A new password (at least 12 characters). Changing one's own password or email needs
+    /// `current_password` (403 `reauthentication_required` without it); an `org_admin` may
+    /// reset another staff member's, which ends all their sessions and access tokens.
+    /// Serialised only as a digest, for comparing retried requests.
+    #[serde(default, serialize_with = "serialize_optional_digest")]
+    #[schema(format = Password, min_length = 12)]
     pub password: Option<String>,
     /// The caller's current password, required to change their own password or email.
-    #[serde(default, skip_serializing)]
+    /// Serialised only as a digest.
+    #[serde(default, serialize_with = "serialize_optional_digest")]
+    #[schema(format = Password)]
     pub current_password: Option<String>,
 }
 

@@ -1,13 +1,17 @@
-//! Password guessing: failed logins are throttled per account, answers do not tell which
-//! accounts exist, and deactivated staff cannot get back in.
+//! Password guessing: failed logins are slowed per account and address, per address across
+//! accounts, and per account across addresses; answers do not tell which accounts exist, and
+//! deactivated staff cannot get back in.
 
 #![expect(clippy::unwrap_used, clippy::expect_used, reason = "tests")]
 
 pub mod common;
 
+use std::net::IpAddr;
+
 use common::{Harness, PASSWORD, at, email, expect_unauthenticated};
-use skinledger_app::Error;
-use skinledger_app::auth::MAX_FAILED_LOGINS;
+use skinledger_app::auth::{TokenAnswer, TokenGrant};
+use skinledger_app::throttle::PER_ACCOUNT_AND_SOURCE as MAX_FAILED_LOGINS;
+use skinledger_app::{Error, Result};
 use skinledger_domain::role::Role;
 use skinledger_store::Db;
 
@@ -19,7 +23,115 @@ skinledger_store::on_both_backends!(
     a_deactivated_staff_member_can_neither_log_in_nor_refresh,
     parallel_guesses_check_at_most_five_passwords,
     the_right_password_twelve_times_at_once_is_never_throttled,
+    an_attacker_is_slowed_while_the_owner_logs_in_from_elsewhere,
+    spraying_one_password_over_many_accounts_is_slowed_per_address,
+    wrong_client_secrets_are_slowed_per_address,
 );
+
+fn addr(text: &str) -> Option<IpAddr> {
+    Some(text.parse().expect("an address"))
+}
+
+async fn login_from(h: &Harness, email: &str, password: &str, from: &str) -> Result<TokenAnswer> {
+    h.token_from(
+        TokenGrant::Password {
+            org: "glow".into(),
+            email: email.into(),
+            password: password.into(),
+        },
+        None,
+        addr(from),
+    )
+    .await
+}
+
+async fn an_attacker_is_slowed_while_the_owner_logs_in_from_elsewhere(db: Db) {
+    let h = Harness::new(db);
+    let org = h.organization("glow").await;
+    for _ in 0..MAX_FAILED_LOGINS {
+        expect_unauthenticated(
+            login_from(&h, &org.admin_email, "a guess", "198.51.100.66").await,
+            "invalid_credentials",
+        );
+    }
+    match login_from(&h, &org.admin_email, PASSWORD, "198.51.100.66").await {
+        Err(Error::Throttled { retry_after_secs }) => {
+            assert!((1..=15).contains(&retry_after_secs), "{retry_after_secs}");
+        }
+        other => panic!("the attacker's address is slowed: {other:?}"),
+    }
+    login_from(&h, &org.admin_email, PASSWORD, "203.0.113.10")
+        .await
+        .expect("the owner, from the clinic, logs in");
+    // The same address as IPv4-mapped IPv6 is the same address.
+    assert!(matches!(
+        login_from(&h, "nobody@glow.test", PASSWORD, "::ffff:198.51.100.66").await,
+        Err(Error::Unauthenticated { .. })
+    ));
+}
+
+async fn spraying_one_password_over_many_accounts_is_slowed_per_address(db: Db) {
+    let h = Harness::new(db);
+    let org = h.organization("glow").await;
+    let per_source = h.settings().login_failures_per_source;
+    for i in 0..per_source {
+        expect_unauthenticated(
+            login_from(
+                &h,
+                &format!("staff{i}@glow.test"),
+                "Summer2026!",
+                "198.51.100.7",
+            )
+            .await,
+            "invalid_credentials",
+        );
+    }
+    let next = login_from(&h, "another@glow.test", "Summer2026!", "198.51.100.7").await;
+    assert!(matches!(next, Err(Error::Throttled { .. })), "{next:?}");
+    let right = login_from(&h, &org.admin_email, PASSWORD, "198.51.100.7").await;
+    assert!(
+        matches!(right, Err(Error::Throttled { .. })),
+        "nothing more is checked from that address for now: {right:?}"
+    );
+    login_from(&h, &org.admin_email, PASSWORD, "203.0.113.10")
+        .await
+        .expect("other addresses are not slowed");
+}
+
+async fn wrong_client_secrets_are_slowed_per_address(db: Db) {
+    let h = Harness::new(db);
+    let org = h.organization("glow").await;
+    let clinic = h.clinic(&org.admin, "Glow Mitte").await;
+    let client = h
+        .integration(
+            &org.admin,
+            "booking sync",
+            vec![at(Role::FrontDesk, clinic.id)],
+        )
+        .await;
+    let grant = |secret: &str| TokenGrant::ClientCredentials {
+        client_id: client.client_id.clone(),
+        client_secret: secret.into(),
+    };
+    for _ in 0..MAX_FAILED_LOGINS {
+        expect_unauthenticated(
+            h.token_from(grant("sls_guess"), None, addr("198.51.100.9"))
+                .await,
+            "invalid_credentials",
+        );
+    }
+    let secret = client.client_secret.clone().expect("shown once");
+    let throttled = h
+        .token_from(grant(&secret), None, addr("198.51.100.9"))
+        .await;
+    assert!(
+        matches!(throttled, Err(Error::Throttled { .. })),
+        "{throttled:?}"
+    );
+    h.token_from(grant(&secret), None, addr("203.0.113.10"))
+        .await
+        .expect("the integration's own address is not slowed");
+}
 
 async fn after_five_failed_logins_even_the_right_password_is_throttled(db: Db) {
     let h = Harness::new(db);

@@ -64,6 +64,36 @@ pub struct Config {
     /// The IANA time zone of clinics opened without one (and of screenings taken at no
     /// clinic).
     pub default_timezone: TimeZone,
+    /// Seconds a client may take to send a request's headers (on a new connection, including
+    /// the TLS handshake); an HTTP/1 connection waiting for its next request is closed after
+    /// as long.
+    pub header_read_timeout_secs: u64,
+    /// Seconds a request body may pause between two chunks before the request is answered 408.
+    pub body_read_timeout_secs: u64,
+    /// Seconds a connection with no request under way stays open.
+    pub idle_timeout_secs: u64,
+    /// Connections open at once; further ones wait in the listen backlog.
+    pub max_connections: usize,
+    /// HTTP/2 streams open at once on one connection.
+    pub http2_max_concurrent_streams: u32,
+    /// HTTP/2 streams a client may reset before the connection is closed with GOAWAY.
+    pub http2_max_pending_reset_streams: usize,
+    /// A PEM certificate chain: with `tls_key_file`, the server speaks TLS itself (HTTP/2 by
+    /// ALPN for gRPC).
+    pub tls_cert_file: Option<PathBuf>,
+    /// The PEM private key of `tls_cert_file`; readable by the server's user alone.
+    pub tls_key_file: Option<PathBuf>,
+    /// Whether clients reach the server over HTTPS through a proxy: answers then carry
+    /// `Strict-Transport-Security` (always the case when the server speaks TLS itself).
+    pub hsts: bool,
+    /// When set, `/metrics` and gRPC reflection are served here only, not on `listen_addr`.
+    pub ops_listen_addr: Option<SocketAddr>,
+    /// Proxies in front of the server whose `X-Forwarded-For` entries are believed: 0 uses the
+    /// connection's address; 1 the address the nearest proxy saw; and so on.
+    pub trusted_proxy_hops: u8,
+    /// Failed logins (of any account, and client-credential requests) from one address in 15
+    /// minutes before further attempts from it are slowed down.
+    pub login_failures_per_source: u64,
 }
 
 impl Default for Config {
@@ -86,6 +116,18 @@ impl Default for Config {
             run_migrations: true,
             shutdown_grace_secs: 5,
             default_timezone: TimeZone::UTC,
+            header_read_timeout_secs: 10,
+            body_read_timeout_secs: 30,
+            idle_timeout_secs: 120,
+            max_connections: 1024,
+            http2_max_concurrent_streams: 256,
+            http2_max_pending_reset_streams: 20,
+            tls_cert_file: None,
+            tls_key_file: None,
+            hsts: false,
+            ops_listen_addr: None,
+            trusted_proxy_hops: 0,
+            login_failures_per_source: 20,
         }
     }
 }
@@ -119,6 +161,24 @@ impl fmt::Debug for Config {
             .field("run_migrations", &self.run_migrations)
             .field("shutdown_grace_secs", &self.shutdown_grace_secs)
             .field("default_timezone", &self.default_timezone)
+            .field("header_read_timeout_secs", &self.header_read_timeout_secs)
+            .field("body_read_timeout_secs", &self.body_read_timeout_secs)
+            .field("idle_timeout_secs", &self.idle_timeout_secs)
+            .field("max_connections", &self.max_connections)
+            .field(
+                "http2_max_concurrent_streams",
+                &self.http2_max_concurrent_streams,
+            )
+            .field(
+                "http2_max_pending_reset_streams",
+                &self.http2_max_pending_reset_streams,
+            )
+            .field("tls_cert_file", &self.tls_cert_file)
+            .field("tls_key_file", &self.tls_key_file)
+            .field("hsts", &self.hsts)
+            .field("ops_listen_addr", &self.ops_listen_addr)
+            .field("trusted_proxy_hops", &self.trusted_proxy_hops)
+            .field("login_failures_per_source", &self.login_failures_per_source)
             .finish()
     }
 }
@@ -142,6 +202,18 @@ pub const ENV_KEYS: &[&str] = &[
     "run_migrations",
     "shutdown_grace_secs",
     "default_timezone",
+    "header_read_timeout_secs",
+    "body_read_timeout_secs",
+    "idle_timeout_secs",
+    "max_connections",
+    "http2_max_concurrent_streams",
+    "http2_max_pending_reset_streams",
+    "tls_cert_file",
+    "tls_key_file",
+    "hsts",
+    "ops_listen_addr",
+    "trusted_proxy_hops",
+    "login_failures_per_source",
 ];
 
 /// Variables of the test suite, which share the prefix and are not settings.
@@ -174,10 +246,50 @@ impl Config {
         if let Some(file) = file {
             figment = figment.merge(Toml::file_exact(file));
         }
-        figment
+        let config: Config = figment
             .merge(Env::prefixed("SKINLEDGER_").only(ENV_KEYS))
             .extract()
-            .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))
+            .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
+        config.check()?;
+        Ok(config)
+    }
+
+    /// Settings that cannot work together, or at all.
+    pub fn check(&self) -> anyhow::Result<()> {
+        if self.tls_cert_file.is_some() != self.tls_key_file.is_some() {
+            anyhow::bail!(
+                "invalid configuration: tls_cert_file and tls_key_file go together; set both or neither"
+            );
+        }
+        for (name, value) in [
+            ("header_read_timeout_secs", self.header_read_timeout_secs),
+            ("body_read_timeout_secs", self.body_read_timeout_secs),
+            ("idle_timeout_secs", self.idle_timeout_secs),
+            ("max_connections", self.max_connections as u64),
+            (
+                "http2_max_concurrent_streams",
+                u64::from(self.http2_max_concurrent_streams),
+            ),
+            ("login_failures_per_source", self.login_failures_per_source),
+        ] {
+            if value == 0 {
+                anyhow::bail!("invalid configuration: {name} must be at least 1");
+            }
+        }
+        if self.ops_listen_addr == Some(self.listen_addr) {
+            anyhow::bail!("invalid configuration: ops_listen_addr must differ from listen_addr");
+        }
+        Ok(())
+    }
+
+    /// The TLS acceptor, when the server speaks TLS itself. The key file must be the server's
+    /// alone, as the signing key must.
+    pub fn tls(&self) -> anyhow::Result<Option<tokio_rustls::TlsAcceptor>> {
+        let (Some(cert), Some(key)) = (&self.tls_cert_file, &self.tls_key_file) else {
+            return Ok(None);
+        };
+        refuse_world_readable(key, "TLS key")?;
+        crate::serving::tls_acceptor(cert, key).map(Some)
     }
 
     /// Reads the signing key, or generates one under `data_dir` on first start (with a warning:
@@ -204,6 +316,7 @@ impl Config {
                 path
             }
         };
+        refuse_world_readable(&path, "signing key")?;
         let raw = std::fs::read_to_string(&path)
             .map_err(|e| anyhow::anyhow!("cannot read signing key {}: {e}", path.display()))?;
         signing_key_from(&raw).map_err(|e| anyhow::anyhow!("signing key {}: {e}", path.display()))
@@ -224,6 +337,31 @@ fn signing_key_from(text: &str) -> anyhow::Result<SigningKey> {
         anyhow::bail!("holds {} bytes, fewer than 32; {HOW}", bytes.len());
     }
     SigningKey::new(bytes).map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+/// Refuses a secret file every user of the machine may read: whoever reads the signing key can
+/// mint tokens for any staff member. Owner-only (0600) or owner and group (0640, as Kubernetes
+/// mounts secrets for the pod's group) are accepted. Symbolic links are followed to the file.
+fn refuse_world_readable(path: &Path, what: &str) -> anyhow::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path)
+            .map_err(|e| anyhow::anyhow!("cannot read {what} {}: {e}", path.display()))?
+            .permissions()
+            .mode();
+        if mode & 0o007 != 0 {
+            anyhow::bail!(
+                "{what} {} may be read by every user of this machine (mode {:o}); make it the server's alone: chmod 600 {}",
+                path.display(),
+                mode & 0o777,
+                path.display()
+            );
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = (path, what);
+    Ok(())
 }
 
 fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
@@ -310,6 +448,47 @@ mod tests {
     }
 
     #[test]
+    fn settings_that_cannot_work_are_refused_by_name() {
+        assert!(Config::default().check().is_ok());
+        for (config, named) in [
+            (
+                Config {
+                    tls_cert_file: Some("tls.crt".into()),
+                    ..Config::default()
+                },
+                "tls_key_file",
+            ),
+            (
+                Config {
+                    header_read_timeout_secs: 0,
+                    ..Config::default()
+                },
+                "header_read_timeout_secs",
+            ),
+            (
+                Config {
+                    max_connections: 0,
+                    ..Config::default()
+                },
+                "max_connections",
+            ),
+            (
+                Config {
+                    ops_listen_addr: Some(Config::default().listen_addr),
+                    ..Config::default()
+                },
+                "ops_listen_addr",
+            ),
+        ] {
+            let refused = config.check().err().map(|e| e.to_string());
+            assert!(
+                refused.as_deref().is_some_and(|e| e.contains(named)),
+                "{named}: {refused:?}"
+            );
+        }
+    }
+
+    #[test]
     fn debug_output_hides_the_database_password() {
         let c = Config {
             database_url: "postgres://app:hunter2@db/skinledger".into(),
@@ -317,6 +496,30 @@ mod tests {
         };
         let shown = format!("{c:?}");
         assert!(!shown.contains("hunter2"));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_signing_key_others_may_read_is_refused() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("signing.key");
+        std::fs::write(&path, STANDARD.encode([7u8; 48])).expect("written");
+        let c = Config {
+            signing_key_file: Some(path.clone()),
+            ..Config::default()
+        };
+        for (mode, accepted) in [(0o644, false), (0o604, false), (0o600, true), (0o640, true)] {
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).expect("chmod");
+            let answer = c.signing_key().err().map(|e| e.to_string());
+            assert_eq!(answer.is_none(), accepted, "{mode:o}: {answer:?}");
+            if !accepted {
+                assert!(
+                    answer.is_some_and(|e| e.contains("chmod 600")),
+                    "{mode:o} names the fix"
+                );
+            }
+        }
     }
 
     #[test]

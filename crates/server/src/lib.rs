@@ -4,6 +4,7 @@
 
 pub mod config;
 pub mod demo;
+pub mod serving;
 pub mod telemetry;
 
 use std::future::Future;
@@ -62,6 +63,7 @@ pub fn app(config: &Config, db: Db) -> anyhow::Result<(App, skinledger_app::audi
         signing_key: config.signing_key()?,
         default_timezone: config.default_timezone,
         audit_spool: Some(config.data_dir.join("audit-spool.jsonl")),
+        login_failures_per_source: config.login_failures_per_source,
     };
     let mut folder = std::fs::DirBuilder::new();
     folder.recursive(true);
@@ -90,18 +92,38 @@ pub async fn launch(
     if config.run_migrations {
         migrate(&db).await?;
     }
+    let tls = config.tls()?;
+    let ops_listener = match config.ops_listen_addr {
+        Some(addr) => Some(
+            TcpListener::bind(addr)
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot listen on {addr} (ops_listen_addr): {e}"))?,
+        ),
+        None => None,
+    };
     let (app, audit_task) = app(&config, db.clone())?;
     let service = skinledger_api::service(
         app.clone(),
         &ApiSettings {
             body_limit: config.body_limit_bytes,
+            body_read_timeout: Duration::from_secs(config.body_read_timeout_secs),
+            hsts: config.hsts || tls.is_some(),
+            trusted_proxy_hops: config.trusted_proxy_hops,
+            ops_apart: ops_listener.is_some(),
         },
     )
     .await
     .map_err(|e| anyhow::anyhow!("cannot build the router: {e}"))?;
     // Routes are made ready once here: serving the router itself would rebuild every route for
     // each connection (about 300 KiB each), where this shares one routing table among all.
-    let router = service.router.clone().with_state(()).into_make_service();
+    let router = service.router.clone().with_state(());
+    let limits = serving::Limits {
+        max_connections: config.max_connections,
+        header_read_timeout: Duration::from_secs(config.header_read_timeout_secs),
+        idle_timeout: Duration::from_secs(config.idle_timeout_secs),
+        http2_max_concurrent_streams: config.http2_max_concurrent_streams,
+        http2_max_pending_reset_streams: config.http2_max_pending_reset_streams,
+    };
 
     let purge = tokio::spawn({
         let db = db.clone();
@@ -118,21 +140,47 @@ pub async fn launch(
         }
     });
 
-    tracing::info!(addr = %listener.local_addr()?, "serving REST and gRPC");
+    tracing::info!(
+        addr = %listener.local_addr()?,
+        tls = tls.is_some(),
+        "serving REST and gRPC"
+    );
     // On the signal the server stops being ready but keeps serving for the drain window, so
     // that load balancers move traffic away first; then it stops accepting and finishes the
     // requests under way.
     let grace = Duration::from_secs(config.shutdown_grace_secs);
     let draining = app.clone();
+    let (drained_tx, drained_rx) = tokio::sync::watch::channel(false);
     let drained = async move {
         shutdown.await;
         draining.start_draining();
         tracing::info!(grace_secs = grace.as_secs(), "draining before shutdown");
         tokio::time::sleep(grace).await;
+        let _ = drained_tx.send(true);
     };
-    axum::serve(listener, router)
-        .with_graceful_shutdown(drained)
-        .await?;
+    let ops = ops_listener.map(|ops_listener| {
+        let mut drained = drained_rx.clone();
+        let router = service.ops.clone().with_state(());
+        let limits = limits.clone();
+        if let Ok(addr) = ops_listener.local_addr() {
+            tracing::info!(%addr, "serving health, metrics and gRPC reflection");
+        }
+        tokio::spawn(serving::serve(
+            ops_listener,
+            router,
+            limits,
+            None,
+            async move {
+                let _ = drained.wait_for(|done| *done).await;
+            },
+        ))
+    });
+    let main = serving::serve(listener, router, limits, tls, drained);
+    main.await?;
+    if let Some(ops) = ops {
+        ops.await??;
+    }
+    drop(drained_rx);
     drop(service);
     purge.abort();
     drop(app);

@@ -3,8 +3,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
-    QueryFilter, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
 };
 use uuid::Uuid;
 
@@ -92,22 +91,42 @@ pub async fn revoke_all_of_staff(
     Ok(result.rows_affected)
 }
 
-/// Records a login attempt for an account; it stays as a failure unless removed.
-pub async fn record_login_failure(
+/// Records a login attempt for an account from a source, under way; it stays as a failure
+/// unless removed.
+pub async fn record_login_attempt(
     db: &impl ConnectionTrait,
     account_key: &str,
+    source_key: &str,
     at: DateTime<Utc>,
-) -> Result<Uuid, DbErr> {
-    let id = Uuid::now_v7();
+) -> Result<login_failure::Model, DbErr> {
     login_failure::ActiveModel {
-        id: Set(id),
+        id: Set(Uuid::now_v7()),
         account_key: Set(account_key.to_owned()),
+        source_key: Set(source_key.to_owned()),
         failed_at: Set(at),
         pending: Set(true),
     }
     .insert(db)
-    .await?;
-    Ok(id)
+    .await
+}
+
+/// Login attempts since `since` of an account, or from a source (when one is given): failures
+/// and those under way.
+pub async fn login_attempts(
+    db: &impl ConnectionTrait,
+    account_key: &str,
+    source_key: &str,
+    since: DateTime<Utc>,
+) -> Result<Vec<login_failure::Model>, DbErr> {
+    let mut whose = Condition::any().add(login_failure::Column::AccountKey.eq(account_key));
+    if !source_key.is_empty() {
+        whose = whose.add(login_failure::Column::SourceKey.eq(source_key));
+    }
+    login_failure::Entity::find()
+        .filter(whose)
+        .filter(login_failure::Column::FailedAt.gte(since))
+        .all(db)
+        .await
 }
 
 /// Settles an attempt under way as a failure.
@@ -124,33 +143,6 @@ pub async fn settle_login_failure(db: &impl ConnectionTrait, id: Uuid) -> Result
 pub async fn forget_login_attempt(db: &impl ConnectionTrait, id: Uuid) -> Result<(), DbErr> {
     login_failure::Entity::delete_by_id(id).exec(db).await?;
     Ok(())
-}
-
-/// Failed logins of an account since `since` (not counting attempts under way).
-pub async fn login_failures_settled(
-    db: &impl ConnectionTrait,
-    account_key: &str,
-    since: DateTime<Utc>,
-) -> Result<u64, DbErr> {
-    login_failure::Entity::find()
-        .filter(login_failure::Column::AccountKey.eq(account_key))
-        .filter(login_failure::Column::FailedAt.gte(since))
-        .filter(login_failure::Column::Pending.eq(false))
-        .count(db)
-        .await
-}
-
-/// Login attempts of an account since `since`: failures and those under way.
-pub async fn login_failures_since(
-    db: &impl ConnectionTrait,
-    account_key: &str,
-    since: DateTime<Utc>,
-) -> Result<u64, DbErr> {
-    login_failure::Entity::find()
-        .filter(login_failure::Column::AccountKey.eq(account_key))
-        .filter(login_failure::Column::FailedAt.gte(since))
-        .count(db)
-        .await
 }
 
 /// Forgets an account's failed logins and the attempt `own` (after a success), and every row

@@ -4,6 +4,8 @@ use skinledger_app::App;
 use skinledger_app::auth::TokenRequest;
 use tonic::{Request, Response, Status};
 
+use crate::edge::ClientAddr;
+
 use super::pb::auth_service_server::AuthService;
 use super::pb::{MeRequest, MeResponse, RevokeRequest, RevokeResponse, TokenResponse};
 use super::{caller, pb, pb_grants, request_id, status};
@@ -19,6 +21,10 @@ impl AuthService for AuthGrpc {
         request: Request<pb::TokenRequest>,
     ) -> Result<Response<TokenResponse>, Status> {
         let request_id = request_id(&request);
+        let source = request
+            .extensions()
+            .get::<ClientAddr>()
+            .map(|ClientAddr(addr)| *addr);
         let r = request.into_inner();
         let some = |s: String| (!s.is_empty()).then_some(s);
         let grant = TokenRequest {
@@ -32,7 +38,11 @@ impl AuthService for AuthGrpc {
         }
         .into_grant()
         .map_err(status)?;
-        let answer = self.0.token(grant, request_id).await.map_err(status)?;
+        let answer = self
+            .0
+            .token_from(grant, request_id, source)
+            .await
+            .map_err(status)?;
         Ok(Response::new(TokenResponse {
             access_token: answer.access_token,
             token_type: answer.token_type,

@@ -26,6 +26,18 @@ pub fn request_id(parts: &Parts) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// Whether a body could not be read because it stopped arriving (the edge's body read timeout).
+fn timed_out(rejection: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(rejection);
+    while let Some(error) = cause {
+        if error.is::<tower_http::timeout::TimeoutError>() {
+            return true;
+        }
+        cause = error.source();
+    }
+    false
+}
+
 /// A JSON body: 400 when it is not JSON, 422 naming the field when a value is wrong or a field
 /// is unknown, 413 over the body limit.
 #[derive(Debug, Clone, Copy, Default)]
@@ -68,6 +80,8 @@ where
         let bytes = Bytes::from_request(req, app).await.map_err(|rejection| {
             if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
                 ApiError(Error::TooLarge { limit })
+            } else if timed_out(&rejection) {
+                ApiError(Error::BodyTimeout)
             } else {
                 ApiError(Error::BadRequest(rejection.body_text()))
             }

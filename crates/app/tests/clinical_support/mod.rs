@@ -77,6 +77,7 @@ impl World {
             signing_key: SigningKey::new(vec![7u8; 32]).expect("a 32-byte key"),
             default_timezone: skinledger_domain::local_time::TimeZone::UTC,
             audit_spool: None,
+            login_failures_per_source: 20,
         };
         let (app, read_audit) = App::new(db, settings);
         let org = add_org(&app, "glow").await;

@@ -69,6 +69,7 @@ impl Harness {
             signing_key: SigningKey::new(SIGNING_KEY.to_vec()).expect("a 32-byte key"),
             default_timezone: skinledger_domain::local_time::TimeZone::UTC,
             audit_spool: None,
+            login_failures_per_source: 20,
         };
         let (app, read_audit) = App::new(db, settings);
         Self {

@@ -9,6 +9,8 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     pub account_key: String,
+    /// The digest of the client's address; empty when unknown.
+    pub source_key: String,
     pub failed_at: DateTimeUtc,
     /// Recorded before the password check and not yet settled.
     pub pending: bool,
