@@ -161,3 +161,60 @@ async fn tokens_and_client_data_are_never_cached_and_the_docs_cannot_be_framed(b
         Some("nosniff")
     );
 }
+
+/// The `src` and `href` values of an HTML page.
+fn references(html: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for attribute in ["src=\"", "href=\""] {
+        let mut rest = html;
+        while let Some(start) = rest.find(attribute) {
+            rest = &rest[start + attribute.len()..];
+            if let Some(end) = rest.find('"') {
+                found.push(rest[..end].to_owned());
+                rest = &rest[end..];
+            }
+        }
+    }
+    found
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_reference_page_loads_everything_from_the_server_itself() {
+    let server = TestServer::start(Backend::Sqlite).await;
+    let page = server.get("/docs/", None).await.expect_status(200);
+    let html = page.text();
+    let refs = references(&html);
+    assert!(
+        refs.iter().any(|r| r.ends_with(".js")),
+        "the page loads a script: {refs:?}"
+    );
+    for reference in &refs {
+        assert!(
+            !reference.contains("://") && !reference.starts_with("//"),
+            "the page refers to another host: {reference}"
+        );
+        let path = format!("/docs/{}", reference.trim_start_matches("./"));
+        let asset = server.get(&path, None).await;
+        assert_eq!(asset.status.as_u16(), 200, "{path}");
+    }
+    let initializer = server
+        .get("/docs/swagger-initializer.js", None)
+        .await
+        .expect_status(200)
+        .text();
+    assert!(initializer.contains("/openapi.json"), "{initializer}");
+    assert!(
+        !initializer.contains("http://") && !initializer.contains("https://"),
+        "the initializer names another host: {initializer}"
+    );
+    let csp = page
+        .header("content-security-policy")
+        .expect("a content security policy");
+    assert!(
+        !csp.contains("http"),
+        "the policy allows another host: {csp}"
+    );
+    let document = server.get("/openapi.json", None).await.expect_status(200);
+    assert_eq!(document.json()["openapi"], "3.1.0");
+    server.stop().await;
+}

@@ -86,9 +86,9 @@ pub struct HeaderSettings {
     pub hsts: bool,
 }
 
-/// The documentation page may load its script and styles from the page itself and the CDN it
-/// names, and may not be framed.
-const DOCS_CSP: &str = "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com; font-src 'self' data: https://fonts.gstatic.com https://cdn.jsdelivr.net; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+/// The documentation page loads everything from the server itself (no other host, so it works
+/// behind a firewall with no internet), and may not be framed.
+const DOCS_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
 /// `nosniff` on every answer; `Cache-Control: no-store` on every API answer (tokens and client
 /// data must never sit in a cache, RFC 6749 §5.1); a strict CSP and `DENY` framing on `/docs`;

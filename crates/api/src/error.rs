@@ -36,8 +36,30 @@ pub struct Problem {
     pub errors: Vec<ProblemField>,
     /// Structured facts about a refusal (blockers, dates), when any.
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<RefusalFacts>)]
     pub extra: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+/// Structured facts a 409 may carry beside `code`, as members of the problem document; which
+/// ones depend on the code (see the error catalogue). Documentation only: the answers are built
+/// where each refusal is decided.
+#[derive(Debug, utoipa::ToSchema)]
+#[expect(dead_code, reason = "describes members that refusals write as JSON")]
+pub struct RefusalFacts {
+    /// Every reason a treatment cannot go ahead (eligibility codes).
+    blockers: Option<Vec<skinledger_domain::eligibility::Blocker>>,
+    /// The first day time alone lifts every blocker, or `null`.
+    earliest_eligible_on: Option<chrono::NaiveDate>,
+    /// The index in `consumables` of the device refused.
+    consumable: Option<u32>,
+    /// The product of the device refused.
+    product_id: Option<uuid::Uuid>,
+    /// The clinic concerned.
+    clinic_id: Option<uuid::Uuid>,
+    /// The lot concerned.
+    lot_id: Option<uuid::Uuid>,
+    /// Units available when an adjustment asked for more.
+    available: Option<i64>,
 }
 
 /// One invalid field.

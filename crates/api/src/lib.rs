@@ -1,6 +1,7 @@
 //! skinledger's transports: REST (axum) and gRPC (tonic) on one port, both thin adapters over
 //! the use cases of `skinledger-app`.
 
+pub mod contract;
 pub mod edge;
 pub mod error;
 pub mod grpc;
@@ -17,7 +18,7 @@ use tower::ServiceBuilder;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::RequestBodyTimeoutLayer;
 use tower_http::trace::TraceLayer;
-use utoipa_scalar::{Scalar, Servable};
+use utoipa_swagger_ui::SwaggerUi;
 
 use crate::error::ApiError;
 use crate::grpc::pb;
@@ -44,8 +45,9 @@ pub struct ApiSettings {
 pub struct BodyLimit(pub usize);
 
 /// The OpenAPI document of every REST route.
-pub fn openapi() -> utoipa::openapi::OpenApi {
-    rest::router().split_for_parts().1
+pub fn openapi() -> serde_json::Value {
+    let generated = serde_json::to_value(rest::router().split_for_parts().1).unwrap_or_default();
+    contract::complete(generated)
 }
 
 /// The served routers, and the task that keeps gRPC health in step with readiness (stopped
@@ -136,8 +138,8 @@ async fn router(
         impl tonic_health::pb::health_server::Health,
     >,
 ) -> Result<(Router, Router), Box<dyn std::error::Error + Send + Sync>> {
-    let (rest, openapi) = rest::router().split_for_parts();
-    let openapi_json = openapi.to_json()?;
+    let rest = rest::router().split_for_parts().0;
+    let openapi_json = serde_json::to_string(&openapi())?;
 
     let probes = Router::new()
         .route("/healthz", get(ops::healthz))
@@ -155,7 +157,7 @@ async fn router(
         .merge(probes.clone())
         .merge(documents)
         .with_state(app.clone())
-        .merge(Scalar::with_url("/docs", openapi))
+        .merge(docs())
         .merge(grpc);
     if !settings.ops_apart {
         router = router.merge(metrics());
@@ -209,6 +211,16 @@ async fn router(
         ));
     let _ = metrics::handle();
     Ok((router, ops))
+}
+
+/// The API reference at `/docs`: Swagger UI, served from the server itself (its files are
+/// built into the binary), reading `/openapi.json`; it asks no other host for anything.
+fn docs() -> Router {
+    let config = utoipa_swagger_ui::Config::from("/openapi.json")
+        .validator_url("none")
+        .try_it_out_enabled(true)
+        .persist_authorization(false);
+    SwaggerUi::new("/docs").config(config).into()
 }
 
 /// Adds gRPC server reflection (v1 and v1alpha), for tools such as grpcurl.

@@ -26,10 +26,10 @@ impl Principal {
     }
 
     /// `staff` or `api_client`.
-    pub fn kind(self) -> &'static str {
+    pub fn kind(self) -> crate::audit::ActorKind {
         match self {
-            Principal::Staff(_) => "staff",
-            Principal::ApiClient(_) => "api_client",
+            Principal::Staff(_) => crate::audit::ActorKind::Staff,
+            Principal::ApiClient(_) => crate::audit::ActorKind::ApiClient,
         }
     }
 }

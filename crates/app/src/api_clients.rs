@@ -133,7 +133,7 @@ impl App {
             audit::record(
                 &txn,
                 AuditEvent::by(actor, "api_client.create", "api_client", Some(row.id))
-                    .detail(&new.roles),
+                    .detail(serde_json::json!({ "roles": &new.roles })),
             )
             .await?;
             txn.commit().await?;

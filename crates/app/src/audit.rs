@@ -14,13 +14,68 @@ use uuid::Uuid;
 use crate::actor::Actor;
 use crate::error::{Error, Result};
 
+/// Who did something, as the audit log and the stock ledger record it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ActorKind {
+    /// A staff member.
+    Staff,
+    /// An integration's API client.
+    ApiClient,
+    /// Someone not (yet) authenticated, such as a failed login.
+    Anonymous,
+    /// The server itself or its command line.
+    System,
+}
+
+impl ActorKind {
+    /// The wire and stored name.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ActorKind::Staff => "staff",
+            ActorKind::ApiClient => "api_client",
+            ActorKind::Anonymous => "anonymous",
+            ActorKind::System => "system",
+        }
+    }
+}
+
+/// How an audited attempt ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AuditOutcome {
+    /// Done.
+    Success,
+    /// Credentials that did not hold.
+    Failure,
+    /// Refused by permission (403).
+    Denied,
+    /// Refused by a business rule or invalid input (409, 412, 422).
+    Refused,
+    /// Refused by login throttling (429).
+    Throttled,
+}
+
+impl AuditOutcome {
+    /// The wire and stored name.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            AuditOutcome::Success => "success",
+            AuditOutcome::Failure => "failure",
+            AuditOutcome::Denied => "denied",
+            AuditOutcome::Refused => "refused",
+            AuditOutcome::Throttled => "throttled",
+        }
+    }
+}
+
 /// One event to append.
 #[derive(Debug, Clone)]
 pub struct AuditEvent {
     /// The organisation it happened in.
     pub org_id: Uuid,
-    /// `staff`, `api_client` or `anonymous`.
-    pub actor_kind: &'static str,
+    /// Who did it.
+    pub actor_kind: ActorKind,
     /// The staff member or API client, when known.
     pub actor_id: Option<Uuid>,
     /// What was done, e.g. `clinic.create`, `auth.login`.
@@ -31,9 +86,8 @@ pub struct AuditEvent {
     pub entity_id: Option<Uuid>,
     /// The client whose data it concerns, for health data.
     pub client_id: Option<Uuid>,
-    /// `success`, `failure`, `denied` (refused by permission), `refused` (refused by a rule
-    /// or invalid input), `throttled`.
-    pub outcome: &'static str,
+    /// How it ended.
+    pub outcome: AuditOutcome,
     /// Extra facts as JSON (never secrets or health data).
     pub detail: Option<serde_json::Value>,
     /// The request it happened in.
@@ -56,7 +110,7 @@ impl AuditEvent {
             entity_kind,
             entity_id,
             client_id: None,
-            outcome: "success",
+            outcome: AuditOutcome::Success,
             detail: None,
             request_id: actor.request_id.clone(),
         }
@@ -69,7 +123,7 @@ impl AuditEvent {
     }
 
     /// Sets the outcome.
-    pub fn outcome(mut self, outcome: &'static str) -> Self {
+    pub fn outcome(mut self, outcome: AuditOutcome) -> Self {
         self.outcome = outcome;
         self
     }
@@ -89,13 +143,13 @@ impl AuditEvent {
         Stamped {
             id: Uuid::now_v7(),
             organization_id: self.org_id,
-            actor_kind: self.actor_kind.to_owned(),
+            actor_kind: self.actor_kind.as_str().to_owned(),
             actor_id: self.actor_id,
             action: self.action.to_owned(),
             entity_kind: self.entity_kind.to_owned(),
             entity_id: self.entity_id,
             client_id: self.client_id,
-            outcome: self.outcome.to_owned(),
+            outcome: self.outcome.as_str().to_owned(),
             detail: self.detail.map(|d| d.to_string()),
             request_id: self.request_id,
             occurred_at: Utc::now(),
@@ -184,21 +238,16 @@ impl Subject {
 
 /// The audit outcome of a refused write, or `None` for errors that are not refusals (not
 /// found, unavailable, internal).
-fn refusal_outcome(err: &Error) -> Option<&'static str> {
+fn refusal_outcome(err: &Error) -> Option<AuditOutcome> {
     match err {
-        Error::Forbidden { .. } => Some(DENIED),
+        Error::Forbidden { .. } => Some(AuditOutcome::Denied),
         Error::Conflict { .. }
         | Error::Invalid(_)
         | Error::PreconditionFailed
-        | Error::IdempotencyKeyReused => Some(REFUSED),
+        | Error::IdempotencyKeyReused => Some(AuditOutcome::Refused),
         _ => None,
     }
 }
-
-/// The outcome of a write refused by permission (403).
-pub const DENIED: &str = "denied";
-/// The outcome of a write refused by a business rule or invalid input (409, 412, 422).
-pub const REFUSED: &str = "refused";
 
 /// The facts of a refusal: its code, the clinic, and for 422 the fields named (never the
 /// values sent).
@@ -267,7 +316,7 @@ impl crate::App {
         detail["route"] = serde_json::json!(route);
         self.read_audit().record(
             AuditEvent::by(actor, "request.invalid", "request", None)
-                .outcome(REFUSED)
+                .outcome(AuditOutcome::Refused)
                 .detail(detail),
         );
     }
@@ -278,7 +327,8 @@ impl crate::App {
 pub struct AuditEntry {
     /// Its id.
     pub id: Uuid,
-    /// `staff`, `api_client`, `anonymous` or `system`.
+    /// Who did it.
+    #[schema(value_type = ActorKind)]
     pub actor_kind: String,
     /// The staff member or API client.
     pub actor_id: Option<Uuid>,
@@ -290,16 +340,64 @@ pub struct AuditEntry {
     pub entity_id: Option<Uuid>,
     /// The client whose data it concerns.
     pub client_id: Option<Uuid>,
-    /// `success`, `failure`, `denied` (refused by permission), `refused` (refused by a rule or
-    /// invalid input), `throttled`.
+    /// How it ended.
+    #[schema(value_type = AuditOutcome)]
     pub outcome: String,
     /// Extra facts.
-    #[schema(value_type = Option<Object>)]
-    pub detail: Option<serde_json::Value>,
+    pub detail: Option<AuditDetail>,
     /// The request it happened in.
     pub request_id: Option<String>,
     /// When.
     pub occurred_at: chrono::DateTime<Utc>,
+}
+
+/// Facts of an audit event beyond who, what and when, as a JSON object whose members depend on
+/// the action; never secrets or health data.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+#[serde(transparent)]
+pub struct AuditDetail(pub serde_json::Value);
+
+impl utoipa::PartialSchema for AuditDetail {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Type};
+        let text = || ObjectBuilder::new().schema_type(Type::String);
+        ObjectBuilder::new()
+            .schema_type(Type::Object)
+            .description(Some(
+                "Facts of the event that depend on its action; never secrets or health data. The members below are the common ones; an action may add its own (for example the fields it changed).",
+            ))
+            .property("code", text().description(Some("A refusal's error code.")))
+            .property(
+                "clinic_id",
+                text()
+                    .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+                        utoipa::openapi::KnownFormat::Uuid,
+                    )))
+                    .description(Some("The clinic a refused write concerned.")),
+            )
+            .property(
+                "fields",
+                ArrayBuilder::new()
+                    .items(text())
+                    .description(Some("Names of the fields refused or changed (never their values).")),
+            )
+            .property(
+                "route",
+                text().description(Some("The route or gRPC method of an unreadable request.")),
+            )
+            .additional_properties(Some(utoipa::openapi::schema::AdditionalProperties::FreeForm(true)))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for AuditDetail {}
+
+impl std::ops::Deref for AuditDetail {
+    type Target = serde_json::Value;
+
+    fn deref(&self) -> &serde_json::Value {
+        &self.0
+    }
 }
 
 impl From<audit_event::Model> for AuditEntry {
@@ -313,7 +411,10 @@ impl From<audit_event::Model> for AuditEntry {
             entity_id: m.entity_id,
             client_id: m.client_id,
             outcome: m.outcome,
-            detail: m.detail.and_then(|d| serde_json::from_str(&d).ok()),
+            detail: m
+                .detail
+                .and_then(|d| serde_json::from_str(&d).ok())
+                .map(AuditDetail),
             request_id: m.request_id,
             occurred_at: m.occurred_at,
         }

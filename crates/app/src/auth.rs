@@ -13,7 +13,7 @@ use skinledger_store::{api_clients, orgs, staff, tokens};
 use uuid::Uuid;
 
 use crate::actor::{Actor, Principal};
-use crate::audit::{self, AuditEvent};
+use crate::audit::{self, ActorKind, AuditEvent, AuditOutcome};
 use crate::error::{Error, Result};
 use crate::throttle::{self, Decision};
 use crate::{App, secrets};
@@ -54,11 +54,57 @@ pub enum TokenGrant {
     },
 }
 
+/// How an access token is presented: `Authorization: Bearer <token>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub enum TokenType {
+    /// The only kind issued.
+    Bearer,
+}
+
+impl TokenType {
+    /// The wire name.
+    pub const fn as_str(self) -> &'static str {
+        "Bearer"
+    }
+}
+
+/// The grant types of `POST /v1/auth/token`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum GrantType {
+    /// A staff member's organisation, email and password.
+    Password,
+    /// A refresh token from an earlier answer.
+    RefreshToken,
+    /// An API client's id and secret.
+    ClientCredentials,
+}
+
+impl GrantType {
+    /// Every grant type.
+    pub const ALL: [GrantType; 3] = [
+        GrantType::Password,
+        GrantType::RefreshToken,
+        GrantType::ClientCredentials,
+    ];
+
+    /// The wire name.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            GrantType::Password => "password",
+            GrantType::RefreshToken => "refresh_token",
+            GrantType::ClientCredentials => "client_credentials",
+        }
+    }
+}
+
 /// A token request as sent: the grant type and the fields it needs.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TokenRequest {
-    /// `password`, `refresh_token` or `client_credentials`.
+    /// `password`, `refresh_token` or `client_credentials`. (Read as text, so that an unknown
+    /// grant type is refused naming the ones there are.)
+    #[schema(value_type = GrantType)]
     pub grant_type: String,
     /// The organisation's slug (password grant).
     pub org: Option<String>,
@@ -87,20 +133,23 @@ impl TokenRequest {
             }
         }
         let mut errors = ValidationErrors::new();
-        let grant = match self.grant_type.as_str() {
-            "password" => TokenGrant::Password {
+        let grant_type = GrantType::ALL
+            .into_iter()
+            .find(|g| g.as_str() == self.grant_type);
+        let grant = match grant_type {
+            Some(GrantType::Password) => TokenGrant::Password {
                 org: need(&mut errors, "org", self.org),
                 email: need(&mut errors, "email", self.email),
                 password: need(&mut errors, "password", self.password),
             },
-            "refresh_token" => TokenGrant::RefreshToken {
+            Some(GrantType::RefreshToken) => TokenGrant::RefreshToken {
                 refresh_token: need(&mut errors, "refresh_token", self.refresh_token),
             },
-            "client_credentials" => TokenGrant::ClientCredentials {
+            Some(GrantType::ClientCredentials) => TokenGrant::ClientCredentials {
                 client_id: need(&mut errors, "client_id", self.client_id),
                 client_secret: need(&mut errors, "client_secret", self.client_secret),
             },
-            _ => {
+            None => {
                 return Err(Error::invalid(
                     "grant_type",
                     "must be password, refresh_token or client_credentials",
@@ -117,8 +166,8 @@ impl TokenRequest {
 pub struct TokenAnswer {
     /// The JWT access token.
     pub access_token: String,
-    /// Always `Bearer`.
-    pub token_type: String,
+    /// How to present the access token.
+    pub token_type: TokenType,
     /// Seconds until the access token expires.
     pub expires_in: u64,
     /// A refresh token (not for client credentials).
@@ -130,9 +179,8 @@ pub struct TokenAnswer {
 #[serde(deny_unknown_fields)]
 pub struct RoleGrant {
     /// The role.
-    #[schema(value_type = String, example = "nurse")]
     pub role: Role,
-    /// The clinic, or `None` for organisation-wide roles.
+    /// The clinic, or `null` for organisation-wide roles.
     pub clinic_id: Option<Uuid>,
 }
 
@@ -149,7 +197,7 @@ impl From<Grant> for RoleGrant {
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Me {
     /// `staff` or `api_client`.
-    pub kind: String,
+    pub kind: ActorKind,
     /// The staff member's or API client's id.
     pub id: Uuid,
     /// The staff member's email (none for API clients).
@@ -305,7 +353,8 @@ impl App {
                     let txn = db.begin().await?;
                     audit::record(
                         &txn,
-                        anonymous_event(org.id, "auth.login", request_id).outcome("throttled"),
+                        anonymous_event(org.id, "auth.login", request_id)
+                            .outcome(AuditOutcome::Throttled),
                     )
                     .await?;
                     txn.commit().await?;
@@ -340,10 +389,10 @@ impl App {
                 // The attempt row recorded above stays: it is this failure.
                 tokens::settle_login_failure(&txn, attempt).await?;
                 if let Some(org) = org {
-                    let mut event =
-                        anonymous_event(org.id, "auth.login", request_id).outcome("failure");
+                    let mut event = anonymous_event(org.id, "auth.login", request_id)
+                        .outcome(AuditOutcome::Failure);
                     if let Some(m) = member {
-                        event.actor_kind = "staff";
+                        event.actor_kind = ActorKind::Staff;
                         event.actor_id = Some(m.id);
                         event.entity_id = Some(m.id);
                     }
@@ -365,7 +414,7 @@ impl App {
         audit::record(
             &txn,
             AuditEvent {
-                actor_kind: "staff",
+                actor_kind: ActorKind::Staff,
                 actor_id: Some(member.id),
                 entity_id: Some(member.id),
                 ..anonymous_event(member.organization_id, "auth.login", request_id)
@@ -375,7 +424,7 @@ impl App {
         txn.commit().await?;
         Ok(TokenAnswer {
             access_token: access.token,
-            token_type: "Bearer".into(),
+            token_type: TokenType::Bearer,
             expires_in: access.expires_in,
             refresh_token: Some(refresh),
         })
@@ -487,7 +536,11 @@ impl App {
             return Ok(answer);
         }
         tokens::revoke_family(&txn, rotated.organization_id, rotated.family_id, now).await?;
-        audit::record(&txn, event("auth.refresh_token_reuse").outcome("denied")).await?;
+        audit::record(
+            &txn,
+            event("auth.refresh_token_reuse").outcome(AuditOutcome::Denied),
+        )
+        .await?;
         txn.commit().await?;
         Err(invalid_grant())
     }
@@ -537,7 +590,7 @@ impl App {
         )?;
         Ok(Some(TokenAnswer {
             access_token: access.token,
-            token_type: "Bearer".into(),
+            token_type: TokenType::Bearer,
             expires_in: access.expires_in,
             refresh_token: Some(next),
         }))
@@ -551,7 +604,7 @@ impl App {
             return Err(invalid_grant());
         };
         let event = |action| AuditEvent {
-            actor_kind: "staff",
+            actor_kind: ActorKind::Staff,
             actor_id: Some(row.staff_id),
             entity_id: Some(row.family_id),
             entity_kind: "refresh_token_family",
@@ -601,7 +654,7 @@ impl App {
         txn.commit().await?;
         Ok(TokenAnswer {
             access_token: access.token,
-            token_type: "Bearer".into(),
+            token_type: TokenType::Bearer,
             expires_in: access.expires_in,
             refresh_token: Some(refresh),
         })
@@ -633,7 +686,7 @@ impl App {
         let valid = secrets::digests_match(&client.secret_hash, &secrets::digest(client_secret));
         let txn = db.begin().await?;
         let base = AuditEvent {
-            actor_kind: "api_client",
+            actor_kind: ActorKind::ApiClient,
             actor_id: Some(client.id),
             entity_kind: "api_client",
             entity_id: Some(client.id),
@@ -645,7 +698,7 @@ impl App {
         };
         if !valid || client.revoked_at.is_some() {
             tokens::settle_login_failure(&txn, attempt).await?;
-            audit::record(&txn, base.outcome("failure")).await?;
+            audit::record(&txn, base.outcome(AuditOutcome::Failure)).await?;
             txn.commit().await?;
             return Err(invalid_credentials());
         }
@@ -660,7 +713,7 @@ impl App {
                 .issue(client.organization_id, Principal::ApiClient(client.id), 0)?;
         Ok(TokenAnswer {
             access_token: access.token,
-            token_type: "Bearer".into(),
+            token_type: TokenType::Bearer,
             expires_in: access.expires_in,
             refresh_token: None,
         })
@@ -676,7 +729,7 @@ impl App {
             audit::record(
                 &txn,
                 AuditEvent {
-                    actor_kind: "staff",
+                    actor_kind: ActorKind::Staff,
                     actor_id: Some(row.staff_id),
                     entity_kind: "refresh_token_family",
                     entity_id: Some(row.family_id),
@@ -741,7 +794,7 @@ impl App {
             }
         };
         Ok(Me {
-            kind: actor.principal.kind().to_owned(),
+            kind: actor.principal.kind(),
             id: actor.principal.id(),
             email,
             name,
@@ -756,13 +809,13 @@ impl App {
 fn anonymous_event(org_id: Uuid, action: &'static str, request_id: Option<String>) -> AuditEvent {
     AuditEvent {
         org_id,
-        actor_kind: "anonymous",
+        actor_kind: ActorKind::Anonymous,
         actor_id: None,
         action,
         entity_kind: "staff",
         entity_id: None,
         client_id: None,
-        outcome: "success",
+        outcome: AuditOutcome::Success,
         detail: None,
         request_id,
     }

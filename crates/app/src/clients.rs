@@ -42,7 +42,6 @@ pub struct Client {
     /// Email address, lowercased.
     pub email: Option<String>,
     /// Fitzpatrick skin type, `i` to `vi`.
-    #[schema(value_type = Option<String>, example = "iii")]
     pub fitzpatrick_type: Option<FitzpatrickType>,
     /// The version of the consent form signed.
     pub consent_version: Option<String>,
@@ -106,7 +105,6 @@ pub struct NewClient {
     pub email: Option<String>,
     /// Fitzpatrick skin type.
     #[serde(default)]
-    #[schema(value_type = Option<String>, example = "iii")]
     pub fitzpatrick_type: Option<FitzpatrickType>,
     /// The version of the consent form signed; sent together with `consent_signed_at`.
     #[serde(default)]
@@ -143,7 +141,6 @@ pub struct ClientChanges {
     pub email: Option<String>,
     /// A new Fitzpatrick skin type.
     #[serde(default)]
-    #[schema(value_type = Option<String>, example = "iii")]
     pub fitzpatrick_type: Option<FitzpatrickType>,
     /// A newly signed consent form's version; sent together with `consent_signed_at`.
     #[serde(default)]

@@ -34,7 +34,6 @@ pub struct Clinic {
     pub active: bool,
     /// Its IANA time zone: the day of a session, and every date counted from it, is the day
     /// on this clinic's calendar.
-    #[schema(value_type = String, example = "Europe/Berlin")]
     pub timezone: TimeZone,
     /// When it was created.
     pub created_at: DateTime<Utc>,
@@ -70,7 +69,6 @@ pub struct NewClinic {
     pub phone: Option<String>,
     /// Its IANA time zone; the server's configured default when absent.
     #[serde(default)]
-    #[schema(value_type = Option<String>, example = "Europe/Berlin")]
     pub timezone: Option<TimeZone>,
 }
 
@@ -88,7 +86,6 @@ pub struct ClinicChanges {
     pub active: Option<bool>,
     /// A new IANA time zone.
     #[serde(default)]
-    #[schema(value_type = Option<String>, example = "Europe/Berlin")]
     pub timezone: Option<TimeZone>,
 }
 

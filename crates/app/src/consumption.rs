@@ -47,7 +47,6 @@ pub struct ConsumableRequest {
     pub product_id: Uuid,
     /// The serial of the unit used, when it carries one (then `quantity` is 1).
     #[serde(default)]
-    #[schema(value_type = Option<String>, example = "SN000123")]
     pub serial: Option<Serial>,
     /// The lot used; first expiry first out from the clinic's stock when absent.
     #[serde(default)]

@@ -47,7 +47,6 @@ pub struct Course {
     /// When.
     pub created_at: DateTime<Utc>,
     /// Sessions done and remaining, and when the next one is due.
-    #[schema(value_type = Object)]
     pub progress: CourseProgress,
 }
 

@@ -37,10 +37,8 @@ pub struct DisposalRequest {
     pub lot_id: Uuid,
     /// The unit's serial; required for a lot received with serials.
     #[serde(default)]
-    #[schema(value_type = Option<String>, example = "SN-000123")]
     pub serial: Option<Serial>,
     /// `dropped`, `contaminated` or `packaging_damaged`.
-    #[schema(value_type = String, example = "dropped")]
     pub reason: DisposalReason,
     /// What happened, up to 1,000 characters.
     #[serde(default)]
@@ -61,11 +59,11 @@ pub struct Disposal {
     /// The unit's serial, when it was named.
     pub serial: Option<String>,
     /// Why.
-    #[schema(value_type = String, example = "dropped")]
     pub reason: DisposalReason,
     /// What happened.
     pub note: Option<String>,
     /// `staff` or `api_client`: who wrote it off.
+    #[schema(value_type = audit::ActorKind)]
     pub actor_kind: String,
     /// The staff member (or API client) who wrote it off.
     pub actor_id: Uuid,
@@ -110,6 +108,7 @@ pub struct DisposalLine {
     /// The day, on the clinic's calendar.
     pub day: NaiveDate,
     /// `staff` or `api_client`.
+    #[schema(value_type = audit::ActorKind)]
     pub actor_kind: String,
     /// Who wrote the units off.
     pub actor_id: Uuid,

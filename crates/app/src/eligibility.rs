@@ -38,14 +38,12 @@ pub struct EligibilityRequest {
     #[serde(default)]
     pub practitioner_id: Option<Uuid>,
     /// The planned needle depth.
-    #[schema(value_type = f64, example = 0.5)]
     pub needle_depth_mm: NeedleDepth,
     /// The planned day; today on the clinic's calendar when absent.
     #[serde(default)]
     pub date: Option<NaiveDate>,
     /// Where the practitioner plans to stop; checked against the policy's endpoints by role.
     #[serde(default)]
-    #[schema(value_type = Option<String>, example = "erythema")]
     pub endpoint: Option<Endpoint>,
 }
 
@@ -59,7 +57,6 @@ pub struct EligibilityAnswer {
     /// The practitioner checked.
     pub practitioner_id: Uuid,
     /// The planned needle depth.
-    #[schema(value_type = f64, example = 0.5)]
     pub needle_depth_mm: NeedleDepth,
     /// The day checked.
     pub date: NaiveDate,
@@ -72,7 +69,6 @@ pub struct EligibilityAnswer {
     /// Absent for callers who may not read clinical content (front desk): they book by
     /// `eligible` and `earliest_eligible_on` alone.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Vec<Object>>)]
     pub blockers: Option<Vec<Blocker>>,
     /// The screening the check relied on; absent for callers who may not read clinical
     /// content, `null` when there is none.

@@ -107,7 +107,7 @@ pub(crate) async fn write_movement(
             in_transit_delta: Set(to_i32(change.in_transit_out)?),
             reason: Set(entry.reason.map(str::to_owned)),
             note: Set(entry.note),
-            actor_kind: Set(actor.principal.kind().to_owned()),
+            actor_kind: Set(actor.principal.kind().as_str().to_owned()),
             actor_id: Set(Some(actor.principal.id())),
             treatment_id: Set(entry.treatment_id),
             transfer_id: Set(entry.transfer_id),

@@ -25,7 +25,6 @@ pub struct Lot {
     /// The last day its units may be used.
     pub expiry: NaiveDate,
     /// `active` or `recalled`.
-    #[schema(value_type = String, example = "active")]
     pub status: LotStatus,
     /// When it was recalled.
     pub recalled_at: Option<DateTime<Utc>>,

@@ -48,7 +48,7 @@ impl PageParams {
 pub struct Page<T> {
     /// The items.
     pub items: Vec<T>,
-    /// The cursor of the next page, or `None` at the end.
+    /// The cursor of the next page, or `null` at the end.
     pub next_cursor: Option<String>,
 }
 

@@ -26,11 +26,10 @@ pub struct PolicyVersion {
     /// The version: 0 for the defaults, then 1, 2, ... for each change. Also the `ETag`.
     pub version: i64,
     /// The policy itself.
-    #[schema(value_type = Object)]
     pub document: ClinicalPolicy,
-    /// Who made this version (`None` for the defaults).
+    /// Who made this version (`null` for the defaults).
     pub created_by: Option<Uuid>,
-    /// When this version was made (`None` for the defaults).
+    /// When this version was made (`null` for the defaults).
     pub created_at: Option<DateTime<Utc>>,
 }
 

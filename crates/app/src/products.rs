@@ -36,7 +36,6 @@ pub struct Product {
     /// Its id.
     pub id: Uuid,
     /// `roller`, `pen_cartridge` or `other`.
-    #[schema(value_type = String, example = "roller")]
     pub kind: ProductKind,
     /// Its name.
     pub name: String,
@@ -45,12 +44,10 @@ pub struct Product {
     /// Its GTIN, as 14 digits.
     pub gtin: Option<String>,
     /// Needle length in millimetres.
-    #[schema(value_type = Option<f64>, example = 1.0)]
     pub needle_length_mm: Option<NeedleDepth>,
     /// Needles on the device.
     pub needle_count: Option<u32>,
     /// The deepest treatment the maker's label allows with it, in millimetres.
-    #[schema(value_type = Option<f64>, example = 1.0)]
     pub max_depth_mm: Option<NeedleDepth>,
     /// Whether a unit touches one client only, once (always for rollers and cartridges).
     pub single_use: bool,
@@ -90,7 +87,6 @@ pub struct ClinicReorderPointChange {
 #[serde(deny_unknown_fields)]
 pub struct NewProduct {
     /// `roller`, `pen_cartridge` or `other`.
-    #[schema(value_type = String, example = "roller")]
     pub kind: ProductKind,
     /// Its name.
     pub name: String,
@@ -98,18 +94,15 @@ pub struct NewProduct {
     pub maker: String,
     /// Its GTIN-8, -12, -13 or -14, check digit included; unique in the organisation.
     #[serde(default)]
-    #[schema(value_type = Option<String>, example = "09506000134352")]
     pub gtin: Option<Gtin>,
     /// Needle length in millimetres; required for rollers and cartridges.
     #[serde(default)]
-    #[schema(value_type = Option<f64>, example = 1.0)]
     pub needle_length_mm: Option<NeedleDepth>,
     /// Needles on the device.
     #[serde(default)]
     pub needle_count: Option<u32>,
     /// The deepest treatment the label allows; the needle length when absent.
     #[serde(default)]
-    #[schema(value_type = Option<f64>, example = 1.0)]
     pub max_depth_mm: Option<NeedleDepth>,
     /// Single use; true for rollers and cartridges (and may not be false), false otherwise
     /// when absent.
@@ -135,18 +128,15 @@ pub struct ProductChanges {
     pub maker: Option<String>,
     /// A new GTIN.
     #[serde(default)]
-    #[schema(value_type = Option<String>, example = "09506000134352")]
     pub gtin: Option<Gtin>,
     /// A new needle length.
     #[serde(default)]
-    #[schema(value_type = Option<f64>, example = 1.0)]
     pub needle_length_mm: Option<NeedleDepth>,
     /// A new needle count.
     #[serde(default)]
     pub needle_count: Option<u32>,
     /// A new labelled maximum depth.
     #[serde(default)]
-    #[schema(value_type = Option<f64>, example = 1.0)]
     pub max_depth_mm: Option<NeedleDepth>,
     /// Whether it is single use.
     #[serde(default)]
@@ -190,11 +180,9 @@ impl ProductChanges {
 pub struct ProductQuery {
     /// Only products of this kind.
     #[serde(default)]
-    #[schema(value_type = Option<String>, example = "roller")]
     pub kind: Option<ProductKind>,
     /// Only the product with this GTIN.
     #[serde(default)]
-    #[schema(value_type = Option<String>, example = "09506000134352")]
     pub gtin: Option<Gtin>,
 }
 

@@ -284,13 +284,13 @@ mod tests {
         let event = |action| {
             AuditEvent {
                 org_id: Uuid::now_v7(),
-                actor_kind: "staff",
+                actor_kind: crate::audit::ActorKind::Staff,
                 actor_id: Some(Uuid::now_v7()),
                 action,
                 entity_kind: "client",
                 entity_id: None,
                 client_id: None,
-                outcome: "success",
+                outcome: crate::audit::AuditOutcome::Success,
                 detail: None,
                 request_id: Some("r-1".into()),
             }

@@ -39,11 +39,9 @@ pub struct ReceiptRequest {
     pub product_id: Option<Uuid>,
     /// The product's GTIN (or `product_id`).
     #[serde(default)]
-    #[schema(value_type = Option<String>, example = "09506000134352")]
     pub gtin: Option<Gtin>,
     /// The maker's lot number.
     #[serde(default)]
-    #[schema(value_type = Option<String>, example = "L2407A")]
     pub lot_number: Option<LotNumber>,
     /// The lot's expiry date.
     #[serde(default)]
@@ -53,7 +51,6 @@ pub struct ReceiptRequest {
     pub quantity: Option<u32>,
     /// Serial numbers of the units, one each, when they carry them.
     #[serde(default)]
-    #[schema(value_type = Vec<String>)]
     pub serials: Vec<Serial>,
     /// The scanned element string, e.g. `(01)09506000134352(17)281231(10)L2407A`.
     #[serde(default)]

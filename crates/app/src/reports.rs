@@ -45,7 +45,6 @@ pub struct LowStockLine {
     /// Its name.
     pub product_name: String,
     /// Its kind.
-    #[schema(value_type = String, example = "roller")]
     pub kind: ProductKind,
     /// Usable units on hand: of active lots not past their expiry date.
     pub on_hand: i64,

@@ -33,7 +33,6 @@ use crate::policy::{self, from_json, to_json};
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Clearance {
     /// The factor cleared.
-    #[schema(value_type = String, example = "herpes_history")]
     pub factor: Contraindication,
     /// Why the physician judged it safe.
     pub reason: String,
@@ -71,17 +70,13 @@ pub struct Screening {
     /// The day of the screening.
     pub screened_on: NaiveDate,
     /// What the client answered.
-    #[schema(value_type = Object)]
     pub answers: ScreeningAnswers,
     /// Where the screening leaves the client today, once clearances and lapsed deferrals are
     /// taken into account.
-    #[schema(value_type = String, example = "requires_clearance")]
     pub outcome: Outcome,
     /// The outcome on the day of the screening, before any clearance.
-    #[schema(value_type = String, example = "requires_clearance")]
     pub outcome_at_screening: Outcome,
     /// Every factor found that the policy does not allow.
-    #[schema(value_type = Vec<Object>)]
     pub reasons: Vec<Reason>,
     /// Physicians' clearances since.
     pub clearances: Vec<Clearance>,
@@ -171,7 +166,6 @@ pub struct NewScreening {
     #[serde(default)]
     pub screened_on: Option<NaiveDate>,
     /// The questionnaire.
-    #[schema(value_type = Object)]
     pub answers: ScreeningAnswers,
 }
 
@@ -180,7 +174,6 @@ pub struct NewScreening {
 #[serde(deny_unknown_fields)]
 pub struct NewClearance {
     /// The factor to clear; it must be one the screening found requiring clearance.
-    #[schema(value_type = String, example = "herpes_history")]
     pub factor: Contraindication,
     /// Why it is safe to treat.
     pub reason: String,

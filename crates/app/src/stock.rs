@@ -51,7 +51,6 @@ pub struct ProductStock {
     /// Its name.
     pub name: String,
     /// Its kind.
-    #[schema(value_type = String, example = "roller")]
     pub kind: ProductKind,
     /// Its GTIN.
     pub gtin: Option<String>,
@@ -74,7 +73,6 @@ pub struct LotStock {
     /// Its last day of use.
     pub expiry: NaiveDate,
     /// `active` or `recalled`.
-    #[schema(value_type = String, example = "active")]
     pub status: LotStatus,
     /// Whether it is past its expiry date today.
     pub expired: bool,
@@ -93,7 +91,6 @@ pub struct AdjustmentRequest {
     /// recalled lot the quarantined units change, otherwise those on hand.
     pub quantity: i64,
     /// `damaged`, `expired`, `lost`, `disposed` or `count_correction`.
-    #[schema(value_type = String, example = "damaged")]
     pub reason: AdjustmentReason,
     /// What happened.
     #[serde(default)]
@@ -114,7 +111,6 @@ pub struct Adjustment {
     /// `on_hand`, or `quarantined` for a recalled lot.
     pub bucket: String,
     /// Why.
-    #[schema(value_type = String, example = "damaged")]
     pub reason: AdjustmentReason,
     /// What happened.
     pub note: Option<String>,
@@ -167,7 +163,6 @@ pub struct Movement {
     pub lot_id: Uuid,
     /// `receipt`, `consumption`, `transfer_out`, `transfer_in`, `transfer_cancel`,
     /// `adjustment`, `recall_quarantine` or `disposal`.
-    #[schema(value_type = String, example = "receipt")]
     pub kind: MovementKind,
     /// Change to the units on hand.
     pub quantity: i64,
@@ -182,6 +177,7 @@ pub struct Movement {
     /// A note.
     pub note: Option<String>,
     /// `staff` or `api_client`.
+    #[schema(value_type = audit::ActorKind)]
     pub actor_kind: String,
     /// Who.
     pub actor_id: Option<Uuid>,

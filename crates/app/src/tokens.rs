@@ -127,7 +127,7 @@ impl TokenService {
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
             sub: principal.id(),
-            kind: principal.kind().to_owned(),
+            kind: principal.kind().as_str().to_owned(),
             org,
             exp: now + self.access_ttl.as_secs(),
             nbf: now,

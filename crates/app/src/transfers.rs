@@ -63,7 +63,6 @@ pub struct TransferLineRequest {
     /// For a lot received with serials, which units move: one serial per unit, and each
     /// unit's clinic follows it (refused for a lot received by quantity).
     #[serde(default)]
-    #[schema(value_type = Vec<String>, example = json!(["SN000123"]))]
     pub serials: Vec<Serial>,
 }
 
@@ -77,7 +76,6 @@ pub struct Transfer {
     /// The receiving clinic.
     pub to_clinic_id: Uuid,
     /// `in_transit`, `received` or `cancelled`.
-    #[schema(value_type = String, example = "in_transit")]
     pub status: TransferStatus,
     /// Units per lot, in lot order.
     pub lines: Vec<TransferLine>,
@@ -123,7 +121,6 @@ pub struct TransferQuery {
     pub clinic_id: Option<Uuid>,
     /// Only transfers in this status.
     #[serde(default)]
-    #[schema(value_type = Option<String>, example = "in_transit")]
     pub status: Option<TransferStatus>,
 }
 

@@ -84,10 +84,8 @@ pub struct AdverseEvent {
     /// The treatment it followed.
     pub treatment_id: Uuid,
     /// What happened.
-    #[schema(value_type = String, example = "prolonged_erythema")]
     pub kind: AdverseEventKind,
     /// How bad it was.
-    #[schema(value_type = String, example = "mild")]
     pub severity: Severity,
     /// The day it began.
     pub onset_on: NaiveDate,
@@ -132,26 +130,21 @@ pub struct Treatment {
     /// When.
     pub performed_at: DateTime<Utc>,
     /// `draft` or `signed`.
-    #[schema(value_type = String, example = "draft")]
     pub status: TreatmentStatus,
     /// The day of the session (UTC), from which intervals and aftercare count.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub performed_on: Option<NaiveDate>,
     /// What it was meant to improve.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Vec<String>>, example = json!(["fine_lines_and_wrinkles"]))]
     pub indications: Option<Vec<Indication>>,
     /// Areas treated.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Vec<String>>, example = json!(["full_face"]))]
     pub areas: Option<Vec<Area>>,
     /// Roller or pen.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<String>, example = "roller")]
     pub device_kind: Option<DeviceKind>,
     /// Needle depth in millimetres.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<f64>, example = 0.5)]
     pub needle_depth_mm: Option<NeedleDepth>,
     /// Passes over the area.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -167,7 +160,6 @@ pub struct Treatment {
     pub topicals: Option<Vec<String>>,
     /// Where needling stopped.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<String>, example = "erythema")]
     pub endpoint: Option<Endpoint>,
     /// Length of the session in minutes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -204,7 +196,6 @@ pub struct Treatment {
     pub consumables: Option<Vec<ConsumedUnit>>,
     /// The client's aftercare, dated from the session.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
     pub aftercare: Option<Aftercare>,
     /// When the record was created.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -321,16 +312,12 @@ pub struct NewTreatment {
     #[serde(default)]
     pub performed_at: Option<DateTime<Utc>>,
     /// What it is meant to improve; at least one.
-    #[schema(value_type = Vec<String>, example = json!(["fine_lines_and_wrinkles"]))]
     pub indications: Vec<Indication>,
     /// Areas treated; at least one.
-    #[schema(value_type = Vec<String>, example = json!(["full_face"]))]
     pub areas: Vec<Area>,
     /// Roller or pen.
-    #[schema(value_type = String, example = "roller")]
     pub device_kind: DeviceKind,
     /// Needle depth in millimetres.
-    #[schema(value_type = f64, example = 0.5)]
     pub needle_depth_mm: NeedleDepth,
     /// Passes over the area (1 to 50).
     #[serde(deserialize_with = "passes")]
@@ -346,7 +333,6 @@ pub struct NewTreatment {
     #[serde(default)]
     pub topicals: Vec<String>,
     /// Where needling stopped.
-    #[schema(value_type = String, example = "erythema")]
     pub endpoint: Endpoint,
     /// Length of the session in minutes (1 to 480).
     #[serde(deserialize_with = "duration_minutes")]
@@ -375,19 +361,15 @@ pub struct NewTreatment {
 pub struct TreatmentChanges {
     /// New indications.
     #[serde(default)]
-    #[schema(value_type = Option<Vec<String>>, example = json!(["fine_lines_and_wrinkles"]))]
     pub indications: Option<Vec<Indication>>,
     /// New areas.
     #[serde(default)]
-    #[schema(value_type = Option<Vec<String>>, example = json!(["full_face"]))]
     pub areas: Option<Vec<Area>>,
     /// New device kind.
     #[serde(default)]
-    #[schema(value_type = Option<String>, example = "roller")]
     pub device_kind: Option<DeviceKind>,
     /// New needle depth; checked again against scope of practice and the interval.
     #[serde(default)]
-    #[schema(value_type = Option<f64>, example = 0.5)]
     pub needle_depth_mm: Option<NeedleDepth>,
     /// New number of passes.
     #[serde(default)]
@@ -403,7 +385,6 @@ pub struct TreatmentChanges {
     pub topicals: Option<Vec<String>>,
     /// New endpoint.
     #[serde(default)]
-    #[schema(value_type = Option<String>, example = "erythema")]
     pub endpoint: Option<Endpoint>,
     /// New duration.
     #[serde(default)]
@@ -448,10 +429,8 @@ pub struct NewAddendum {
 #[serde(deny_unknown_fields)]
 pub struct NewAdverseEvent {
     /// What happened.
-    #[schema(value_type = String, example = "prolonged_erythema")]
     pub kind: AdverseEventKind,
     /// How bad it was.
-    #[schema(value_type = String, example = "mild")]
     pub severity: Severity,
     /// The day it began: not before the treatment, not after today.
     pub onset_on: NaiveDate,
@@ -473,7 +452,6 @@ pub struct TreatmentAftercare {
     pub policy_version: i64,
     /// The instructions with their end dates, the next eligible day and when results show.
     #[serde(flatten)]
-    #[schema(value_type = Object)]
     pub aftercare: Aftercare,
 }
 

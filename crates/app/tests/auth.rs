@@ -43,7 +43,7 @@ async fn a_staff_member_logs_in_with_a_password_and_gets_a_bearer_token_and_a_re
         .await
         .expect("logged in");
 
-    assert_eq!(answer.token_type, "Bearer");
+    assert_eq!(answer.token_type.as_str(), "Bearer");
     assert_eq!(answer.expires_in, ACCESS_TTL.as_secs());
     assert!(answer.refresh_token.is_some_and(|t| !t.is_empty()));
     let actor = h
@@ -82,7 +82,7 @@ async fn a_refresh_token_buys_new_tokens_once_and_is_then_spent(db: Db) {
 
     let second_refresh = second.refresh_token.expect("a new refresh token");
     assert_ne!(second_refresh, first_refresh);
-    assert_eq!(second.token_type, "Bearer");
+    assert_eq!(second.token_type.as_str(), "Bearer");
     assert_eq!(second.expires_in, ACCESS_TTL.as_secs());
     let actor = h
         .authenticate(&second.access_token, None)
@@ -211,7 +211,7 @@ async fn an_api_client_gets_an_access_token_without_a_refresh_token(db: Db) {
         .await
         .expect("token issued");
 
-    assert_eq!(answer.token_type, "Bearer");
+    assert_eq!(answer.token_type.as_str(), "Bearer");
     assert_eq!(answer.expires_in, ACCESS_TTL.as_secs());
     assert!(answer.refresh_token.is_none());
     let actor = h.authenticate(&answer.access_token, None).await.unwrap();
@@ -284,7 +284,7 @@ async fn me_answers_the_organisation_and_the_roles_per_clinic(db: Db) {
 
     let me = h.me(&actor).await.expect("me answers");
 
-    assert_eq!(me.kind, "staff");
+    assert_eq!(me.kind.as_str(), "staff");
     assert_eq!(me.id, nurse.id);
     assert_eq!(me.email.as_deref(), Some(nurse_email.as_str()));
     assert_eq!(me.name, nurse.name);
@@ -332,7 +332,7 @@ async fn me_answers_an_api_client_without_an_email(db: Db) {
 
     let me = h.me(&actor).await.unwrap();
 
-    assert_eq!(me.kind, "api_client");
+    assert_eq!(me.kind.as_str(), "api_client");
     assert_eq!(me.id, client.id);
     assert_eq!(me.email, None);
     assert_eq!(me.name, "stock feed");

@@ -9,6 +9,7 @@ use crate::policy::{ClinicalPolicy, days_after};
 
 /// One instruction, dated for the client's session.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AftercareItem {
     /// The policy's stable code for the instruction (`avoid_sun`).
     pub code: String,
@@ -22,6 +23,7 @@ pub struct AftercareItem {
 
 /// Everything the client takes home from one session.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Aftercare {
     /// The instructions in the policy's order.
     pub instructions: Vec<AftercareItem>,

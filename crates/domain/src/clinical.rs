@@ -34,6 +34,10 @@ macro_rules! wire_enum {
             Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord,
             ::serde::Serialize, ::serde::Deserialize,
         )]
+        #[cfg_attr(feature = "openapi", derive(::utoipa::ToSchema))]
+        // Every wire name is its variant in snake_case (a unit test holds it): the OpenAPI
+        // derivation reads this, not the per-variant names passed through the macro.
+        #[serde(rename_all = "snake_case")]
         $vis enum $name {
             $( $(#[$vmeta])* #[serde(rename = $wire)] $variant, )+
         }
@@ -245,6 +249,17 @@ mod tests {
         for &value in all {
             let name = as_str(value);
             assert!(is_snake_case(name), "{name} is not snake_case");
+            // The macro's `rename_all = "snake_case"` (read by the OpenAPI derivation) must
+            // give the same name as the one written per variant.
+            let variant = format!("{value:?}");
+            let mut snake = String::new();
+            for (i, c) in variant.chars().enumerate() {
+                if c.is_ascii_uppercase() && i > 0 {
+                    snake.push('_');
+                }
+                snake.push(c.to_ascii_lowercase());
+            }
+            assert_eq!(snake, name, "{variant} is written `{name}`");
             assert!(seen.insert(name), "{name} appears twice");
             assert_eq!(value.to_string(), name);
             assert_eq!(name.parse::<T>(), Ok(value));
@@ -269,6 +284,12 @@ mod tests {
         assert_round_trips(&Severity::ALL, Severity::as_str);
         assert_round_trips(&FitzpatrickType::ALL, FitzpatrickType::as_str);
         assert_round_trips(&TreatmentStatus::ALL, TreatmentStatus::as_str);
+        use crate::policy::FactorOutcome;
+        use crate::screening::{Contraindication, Outcome, ReasonBasis};
+        assert_round_trips(&Contraindication::ALL, Contraindication::as_str);
+        assert_round_trips(&Outcome::ALL, Outcome::as_str);
+        assert_round_trips(&ReasonBasis::ALL, ReasonBasis::as_str);
+        assert_round_trips(&FactorOutcome::ALL, FactorOutcome::as_str);
     }
 
     #[test]

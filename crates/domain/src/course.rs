@@ -92,6 +92,7 @@ impl CoursePlan {
 
 /// The days within which the next session of a course should take place, both inclusive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DueWindow {
     /// The earliest day the course plans for it.
     pub from: NaiveDate,
@@ -101,12 +102,13 @@ pub struct DueWindow {
 
 /// Where a client stands in a course.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CourseProgress {
     /// Sessions already performed.
     pub sessions_done: u32,
     /// Sessions still planned.
     pub sessions_remaining: u32,
-    /// When the next session is due; `None` once the course is complete.
+    /// When the next session is due; `null` once the course is complete.
     pub next_due: Option<DueWindow>,
     /// Whether every planned session has been performed.
     pub completed: bool,

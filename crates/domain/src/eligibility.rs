@@ -49,6 +49,7 @@ pub struct EligibilityInput<'a> {
 
 /// One reason the treatment cannot go ahead; `code` on the wire is the API's error code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "code", rename_all = "snake_case")]
 pub enum Blocker {
     /// No screening, or the latest one has run out.
@@ -63,7 +64,7 @@ pub enum Blocker {
         /// The factor.
         factor: Contraindication,
     },
-    /// A factor that blocks until a date, or until a rescreen when `until` is `None`.
+    /// A factor that blocks until a date, or until a rescreen when `until` is `null`.
     Deferred {
         /// The factor.
         factor: Contraindication,
@@ -77,7 +78,7 @@ pub enum Blocker {
     },
     /// The planned depth or endpoint is beyond what the practitioner's roles allow.
     OutsideScopeOfPractice {
-        /// The deepest the practitioner may go; `None` when their roles do not treat at all.
+        /// The deepest the practitioner may go; `null` when their roles do not treat at all.
         max_needle_depth_mm: Option<NeedleDepth>,
         /// The planned endpoint, when it is the endpoint that the roles do not allow.
         #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -62,6 +62,7 @@ macro_rules! wire_enum {
 
 /// What kind of device a product is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ProductKind {
     /// A disposable dermaroller.
@@ -96,6 +97,7 @@ impl ProductKind {
 
 /// Whether a lot may still be used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum LotStatus {
     /// Usable until its expiry date.
@@ -110,6 +112,7 @@ wire_enum!(LotStatus, "lot status", [
 
 /// Why a clinic's stock of a lot changed; one ledger row per change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum MovementKind {
     /// Units delivered to the clinic.
@@ -142,6 +145,7 @@ wire_enum!(MovementKind, "movement kind", [
 
 /// Why a practitioner wrote off a unit at the chair.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum DisposalReason {
     /// It fell: a needle that touched the floor is not sterile.
@@ -159,6 +163,7 @@ wire_enum!(DisposalReason, "disposal reason", [
 
 /// Why stock was adjusted by hand.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum AdjustmentReason {
     /// Packaging broken, so sterility is no longer assured.
@@ -182,6 +187,7 @@ wire_enum!(AdjustmentReason, "adjustment reason", [
 
 /// Where a transfer between two clinics stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum TransferStatus {
     /// Sent, not yet received.

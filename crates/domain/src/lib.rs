@@ -17,6 +17,8 @@ pub mod gtin;
 pub mod inventory;
 pub mod local_time;
 pub mod names;
+#[cfg(feature = "openapi")]
+mod openapi;
 pub mod permission;
 pub mod policy;
 pub mod role;

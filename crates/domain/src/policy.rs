@@ -37,6 +37,7 @@ wire_enum! {
 
 /// How the organisation treats one contraindication.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct FactorRule {
     /// The screening factor.
@@ -47,6 +48,7 @@ pub struct FactorRule {
 
 /// The deepest needle one clinical role may use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RoleDepth {
     /// A clinical role (physician, nurse or esthetician).
@@ -57,9 +59,10 @@ pub struct RoleDepth {
 
 /// The minimum days between sessions for needles up to a depth.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct IntervalBand {
-    /// The deepest needle in this band, inclusive; `None` for the last band, above all others.
+    /// The deepest needle in this band, inclusive; `null` for the last band, above all others.
     pub up_to_mm: Option<NeedleDepth>,
     /// Days that must pass after a session in this band before the next one.
     pub min_days: u32,
@@ -67,6 +70,7 @@ pub struct IntervalBand {
 
 /// One aftercare instruction handed to the client after every session.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AftercareRule {
     /// Stable snake_case code, so apps can show their own icon or translation.
@@ -79,6 +83,7 @@ pub struct AftercareRule {
 
 /// The endpoints one clinical role may take a session to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RoleEndpoints {
     /// A clinical role (physician, nurse or esthetician).
@@ -89,6 +94,7 @@ pub struct RoleEndpoints {
 
 /// A named course of sessions a client can be put on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CourseTemplate {
     /// Stable snake_case code.
@@ -119,6 +125,7 @@ impl CourseTemplate {
 /// Fields missing from a document take their DOMAIN.md default, so a policy stored before a
 /// field existed still loads; unknown fields are refused, so a misspelt one is not silently lost.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct ClinicalPolicy {
     /// The outcome of each contraindication; every factor appears exactly once.

@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 /// A role. Every role but [`Role::OrgAdmin`] is held at one clinic.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// Manages everything in the organisation.

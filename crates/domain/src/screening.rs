@@ -62,6 +62,7 @@ wire_enum! {
 ///
 /// Every yes/no answer must be sent: a question left out is not the same as "no".
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ScreeningAnswers {
     /// Is the client pregnant?
@@ -181,6 +182,7 @@ enum Finding {
 
 /// One factor found at screening, with what it does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Reason {
     /// The factor.

@@ -178,6 +178,24 @@ enum Protocol {
 }
 
 impl Connection {
+    /// Runs `step` of a connection's start (TLS handshake, protocol sniffing) until the header
+    /// deadline; `None` when the deadline passes or the server stops first: a connection that
+    /// has not begun a request is simply dropped then.
+    async fn before_first_request<F: Future>(
+        &self,
+        deadline: Instant,
+        step: F,
+    ) -> Option<F::Output> {
+        let mut stopping = self.stopping.clone();
+        if *stopping.borrow_and_update() {
+            return None;
+        }
+        tokio::select! {
+            done = tokio::time::timeout_at(deadline, step) => done.ok(),
+            _ = stopping.changed() => None,
+        }
+    }
+
     async fn run(self, stream: TcpStream, tls: Option<TlsAcceptor>) {
         // The TLS handshake and the first bytes, within the header deadline.
         let deadline = Instant::now() + self.limits.header_read_timeout;
@@ -210,8 +228,11 @@ impl Connection {
         let mut seen = Vec::with_capacity(H2_PREFACE.len());
         let mut byte = [0u8; 1];
         let protocol = loop {
-            match tokio::time::timeout_at(deadline, stream.read(&mut byte)).await {
-                Ok(Ok(1)) => seen.push(byte[0]),
+            match self
+                .before_first_request(deadline, stream.read(&mut byte))
+                .await
+            {
+                Some(Ok(1)) => seen.push(byte[0]),
                 _ => return,
             }
             if !H2_PREFACE.starts_with(&seen) {

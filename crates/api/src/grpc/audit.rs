@@ -23,7 +23,7 @@ fn event(e: AuditEntry) -> pb::AuditEvent {
         entity_id: e.entity_id.map(|i| i.to_string()),
         client_id: e.client_id.map(|i| i.to_string()),
         outcome: e.outcome,
-        detail: e.detail.map(|d| d.to_string()),
+        detail: e.detail.map(|d| d.0.to_string()),
         request_id: e.request_id,
         occurred_at: time(e.occurred_at),
     }

@@ -45,7 +45,7 @@ impl AuthService for AuthGrpc {
             .map_err(status)?;
         Ok(Response::new(TokenResponse {
             access_token: answer.access_token,
-            token_type: answer.token_type,
+            token_type: answer.token_type.as_str().to_owned(),
             expires_in: answer.expires_in,
             refresh_token: answer.refresh_token,
         }))
@@ -67,7 +67,7 @@ impl AuthService for AuthGrpc {
         let actor = caller(&self.0, &request).await?;
         let me = self.0.me(&actor).await.map_err(status)?;
         Ok(Response::new(MeResponse {
-            kind: me.kind,
+            kind: me.kind.as_str().to_owned(),
             id: me.id.to_string(),
             email: me.email,
             name: me.name,

@@ -35,7 +35,7 @@ async fn get_policy(
 /// The body is the policy document, the `document` of GET; fields left out take their
 /// defaults. Sending the policy in force unchanged makes no new version.
 #[utoipa::path(put, path = "/v1/policy", tag = "policy", security(("bearer" = [])),
-    request_body(content = Object, description = "The policy document, as `document` in the answer of GET"),
+    request_body(content = ClinicalPolicy, description = "The policy document, as `document` in the answer of GET"),
     params(("If-Match" = Option<String>, Header, description = "The ETag last read; 412 when the policy changed since")),
     responses((status = 200, body = PolicyVersion, headers(("ETag" = String, description = "The new version, quoted"))),
         (status = 403, body = Problem), (status = 412, body = Problem), (status = 422, body = Problem)))]
