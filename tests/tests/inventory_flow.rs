@@ -16,8 +16,8 @@ use std::collections::BTreeMap;
 use flow_support::{
     Chain, Counts, Rest, assert_grpc_refused, assert_ledger_matches_stock, assert_refused,
     client_service, create_roller, date_at, eligible_client, gtin, id_of, inventory_service, items,
-    movements, next_year, pb_answers, pb_new_client, pb_treatment, plus_days, receive, stock_of,
-    sums_by_lot, today, treatment, treatment_service, uuid_at, yymmdd,
+    movements, new_client, next_year, pb_answers, pb_new_client, pb_treatment, plus_days, receive,
+    screen, stock_of, sums_by_lot, today, treatment, treatment_service, uuid_at, yymmdd,
 };
 use serde_json::{Value, json};
 use skinledger_e2e::{Backend, TestServer, authorized, e2e_on_both_backends, pb};
@@ -147,7 +147,17 @@ async fn a_scanned_lot_is_transferred_used_recalled_and_traced_over_rest(backend
 
     // A client is treated at the second clinic with one of those rollers.
     let nurse = &chain.nurse_b;
-    let client = eligible_client(&api, &nurse.token, b, "Hanna", "Roth").await;
+    // A name a spreadsheet would run as a formula, as a prankster at the front desk types it.
+    let mut registration = new_client("Hanna", "Roth");
+    registration["first_name"] = json!("=HYPERLINK(\"http://x\",\"Hanna\")");
+    let client = id_of(
+        &api.post("/v1/clients", &nurse.token, &registration)
+            .await
+            .expect_status(201)
+            .json(),
+    );
+    let screening = screen(&api, &nurse.token, client, b, &[]).await;
+    assert_eq!(screening["outcome"], "eligible", "{screening}");
     let record = api
         .post(
             "/v1/treatments",
@@ -270,6 +280,29 @@ async fn a_scanned_lot_is_transferred_used_recalled_and_traced_over_rest(backend
             lines[1]
         );
     }
+    // Cells a spreadsheet would run start with `'`: the name, and the phone number's `+`.
+    assert!(lines[1].contains(",'+49 30 5550 1234,"), "{}", lines[1]);
+    assert!(
+        !lines[1].contains(",=") && !lines[1].contains(",\"="),
+        "{}",
+        lines[1]
+    );
+    assert!(lines[1].contains("\"'=HYPERLINK("), "{}", lines[1]);
+    assert!(!text.starts_with('\u{feff}'));
+    let with_bom = api
+        .send(
+            api.request(
+                reqwest::Method::GET,
+                &format!("/v1/lots/{lot}/trace?bom=true"),
+                &chain.admin,
+            )
+            .header("Accept", "text/csv"),
+        )
+        .await
+        .expect_status(200)
+        .text();
+    assert!(with_bom.starts_with('\u{feff}'), "a byte order mark");
+    assert_eq!(with_bom.trim_start_matches('\u{feff}'), text);
 
     // Every change left a movement, and the movements add up at both clinics.
     for clinic in [a, b] {

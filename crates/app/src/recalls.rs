@@ -109,55 +109,59 @@ const CSV_HEADER: [&str; 13] = [
     "quantity",
 ];
 
-/// One CSV field as RFC 4180 writes it: quoted when it holds a comma, a quote or a line break,
-/// with quotes doubled.
-fn csv_field(value: &str) -> String {
-    if value.contains([',', '"', '\r', '\n']) {
-        format!("\"{}\"", value.replace('"', "\"\""))
+/// What a spreadsheet reads as the start of a formula (OWASP, "CSV injection").
+const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// A cell as written: one a spreadsheet would run as a formula (a client named
+/// `=HYPERLINK(...)`, or a phone number `+49 ...`) gets a leading `'`, which spreadsheets show
+/// as text and do not run.
+fn inert(value: &str) -> std::borrow::Cow<'_, str> {
+    if value.starts_with(FORMULA_STARTS) {
+        format!("'{value}").into()
     } else {
-        value.to_owned()
+        value.into()
     }
 }
 
-fn csv_line(out: &mut String, fields: &[String]) {
-    let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
-    out.push_str(&line.join(","));
-    out.push_str("\r\n");
-}
+/// The byte order mark a spreadsheet needs to read a CSV file as UTF-8.
+const BOM: &str = "\u{feff}";
 
-/// The trace as CSV (RFC 4180: a header line, then one line per treatment, CRLF line ends),
-/// for `Accept: text/csv`.
-pub fn trace_csv(trace: &LotTrace) -> String {
-    let mut out = String::new();
-    csv_line(
-        &mut out,
-        &CSV_HEADER
-            .iter()
-            .map(|h| (*h).to_owned())
-            .collect::<Vec<_>>(),
-    );
+/// The trace as CSV (RFC 4180: a header line, then one line per treatment, CRLF line ends,
+/// fields quoted where they must be), every cell safe to open in a spreadsheet; with a UTF-8
+/// byte order mark when `bom`, for spreadsheets that otherwise guess the encoding.
+pub fn trace_csv(trace: &LotTrace, bom: bool) -> Result<String> {
+    let mut writer = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(Vec::new());
+    let failed = |e: csv::Error| Error::Internal(format!("writing the trace CSV: {e}"));
+    writer.write_record(CSV_HEADER).map_err(failed)?;
     for t in &trace.treatments {
-        csv_line(
-            &mut out,
-            &[
-                t.treatment_id.to_string(),
-                t.performed_at
-                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                t.clinic_id.to_string(),
-                t.clinic_name.clone(),
-                t.client_id.to_string(),
-                t.client_name.clone(),
-                t.phone.clone().unwrap_or_default(),
-                t.email.clone().unwrap_or_default(),
-                t.practitioner_id.to_string(),
-                t.practitioner_name.clone(),
-                trace.lot.lot_number.clone(),
-                t.serial.clone().unwrap_or_default(),
-                t.quantity.to_string(),
-            ],
-        );
+        let cells = [
+            t.treatment_id.to_string(),
+            t.performed_at
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            t.clinic_id.to_string(),
+            t.clinic_name.clone(),
+            t.client_id.to_string(),
+            t.client_name.clone(),
+            t.phone.clone().unwrap_or_default(),
+            t.email.clone().unwrap_or_default(),
+            t.practitioner_id.to_string(),
+            t.practitioner_name.clone(),
+            trace.lot.lot_number.clone(),
+            t.serial.clone().unwrap_or_default(),
+            t.quantity.to_string(),
+        ];
+        writer
+            .write_record(cells.iter().map(|c| inert(c).into_owned()))
+            .map_err(failed)?;
     }
-    out
+    let bytes = writer
+        .into_inner()
+        .map_err(|e| Error::Internal(format!("writing the trace CSV: {e}")))?;
+    let text = String::from_utf8(bytes)
+        .map_err(|e| Error::Internal(format!("the trace CSV is not UTF-8: {e}")))?;
+    Ok(if bom { format!("{BOM}{text}") } else { text })
 }
 
 impl App {
@@ -360,14 +364,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn csv_fields_are_quoted_only_when_they_must_be() {
-        assert_eq!(csv_field("Anna Berg"), "Anna Berg");
-        assert_eq!(csv_field("Berg, Anna"), "\"Berg, Anna\"");
-        assert_eq!(
-            csv_field("the \"Nord\" clinic"),
-            "\"the \"\"Nord\"\" clinic\""
-        );
-        assert_eq!(csv_field("two\r\nlines"), "\"two\r\nlines\"");
-        assert_eq!(csv_field(""), "");
+    fn cells_a_spreadsheet_would_run_are_made_inert_and_others_kept() {
+        for (cell, written) in [
+            (
+                "=HYPERLINK(\"http://evil\",\"x\")",
+                "'=HYPERLINK(\"http://evil\",\"x\")",
+            ),
+            ("+49 30 5550 1234", "'+49 30 5550 1234"),
+            ("-2+3", "'-2+3"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\tcmd", "'\tcmd"),
+            ("Anna Berg", "Anna Berg"),
+            ("", ""),
+        ] {
+            assert_eq!(inert(cell), written);
+        }
     }
 }

@@ -789,7 +789,7 @@ impl InventoryService for InventoryGrpc {
         let trace = self.0.trace_lot(&actor, id).await.map_err(status)?;
         Ok(Response::new(LotTraceCsv {
             filename: trace_filename(&trace),
-            csv: trace_csv(&trace),
+            csv: trace_csv(&trace, false).map_err(status)?,
         }))
     }
 }

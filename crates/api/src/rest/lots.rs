@@ -11,8 +11,17 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::accept::{TEXT_CSV, prefers_csv};
-use super::extract::{Caller, Id, Idempotency, Json};
+use super::extract::{Caller, Id, Idempotency, Json, Query};
 use crate::error::{ApiResult, Problem};
+
+/// How the CSV trace is written.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+struct TraceQuery {
+    /// With CSV, start with a UTF-8 byte order mark, for spreadsheets that otherwise guess the
+    /// encoding (default `false`).
+    bom: Option<bool>,
+}
 
 /// The lot routes.
 pub fn routes() -> OpenApiRouter<App> {
@@ -80,7 +89,7 @@ async fn recall_lot(
 /// JSON by default; CSV (one line per treatment, with a header line) when `Accept` asks for
 /// `text/csv` at least as much as for JSON.
 #[utoipa::path(get, path = "/v1/lots/{id}/trace", tag = "lots",
-    params(("id" = uuid::Uuid, Path), ("Accept" = Option<String>, Header, description = "`text/csv` for CSV")),
+    params(("id" = uuid::Uuid, Path), TraceQuery, ("Accept" = Option<String>, Header, description = "`text/csv` for CSV: every cell a spreadsheet would run as a formula (starting with `=`, `+`, `-`, `@`, tab or CR) is written with a leading `'`")),
     security(("bearer" = [])),
     responses((status = 200, description = "The trace", content((LotTrace = "application/json"), (String = "text/csv"))),
         (status = 403, body = Problem), (status = 404, body = Problem)))]
@@ -89,12 +98,13 @@ async fn trace_lot(
     State(app): State<App>,
     Caller(actor): Caller,
     Id(id): Id,
+    Query(query): Query<TraceQuery>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     let trace = app.trace_lot(&actor, id).await?;
     let mut response = if prefers_csv(&headers) {
         let disposition = format!("attachment; filename=\"{}\"", trace_filename(&trace));
-        let mut csv = trace_csv(&trace).into_response();
+        let mut csv = trace_csv(&trace, query.bom.unwrap_or(false))?.into_response();
         let headers = csv.headers_mut();
         headers.insert(CONTENT_TYPE, HeaderValue::from_static(TEXT_CSV));
         if let Ok(value) = HeaderValue::from_str(&disposition) {
