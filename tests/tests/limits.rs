@@ -32,7 +32,7 @@ e2e_on_both_backends!(
     invalid_fields_are_each_named_in_a_422,
     malformed_json_answers_400,
     unknown_json_fields_are_refused_naming_the_field,
-    a_body_that_is_not_declared_json_answers_400,
+    a_body_that_is_not_declared_json_answers_415,
     a_malformed_protobuf_message_answers_invalid_argument,
     a_grpc_validation_error_answers_invalid_argument_naming_the_fields,
     the_request_id_is_generated_when_absent_and_echoed_when_sent,
@@ -295,7 +295,7 @@ async fn unknown_json_fields_are_refused_naming_the_field(backend: Backend) {
     );
 }
 
-async fn a_body_that_is_not_declared_json_answers_400(backend: Backend) {
+async fn a_body_that_is_not_declared_json_answers_415(backend: Backend) {
     let server = TestServer::start(backend).await;
     let org = server.create_org("glow").await;
     let body = r#"{"name": "Mitte"}"#;
@@ -313,8 +313,8 @@ async fn a_body_that_is_not_declared_json_answers_400(backend: Backend) {
             request = request.header("content-type", content_type);
         }
         let answer = server.send(request).await;
-        assert_eq!(answer.status, 400, "{content_type:?}: {}", answer.text());
-        assert_eq!(answer.code().as_deref(), Some("bad_request"));
+        assert_eq!(answer.status, 415, "{content_type:?}: {}", answer.text());
+        assert_eq!(answer.code().as_deref(), Some("unsupported_media_type"));
     }
     // A charset parameter is fine.
     server

@@ -4,7 +4,8 @@
 //! - every response has a description, and every error answer is `application/problem+json`
 //!   with the `Problem` schema;
 //! - every protected operation documents 401 and 403, every operation on a path id 404, every
-//!   operation with a body 400 and 422, and 429 carries `Retry-After`;
+//!   operation with a body 400, 415 and 422, every GET of a versioned resource 304; 201 carries
+//!   `Location` and 429 `Retry-After`;
 //! - `limit` shows its bounds; a page's items are references to their item schema;
 //! - `servers` names the server that serves the document.
 
@@ -26,9 +27,9 @@ pub fn complete(mut doc: Value) -> Value {
             let Some(item) = item.as_object_mut() else {
                 continue;
             };
-            for (_, operation) in item.iter_mut() {
+            for (method, operation) in item.iter_mut() {
                 if let Some(operation) = operation.as_object_mut() {
-                    complete_operation(path, operation);
+                    complete_operation(path, method, operation);
                 }
             }
         }
@@ -39,14 +40,13 @@ pub fn complete(mut doc: Value) -> Value {
     doc
 }
 
-fn complete_operation(path: &str, operation: &mut Map<String, Value>) {
+fn complete_operation(path: &str, method: &str, operation: &mut Map<String, Value>) {
     let protected = operation
         .get("security")
         .and_then(Value::as_array)
         .is_some_and(|s| {
-            !s.is_empty()
-                && s.iter()
-                    .any(|r| r.as_object().is_some_and(|r| !r.is_empty()))
+            s.iter()
+                .any(|r| r.as_object().is_some_and(|r| !r.is_empty()))
         });
     let has_body = operation.contains_key("requestBody");
     let on_an_id = path.contains('{');
@@ -62,13 +62,18 @@ fn complete_operation(path: &str, operation: &mut Map<String, Value>) {
             }
         }
     }
-    let responses = operation
+    let Some(responses) = operation
         .entry("responses")
         .or_insert_with(|| json!({}))
-        .as_object_mut();
-    let Some(responses) = responses else {
+        .as_object_mut()
+    else {
         return;
     };
+    // A GET answering a versioned resource (with an ETag) answers 304 to If-None-Match.
+    let versioned = method == "get"
+        && responses
+            .get("200")
+            .is_some_and(|r| r["headers"].get("ETag").is_some());
     let mut wanted: Vec<&str> = Vec::new();
     if protected {
         wanted.extend(["401", "403"]);
@@ -77,7 +82,10 @@ fn complete_operation(path: &str, operation: &mut Map<String, Value>) {
         wanted.push("404");
     }
     if has_body {
-        wanted.extend(["400", "422"]);
+        wanted.extend(["400", "415", "422"]);
+    }
+    if versioned {
+        wanted.push("304");
     }
     for status in wanted {
         responses.entry(status).or_insert_with(|| json!({}));
@@ -105,14 +113,30 @@ fn complete_operation(path: &str, operation: &mut Map<String, Value>) {
                 .unwrap_or_else(|| json!({ "$ref": "#/components/schemas/Problem" }));
             response.insert("content".into(), json!({ PROBLEM: { "schema": schema } }));
         }
-        if status == "429" {
-            response.insert(
-                "headers".into(),
-                json!({ "Retry-After": {
+        let headers = response.entry("headers").or_insert_with(|| json!({}));
+        match status.as_str() {
+            "201" => {
+                headers["Location"] = json!({
+                    "description": "The URL of what was created (for an entry with no URL of its own, of what it belongs to)",
+                    "schema": { "type": "string" }
+                });
+            }
+            "304" => {
+                headers["ETag"] = json!({
+                    "description": "The version the client already has, quoted",
+                    "schema": { "type": "string" }
+                });
+            }
+            "429" => {
+                headers["Retry-After"] = json!({
                     "description": "Seconds until an attempt will be checked again",
                     "schema": { "type": "integer", "minimum": 1 }
-                }}),
-            );
+                });
+            }
+            _ => {}
+        }
+        if headers.as_object().is_some_and(Map::is_empty) {
+            response.remove("headers");
         }
     }
 }
@@ -123,7 +147,7 @@ fn describe(status: &str) -> &'static str {
         "200" => "OK",
         "201" => "Created",
         "204" => "Done; no content",
-        "304" => "Not modified",
+        "304" => "Not modified: `If-None-Match` names the version answered; no body",
         "400" => {
             "The request could not be read (`bad_request`): not JSON, a wrong content type, an unreadable query string or header"
         }
@@ -134,7 +158,9 @@ fn describe(status: &str) -> &'static str {
         "404" => "Nothing with that id in the caller's organisation (`not_found`)",
         "408" => "The request body stopped arriving (`request_timeout`)",
         "409" => "A business rule refuses the change; `code` names it",
+        "405" => "The path does not take this method (`method_not_allowed`); see `Allow`",
         "412" => "`If-Match` is not the current version (`precondition_failed`)",
+        "415" => "The body is not declared `application/json` (`unsupported_media_type`)",
         "413" => "The body is larger than the server accepts (`payload_too_large`)",
         "422" => {
             "Field values that are not acceptable, each named in `errors` (`validation_failed`)"

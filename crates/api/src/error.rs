@@ -93,6 +93,8 @@ impl ApiError {
             Error::BadRequest(_) => StatusCode::BAD_REQUEST,
             Error::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Error::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
+            Error::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Error::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Error::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
             Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -172,6 +174,8 @@ impl ApiError {
             }
             Error::Throttled { .. } | Error::TooLarge { .. } => Code::ResourceExhausted,
             Error::BodyTimeout => Code::DeadlineExceeded,
+            Error::UnsupportedMediaType => Code::InvalidArgument,
+            Error::MethodNotAllowed => Code::Unimplemented,
             Error::Internal(_) => Code::Internal,
             Error::Unavailable(_) => Code::Unavailable,
             Error::InsufficientStorage(_) => Code::ResourceExhausted,

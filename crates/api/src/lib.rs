@@ -15,6 +15,7 @@ use axum::http::Request;
 use axum::routing::get;
 use skinledger_app::{App, Error};
 use tower::ServiceBuilder;
+use tower_http::compression::CompressionLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::RequestBodyTimeoutLayer;
 use tower_http::trace::TraceLayer;
@@ -166,10 +167,15 @@ async fn router(
         hsts: settings.hsts,
     };
     let router = router
+        .method_not_allowed_fallback(|| async { ApiError(Error::MethodNotAllowed) })
+        .route_layer(axum::middleware::from_fn(rest::etag::not_modified))
         .route_layer(axum::middleware::from_fn(metrics::track))
         .fallback(|| async { ApiError(Error::NotFound("route")) })
         .layer(
             ServiceBuilder::new()
+                // gzip or brotli when Accept-Encoding asks; never gRPC (it compresses its own
+                // messages), nor tiny answers.
+                .layer(CompressionLayer::new())
                 .layer(axum::middleware::from_fn_with_state(
                     headers,
                     edge::security_headers,

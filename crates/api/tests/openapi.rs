@@ -190,7 +190,7 @@ fn refusals_every_integrator_must_handle_are_documented_where_they_can_happen() 
             expected.push("404");
         }
         if operation.get("requestBody").is_some() {
-            expected.extend(["400", "422"]);
+            expected.extend(["400", "415", "422"]);
         }
         for status in expected {
             assert!(
@@ -207,6 +207,16 @@ fn refusals_every_integrator_must_handle_are_documented_where_they_can_happen() 
     }
     let token = &doc["paths"]["/v1/auth/token"]["post"]["responses"]["429"];
     assert!(token["headers"]["Retry-After"].is_object(), "{token}");
+    for (path, method, operation) in operations(&doc) {
+        if let Some(created) = operation["responses"].get("201") {
+            assert!(
+                created["headers"]["Location"].is_object(),
+                "{method} {path}: 201 without Location"
+            );
+        }
+    }
+    let client = &doc["paths"]["/v1/clients/{id}"]["get"]["responses"];
+    assert!(client["304"].is_object(), "a versioned GET documents 304");
 }
 
 #[test]

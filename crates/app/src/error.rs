@@ -51,6 +51,12 @@ pub enum Error {
         /// The limit in bytes.
         limit: usize,
     },
+    /// The body is not in a media type the operation reads (415).
+    #[error("expected a body with Content-Type: application/json")]
+    UnsupportedMediaType,
+    /// The path exists, but not with this method (405).
+    #[error("this method is not allowed here; see the Allow header")]
+    MethodNotAllowed,
     /// The request body stopped arriving (408).
     #[error("the request body stopped arriving; send it again")]
     BodyTimeout,
@@ -87,6 +93,8 @@ impl Error {
             Error::BadRequest(_) => "bad_request",
             Error::TooLarge { .. } => "payload_too_large",
             Error::BodyTimeout => "request_timeout",
+            Error::UnsupportedMediaType => "unsupported_media_type",
+            Error::MethodNotAllowed => "method_not_allowed",
             Error::Throttled { .. } => "too_many_attempts",
             Error::IdempotencyKeyReused => "idempotency_key_reused",
             Error::Internal(_) => "internal",

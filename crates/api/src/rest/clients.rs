@@ -1,13 +1,13 @@
 //! `/v1/clients`: register, find, read and change clients.
 
 use axum::extract::State;
-use axum::http::StatusCode;
 use serde::Deserialize;
 use skinledger_app::clients::{Client, ClientChanges, NewClient};
 use skinledger_app::{App, Page, PageParams};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::Created;
 use super::etag::{IfMatch, Tagged};
 use super::extract::{Caller, Id, Idempotency, Json, Query};
 use crate::error::{ApiResult, Problem};
@@ -43,11 +43,11 @@ async fn create_client(
     Caller(actor): Caller,
     Idempotency(key): Idempotency,
     Json(body): Json<NewClient>,
-) -> ApiResult<Tagged<(StatusCode, axum::Json<Client>)>> {
+) -> ApiResult<Tagged<Created<axum::Json<Client>>>> {
     let client = app.create_client(&actor, body, key.as_ref()).await?;
     Ok(Tagged::new(
         Some(client.version),
-        (StatusCode::CREATED, axum::Json(client)),
+        Created(format!("/v1/clients/{}", client.id), axum::Json(client)),
     ))
 }
 

@@ -1,12 +1,12 @@
 //! Courses: `/v1/clients/{id}/courses` and `/v1/courses/{id}`.
 
 use axum::extract::State;
-use axum::http::StatusCode;
 use skinledger_app::courses::{Course, NewCourse};
 use skinledger_app::{App, Page};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::Created;
 use super::extract::{Caller, Id, Idempotency, Json, PageQuery, Query};
 use crate::error::{ApiResult, Problem};
 
@@ -31,11 +31,14 @@ async fn create_course(
     Id(client_id): Id,
     Idempotency(key): Idempotency,
     Json(body): Json<NewCourse>,
-) -> ApiResult<(StatusCode, axum::Json<Course>)> {
+) -> ApiResult<Created<axum::Json<Course>>> {
     let course = app
         .create_course(&actor, client_id, body, key.as_ref())
         .await?;
-    Ok((StatusCode::CREATED, axum::Json(course)))
+    Ok(Created(
+        format!("/v1/courses/{}", course.id),
+        axum::Json(course),
+    ))
 }
 
 /// A client's courses, oldest first, each with its progress (any role).

@@ -1,14 +1,19 @@
-//! Entity tags: the `ETag` of versioned resources (`"<version>"`) and the `If-Match` that
-//! guards their changes.
+//! Entity tags: the `ETag` of versioned resources (`"<version>"`), the `If-Match` that guards
+//! their changes, and the `If-None-Match` that spares a client a body it already has.
 //!
-//! `If-Match` takes the tag as answered (`"3"`) or the bare version (`3`); `*` asks for no
-//! check. Anything else answers 400 rather than 412: a tag this server never issues is a
-//! client bug, and 412 would send the client to re-read and retry with the same broken header.
+//! `If-Match` follows RFC 9110 §13.1.1: `*` asks for no check; otherwise it is a list of
+//! entity tags compared strongly, so a weak tag (`W/"3"`) or a tag this server never issues
+//! matches nothing and answers 412. The bare version (`3`) is taken as `"3"`. A header that is
+//! not a list of tags at all answers 400, and so does one naming several versions.
+//!
+//! `If-None-Match` on a `GET` compares weakly (§13.1.2): when it names the version answered,
+//! the answer is 304 with the `ETag` and no body.
 
-use axum::extract::FromRequestParts;
-use axum::http::header::{ETAG, IF_MATCH};
+use axum::extract::{FromRequestParts, Request};
+use axum::http::header::{CACHE_CONTROL, ETAG, IF_MATCH, IF_NONE_MATCH, VARY};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use skinledger_app::Error;
 
@@ -38,21 +43,107 @@ impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
     }
 }
 
-/// `Some(None)` for `*`, `Some(Some(v))` for `"v"` or `v`, `None` when unreadable.
+/// A version no resource has: an `If-Match` naming only tags this server never issues (or weak
+/// ones) must fail the check, and this makes it fail as a stale version does.
+const NO_VERSION: i64 = -1;
+
+/// One entity tag of a list: weak or strong, and its opaque value.
+#[derive(Debug, PartialEq, Eq)]
+struct EntityTag<'a> {
+    weak: bool,
+    value: &'a str,
+}
+
+/// A comma-separated list of entity tags (RFC 9110 §8.8.3), a bare version standing for its
+/// quoted form; `None` when it is not one.
+fn entity_tags(raw: &str) -> Option<Vec<EntityTag<'_>>> {
+    let mut tags = Vec::new();
+    let mut rest = raw.trim();
+    while !rest.is_empty() {
+        let (weak, after) = match rest.strip_prefix("W/") {
+            Some(after) => (true, after),
+            None => (false, rest),
+        };
+        let (value, after) = if let Some(quoted) = after.strip_prefix('"') {
+            let end = quoted.find('"')?;
+            (&quoted[..end], &quoted[end + 1..])
+        } else {
+            let end = after.find(',').unwrap_or(after.len());
+            let bare = after[..end].trim();
+            if weak || bare.is_empty() || !bare.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            (bare, &after[end..])
+        };
+        tags.push(EntityTag { weak, value });
+        rest = after.trim_start();
+        match rest.strip_prefix(',') {
+            Some(next) => rest = next.trim_start(),
+            None if rest.is_empty() => {}
+            None => return None,
+        }
+    }
+    (!tags.is_empty()).then_some(tags)
+}
+
+/// `Some(None)` for `*`; `Some(Some(v))` for the one version a strong tag names (or
+/// [`NO_VERSION`] when no strong tag names a version); `None` when unreadable or naming several
+/// versions.
 fn parse_if_match(raw: &str) -> Option<Option<i64>> {
-    let raw = raw.trim();
-    if raw == "*" {
+    if raw.trim() == "*" {
         return Some(None);
     }
-    let unquoted = raw
-        .strip_prefix('"')
-        .and_then(|r| r.strip_suffix('"'))
-        .unwrap_or(raw);
-    let digits_only = !unquoted.is_empty() && unquoted.bytes().all(|b| b.is_ascii_digit());
-    digits_only
-        .then(|| unquoted.parse().ok())
-        .flatten()
-        .map(Some)
+    let mut versions: Vec<i64> = entity_tags(raw)?
+        .into_iter()
+        .filter(|t| !t.weak && !t.value.is_empty() && t.value.bytes().all(|b| b.is_ascii_digit()))
+        .filter_map(|t| t.value.parse().ok())
+        .collect();
+    versions.sort_unstable();
+    versions.dedup();
+    match versions.as_slice() {
+        [] => Some(Some(NO_VERSION)),
+        [one] => Some(Some(*one)),
+        _ => None,
+    }
+}
+
+/// Answers 304 to a `GET` whose `If-None-Match` names the `ETag` of the answer (compared
+/// weakly; `*` matches any), keeping the `ETag` and caching headers and dropping the body.
+pub async fn not_modified(request: Request, next: Next) -> Response {
+    let wanted = (request.method() == Method::GET || request.method() == Method::HEAD)
+        .then(|| request.headers().get(IF_NONE_MATCH).cloned())
+        .flatten();
+    let response = next.run(request).await;
+    let Some(wanted) = wanted else {
+        return response;
+    };
+    if response.status() != StatusCode::OK {
+        return response;
+    }
+    let Some(etag) = response.headers().get(ETAG).cloned() else {
+        return response;
+    };
+    let Some(raw) = wanted.to_str().ok() else {
+        return response;
+    };
+    let answered = etag.to_str().ok().and_then(entity_tags);
+    let matches = raw.trim() == "*"
+        || match (entity_tags(raw), answered) {
+            (Some(wanted), Some(answered)) => wanted
+                .iter()
+                .any(|w| answered.iter().any(|a| a.value == w.value)),
+            _ => false,
+        };
+    if !matches {
+        return response;
+    }
+    let mut unchanged = StatusCode::NOT_MODIFIED.into_response();
+    for name in [ETAG, CACHE_CONTROL, VARY] {
+        if let Some(value) = response.headers().get(&name) {
+            unchanged.headers_mut().insert(name, value.clone());
+        }
+    }
+    unchanged
 }
 
 /// An answer with an `ETag` of the version it shows, when it shows one.
@@ -88,7 +179,7 @@ impl<T: IntoResponse> IntoResponse for Tagged<T> {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_if_match;
+    use super::{NO_VERSION, parse_if_match};
 
     #[test]
     fn if_match_takes_the_quoted_tag_or_the_bare_version() {
@@ -98,12 +189,25 @@ mod tests {
     }
 
     #[test]
-    fn if_match_refuses_tags_this_server_never_issues() {
-        assert_eq!(parse_if_match("W/\"3\""), None);
-        assert_eq!(parse_if_match("\"abc\""), None);
-        assert_eq!(parse_if_match("\"\""), None);
-        assert_eq!(parse_if_match("-1"), None);
-        assert_eq!(parse_if_match("\"1\", \"2\""), None);
-        assert_eq!(parse_if_match("99999999999999999999"), None);
+    fn weak_tags_and_tags_this_server_never_issues_match_nothing() {
+        for never in [
+            "W/\"3\"",
+            "\"abc\"",
+            "\"\"",
+            "W/\"3\", \"x\"",
+            "99999999999999999999",
+        ] {
+            assert_eq!(parse_if_match(never), Some(Some(NO_VERSION)), "{never}");
+        }
+        assert_eq!(parse_if_match("W/\"2\", \"3\""), Some(Some(3)));
+        assert_eq!(parse_if_match("\"3\", \"3\""), Some(Some(3)));
+    }
+
+    #[test]
+    fn headers_that_are_not_a_list_of_tags_are_refused() {
+        for broken in ["-1", "abc", "\"3", "\"3\" \"4\"", "W/3", ""] {
+            assert_eq!(parse_if_match(broken), None, "{broken}");
+        }
+        assert_eq!(parse_if_match("\"1\", \"2\""), None, "several versions");
     }
 }

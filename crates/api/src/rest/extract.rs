@@ -38,7 +38,7 @@ fn timed_out(rejection: &(dyn std::error::Error + 'static)) -> bool {
     false
 }
 
-/// A JSON body: 400 when it is not JSON, 422 naming the field when a value is wrong or a field
+/// A JSON body: 415 when it is not declared JSON, 400 when it is not JSON, 422 naming the field when a value is wrong or a field
 /// is unknown, 413 over the body limit.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Json<T>(pub T);
@@ -61,10 +61,7 @@ where
             })
             .unwrap_or(false);
         if !is_json {
-            return Err(Error::BadRequest(
-                "expected a body with Content-Type: application/json".into(),
-            )
-            .into());
+            return Err(Error::UnsupportedMediaType.into());
         }
         let limit = req.extensions().get::<BodyLimit>().map_or(0, |l| l.0);
         // The caller, when the route authenticated one, and the route, for the record of an

@@ -19,6 +19,9 @@ pub mod stock;
 pub mod transfers;
 pub mod treatments;
 
+use axum::http::header::LOCATION;
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
 use skinledger_app::App;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -83,4 +86,19 @@ pub fn router() -> OpenApiRouter<App> {
         .merge(lots::routes())
         .merge(reports::routes())
         .merge(audit::routes())
+}
+
+/// A `201 Created` answer whose `Location` names what was created (or, for an entry with no URL
+/// of its own, such as a ledger movement or an addendum, the resource it belongs to).
+#[derive(Debug)]
+pub struct Created<T>(pub String, pub T);
+
+impl<T: IntoResponse> IntoResponse for Created<T> {
+    fn into_response(self) -> Response {
+        let mut response = (StatusCode::CREATED, self.1).into_response();
+        if let Ok(location) = HeaderValue::from_str(&self.0) {
+            response.headers_mut().insert(LOCATION, location);
+        }
+        response
+    }
 }

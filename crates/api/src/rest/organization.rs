@@ -1,7 +1,6 @@
 //! Clinics, staff and API clients.
 
 use axum::extract::State;
-use axum::http::StatusCode;
 use serde::Deserialize;
 use skinledger_app::api_clients::{ApiClient, NewApiClient};
 use skinledger_app::auth::RoleGrant;
@@ -11,6 +10,7 @@ use skinledger_app::{App, Page};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::Created;
 use super::extract::{Caller, Id, Idempotency, Json, PageQuery, Query};
 use crate::error::{ApiResult, Problem};
 
@@ -37,9 +37,12 @@ async fn create_clinic(
     Caller(actor): Caller,
     Idempotency(key): Idempotency,
     Json(body): Json<NewClinic>,
-) -> ApiResult<(StatusCode, axum::Json<Clinic>)> {
+) -> ApiResult<Created<axum::Json<Clinic>>> {
     let clinic = app.create_clinic(&actor, body, key.as_ref()).await?;
-    Ok((StatusCode::CREATED, axum::Json(clinic)))
+    Ok(Created(
+        format!("/v1/clinics/{}", clinic.id),
+        axum::Json(clinic),
+    ))
 }
 
 /// The clinics the caller may see.
@@ -89,9 +92,12 @@ async fn create_staff(
     Caller(actor): Caller,
     Idempotency(key): Idempotency,
     Json(body): Json<NewStaff>,
-) -> ApiResult<(StatusCode, axum::Json<StaffMember>)> {
+) -> ApiResult<Created<axum::Json<StaffMember>>> {
     let member = app.create_staff(&actor, body, key.as_ref()).await?;
-    Ok((StatusCode::CREATED, axum::Json(member)))
+    Ok(Created(
+        format!("/v1/staff/{}", member.id),
+        axum::Json(member),
+    ))
 }
 
 /// Staff the caller may see.
@@ -174,10 +180,11 @@ async fn create_api_client(
     State(app): State<App>,
     Caller(actor): Caller,
     Json(body): Json<NewApiClient>,
-) -> ApiResult<(StatusCode, axum::Json<ApiClient>)> {
-    Ok((
-        StatusCode::CREATED,
-        axum::Json(app.create_api_client(&actor, body).await?),
+) -> ApiResult<Created<axum::Json<ApiClient>>> {
+    let client = app.create_api_client(&actor, body).await?;
+    Ok(Created(
+        format!("/v1/api-clients/{}", client.id),
+        axum::Json(client),
     ))
 }
 

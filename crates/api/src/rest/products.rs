@@ -1,7 +1,6 @@
 //! `/v1/products`: the catalogue of devices and other stock.
 
 use axum::extract::State;
-use axum::http::StatusCode;
 use serde::Deserialize;
 use skinledger_app::products::{NewProduct, Product, ProductChanges, ProductQuery};
 use skinledger_app::{App, Error, Page, PageParams};
@@ -9,6 +8,7 @@ use skinledger_domain::ValidationErrors;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::Created;
 use super::etag::{IfMatch, Tagged};
 use super::extract::{Caller, Id, Idempotency, Json, Query};
 use crate::error::{ApiResult, Problem};
@@ -48,11 +48,11 @@ async fn create_product(
     Caller(actor): Caller,
     Idempotency(key): Idempotency,
     Json(body): Json<NewProduct>,
-) -> ApiResult<Tagged<(StatusCode, axum::Json<Product>)>> {
+) -> ApiResult<Tagged<Created<axum::Json<Product>>>> {
     let product = app.create_product(&actor, body, key.as_ref()).await?;
     Ok(Tagged::new(
         Some(product.version),
-        (StatusCode::CREATED, axum::Json(product)),
+        Created(format!("/v1/products/{}", product.id), axum::Json(product)),
     ))
 }
 

@@ -1,12 +1,12 @@
 //! Screenings: `/v1/clients/{id}/screenings` and `/v1/screenings/{id}`.
 
 use axum::extract::State;
-use axum::http::StatusCode;
 use skinledger_app::screenings::{NewClearance, NewScreening, Screening};
 use skinledger_app::{App, Page};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::Created;
 use super::extract::{Caller, Id, Idempotency, Json, PageQuery, Query};
 use crate::error::{ApiResult, Problem};
 
@@ -33,11 +33,14 @@ async fn record_screening(
     Id(client_id): Id,
     Idempotency(key): Idempotency,
     Json(body): Json<NewScreening>,
-) -> ApiResult<(StatusCode, axum::Json<Screening>)> {
+) -> ApiResult<Created<axum::Json<Screening>>> {
     let screening = app
         .record_screening(&actor, client_id, body, key.as_ref())
         .await?;
-    Ok((StatusCode::CREATED, axum::Json(screening)))
+    Ok(Created(
+        format!("/v1/screenings/{}", screening.id),
+        axum::Json(screening),
+    ))
 }
 
 /// A client's screenings, oldest first (roles that read clinical content).

@@ -2,7 +2,6 @@
 //! stocktakes and the movement ledger.
 
 use axum::extract::State;
-use axum::http::StatusCode;
 use serde::Deserialize;
 use skinledger_app::disposals::{Disposal, DisposalRequest};
 use skinledger_app::receipts::{Receipt, ReceiptRequest};
@@ -15,6 +14,7 @@ use skinledger_domain::ValidationErrors;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::Created;
 use super::extract::{Caller, Id, Idempotency, Json, Query};
 use crate::error::{ApiResult, Problem};
 use crate::grpc::field_id;
@@ -77,11 +77,14 @@ async fn receive_stock(
     Id(clinic_id): Id,
     Idempotency(key): Idempotency,
     Json(body): Json<ReceiptRequest>,
-) -> ApiResult<(StatusCode, axum::Json<Receipt>)> {
+) -> ApiResult<Created<axum::Json<Receipt>>> {
     let receipt = app
         .receive_stock(&actor, clinic_id, body, key.as_ref())
         .await?;
-    Ok((StatusCode::CREATED, axum::Json(receipt)))
+    Ok(Created(
+        format!("/v1/lots/{}", receipt.lot.id),
+        axum::Json(receipt),
+    ))
 }
 
 /// Adjust a clinic's stock of a lot by hand, with a reason (its managers and `org_admin`).
@@ -100,11 +103,14 @@ async fn adjust_stock(
     Id(clinic_id): Id,
     Idempotency(key): Idempotency,
     Json(body): Json<AdjustmentRequest>,
-) -> ApiResult<(StatusCode, axum::Json<Adjustment>)> {
+) -> ApiResult<Created<axum::Json<Adjustment>>> {
     let adjustment = app
         .adjust_stock(&actor, clinic_id, body, key.as_ref())
         .await?;
-    Ok((StatusCode::CREATED, axum::Json(adjustment)))
+    Ok(Created(
+        format!("/v1/lots/{}", adjustment.lot_id),
+        axum::Json(adjustment),
+    ))
 }
 
 /// Write off one unit at the chair: dropped, contaminated, or its packaging damaged
@@ -126,11 +132,14 @@ async fn record_disposal(
     Id(clinic_id): Id,
     Idempotency(key): Idempotency,
     Json(body): Json<DisposalRequest>,
-) -> ApiResult<(StatusCode, axum::Json<Disposal>)> {
+) -> ApiResult<Created<axum::Json<Disposal>>> {
     let disposal = app
         .record_disposal(&actor, clinic_id, body, key.as_ref())
         .await?;
-    Ok((StatusCode::CREATED, axum::Json(disposal)))
+    Ok(Created(
+        format!("/v1/lots/{}", disposal.lot_id),
+        axum::Json(disposal),
+    ))
 }
 
 /// Record a stocktake at a clinic (its managers and `org_admin`).
@@ -149,11 +158,14 @@ async fn record_stocktake(
     Id(clinic_id): Id,
     Idempotency(key): Idempotency,
     Json(body): Json<StocktakeRequest>,
-) -> ApiResult<(StatusCode, axum::Json<Stocktake>)> {
+) -> ApiResult<Created<axum::Json<Stocktake>>> {
     let stocktake = app
         .record_stocktake(&actor, clinic_id, body, key.as_ref())
         .await?;
-    Ok((StatusCode::CREATED, axum::Json(stocktake)))
+    Ok(Created(
+        format!("/v1/clinics/{}/stock", stocktake.clinic_id),
+        axum::Json(stocktake),
+    ))
 }
 
 /// A page of a clinic's ledger, oldest first (anyone at the clinic); `lot_id` narrows it to

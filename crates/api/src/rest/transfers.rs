@@ -1,7 +1,6 @@
 //! `/v1/transfers`: units sent from one clinic to another, received or cancelled.
 
 use axum::extract::State;
-use axum::http::StatusCode;
 use serde::Deserialize;
 use skinledger_app::transfers::{NewTransfer, Transfer, TransferQuery};
 use skinledger_app::{App, Error, Page, PageParams};
@@ -9,6 +8,7 @@ use skinledger_domain::ValidationErrors;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::Created;
 use super::extract::{Caller, Id, Idempotency, Json, Query};
 use crate::error::{ApiResult, Problem};
 use crate::grpc::field_id;
@@ -52,9 +52,12 @@ async fn send_transfer(
     Caller(actor): Caller,
     Idempotency(key): Idempotency,
     Json(body): Json<NewTransfer>,
-) -> ApiResult<(StatusCode, axum::Json<Transfer>)> {
+) -> ApiResult<Created<axum::Json<Transfer>>> {
     let transfer = app.send_transfer(&actor, body, key.as_ref()).await?;
-    Ok((StatusCode::CREATED, axum::Json(transfer)))
+    Ok(Created(
+        format!("/v1/transfers/{}", transfer.id),
+        axum::Json(transfer),
+    ))
 }
 
 /// Confirm that a transfer arrived (managers of the receiving clinic and `org_admin`).

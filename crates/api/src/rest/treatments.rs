@@ -2,7 +2,6 @@
 //! and `/v1/clients/{id}/treatments`.
 
 use axum::extract::State;
-use axum::http::StatusCode;
 use skinledger_app::treatments::{
     Addendum, AdverseEvent, NewAddendum, NewAdverseEvent, NewTreatment, Treatment,
     TreatmentAftercare, TreatmentChanges,
@@ -11,6 +10,7 @@ use skinledger_app::{App, Page};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::Created;
 use super::etag::{IfMatch, Tagged};
 use super::extract::{Caller, Id, Idempotency, Json, PageQuery, Query};
 use crate::error::{ApiResult, Problem};
@@ -43,11 +43,14 @@ async fn create_treatment(
     Caller(actor): Caller,
     Idempotency(key): Idempotency,
     Json(body): Json<NewTreatment>,
-) -> ApiResult<Tagged<(StatusCode, axum::Json<Treatment>)>> {
+) -> ApiResult<Tagged<Created<axum::Json<Treatment>>>> {
     let treatment = app.create_treatment(&actor, body, key.as_ref()).await?;
     Ok(Tagged::new(
         treatment.version,
-        (StatusCode::CREATED, axum::Json(treatment)),
+        Created(
+            format!("/v1/treatments/{}", treatment.id),
+            axum::Json(treatment),
+        ),
     ))
 }
 
@@ -121,11 +124,14 @@ async fn add_addendum(
     Id(id): Id,
     Idempotency(key): Idempotency,
     Json(body): Json<NewAddendum>,
-) -> ApiResult<(StatusCode, axum::Json<Addendum>)> {
+) -> ApiResult<Created<axum::Json<Addendum>>> {
     let addendum = app
         .add_treatment_addendum(&actor, id, body, key.as_ref())
         .await?;
-    Ok((StatusCode::CREATED, axum::Json(addendum)))
+    Ok(Created(
+        format!("/v1/treatments/{}", addendum.treatment_id),
+        axum::Json(addendum),
+    ))
 }
 
 /// Record an adverse event after a treatment, signed or not (clinical roles at its clinic).
@@ -140,11 +146,14 @@ async fn record_adverse_event(
     Id(id): Id,
     Idempotency(key): Idempotency,
     Json(body): Json<NewAdverseEvent>,
-) -> ApiResult<(StatusCode, axum::Json<AdverseEvent>)> {
+) -> ApiResult<Created<axum::Json<AdverseEvent>>> {
     let event = app
         .record_adverse_event(&actor, id, body, key.as_ref())
         .await?;
-    Ok((StatusCode::CREATED, axum::Json(event)))
+    Ok(Created(
+        format!("/v1/treatments/{}", event.treatment_id),
+        axum::Json(event),
+    ))
 }
 
 /// A treatment's aftercare for the client: each instruction with its end date, the next
