@@ -159,16 +159,26 @@ impl ApiError {
         }
     }
 
-    /// The gRPC status: the matching code, and our `code` at the start of the message.
+    /// The gRPC status: the code that fits (`ALREADY_EXISTS` for a taken value, `ABORTED` for
+    /// a stale version or a lost race, `FAILED_PRECONDITION` for clinical and stock refusals,
+    /// ...), our `code` at the start of the message, and the standard details any gRPC client
+    /// can read: `google.rpc.ErrorInfo` (reason = our `code`, domain `skinledger`, metadata =
+    /// the refusal's facts), `BadRequest` naming every invalid field, `RetryInfo` when throttled.
     pub fn into_status(self) -> tonic::Status {
         use tonic::Code;
+        use tonic_types::{ErrorDetails, StatusExt};
         self.log();
         let grpc = match &self.0 {
             Error::Unauthenticated { .. } => Code::Unauthenticated,
             Error::Forbidden { .. } => Code::PermissionDenied,
             Error::NotFound(_) => Code::NotFound,
-            Error::Conflict { .. } => Code::FailedPrecondition,
-            Error::PreconditionFailed => Code::FailedPrecondition,
+            Error::Conflict { code, .. } => match *code {
+                "already_exists" => Code::AlreadyExists,
+                // Lost races: trying again may well succeed.
+                "stock_changed" | "idempotency_key_in_flight" => Code::Aborted,
+                _ => Code::FailedPrecondition,
+            },
+            Error::PreconditionFailed => Code::Aborted,
             Error::Invalid(_) | Error::IdempotencyKeyReused | Error::BadRequest(_) => {
                 Code::InvalidArgument
             }
@@ -181,6 +191,21 @@ impl ApiError {
             Error::InsufficientStorage(_) => Code::ResourceExhausted,
         };
         let mut message = format!("{}: {}", self.0.code(), self.detail());
+        let mut details = ErrorDetails::new();
+        let mut facts = std::collections::HashMap::new();
+        if let Error::Conflict {
+            extra: Some(extra), ..
+        } = &self.0
+        {
+            for (key, value) in extra.as_object().into_iter().flatten() {
+                let text = match value {
+                    serde_json::Value::String(text) => text.clone(),
+                    other => other.to_string(),
+                };
+                facts.insert(key.clone(), text);
+            }
+        }
+        details.set_error_info(self.0.code(), "skinledger", facts);
         if let Error::Invalid(errors) = &self.0 {
             let fields: Vec<String> = errors
                 .0
@@ -188,8 +213,14 @@ impl ApiError {
                 .map(|e| format!("{}: {}", e.field, e.message))
                 .collect();
             message = format!("{}: {}", self.0.code(), fields.join("; "));
+            for e in &errors.0 {
+                details.add_bad_request_violation(e.field.clone(), e.message.clone());
+            }
         }
-        let mut status = tonic::Status::new(grpc, message);
+        if let Error::Throttled { retry_after_secs } = &self.0 {
+            details.set_retry_info(Some(std::time::Duration::from_secs(*retry_after_secs)));
+        }
+        let mut status = tonic::Status::with_error_details(grpc, message, details);
         if let Error::Throttled { retry_after_secs } = &self.0
             && let Ok(value) = retry_after_secs.to_string().parse()
         {
@@ -244,3 +275,38 @@ impl From<ApiError> for tonic::Status {
 
 /// The result of a REST handler.
 pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tonic_types::StatusExt;
+
+    #[test]
+    fn a_refusal_s_facts_and_a_throttle_s_wait_travel_as_standard_grpc_details() {
+        let facts =
+            serde_json::json!({ "lot_id": "0190f0f0-0000-7000-8000-000000000001", "available": 2 });
+        let status = ApiError(Error::Conflict {
+            code: "out_of_stock",
+            detail: "not enough units".into(),
+            extra: Some(facts),
+        })
+        .into_status();
+        assert_eq!(status.code(), tonic::Code::FailedPrecondition);
+        let details = status.get_error_details();
+        let info = details.error_info();
+        assert_eq!(info.map(|i| i.reason.as_str()), Some("out_of_stock"));
+        let fact = |key: &str| info.and_then(|i| i.metadata.get(key)).map(String::as_str);
+        assert_eq!(fact("lot_id"), Some("0190f0f0-0000-7000-8000-000000000001"));
+        assert_eq!(fact("available"), Some("2"));
+
+        let throttled = ApiError(Error::Throttled {
+            retry_after_secs: 30,
+        })
+        .into_status();
+        let retry = throttled.get_error_details().retry_info().cloned();
+        assert_eq!(
+            retry.and_then(|r| r.retry_delay),
+            Some(std::time::Duration::from_secs(30))
+        );
+    }
+}
