@@ -9,6 +9,10 @@ pub mod clinics;
 pub mod consumables;
 pub mod courses;
 pub mod db;
+#[expect(
+    missing_docs,
+    reason = "entity fields are the table's columns, described where they are created, in migrations/; each entity says what its table holds"
+)]
 pub mod entities;
 pub mod error;
 pub mod idempotency;
