@@ -175,11 +175,12 @@ fn serve_demo_in_an_empty_folder_answers_and_the_demo_nurse_logs_in() {
     let mut child = skinledger(dir.path())
         .args(["serve", "--demo"])
         .env("SKINLEDGER_LISTEN_ADDR", format!("127.0.0.1:{port}"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .expect("skinledger serve --demo starts");
-    let stdout = child.stdout.take().expect("stdout");
+    // The logins go to stderr, so that stdout carries only the log.
+    let stdout = child.stderr.take().expect("stderr");
     let child = Running(child);
 
     // The logins are printed before serving.
@@ -508,4 +509,99 @@ fn a_fresh_start_keeps_the_data_folder_and_database_files_to_their_owner() {
         );
     }
     assert!(data.join("skinledger.db").exists());
+}
+
+#[test]
+fn json_logs_are_one_object_per_line_with_one_line_per_request() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let port = free_port();
+    let mut child = skinledger(dir.path())
+        .args(["serve", "--demo"])
+        .env("SKINLEDGER_LISTEN_ADDR", format!("127.0.0.1:{port}"))
+        .env("SKINLEDGER_LOG_FORMAT", "json")
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("skinledger serve --demo starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut child = Running(child);
+    let reader = std::thread::spawn(move || {
+        BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+            .collect::<Vec<String>>()
+    });
+
+    let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+    runtime.block_on(async {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .build()
+            .expect("an HTTP client");
+        let base = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Ok(r) = http.get(format!("{base}/readyz")).send().await
+                && r.status() == 200
+            {
+                break;
+            }
+            assert!(Instant::now() < deadline, "/readyz never answered 200");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let token: serde_json::Value = http
+            .post(format!("{base}/v1/auth/token"))
+            .json(&json!({ "grant_type": "password", "org": "demo",
+                           "email": "nurse@demo.test", "password": "demo-password" }))
+            .send()
+            .await
+            .expect("answered")
+            .json()
+            .await
+            .expect("JSON");
+        let token = token["access_token"].as_str().expect("a token").to_owned();
+        let clinics = http
+            .get(format!("{base}/v1/clinics"))
+            .bearer_auth(&token)
+            .header("x-request-id", "log-line-test-1")
+            .send()
+            .await
+            .expect("answered");
+        assert_eq!(clinics.status(), 200);
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    });
+    let _ = child.0.kill();
+    let _ = child.0.wait();
+    let lines = reader.join().expect("the log is read");
+
+    let mut objects = Vec::new();
+    for line in lines.iter().filter(|l| !l.trim().is_empty()) {
+        let object: serde_json::Value = serde_json::from_str(line)
+            .unwrap_or_else(|e| panic!("not one JSON object per line ({e}): {line}"));
+        objects.push(object);
+    }
+    let request = objects
+        .iter()
+        .find(|o| {
+            o["fields"]["message"] == "request" && o["span"]["request_id"] == "log-line-test-1"
+        })
+        .unwrap_or_else(|| panic!("no request line in {lines:#?}"));
+    assert_eq!(request["level"], "INFO");
+    assert_eq!(request["fields"]["route"], "/v1/clinics");
+    assert_eq!(request["fields"]["method"], "GET");
+    assert_eq!(request["fields"]["status"], 200);
+    assert!(request["fields"]["latency_ms"].is_number(), "{request}");
+    assert!(
+        request["span"]["org"]
+            .as_str()
+            .is_some_and(|o| o.len() == 36),
+        "{request}"
+    );
+    assert!(
+        request["span"]["principal"]
+            .as_str()
+            .is_some_and(|p| p.starts_with("staff:")),
+        "{request}"
+    );
 }

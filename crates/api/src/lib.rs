@@ -194,6 +194,8 @@ async fn router(
                             method = %request.method(),
                             path = %request.uri().path(),
                             request_id = %request_id,
+                            org = tracing::field::Empty,
+                            principal = tracing::field::Empty,
                         )
                     }),
                 )

@@ -45,10 +45,23 @@ pub async fn track(request: Request, next: Next) -> Response {
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
     let response = next.run(request).await;
-    let status = response.status().as_u16().to_string();
-    let labels = [("method", method), ("route", route), ("status", status)];
+    let elapsed = start.elapsed();
+    let status = response.status().as_u16();
+    // One line per request, inside the request's span (request id, organisation, principal).
+    tracing::info!(
+        method = %method,
+        route = %route,
+        status,
+        latency_ms = elapsed.as_secs_f64() * 1000.0,
+        "request"
+    );
+    let labels = [
+        ("method", method),
+        ("route", route),
+        ("status", status.to_string()),
+    ];
     metrics::counter!(REQUESTS, &labels).increment(1);
-    metrics::histogram!(LATENCY, &labels).record(start.elapsed().as_secs_f64());
+    metrics::histogram!(LATENCY, &labels).record(elapsed.as_secs_f64());
     response
 }
 

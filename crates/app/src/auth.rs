@@ -765,6 +765,18 @@ impl App {
                 crate::api_clients::parse_grants(&client.grants)
             }
         };
+        // The request's span (declared at the edge) names who is calling: every log line of the
+        // request then carries the organisation and principal, never anything about a client.
+        let span = tracing::Span::current();
+        span.record("org", tracing::field::display(org_id));
+        span.record(
+            "principal",
+            tracing::field::display(format_args!(
+                "{}:{}",
+                principal.kind().as_str(),
+                principal.id()
+            )),
+        );
         Ok(Actor {
             org_id,
             principal,

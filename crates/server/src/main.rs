@@ -76,7 +76,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve { demo } => {
             if demo {
-                seed_demo(&config).await?;
+                // On stderr: stdout carries the log, one JSON object per line when so
+                // configured.
+                complain(&seed_demo(&config).await?);
             }
             let listener = tokio::net::TcpListener::bind(config.listen_addr)
                 .await
@@ -117,11 +119,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             ));
             Ok(())
         }
-        Command::Demo => seed_demo(&config).await,
+        Command::Demo => {
+            say(&seed_demo(&config).await?);
+            Ok(())
+        }
     }
 }
 
-async fn seed_demo(config: &Config) -> anyhow::Result<()> {
+/// Seeds the demo organisation; answers the text naming its logins.
+async fn seed_demo(config: &Config) -> anyhow::Result<String> {
     let db = skinledger::connect(config).await?;
     skinledger::migrate(&db).await?;
     let (app, audit) = skinledger::app(config, db.clone())?;
@@ -144,8 +150,7 @@ async fn seed_demo(config: &Config) -> anyhow::Result<()> {
     for (email, _, role) in demo::LOGINS {
         lines.push(format!("  {email:<24} {role}"));
     }
-    say(&lines.join("\n"));
-    Ok(())
+    Ok(lines.join("\n"))
 }
 
 #[expect(clippy::print_stdout, reason = "the command line's own output")]
@@ -153,7 +158,10 @@ fn say(text: &str) {
     println!("{text}");
 }
 
-#[expect(clippy::print_stderr, reason = "the command line's own error")]
+#[expect(
+    clippy::print_stderr,
+    reason = "the command line's own errors and notices"
+)]
 fn complain(text: &str) {
     eprintln!("{text}");
 }
