@@ -563,12 +563,34 @@ async fn the_operations_endpoints_answer(backend: Backend) {
     server.get("/healthz", None).await.expect_status(200);
     server.get("/readyz", None).await.expect_status(200);
 
-    // Make sure a templated route has been counted.
+    // Make sure a templated route and an unknown path have been counted.
     server
         .get(&format!("/v1/clinics/{}", Uuid::now_v7()), None)
         .await
         .expect_status(401);
+    server
+        .get("/v1/no-such-thing", None)
+        .await
+        .expect_status(404);
     let metrics = server.get("/metrics", None).await.expect_status(200).text();
+    for family in [
+        "skinledger_http_requests_total",
+        "skinledger_http_request_duration_seconds",
+        "skinledger_open_connections",
+    ] {
+        assert!(
+            metrics.contains(&format!("# HELP {family} ")),
+            "no # HELP for {family}:\n{metrics}"
+        );
+    }
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l.starts_with("skinledger_http_requests_total{")
+                && l.contains(r#"route="unmatched""#)
+                && l.contains(r#"status="404""#)),
+        "unknown paths are not counted:\n{metrics}"
+    );
     let counted: Vec<&str> = metrics
         .lines()
         .filter(|l| l.starts_with("skinledger_http_requests_total{"))

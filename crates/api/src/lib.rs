@@ -170,7 +170,10 @@ async fn router(
         .method_not_allowed_fallback(|| async { ApiError(Error::MethodNotAllowed) })
         .route_layer(axum::middleware::from_fn(rest::etag::not_modified))
         .route_layer(axum::middleware::from_fn(metrics::track))
-        .fallback(|| async { ApiError(Error::NotFound("route")) })
+        .fallback(|method: http::Method| async move {
+            metrics::unmatched(&method);
+            ApiError(Error::NotFound("route"))
+        })
         .layer(
             ServiceBuilder::new()
                 // gzip or brotli when Accept-Encoding asks; never gRPC (it compresses its own

@@ -10,6 +10,8 @@ use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
 const REQUESTS: &str = "skinledger_http_requests_total";
 const LATENCY: &str = "skinledger_http_request_duration_seconds";
+/// Connections open now (kept by the accept loop).
+pub const OPEN_CONNECTIONS: &str = "skinledger_open_connections";
 
 /// The process-wide recorder, installed on first use (tests start several servers in one process).
 pub fn handle() -> Option<PrometheusHandle> {
@@ -27,19 +29,49 @@ pub fn handle() -> Option<PrometheusHandle> {
                 .install_recorder()
                 .map_err(|e| tracing::warn!(error = %e, "metrics recorder not installed"))
                 .ok()
+                .inspect(|_| describe())
         })
         .clone()
+}
+
+/// Every metric's `# HELP`.
+fn describe() {
+    metrics::describe_counter!(
+        REQUESTS,
+        "Requests answered, by method, route template (or `unmatched`) and status"
+    );
+    metrics::describe_histogram!(
+        LATENCY,
+        metrics::Unit::Seconds,
+        "Time to answer a request, by method, route template and status"
+    );
+    metrics::describe_gauge!(OPEN_CONNECTIONS, "Client connections open now");
+    skinledger_app::read_audit::describe_metrics();
+}
+
+/// Counts a request no route matched (404), under the route `unmatched`.
+pub fn unmatched(method: &http::Method) {
+    let labels = [
+        ("method", method_label(method)),
+        ("route", "unmatched".to_owned()),
+        ("status", "404".to_owned()),
+    ];
+    metrics::counter!(REQUESTS, &labels).increment(1);
+}
+
+/// A fixed set of methods: made-up ones must not add series without bound.
+fn method_label(method: &http::Method) -> String {
+    match method.as_str() {
+        m @ ("GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS") => m.to_owned(),
+        _ => "other".to_owned(),
+    }
 }
 
 /// Records one request under its route template (not its raw path, which would explode the
 /// label space with ids).
 pub async fn track(request: Request, next: Next) -> Response {
     let start = Instant::now();
-    // A fixed set of methods: made-up ones must not add series without bound.
-    let method = match request.method().as_str() {
-        m @ ("GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS") => m.to_owned(),
-        _ => "other".to_owned(),
-    };
+    let method = method_label(request.method());
     let route = request
         .extensions()
         .get::<MatchedPath>()

@@ -40,6 +40,22 @@ const PENDING_GAUGE: &str = "skinledger_read_audit_pending";
 const DROPPED: &str = "skinledger_read_audit_dropped_total";
 const RETRIES: &str = "skinledger_read_audit_retries_total";
 
+/// Gives the read-audit metrics their `# HELP` (once a recorder is installed).
+pub fn describe_metrics() {
+    metrics::describe_gauge!(
+        PENDING_GAUGE,
+        "Audit events of reads waiting to be written (in memory and spooled)"
+    );
+    metrics::describe_counter!(
+        DROPPED,
+        "Audit events of reads lost because even the spool could not be written"
+    );
+    metrics::describe_counter!(
+        RETRIES,
+        "Batches of read audit events written again after a database failure"
+    );
+}
+
 /// Appends events of reads in the background, in batches.
 #[derive(Debug, Clone)]
 pub struct ReadAuditWriter {

@@ -19,6 +19,7 @@ use http_body::Frame;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
+use skinledger_api::metrics::OPEN_CONNECTIONS;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, watch};
@@ -122,9 +123,9 @@ pub async fn serve(
         let tls = tls.clone();
         tokio::spawn(async move {
             let _permit = permit;
-            metrics::gauge!("skinledger_open_connections").increment(1);
+            metrics::gauge!(OPEN_CONNECTIONS).increment(1);
             connection.run(stream, tls).await;
-            metrics::gauge!("skinledger_open_connections").decrement(1);
+            metrics::gauge!(OPEN_CONNECTIONS).decrement(1);
         });
     }
     drop(listener);
