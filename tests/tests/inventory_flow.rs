@@ -583,7 +583,10 @@ async fn a_scanned_lot_is_transferred_used_recalled_and_traced_over_grpc(backend
     assert_eq!(entry.practitioner_id, nurse.id.to_string());
     let csv = inventory
         .trace_lot_csv(authorized(
-            pb::TraceLotRequest { id: lot.id.clone() },
+            pb::TraceLotCsvRequest {
+                id: lot.id.clone(),
+                bom: false,
+            },
             &chain.admin,
         ))
         .await

@@ -782,14 +782,15 @@ impl InventoryService for InventoryGrpc {
 
     async fn trace_lot_csv(
         &self,
-        request: Request<TraceLotRequest>,
+        request: Request<TraceLotCsvRequest>,
     ) -> Result<Response<LotTraceCsv>, Status> {
         let actor = caller(&self.0, &request).await?;
         let id = resource_id(&request.get_ref().id)?;
+        let bom = request.get_ref().bom;
         let trace = self.0.trace_lot(&actor, id).await.map_err(status)?;
         Ok(Response::new(LotTraceCsv {
             filename: trace_filename(&trace),
-            csv: trace_csv(&trace, false).map_err(status)?,
+            csv: trace_csv(&trace, bom).map_err(status)?,
         }))
     }
 }
