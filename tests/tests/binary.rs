@@ -45,6 +45,20 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
+/// Waits (up to a minute) until the server at `base` answers `/readyz` with 200.
+async fn wait_until_ready(http: &reqwest::Client, base: &str) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Ok(r) = http.get(format!("{base}/readyz")).send().await
+            && r.status() == 200
+        {
+            return;
+        }
+        assert!(Instant::now() < deadline, "/readyz never answered 200");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -224,16 +238,7 @@ fn serve_demo_in_an_empty_folder_answers_and_the_demo_nurse_logs_in() {
             .build()
             .expect("an HTTP client");
         let base = format!("http://127.0.0.1:{port}");
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            if let Ok(r) = http.get(format!("{base}/readyz")).send().await
-                && r.status() == 200
-            {
-                break;
-            }
-            assert!(Instant::now() < deadline, "/readyz never answered 200");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        wait_until_ready(&http, &base).await;
 
         let token: serde_json::Value = http
             .post(format!("{base}/v1/auth/token"))
@@ -329,16 +334,7 @@ fn two_hundred_logins_at_once_keep_the_server_under_128_mib() {
             .build()
             .expect("an HTTP client");
         let base = format!("http://127.0.0.1:{port}");
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            if let Ok(r) = http.get(format!("{base}/readyz")).send().await
-                && r.status() == 200
-            {
-                break;
-            }
-            assert!(Instant::now() < deadline, "/readyz never answered 200");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        wait_until_ready(&http, &base).await;
         println!(
             "resident set when ready: {} MiB (peak {} MiB)",
             status_kib(pid, "VmRSS") / 1024,
@@ -540,16 +536,7 @@ fn json_logs_are_one_object_per_line_with_one_line_per_request() {
             .build()
             .expect("an HTTP client");
         let base = format!("http://127.0.0.1:{port}");
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            if let Ok(r) = http.get(format!("{base}/readyz")).send().await
-                && r.status() == 200
-            {
-                break;
-            }
-            assert!(Instant::now() < deadline, "/readyz never answered 200");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        wait_until_ready(&http, &base).await;
         let token: serde_json::Value = http
             .post(format!("{base}/v1/auth/token"))
             .json(&json!({ "grant_type": "password", "org": "demo",

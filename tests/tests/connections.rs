@@ -506,3 +506,23 @@ async fn behind_tls_ending_at_a_proxy_answers_carry_hsts_when_configured() {
     );
     behind.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_http2_preface_arriving_in_pieces_is_still_known_for_http2() {
+    let server = Bare::start(|_| {}).await;
+    let mut stream = connect(server.addr).await;
+    let preface = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+    for piece in [&preface[..3], &preface[3..10], &preface[10..]] {
+        stream.write_all(piece).await.expect("sent");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // The server's first HTTP/2 frame is its SETTINGS (frame type 4, RFC 9113 §3.4).
+    let mut header = [0u8; 9];
+    tokio::time::timeout(Duration::from_secs(5), stream.read_exact(&mut header))
+        .await
+        .expect("the server speaks first")
+        .expect("a frame header");
+    assert_eq!(header[3], 4, "not a SETTINGS frame: {header:?}");
+    drop(stream);
+    server.stop().await;
+}

@@ -21,7 +21,10 @@ pub fn complete(mut doc: Value) -> Value {
         "url": "/",
         "description": "The server that serves this document (REST under /v1; gRPC on the same port)"
     }]);
-    let schemas = doc["components"]["schemas"].clone();
+    let named: std::collections::BTreeSet<String> = doc["components"]["schemas"]
+        .as_object()
+        .map(|s| s.keys().cloned().collect())
+        .unwrap_or_default();
     if let Some(paths) = doc["paths"].as_object_mut() {
         for (path, item) in paths.iter_mut() {
             let Some(item) = item.as_object_mut() else {
@@ -35,7 +38,7 @@ pub fn complete(mut doc: Value) -> Value {
         }
     }
     if let Some(schemas_out) = doc["components"]["schemas"].as_object_mut() {
-        refer_page_items(schemas_out, &schemas);
+        refer_page_items(schemas_out, &named);
     }
     doc
 }
@@ -174,12 +177,12 @@ fn describe(status: &str) -> &'static str {
 }
 
 /// `Page_X.items.items` becomes a reference to `X` where that schema exists, instead of a copy.
-fn refer_page_items(schemas: &mut Map<String, Value>, original: &Value) {
+fn refer_page_items(schemas: &mut Map<String, Value>, named: &std::collections::BTreeSet<String>) {
     for (name, schema) in schemas.iter_mut() {
         let Some(item) = name.strip_prefix("Page_") else {
             continue;
         };
-        if original.get(item).is_some() {
+        if named.contains(item) {
             schema["properties"]["items"]["items"] =
                 json!({ "$ref": format!("#/components/schemas/{item}") });
         }

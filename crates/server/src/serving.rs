@@ -226,14 +226,18 @@ impl Connection {
     where
         S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
+        // Whatever arrives is read (and replayed), so a client sending its preface or request
+        // line at once is sniffed in one read.
         let mut seen = Vec::with_capacity(H2_PREFACE.len());
-        let mut byte = [0u8; 1];
+        let mut chunk = [0u8; H2_PREFACE.len()];
+        // Never more than the preface: what is left of it is all that is asked for.
         let protocol = loop {
+            let want = H2_PREFACE.len() - seen.len();
             match self
-                .before_first_request(deadline, stream.read(&mut byte))
+                .before_first_request(deadline, stream.read(&mut chunk[..want]))
                 .await
             {
-                Some(Ok(1)) => seen.push(byte[0]),
+                Some(Ok(n)) if n > 0 => seen.extend_from_slice(&chunk[..n]),
                 _ => return,
             }
             if !H2_PREFACE.starts_with(&seen) {
