@@ -4,7 +4,7 @@
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
-use skinledger_app::Error;
+use skinledger_app::{Error, ErrorCode};
 use skinledger_domain::FieldError;
 
 /// An error on its way to a client.
@@ -29,8 +29,8 @@ pub struct Problem {
     pub status: u16,
     /// What happened this time.
     pub detail: String,
-    /// The stable machine-readable code.
-    pub code: String,
+    /// The stable machine-readable code (see the error catalogue).
+    pub code: ErrorCode,
     /// Each invalid field, for 422.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<ProblemField>,
@@ -81,25 +81,9 @@ impl From<&FieldError> for ProblemField {
 }
 
 impl ApiError {
-    /// The HTTP status of this error.
+    /// The HTTP status of this error: the one its code has.
     pub fn status(&self) -> StatusCode {
-        match &self.0 {
-            Error::Unauthenticated { .. } => StatusCode::UNAUTHORIZED,
-            Error::Forbidden { .. } => StatusCode::FORBIDDEN,
-            Error::NotFound(_) => StatusCode::NOT_FOUND,
-            Error::Conflict { .. } => StatusCode::CONFLICT,
-            Error::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
-            Error::Invalid(_) | Error::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
-            Error::BadRequest(_) => StatusCode::BAD_REQUEST,
-            Error::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            Error::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
-            Error::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Error::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Error::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-            Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            Error::InsufficientStorage(_) => StatusCode::INSUFFICIENT_STORAGE,
-        }
+        http_status(self.0.code())
     }
 
     /// What a client may be told; internal details stay in the log.
@@ -153,7 +137,7 @@ impl ApiError {
             title: status.canonical_reason().unwrap_or("Error").to_owned(),
             status: status.as_u16(),
             detail: self.detail(),
-            code: code.to_owned(),
+            code,
             errors,
             extra,
         }
@@ -165,31 +149,9 @@ impl ApiError {
     /// can read: `google.rpc.ErrorInfo` (reason = our `code`, domain `skinledger`, metadata =
     /// the refusal's facts), `BadRequest` naming every invalid field, `RetryInfo` when throttled.
     pub fn into_status(self) -> tonic::Status {
-        use tonic::Code;
         use tonic_types::{ErrorDetails, StatusExt};
         self.log();
-        let grpc = match &self.0 {
-            Error::Unauthenticated { .. } => Code::Unauthenticated,
-            Error::Forbidden { .. } => Code::PermissionDenied,
-            Error::NotFound(_) => Code::NotFound,
-            Error::Conflict { code, .. } => match *code {
-                "already_exists" => Code::AlreadyExists,
-                // Lost races: trying again may well succeed.
-                "stock_changed" | "idempotency_key_in_flight" => Code::Aborted,
-                _ => Code::FailedPrecondition,
-            },
-            Error::PreconditionFailed => Code::Aborted,
-            Error::Invalid(_) | Error::IdempotencyKeyReused | Error::BadRequest(_) => {
-                Code::InvalidArgument
-            }
-            Error::Throttled { .. } | Error::TooLarge { .. } => Code::ResourceExhausted,
-            Error::BodyTimeout => Code::DeadlineExceeded,
-            Error::UnsupportedMediaType => Code::InvalidArgument,
-            Error::MethodNotAllowed => Code::Unimplemented,
-            Error::Internal(_) => Code::Internal,
-            Error::Unavailable(_) => Code::Unavailable,
-            Error::InsufficientStorage(_) => Code::ResourceExhausted,
-        };
+        let grpc = grpc_code(self.0.code());
         let mut message = format!("{}: {}", self.0.code(), self.detail());
         let mut details = ErrorDetails::new();
         let mut facts = std::collections::HashMap::new();
@@ -205,7 +167,7 @@ impl ApiError {
                 facts.insert(key.clone(), text);
             }
         }
-        details.set_error_info(self.0.code(), "skinledger", facts);
+        details.set_error_info(self.0.code().as_str(), "skinledger", facts);
         if let Error::Invalid(errors) = &self.0 {
             let fields: Vec<String> = errors
                 .0
@@ -267,6 +229,91 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// The HTTP status of each code of the catalogue: every code has exactly one.
+pub fn http_status(code: ErrorCode) -> StatusCode {
+    use ErrorCode as C;
+    match code {
+        C::BadRequest => StatusCode::BAD_REQUEST,
+        C::Unauthenticated | C::InvalidCredentials | C::InvalidGrant => StatusCode::UNAUTHORIZED,
+        C::Forbidden
+        | C::ReauthenticationRequired
+        | C::NotAssignedToClinic
+        | C::OutsideScopeOfPractice => StatusCode::FORBIDDEN,
+        C::NotFound => StatusCode::NOT_FOUND,
+        C::AlreadyExists
+        | C::AlreadyReceived
+        | C::AlreadyCancelled
+        | C::CannotDeactivateSelf
+        | C::ClinicInactive
+        | C::Contraindicated
+        | C::Deferred
+        | C::IdempotencyKeyInFlight
+        | C::LastOrgAdmin
+        | C::LotExpired
+        | C::LotRecalled
+        | C::NoValidScreening
+        | C::OutOfStock
+        | C::RecordSigned
+        | C::RequiresClearance
+        | C::SerialAlreadyUsed
+        | C::StockChanged
+        | C::TooSoon
+        | C::UnknownSerial => StatusCode::CONFLICT,
+        C::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
+        C::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        C::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+        C::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
+        C::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        C::ValidationFailed | C::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
+        C::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
+        C::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        C::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        C::InsufficientStorage => StatusCode::INSUFFICIENT_STORAGE,
+    }
+}
+
+/// The gRPC code of each code of the catalogue: `ALREADY_EXISTS` for a taken value, `ABORTED`
+/// for a stale version or a lost race (trying again may well succeed), `FAILED_PRECONDITION`
+/// for clinical and stock refusals, `RESOURCE_EXHAUSTED` for throttling and full storage.
+pub fn grpc_code(code: ErrorCode) -> tonic::Code {
+    use ErrorCode as C;
+    use tonic::Code;
+    match code {
+        C::BadRequest | C::UnsupportedMediaType | C::ValidationFailed | C::IdempotencyKeyReused => {
+            Code::InvalidArgument
+        }
+        C::Unauthenticated | C::InvalidCredentials | C::InvalidGrant => Code::Unauthenticated,
+        C::Forbidden
+        | C::ReauthenticationRequired
+        | C::NotAssignedToClinic
+        | C::OutsideScopeOfPractice => Code::PermissionDenied,
+        C::NotFound => Code::NotFound,
+        C::AlreadyExists => Code::AlreadyExists,
+        C::IdempotencyKeyInFlight | C::StockChanged | C::PreconditionFailed => Code::Aborted,
+        C::AlreadyReceived
+        | C::AlreadyCancelled
+        | C::CannotDeactivateSelf
+        | C::ClinicInactive
+        | C::Contraindicated
+        | C::Deferred
+        | C::LastOrgAdmin
+        | C::LotExpired
+        | C::LotRecalled
+        | C::NoValidScreening
+        | C::OutOfStock
+        | C::RecordSigned
+        | C::RequiresClearance
+        | C::SerialAlreadyUsed
+        | C::TooSoon
+        | C::UnknownSerial => Code::FailedPrecondition,
+        C::MethodNotAllowed => Code::Unimplemented,
+        C::RequestTimeout => Code::DeadlineExceeded,
+        C::PayloadTooLarge | C::TooManyAttempts | C::InsufficientStorage => Code::ResourceExhausted,
+        C::Internal => Code::Internal,
+        C::Unavailable => Code::Unavailable,
+    }
+}
+
 impl From<ApiError> for tonic::Status {
     fn from(err: ApiError) -> Self {
         err.into_status()
@@ -286,7 +333,7 @@ mod tests {
         let facts =
             serde_json::json!({ "lot_id": "0190f0f0-0000-7000-8000-000000000001", "available": 2 });
         let status = ApiError(Error::Conflict {
-            code: "out_of_stock",
+            code: ErrorCode::OutOfStock,
             detail: "not enough units".into(),
             extra: Some(facts),
         })

@@ -12,6 +12,7 @@ use skinledger_store::entities::{refresh_token, staff as staff_row};
 use skinledger_store::{api_clients, orgs, staff, tokens};
 use uuid::Uuid;
 
+use crate::ErrorCode;
 use crate::actor::{Actor, Principal};
 use crate::audit::{self, ActorKind, AuditEvent, AuditOutcome};
 use crate::error::{Error, Result};
@@ -226,14 +227,14 @@ pub(crate) fn grants_of(rows: &[skinledger_store::entities::staff_role::Model]) 
 
 fn invalid_credentials() -> Error {
     Error::Unauthenticated {
-        code: "invalid_credentials",
+        code: ErrorCode::InvalidCredentials,
         detail: "the credentials are not valid",
     }
 }
 
 fn invalid_grant() -> Error {
     Error::Unauthenticated {
-        code: "invalid_grant",
+        code: ErrorCode::InvalidGrant,
         detail: "the refresh token is not valid",
     }
 }

@@ -17,6 +17,7 @@ use skinledger_store::entities::client as client_row;
 use uuid::Uuid;
 
 use crate::App;
+use crate::ErrorCode;
 use crate::actor::Actor;
 use crate::audit::{self, AuditEvent, Subject};
 use crate::error::{Error, Result};
@@ -275,7 +276,7 @@ fn name(errors: &mut ValidationErrors, field: &str, value: &str) -> Option<Strin
 fn require_notes_access(actor: &Actor, notes_sent: bool) -> Result<()> {
     if notes_sent && !actor.may(Action::ClinicalRead, Scope::Anywhere) {
         return Err(Error::Forbidden {
-            code: "forbidden",
+            code: ErrorCode::Forbidden,
             detail: "your roles do not allow writing clinical notes".into(),
         });
     }

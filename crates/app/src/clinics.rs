@@ -12,6 +12,7 @@ use skinledger_store::entities::clinic;
 use uuid::Uuid;
 
 use crate::App;
+use crate::ErrorCode;
 use crate::actor::Actor;
 use crate::audit::{self, AuditEvent, Subject};
 use crate::error::{Error, Result};
@@ -108,7 +109,7 @@ pub(crate) async fn active_clinic(
 /// 409 `clinic_inactive` for a closed clinic.
 pub(crate) fn clinic_inactive(row: &clinic::Model) -> Error {
     Error::Conflict {
-        code: "clinic_inactive",
+        code: ErrorCode::ClinicInactive,
         detail: format!(
             "{} is closed; its records can be read but not added to",
             row.name

@@ -25,6 +25,7 @@ use skinledger_store::entities::{
 use skinledger_store::{consumables, is_unique_violation, lots, movements, products, stock, units};
 use uuid::Uuid;
 
+use crate::ErrorCode;
 use crate::actor::Actor;
 use crate::audit::{self, AuditEvent};
 use crate::error::{Error, Result};
@@ -281,7 +282,7 @@ fn refusal(error: FefoError, planned: &Planned) -> Error {
 
 fn serial_used(planned: &Planned) -> Error {
     Error::Conflict {
-        code: "serial_already_used",
+        code: ErrorCode::SerialAlreadyUsed,
         detail: "this serial was consumed before; a single-use unit is never used twice".into(),
         extra: Some(serde_json::json!({
             "consumable": planned.index,
@@ -481,7 +482,7 @@ async fn named_lot(
 /// serials, so no unit can be registered under it.
 fn unknown_serial(planned: &Planned) -> Error {
     Error::Conflict {
-        code: "unknown_serial",
+        code: ErrorCode::UnknownSerial,
         detail: format!(
             "serial {} was never received at this clinic; its {} carry the serials they were \
              received with",

@@ -16,6 +16,7 @@ use skinledger_store::{is_unique_violation, lookups, lots, movements, units};
 use uuid::Uuid;
 
 use crate::App;
+use crate::ErrorCode;
 use crate::actor::Actor;
 use crate::audit::{self, AuditEvent, Subject};
 use crate::clients::optional_text;
@@ -123,7 +124,7 @@ pub struct DisposalLine {
 /// 409 `lot_recalled`: a recalled lot's units are quarantined, never on a tray to drop.
 fn recalled(lot: &lot_row::Model) -> Error {
     Error::Conflict {
-        code: "lot_recalled",
+        code: ErrorCode::LotRecalled,
         detail: format!(
             "lot {} is recalled; its units are in quarantine and leave it by a manager's \
              adjustment",
@@ -136,7 +137,7 @@ fn recalled(lot: &lot_row::Model) -> Error {
 /// 409 `unknown_serial`: the serial is not a unit of this lot on this clinic's shelf.
 fn unknown_serial(lot: &lot_row::Model, serial: &Serial) -> Error {
     Error::Conflict {
-        code: "unknown_serial",
+        code: ErrorCode::UnknownSerial,
         detail: format!(
             "serial {serial} is not a unit of lot {} on this clinic's shelf",
             lot.lot_number
@@ -148,7 +149,7 @@ fn unknown_serial(lot: &lot_row::Model, serial: &Serial) -> Error {
 /// 409 `serial_already_used`: the unit was consumed or written off before.
 fn serial_gone(lot: &lot_row::Model, serial: &Serial) -> Error {
     Error::Conflict {
-        code: "serial_already_used",
+        code: ErrorCode::SerialAlreadyUsed,
         detail: format!("serial {serial} was used or written off before"),
         extra: Some(serde_json::json!({ "lot_id": lot.id })),
     }
@@ -255,7 +256,7 @@ impl App {
                         ledger::post(&txn, actor, entry, None)
                             .await?
                             .ok_or_else(|| Error::Conflict {
-                                code: "out_of_stock",
+                                code: ErrorCode::OutOfStock,
                                 detail: format!(
                                     "no unit of lot {} is on hand at this clinic",
                                     lot.lot_number

@@ -1,7 +1,8 @@
-//! The one error type of the app layer. Each variant carries a stable snake_case `code`;
-//! the api layer maps it once to HTTP and once to gRPC.
+//! The one error type of the app layer. Each error has a stable [`ErrorCode`]; the api layer
+//! maps the code once to HTTP and once to gRPC.
 
 use serde_json::Value;
+pub use skinledger_domain::ErrorCode;
 use skinledger_domain::ValidationErrors;
 
 /// Why a use case did not complete.
@@ -11,7 +12,7 @@ pub enum Error {
     #[error("{detail}")]
     Unauthenticated {
         /// `unauthenticated` or `invalid_credentials`, `invalid_grant`.
-        code: &'static str,
+        code: ErrorCode,
         /// What a client may be told.
         detail: &'static str,
     },
@@ -19,7 +20,7 @@ pub enum Error {
     #[error("{detail}")]
     Forbidden {
         /// `forbidden` or a more precise refusal such as `outside_scope_of_practice`.
-        code: &'static str,
+        code: ErrorCode,
         /// What a client may be told.
         detail: String,
     },
@@ -30,7 +31,7 @@ pub enum Error {
     #[error("{detail}")]
     Conflict {
         /// The rule, e.g. `already_exists`, `record_signed`, `out_of_stock`.
-        code: &'static str,
+        code: ErrorCode,
         /// What a client may be told.
         detail: String,
         /// Structured facts about the refusal (blockers, dates), when any.
@@ -82,31 +83,31 @@ pub enum Error {
 
 impl Error {
     /// The stable, machine-readable code.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
             Error::Unauthenticated { code, .. }
             | Error::Forbidden { code, .. }
-            | Error::Conflict { code, .. } => code,
-            Error::NotFound(_) => "not_found",
-            Error::PreconditionFailed => "precondition_failed",
-            Error::Invalid(_) => "validation_failed",
-            Error::BadRequest(_) => "bad_request",
-            Error::TooLarge { .. } => "payload_too_large",
-            Error::BodyTimeout => "request_timeout",
-            Error::UnsupportedMediaType => "unsupported_media_type",
-            Error::MethodNotAllowed => "method_not_allowed",
-            Error::Throttled { .. } => "too_many_attempts",
-            Error::IdempotencyKeyReused => "idempotency_key_reused",
-            Error::Internal(_) => "internal",
-            Error::Unavailable(_) => "unavailable",
-            Error::InsufficientStorage(_) => "insufficient_storage",
+            | Error::Conflict { code, .. } => *code,
+            Error::NotFound(_) => ErrorCode::NotFound,
+            Error::PreconditionFailed => ErrorCode::PreconditionFailed,
+            Error::Invalid(_) => ErrorCode::ValidationFailed,
+            Error::BadRequest(_) => ErrorCode::BadRequest,
+            Error::TooLarge { .. } => ErrorCode::PayloadTooLarge,
+            Error::BodyTimeout => ErrorCode::RequestTimeout,
+            Error::UnsupportedMediaType => ErrorCode::UnsupportedMediaType,
+            Error::MethodNotAllowed => ErrorCode::MethodNotAllowed,
+            Error::Throttled { .. } => ErrorCode::TooManyAttempts,
+            Error::IdempotencyKeyReused => ErrorCode::IdempotencyKeyReused,
+            Error::Internal(_) => ErrorCode::Internal,
+            Error::Unavailable(_) => ErrorCode::Unavailable,
+            Error::InsufficientStorage(_) => ErrorCode::InsufficientStorage,
         }
     }
 
     /// 403 `forbidden`.
     pub fn forbidden() -> Self {
         Error::Forbidden {
-            code: "forbidden",
+            code: ErrorCode::Forbidden,
             detail: "your roles do not allow this".into(),
         }
     }
@@ -114,13 +115,13 @@ impl Error {
     /// 401 for a missing or unusable access token.
     pub fn unauthenticated() -> Self {
         Error::Unauthenticated {
-            code: "unauthenticated",
+            code: ErrorCode::Unauthenticated,
             detail: "a valid access token is required",
         }
     }
 
     /// 409 with a code and a message.
-    pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
+    pub fn conflict(code: ErrorCode, detail: impl Into<String>) -> Self {
         Error::Conflict {
             code,
             detail: detail.into(),

@@ -14,6 +14,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use skinledger_store::{Db, idempotency, is_unique_violation};
 
+use crate::ErrorCode;
 use crate::actor::Actor;
 use crate::error::{Error, Result};
 use crate::secrets;
@@ -159,7 +160,7 @@ async fn claim(
 
 fn in_flight() -> Error {
     Error::conflict(
-        "idempotency_key_in_flight",
+        ErrorCode::IdempotencyKeyInFlight,
         "a request with this Idempotency-Key is still being processed; retry shortly",
     )
 }

@@ -12,6 +12,7 @@ use skinledger_store::entities::movement;
 use skinledger_store::{movements, stock};
 use uuid::Uuid;
 
+use crate::ErrorCode;
 use crate::actor::Actor;
 use crate::error::{Error, Result};
 
@@ -135,7 +136,7 @@ pub(crate) async fn post_all(
             Some(row) => rows.push(row),
             None => {
                 return Err(Error::Conflict {
-                    code: "out_of_stock",
+                    code: ErrorCode::OutOfStock,
                     detail: "not enough units of the lot at the clinic".into(),
                     extra: Some(serde_json::json!({ "lot_id": lot })),
                 });

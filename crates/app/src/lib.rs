@@ -42,7 +42,7 @@ use std::time::Duration;
 use skinledger_store::Db;
 
 pub use actor::{Actor, Principal};
-pub use error::{Error, Result};
+pub use error::{Error, ErrorCode, Result};
 pub use idempotency::IdempotencyKey;
 pub use paging::{Page, PageParams};
 pub use tokens::SigningKey;

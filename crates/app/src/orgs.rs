@@ -9,6 +9,7 @@ use skinledger_store::entities::staff as staff_row;
 use skinledger_store::{is_unique_violation, orgs, staff};
 use uuid::Uuid;
 
+use crate::ErrorCode;
 use crate::audit::{self, AuditEvent};
 use crate::error::{Error, Result};
 use crate::{App, secrets};
@@ -59,7 +60,7 @@ impl App {
             Ok(org) => org,
             Err(e) if is_unique_violation(&e) => {
                 return Err(Error::conflict(
-                    "already_exists",
+                    ErrorCode::AlreadyExists,
                     "an organisation with this slug exists",
                 ));
             }

@@ -18,6 +18,7 @@ use skinledger_store::{clinics, is_unique_violation};
 use uuid::Uuid;
 
 use crate::App;
+use crate::ErrorCode;
 use crate::actor::Actor;
 use crate::audit::{self, AuditEvent, Subject};
 use crate::eligibility::depth_of;
@@ -345,7 +346,7 @@ async fn save_clinic_points(
 
 fn gtin_taken() -> Error {
     Error::conflict(
-        "already_exists",
+        ErrorCode::AlreadyExists,
         "another product of the organisation has this GTIN",
     )
 }

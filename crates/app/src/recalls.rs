@@ -13,6 +13,7 @@ use skinledger_store::{consumables, lookups, lots, stock, units};
 use uuid::Uuid;
 
 use crate::App;
+use crate::ErrorCode;
 use crate::actor::Actor;
 use crate::audit::{self, AuditEvent, Subject};
 use crate::clients::{MAX_TEXT_LEN, required_text};
@@ -207,7 +208,7 @@ impl App {
                         let lot = load(&txn, org, id).await?;
                         if lot_status(&lot.status)? == LotStatus::Recalled {
                             return Err(Error::conflict(
-                                "lot_recalled",
+                                ErrorCode::LotRecalled,
                                 "the lot is recalled already",
                             ));
                         }
@@ -251,7 +252,7 @@ impl App {
                             }),
                             None => {
                                 return Err(Error::conflict(
-                                    "stock_changed",
+                                    ErrorCode::StockChanged,
                                     "the lot's stock kept changing during the recall; try again",
                                 ));
                             }

@@ -15,6 +15,7 @@ use skinledger_store::{clinics, is_unique_violation, lots, products, units};
 use uuid::Uuid;
 
 use crate::App;
+use crate::ErrorCode;
 use crate::actor::Actor;
 use crate::audit::{self, AuditEvent, Subject};
 use crate::clients::optional_text;
@@ -307,7 +308,7 @@ impl App {
             let today = timezone_of(&clinic).today();
             if parsed.expiry < today {
                 return Err(Error::conflict(
-                    "lot_expired",
+                    ErrorCode::LotExpired,
                     format!(
                         "lot {} expired on {}; expired units are never received",
                         parsed.lot_number, parsed.expiry
@@ -350,7 +351,7 @@ impl App {
                     }
                     if lot_status(&lot.status)? == LotStatus::Recalled {
                         return Err(Error::conflict(
-                            "lot_recalled",
+                            ErrorCode::LotRecalled,
                             format!(
                                 "lot {} is recalled; its units are never received",
                                 lot.lot_number
@@ -379,7 +380,7 @@ impl App {
                         Ok(()) => {}
                         Err(e) if is_unique_violation(&e) => {
                             return Err(Error::conflict(
-                                "already_exists",
+                                ErrorCode::AlreadyExists,
                                 "a serial of this product was received before",
                             ));
                         }

@@ -20,6 +20,7 @@ use skinledger_store::{clients, clinics, is_unique_violation, screenings};
 use uuid::Uuid;
 
 use crate::App;
+use crate::ErrorCode;
 use crate::actor::Actor;
 use crate::audit::{self, AuditEvent, Subject};
 use crate::clients::{MAX_TEXT_LEN, required_text};
@@ -372,7 +373,7 @@ impl App {
                 None => errors.add("factor", "was not found at this screening"),
                 Some(found) if found.outcome == Outcome::Contraindicated => {
                     return Err(Error::conflict(
-                        "contraindicated",
+                        ErrorCode::Contraindicated,
                         format!(
                             "`{}` is a contraindication; no clearance lifts it",
                             clearance.factor
@@ -412,7 +413,7 @@ impl App {
                         Ok(_) => {}
                         Err(e) if is_unique_violation(&e) => {
                             return Err(Error::conflict(
-                                "already_exists",
+                                ErrorCode::AlreadyExists,
                                 format!("`{}` is cleared already", clearance.factor),
                             ));
                         }

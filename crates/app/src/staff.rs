@@ -13,6 +13,7 @@ use skinledger_store::entities::staff as staff_row;
 use skinledger_store::{clinics, is_unique_violation, staff, tokens};
 use uuid::Uuid;
 
+use crate::ErrorCode;
 use crate::actor::Actor;
 use crate::audit::{self, AuditEvent, Subject};
 use crate::auth::{RoleGrant, grants_of};
@@ -154,7 +155,7 @@ fn may_change_roles(actor: &Actor, before: &BTreeSet<Grant>, after: &BTreeSet<Gr
 /// password, so that a stolen access token cannot lock its owner out.
 fn reauthentication_required() -> Error {
     Error::Forbidden {
-        code: "reauthentication_required",
+        code: ErrorCode::ReauthenticationRequired,
         detail: "send your current password (`current_password`) to change your password or email"
             .into(),
     }
@@ -163,7 +164,7 @@ fn reauthentication_required() -> Error {
 /// 409 `last_org_admin`.
 fn last_org_admin() -> Error {
     Error::conflict(
-        "last_org_admin",
+        ErrorCode::LastOrgAdmin,
         "the organisation must keep at least one active org_admin",
     )
 }
@@ -221,7 +222,7 @@ impl App {
                         Ok(row) => row,
                         Err(e) if is_unique_violation(&e) => {
                             return Err(Error::conflict(
-                                "already_exists",
+                                ErrorCode::AlreadyExists,
                                 "a staff member with this email exists",
                             ));
                         }
@@ -370,7 +371,7 @@ impl App {
                 Ok(row) => row,
                 Err(e) if is_unique_violation(&e) => {
                     return Err(Error::conflict(
-                        "already_exists",
+                        ErrorCode::AlreadyExists,
                         "a staff member with this email exists",
                     ));
                 }
@@ -403,7 +404,7 @@ impl App {
             actor.require(Action::StaffDeactivate, Scope::Anywhere)?;
             if actor.staff_id() == Some(id) {
                 return Err(Error::conflict(
-                    "cannot_deactivate_self",
+                    ErrorCode::CannotDeactivateSelf,
                     "you cannot deactivate yourself",
                 ));
             }
@@ -458,7 +459,7 @@ impl App {
                 .ok_or(Error::NotFound("staff"))?;
             if actor.staff_id() == Some(id) {
                 return Err(Error::Forbidden {
-                    code: "forbidden",
+                    code: ErrorCode::Forbidden,
                     detail: "nobody changes their own roles".into(),
                 });
             }

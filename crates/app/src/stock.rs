@@ -16,6 +16,7 @@ use skinledger_store::{clinics, lots, movements, products, stock};
 use uuid::Uuid;
 
 use crate::App;
+use crate::ErrorCode;
 use crate::actor::Actor;
 use crate::audit::{self, AuditEvent, Subject};
 use crate::clients::optional_text;
@@ -319,7 +320,7 @@ async fn adjust(
 
 fn not_enough(lot: &lot_row::Model, available: i64) -> Error {
     Error::Conflict {
-        code: "out_of_stock",
+        code: ErrorCode::OutOfStock,
         detail: format!(
             "only {available} units of lot {} at this clinic",
             lot.lot_number
@@ -556,7 +557,7 @@ impl App {
                             Some(adjustment) => adjustments.extend(adjustment),
                             None => {
                                 return Err(Error::conflict(
-                                    "stock_changed",
+                                    ErrorCode::StockChanged,
                                     "the stock kept changing while the count was recorded; try again",
                                 ));
                             }

@@ -21,6 +21,7 @@ use skinledger_store::{lots, units};
 use uuid::Uuid;
 
 use crate::App;
+use crate::ErrorCode;
 use crate::actor::Actor;
 use crate::audit::{self, AuditEvent, Subject};
 use crate::clients::optional_text;
@@ -210,12 +211,13 @@ async fn load(db: &impl ConnectionTrait, org: Uuid, id: Uuid) -> Result<transfer
 fn closed(status: TransferStatus) -> Error {
     match status {
         TransferStatus::Cancelled => Error::conflict(
-            "already_cancelled",
+            ErrorCode::AlreadyCancelled,
             "the transfer was cancelled; its units went back to the sender",
         ),
-        TransferStatus::Received | TransferStatus::InTransit => {
-            Error::conflict("already_received", "the transfer was received already")
-        }
+        TransferStatus::Received | TransferStatus::InTransit => Error::conflict(
+            ErrorCode::AlreadyReceived,
+            "the transfer was received already",
+        ),
     }
 }
 
@@ -363,7 +365,7 @@ impl App {
                             .ok_or_else(|| Error::Internal("transfer line without lot".into()))?;
                         if lot_status(&lot.status)? == LotStatus::Recalled {
                             return Err(Error::conflict(
-                                "lot_recalled",
+                                ErrorCode::LotRecalled,
                                 format!(
                                     "lot {} is recalled and stays in quarantine",
                                     lot.lot_number
@@ -387,7 +389,7 @@ impl App {
                             .await?;
                             if moved != serials.len() as u64 {
                                 return Err(Error::Conflict {
-                                    code: "unknown_serial",
+                                    code: ErrorCode::UnknownSerial,
                                     detail: format!(
                                         "not every serial named for lot {} is on the sending \
                                          clinic's shelf",

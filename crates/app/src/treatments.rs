@@ -27,6 +27,7 @@ use skinledger_store::{clients, clinics, courses, treatments};
 use uuid::Uuid;
 
 use crate::App;
+use crate::ErrorCode;
 use crate::actor::Actor;
 use crate::audit::{self, AuditEvent, Subject};
 use crate::clients::{MAX_TEXT_LEN, optional_text, required_text};
@@ -679,7 +680,7 @@ fn require_practitioner(actor: &Actor, row: &treatment_row::Model) -> Result<()>
         Ok(())
     } else {
         Err(Error::Forbidden {
-            code: "forbidden",
+            code: ErrorCode::Forbidden,
             detail: "only the treatment's practitioner may change or sign it".into(),
         })
     }
@@ -687,7 +688,7 @@ fn require_practitioner(actor: &Actor, row: &treatment_row::Model) -> Result<()>
 
 fn record_signed() -> Error {
     Error::conflict(
-        "record_signed",
+        ErrorCode::RecordSigned,
         "the treatment is signed; add an addendum instead",
     )
 }
@@ -816,7 +817,7 @@ pub(crate) async fn record_treatment(
     if let Some(reason) = &plan.override_reason {
         if !actor.may(Action::IntervalOverride, Scope::Clinic(plan.clinic_id)) {
             return Err(Error::Forbidden {
-                code: "forbidden",
+                code: ErrorCode::Forbidden,
                 detail: "only a physician at this clinic may override the interval".into(),
             });
         }
@@ -922,7 +923,7 @@ impl App {
             }
             actor.require(Action::TreatmentRecord, Scope::Anywhere)?;
             let practitioner = actor.staff_id().ok_or_else(|| Error::Forbidden {
-                code: "forbidden",
+                code: ErrorCode::Forbidden,
                 detail: "treatments are recorded by the practitioner who performed them".into(),
             })?;
             let plan = plan?;

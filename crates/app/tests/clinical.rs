@@ -218,7 +218,7 @@ async fn each_eligibility_blocker_is_reported_alone_and_all_together(db: Db) {
             .blockers
             .iter()
             .flatten()
-            .map(Blocker::code)
+            .map(|b| b.code().as_str())
             .collect()
     };
 

@@ -7,6 +7,7 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use crate::ErrorCode;
 use crate::clinical::Endpoint;
 use crate::depth::NeedleDepth;
 use crate::policy::{ClinicalPolicy, days_after};
@@ -90,15 +91,15 @@ pub enum Blocker {
 
 impl Blocker {
     /// The stable snake_case code, the same as the serialised `code` tag.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            Blocker::NoValidScreening => "no_valid_screening",
-            Blocker::Contraindicated { .. } => "contraindicated",
-            Blocker::RequiresClearance { .. } => "requires_clearance",
-            Blocker::Deferred { .. } => "deferred",
-            Blocker::TooSoon { .. } => "too_soon",
-            Blocker::OutsideScopeOfPractice { .. } => "outside_scope_of_practice",
-            Blocker::NotAssignedToClinic => "not_assigned_to_clinic",
+            Blocker::NoValidScreening => ErrorCode::NoValidScreening,
+            Blocker::Contraindicated { .. } => ErrorCode::Contraindicated,
+            Blocker::RequiresClearance { .. } => ErrorCode::RequiresClearance,
+            Blocker::Deferred { .. } => ErrorCode::Deferred,
+            Blocker::TooSoon { .. } => ErrorCode::TooSoon,
+            Blocker::OutsideScopeOfPractice { .. } => ErrorCode::OutsideScopeOfPractice,
+            Blocker::NotAssignedToClinic => ErrorCode::NotAssignedToClinic,
         }
     }
 
@@ -510,7 +511,7 @@ mod tests {
         input.last_treatment = Some((days_before(13), mm(50)));
         assert_eq!(
             check(&input).blockers.first().map(Blocker::code),
-            Some("too_soon")
+            Some(ErrorCode::TooSoon)
         );
         input.last_treatment = Some((days_before(14), mm(50)));
         assert!(check(&input).is_eligible());
@@ -652,7 +653,7 @@ mod tests {
             ..clear_input(&policy)
         };
         let result = check(&input);
-        let codes: Vec<&str> = result.blockers.iter().map(Blocker::code).collect();
+        let codes: Vec<&str> = result.blockers.iter().map(|b| b.code().as_str()).collect();
         assert_eq!(
             codes,
             vec![
@@ -673,7 +674,7 @@ mod tests {
         let codes: Vec<&str> = check(&unassigned)
             .blockers
             .iter()
-            .map(Blocker::code)
+            .map(|b| b.code().as_str())
             .collect();
         assert_eq!(
             codes,
@@ -734,7 +735,7 @@ mod tests {
         ];
         for blocker in all {
             let json = serde_json::to_value(blocker)?;
-            assert_eq!(json["code"], blocker.code());
+            assert_eq!(json["code"], blocker.code().as_str());
             assert_eq!(serde_json::from_value::<Blocker>(json)?, blocker);
         }
         assert_eq!(

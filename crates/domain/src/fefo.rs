@@ -55,11 +55,11 @@ pub enum FefoError {
 
 impl FefoError {
     /// The stable error code for clients.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> crate::ErrorCode {
         match self {
-            FefoError::OutOfStock { .. } => "out_of_stock",
-            FefoError::LotExpired => "lot_expired",
-            FefoError::LotRecalled => "lot_recalled",
+            FefoError::OutOfStock { .. } => crate::ErrorCode::OutOfStock,
+            FefoError::LotExpired => crate::ErrorCode::LotExpired,
+            FefoError::LotRecalled => crate::ErrorCode::LotRecalled,
         }
     }
 }

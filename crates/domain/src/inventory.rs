@@ -324,16 +324,6 @@ pub enum StockError {
     Overflow,
 }
 
-impl StockError {
-    /// The stable error code for clients.
-    pub fn code(self) -> &'static str {
-        match self {
-            StockError::Insufficient { .. } => "out_of_stock",
-            StockError::Overflow => "quantity_too_large",
-        }
-    }
-}
-
 impl StockBalance {
     /// The balance after `change`, or why it would be invalid; `self` is left as it was.
     pub fn apply(self, change: StockChange) -> Result<Self, StockError> {
@@ -454,7 +444,6 @@ mod tests {
                 available: 2
             }
         );
-        assert_eq!(err.code(), "out_of_stock");
         assert_eq!(
             balance.apply(StockChange {
                 on_hand: i64::MAX,

@@ -11,6 +11,7 @@ pub mod course;
 pub mod depth;
 pub mod eligibility;
 pub mod error;
+pub mod error_code;
 pub mod fefo;
 pub mod gs1;
 pub mod gtin;
@@ -25,3 +26,4 @@ pub mod role;
 pub mod screening;
 
 pub use error::{FieldError, ValidationErrors};
+pub use error_code::ErrorCode;

@@ -28,7 +28,7 @@ pub struct TreatmentGrpc(pub App);
 
 fn blocker(b: Blocker) -> pb::Blocker {
     let mut out = pb::Blocker {
-        code: b.code().to_owned(),
+        code: b.code().to_string(),
         ..Default::default()
     };
     match b {

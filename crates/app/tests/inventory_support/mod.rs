@@ -128,7 +128,7 @@ pub async fn set_expiry(app: &App, lot_id: Uuid, expiry: NaiveDate) {
 /// The code of an error, asserting it is a 409.
 pub fn conflict_code(error: &Error) -> &'static str {
     match error {
-        Error::Conflict { code, .. } => code,
+        Error::Conflict { code, .. } => code.as_str(),
         other => panic!("expected a conflict, got {other:?}"),
     }
 }
