@@ -706,4 +706,66 @@ async fn grpc_health_and_reflection_answer(backend: Backend) {
             "{expected} not in {services:?}"
         );
     }
+    drop(answers);
+
+    // gRPC calls are counted by service, method and gRPC status: a refusal (trailers only),
+    // an answer (status in the trailers after the message).
+    let refused = server
+        .org_grpc()
+        .list_clinics(pb::ListClinicsRequest::default())
+        .await
+        .expect_err("no token");
+    assert_eq!(refused.code(), Code::Unauthenticated);
+    let metrics = server.get("/metrics", None).await.expect_status(200).text();
+    let grpc_count = |service: &str, method: &str, code: &str| {
+        metrics.lines().any(|l| {
+            l.starts_with("skinledger_grpc_requests_total{")
+                && l.contains(&format!(r#"service="{service}""#))
+                && l.contains(&format!(r#"method="{method}""#))
+                && l.contains(&format!(r#"code="{code}""#))
+        })
+    };
+    assert!(
+        grpc_count("grpc.health.v1.Health", "Check", "OK"),
+        "a served call is not counted:\n{metrics}"
+    );
+    assert!(
+        grpc_count("grpc.health.v1.Health", "Check", "NOT_FOUND"),
+        "a refused health check is not counted:\n{metrics}"
+    );
+    assert!(
+        grpc_count(
+            "skinledger.v1.OrganizationService",
+            "ListClinics",
+            "UNAUTHENTICATED"
+        ),
+        "a refusal is not counted by its gRPC status:\n{metrics}"
+    );
+    for family in [
+        "skinledger_grpc_requests_total",
+        "skinledger_grpc_request_duration_seconds",
+        "skinledger_db_pool_connections",
+        "skinledger_db_pool_idle_connections",
+        "skinledger_db_pool_max_connections",
+        "skinledger_db_pool_waiting",
+    ] {
+        assert!(
+            metrics.contains(&format!("# HELP {family} ")),
+            "no # HELP for {family}:\n{metrics}"
+        );
+    }
+    let pool = match backend {
+        Backend::Sqlite => "write",
+        Backend::Postgres => "shared",
+    };
+    assert!(
+        metrics.lines().any(|l| l.starts_with(&format!(
+            r#"skinledger_db_pool_max_connections{{pool="{pool}"}}"#
+        ))),
+        "no {pool} pool in:\n{metrics}"
+    );
+    assert!(
+        !metrics.contains(r#"route="/grpc.health.v1.Health/{*rest}""#),
+        "gRPC calls are counted as REST routes:\n{metrics}"
+    );
 }

@@ -1,5 +1,5 @@
 //! What every request and answer passes at the edge: request ids clients may not abuse, the
-//! client's address, and the headers a security review expects.
+//! caller's trace, the client's address, and the headers a security review expects.
 
 use std::net::{IpAddr, SocketAddr};
 
@@ -33,6 +33,41 @@ pub async fn request_ids(mut request: Request, next: Next) -> Response {
         headers.insert(REQUEST_ID, id);
     }
     next.run(request).await
+}
+
+/// Joins a request's span to the caller's trace when the request carries a W3C `traceparent`
+/// (an HTTP header, or gRPC metadata), and names the trace in the span's `trace_id` field, so
+/// log lines and exported spans can be found from the caller's side. With OpenTelemetry export
+/// on, a request without `traceparent` starts a trace of its own, named the same way.
+pub fn join_trace(span: &tracing::Span, headers: &HeaderMap) {
+    use opentelemetry::propagation::TextMapPropagator as _;
+    use opentelemetry::trace::{TraceContextExt as _, TraceId};
+    use tracing_opentelemetry::OpenTelemetrySpanExt as _;
+
+    let parent = opentelemetry_sdk::propagation::TraceContextPropagator::new()
+        .extract(&TraceHeaders(headers));
+    let remote = parent.span().span_context().trace_id();
+    if remote != TraceId::INVALID {
+        let _ = span.set_parent(parent);
+    }
+    let own = span.context().span().span_context().trace_id();
+    let trace_id = if own == TraceId::INVALID { remote } else { own };
+    if trace_id != TraceId::INVALID {
+        span.record("trace_id", tracing::field::display(trace_id));
+    }
+}
+
+/// Request headers as OpenTelemetry's propagators read them.
+struct TraceHeaders<'a>(&'a HeaderMap);
+
+impl opentelemetry::propagation::Extractor for TraceHeaders<'_> {
+    fn get(&self, key: &str) -> Option<&str> {
+        self.0.get(key).and_then(|v| v.to_str().ok())
+    }
+
+    fn keys(&self) -> Vec<&str> {
+        self.0.keys().map(HeaderName::as_str).collect()
+    }
 }
 
 /// The address a request came from: the peer's, or, behind `trusted_proxy_hops` proxies, the

@@ -147,7 +147,8 @@ async fn router(
         .route("/readyz", get(ops::readyz));
     // What tells an outsider about the server's insides: kept to the operations address when
     // one is configured.
-    let metrics = || Router::new().route("/metrics", get(metrics::render));
+    let metrics =
+        |app: App| Router::new().route("/metrics", get(move || metrics::render(app.clone())));
     let documents = Router::new().route(
         "/openapi.json",
         get(move || async move { ([("content-type", "application/json")], openapi_json) }),
@@ -161,7 +162,7 @@ async fn router(
         .merge(docs())
         .merge(grpc);
     if !settings.ops_apart {
-        router = router.merge(metrics());
+        router = router.merge(metrics(app.clone()));
     }
     let headers = edge::HeaderSettings {
         hsts: settings.hsts,
@@ -192,14 +193,17 @@ async fn router(
                             .get(rest::extract::REQUEST_ID)
                             .and_then(|v| v.to_str().ok())
                             .unwrap_or_default();
-                        tracing::info_span!(
+                        let span = tracing::info_span!(
                             "request",
                             method = %request.method(),
                             path = %request.uri().path(),
                             request_id = %request_id,
+                            trace_id = tracing::field::Empty,
                             org = tracing::field::Empty,
                             principal = tracing::field::Empty,
-                        )
+                        );
+                        edge::join_trace(&span, request.headers());
+                        span
                     }),
                 )
                 .layer(PropagateRequestIdLayer::x_request_id())
@@ -212,8 +216,8 @@ async fn router(
                 .layer(RequestBodyTimeoutLayer::new(settings.body_read_timeout)),
         );
     let ops = probes
-        .with_state(app)
-        .merge(metrics())
+        .with_state(app.clone())
+        .merge(metrics(app))
         .merge(with_reflection(tonic::service::Routes::default())?.into_axum_router())
         .fallback(|| async { ApiError(Error::NotFound("route")) })
         .layer(axum::middleware::from_fn_with_state(

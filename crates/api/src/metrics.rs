@@ -1,15 +1,28 @@
-//! Prometheus metrics: requests by route and status, and a latency histogram.
+//! Prometheus metrics: REST requests by route and status, gRPC calls by method and gRPC
+//! status, latency histograms of both, and the database's connection pools.
 
+use std::collections::BTreeSet;
+use std::pin::Pin;
 use std::sync::OnceLock;
+use std::task::{Context, Poll};
 use std::time::Instant;
 
+use axum::body::Body;
 use axum::extract::{MatchedPath, Request};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use http_body::Frame;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use skinledger_app::App;
 
 const REQUESTS: &str = "skinledger_http_requests_total";
 const LATENCY: &str = "skinledger_http_request_duration_seconds";
+const GRPC_REQUESTS: &str = "skinledger_grpc_requests_total";
+const GRPC_LATENCY: &str = "skinledger_grpc_request_duration_seconds";
+const POOL_CONNECTIONS: &str = "skinledger_db_pool_connections";
+const POOL_IDLE: &str = "skinledger_db_pool_idle_connections";
+const POOL_MAX: &str = "skinledger_db_pool_max_connections";
+const POOL_WAITING: &str = "skinledger_db_pool_waiting";
 /// Connections open now (kept by the accept loop).
 pub const OPEN_CONNECTIONS: &str = "skinledger_open_connections";
 
@@ -19,12 +32,9 @@ pub fn handle() -> Option<PrometheusHandle> {
     HANDLE
         .get_or_init(|| {
             PrometheusBuilder::new()
-                .set_buckets_for_metric(
-                    Matcher::Full(LATENCY.to_owned()),
-                    &[
-                        0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
-                    ],
-                )
+                .set_buckets_for_metric(Matcher::Full(LATENCY.to_owned()), BUCKETS)
+                .ok()?
+                .set_buckets_for_metric(Matcher::Full(GRPC_LATENCY.to_owned()), BUCKETS)
                 .ok()?
                 .install_recorder()
                 .map_err(|e| tracing::warn!(error = %e, "metrics recorder not installed"))
@@ -33,6 +43,11 @@ pub fn handle() -> Option<PrometheusHandle> {
         })
         .clone()
 }
+
+/// Latency buckets, in seconds.
+const BUCKETS: &[f64] = &[
+    0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
 
 /// Every metric's `# HELP`.
 fn describe() {
@@ -45,7 +60,29 @@ fn describe() {
         metrics::Unit::Seconds,
         "Time to answer a request, by method, route template and status"
     );
+    metrics::describe_counter!(
+        GRPC_REQUESTS,
+        "gRPC calls answered, by service, method (or `unknown`) and gRPC status code"
+    );
+    metrics::describe_histogram!(
+        GRPC_LATENCY,
+        metrics::Unit::Seconds,
+        "Time to answer a gRPC call, to its last message, by service, method and gRPC status"
+    );
     metrics::describe_gauge!(OPEN_CONNECTIONS, "Client connections open now");
+    metrics::describe_gauge!(
+        POOL_CONNECTIONS,
+        "Database connections open, by pool (shared on PostgreSQL; read and write on SQLite)"
+    );
+    metrics::describe_gauge!(
+        POOL_IDLE,
+        "Database connections open and not in use, by pool"
+    );
+    metrics::describe_gauge!(POOL_MAX, "The most database connections a pool opens");
+    metrics::describe_gauge!(
+        POOL_WAITING,
+        "Transactions waiting for a database connection now, by pool"
+    );
     skinledger_app::read_audit::describe_metrics();
 }
 
@@ -68,9 +105,20 @@ fn method_label(method: &http::Method) -> String {
 }
 
 /// Records one request under its route template (not its raw path, which would explode the
-/// label space with ids).
+/// label space with ids); a gRPC call under its method, once its status is known.
 pub async fn track(request: Request, next: Next) -> Response {
     let start = Instant::now();
+    if is_grpc(&request) {
+        let (service, method) = grpc_method(request.uri().path());
+        let response = next.run(request).await;
+        let call = GrpcCall {
+            service,
+            method,
+            start,
+            span: tracing::Span::current(),
+        };
+        return call.observe(response);
+    }
     let method = method_label(request.method());
     let route = request
         .extensions()
@@ -97,8 +145,224 @@ pub async fn track(request: Request, next: Next) -> Response {
     response
 }
 
-/// `GET /metrics` in the Prometheus text format.
-pub async fn render() -> impl IntoResponse {
+fn is_grpc(request: &Request) -> bool {
+    request
+        .headers()
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/grpc"))
+}
+
+/// The service and method of a gRPC path, when the server has them; `unknown` otherwise, so
+/// that made-up method names do not add series without bound.
+fn grpc_method(path: &str) -> (&'static str, &'static str) {
+    static KNOWN: OnceLock<BTreeSet<(String, String)>> = OnceLock::new();
+    let known = KNOWN.get_or_init(|| {
+        use prost::Message as _;
+        let mut known = BTreeSet::new();
+        for set in [
+            crate::grpc::pb::FILE_DESCRIPTOR_SET,
+            tonic_health::pb::FILE_DESCRIPTOR_SET,
+        ] {
+            let Ok(files) = prost_types::FileDescriptorSet::decode(set) else {
+                continue;
+            };
+            for file in files.file {
+                for service in &file.service {
+                    let name = format!("{}.{}", file.package(), service.name());
+                    for method in &service.method {
+                        known.insert((name.clone(), method.name().to_owned()));
+                    }
+                }
+            }
+        }
+        known.insert((
+            "grpc.reflection.v1.ServerReflection".to_owned(),
+            "ServerReflectionInfo".to_owned(),
+        ));
+        known.insert((
+            "grpc.reflection.v1alpha.ServerReflection".to_owned(),
+            "ServerReflectionInfo".to_owned(),
+        ));
+        known
+    });
+    let unknown = ("unknown", "unknown");
+    let Some((service, method)) = path.trim_start_matches('/').split_once('/') else {
+        return unknown;
+    };
+    known
+        .get(&(service.to_owned(), method.to_owned()))
+        .map_or(unknown, |(s, m)| (s.as_str(), m.as_str()))
+}
+
+/// A gRPC call under way: its status comes in the trailers, after the last message.
+struct GrpcCall {
+    service: &'static str,
+    method: &'static str,
+    start: Instant,
+    span: tracing::Span,
+}
+
+impl GrpcCall {
+    /// Records the call now when the answer is trailers-only (a refusal), otherwise when the
+    /// body's trailers pass.
+    fn observe(self, response: Response) -> Response {
+        if let Some(code) = response.headers().get("grpc-status") {
+            self.record(code.to_str().unwrap_or_default());
+            return response;
+        }
+        response.map(|body| {
+            Body::new(ObservedBody {
+                inner: body,
+                call: Some(self),
+            })
+        })
+    }
+
+    fn record(self, code: &str) {
+        let code = code
+            .parse::<i32>()
+            .map_or("UNKNOWN", |n| grpc_code_name(tonic::Code::from_i32(n)));
+        let elapsed = self.start.elapsed();
+        tracing::info!(
+            parent: &self.span,
+            method = "POST",
+            route = %format_args!("/{}/{}", self.service, self.method),
+            status = 200,
+            grpc_status = code,
+            latency_ms = elapsed.as_secs_f64() * 1000.0,
+            "request"
+        );
+        let labels = [
+            ("service", self.service),
+            ("method", self.method),
+            ("code", code),
+        ];
+        metrics::counter!(GRPC_REQUESTS, &labels).increment(1);
+        metrics::histogram!(GRPC_LATENCY, &labels).record(elapsed.as_secs_f64());
+    }
+}
+
+/// The gRPC specification's name of a status code (`NOT_FOUND`).
+fn grpc_code_name(code: tonic::Code) -> &'static str {
+    use tonic::Code;
+    match code {
+        Code::Ok => "OK",
+        Code::Cancelled => "CANCELLED",
+        Code::Unknown => "UNKNOWN",
+        Code::InvalidArgument => "INVALID_ARGUMENT",
+        Code::DeadlineExceeded => "DEADLINE_EXCEEDED",
+        Code::NotFound => "NOT_FOUND",
+        Code::AlreadyExists => "ALREADY_EXISTS",
+        Code::PermissionDenied => "PERMISSION_DENIED",
+        Code::ResourceExhausted => "RESOURCE_EXHAUSTED",
+        Code::FailedPrecondition => "FAILED_PRECONDITION",
+        Code::Aborted => "ABORTED",
+        Code::OutOfRange => "OUT_OF_RANGE",
+        Code::Unimplemented => "UNIMPLEMENTED",
+        Code::Internal => "INTERNAL",
+        Code::Unavailable => "UNAVAILABLE",
+        Code::DataLoss => "DATA_LOSS",
+        Code::Unauthenticated => "UNAUTHENTICATED",
+    }
+}
+
+/// A gRPC answer's body, watched for the trailers that carry the call's status.
+struct ObservedBody {
+    inner: Body,
+    call: Option<GrpcCall>,
+}
+
+impl http_body::Body for ObservedBody {
+    type Data = bytes::Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
+        let this = self.get_mut();
+        let polled = Pin::new(&mut this.inner).poll_frame(cx);
+        match &polled {
+            Poll::Ready(Some(Ok(frame))) => {
+                if let Some(code) = frame.trailers_ref().and_then(|t| t.get("grpc-status"))
+                    && let Some(call) = this.call.take()
+                {
+                    call.record(code.to_str().unwrap_or_default());
+                }
+            }
+            Poll::Ready(Some(Err(_))) => {
+                if let Some(call) = this.call.take() {
+                    call.record("2");
+                }
+            }
+            Poll::Ready(None) => {
+                if let Some(call) = this.call.take() {
+                    call.record("2");
+                }
+            }
+            Poll::Pending => {}
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+impl Drop for ObservedBody {
+    /// The client went away before the last message: the call was cancelled.
+    fn drop(&mut self) {
+        if let Some(call) = self.call.take() {
+            call.record("1");
+        }
+    }
+}
+
+/// `GET /metrics` in the Prometheus text format, with the connection pools as they are now.
+pub async fn render(app: App) -> impl IntoResponse {
+    for pool in app.db().pool_stats() {
+        let labels = [("pool", pool.pool)];
+        metrics::gauge!(POOL_CONNECTIONS, &labels).set(f64::from(pool.size));
+        metrics::gauge!(POOL_IDLE, &labels).set(f64::from(pool.idle));
+        metrics::gauge!(POOL_MAX, &labels).set(f64::from(pool.max));
+        #[expect(clippy::cast_precision_loss, reason = "a count of waiting tasks")]
+        metrics::gauge!(POOL_WAITING, &labels).set(pool.waiting as f64);
+    }
     let body = handle().map(|h| h.render()).unwrap_or_default();
     ([("content-type", "text/plain; version=0.0.4")], body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grpc_calls_are_labelled_by_methods_the_server_has_and_nothing_else() {
+        assert_eq!(
+            grpc_method("/skinledger.v1.ClientService/GetClient"),
+            ("skinledger.v1.ClientService", "GetClient")
+        );
+        assert_eq!(
+            grpc_method("/grpc.health.v1.Health/Check"),
+            ("grpc.health.v1.Health", "Check")
+        );
+        for made_up in [
+            "/skinledger.v1.ClientService/GetClient2",
+            "/skinledger.v1.NoSuchService/GetClient",
+            "/no-slash",
+            "/",
+        ] {
+            assert_eq!(grpc_method(made_up), ("unknown", "unknown"), "{made_up}");
+        }
+        assert_eq!(
+            grpc_code_name(tonic::Code::from_i32(9)),
+            "FAILED_PRECONDITION"
+        );
+    }
 }

@@ -71,9 +71,15 @@ async fn main() -> std::process::ExitCode {
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let config = Config::load(cli.config.as_deref())?;
-    skinledger::telemetry::init(config.log_format);
+    let telemetry = skinledger::telemetry::init(config.log_format);
     tracing::debug!(?config, "configuration");
-    match cli.command {
+    let result = execute(cli.command, config).await;
+    telemetry.shutdown();
+    result
+}
+
+async fn execute(command: Command, config: Config) -> anyhow::Result<()> {
+    match command {
         Command::Serve { demo } => {
             if demo {
                 // On stderr: stdout carries the log, one JSON object per line when so

@@ -1,6 +1,8 @@
 //! Connections to SQLite or PostgreSQL, chosen by the database URL.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use sea_orm::sqlx::Connection as _;
@@ -82,6 +84,24 @@ pub struct Db {
     shared: bool,
     /// The SQLite file, whose writability readiness checks.
     sqlite_file: Option<PathBuf>,
+    /// Transactions waiting for a connection of the write handle now.
+    waiting: Arc<AtomicU64>,
+}
+
+/// The state of one connection pool now, for metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolStats {
+    /// `read` or `write` (SQLite), or `shared` (PostgreSQL, one pool for both).
+    pub pool: &'static str,
+    /// Connections open.
+    pub size: u32,
+    /// Connections open and not in use.
+    pub idle: u32,
+    /// The most connections the pool opens.
+    pub max: u32,
+    /// Transactions waiting for a connection (reads outside a transaction are not counted:
+    /// the driver does not tell how many wait).
+    pub waiting: u64,
 }
 
 impl Db {
@@ -118,6 +138,7 @@ impl Db {
                     write,
                     shared: true,
                     sqlite_file: None,
+                    waiting: Arc::default(),
                 });
             }
             if let Some(file) = &file {
@@ -135,6 +156,7 @@ impl Db {
                 write,
                 shared: false,
                 sqlite_file: file,
+                waiting: Arc::default(),
             })
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let mut options = ConnectOptions::new(url);
@@ -188,6 +210,7 @@ impl Db {
                 write: pool,
                 shared: true,
                 sqlite_file: None,
+                waiting: Arc::default(),
             })
         } else {
             Err(DbErr::Custom(format!(
@@ -207,9 +230,54 @@ impl Db {
         &self.write
     }
 
-    /// Opens a transaction on the write handle.
+    /// Opens a transaction on the write handle, counted as waiting until it has a connection.
     pub async fn begin(&self) -> Result<DatabaseTransaction, DbErr> {
+        struct Waiting<'a>(&'a AtomicU64);
+        impl Drop for Waiting<'_> {
+            fn drop(&mut self) {
+                self.0.fetch_sub(1, Ordering::Relaxed);
+            }
+        }
+        self.waiting.fetch_add(1, Ordering::Relaxed);
+        let _waiting = Waiting(&self.waiting);
         self.write.begin().await
+    }
+
+    /// Each connection pool's state now: one pool on PostgreSQL, a read pool and the one
+    /// writer on SQLite.
+    pub fn pool_stats(&self) -> Vec<PoolStats> {
+        let waiting = self.waiting.load(Ordering::Relaxed);
+        let stats = |pool: &'static str, conn: &DatabaseConnection, waiting: u64| {
+            match conn.get_database_backend() {
+                DbBackend::Postgres => {
+                    let p = conn.get_postgres_connection_pool();
+                    Some((p.size(), p.num_idle(), p.options().get_max_connections()))
+                }
+                DbBackend::Sqlite => {
+                    let p = conn.get_sqlite_connection_pool();
+                    Some((p.size(), p.num_idle(), p.options().get_max_connections()))
+                }
+                _ => None,
+            }
+            .map(|(size, idle, max)| PoolStats {
+                pool,
+                size,
+                idle: u32::try_from(idle).unwrap_or(u32::MAX),
+                max,
+                waiting,
+            })
+        };
+        if self.shared {
+            stats("shared", &self.write, waiting).into_iter().collect()
+        } else {
+            [
+                stats("read", &self.read, 0),
+                stats("write", &self.write, waiting),
+            ]
+            .into_iter()
+            .flatten()
+            .collect()
+        }
     }
 
     /// Which backend this is.

@@ -33,7 +33,7 @@ pub mod transfers;
 pub mod treatments;
 pub mod units;
 
-pub use db::{Db, DbSettings};
+pub use db::{Db, DbSettings, PoolStats};
 pub use error::{Failure, failure, is_unique_violation};
 pub use paging::{Page, PageRequest};
 pub use sea_orm;
