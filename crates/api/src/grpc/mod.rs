@@ -9,13 +9,12 @@ pub mod limits;
 pub mod organization;
 pub mod reports;
 pub mod treatments;
+pub mod wire;
 
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
-use skinledger_app::auth::RoleGrant;
 use skinledger_app::{Actor, App, Error, IdempotencyKey, PageParams};
 use skinledger_domain::ValidationErrors;
 use skinledger_domain::depth::NeedleDepth;
-use skinledger_domain::role::Role;
 use tonic::{Request, Status};
 use uuid::Uuid;
 
@@ -139,9 +138,10 @@ where
         .collect()
 }
 
-/// `INVALID_ARGUMENT` naming every field refused while mapping a request, if any.
-pub fn invalid(errors: ValidationErrors) -> Result<(), Status> {
-    errors.into_result().map_err(|e| status(Error::Invalid(e)))
+/// A read request as its use case takes it, or `INVALID_ARGUMENT` naming every field refused
+/// while mapping it (reads are not audited).
+pub fn checked<T>(mapped: Result<T, ValidationErrors>) -> Result<T, Status> {
+    mapped.map_err(|e| status(Error::Invalid(e)))
 }
 
 /// A write request being mapped for its use case. Fields refused while mapping (422) are
@@ -159,42 +159,14 @@ impl<'a> Write<'a> {
         Self { app, actor, method }
     }
 
-    /// `INVALID_ARGUMENT` naming every field refused while mapping, audited; `Ok` when none.
-    pub fn check(&self, errors: ValidationErrors) -> Result<(), Status> {
-        errors.into_result().map_err(|errors| {
+    /// The request as its use case takes it, or `INVALID_ARGUMENT` naming every field refused
+    /// while mapping it, audited.
+    pub fn accept<T>(&self, mapped: Result<T, ValidationErrors>) -> Result<T, Status> {
+        mapped.map_err(|errors| {
             let err = Error::Invalid(errors);
             let route = format!("/skinledger.v1.{}", self.method);
             self.app.audit_invalid_request(self.actor, &route, &err);
             status(err)
         })
     }
-}
-
-/// Role grants as sent, each checked.
-pub fn role_grants(grants: Vec<pb::RoleGrant>, at: &Write<'_>) -> Result<Vec<RoleGrant>, Status> {
-    let mut errors = ValidationErrors::new();
-    let mut out = Vec::new();
-    for (i, g) in grants.into_iter().enumerate() {
-        let role = errors.check(&format!("roles[{i}].role"), g.role.parse::<Role>());
-        let clinic_id = match g.clinic_id.as_deref() {
-            None => Some(None),
-            Some(raw) => field_id(&mut errors, &format!("roles[{i}].clinic_id"), raw).map(Some),
-        };
-        if let (Some(role), Some(clinic_id)) = (role, clinic_id) {
-            out.push(RoleGrant { role, clinic_id });
-        }
-    }
-    at.check(errors)?;
-    Ok(out)
-}
-
-/// Role grants as answered.
-pub fn pb_grants(grants: Vec<RoleGrant>) -> Vec<pb::RoleGrant> {
-    grants
-        .into_iter()
-        .map(|g| pb::RoleGrant {
-            role: g.role.as_str().to_owned(),
-            clinic_id: g.clinic_id.map(|c| c.to_string()),
-        })
-        .collect()
 }

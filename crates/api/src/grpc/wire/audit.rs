@@ -1,0 +1,78 @@
+//! The audit log.
+
+use skinledger_app::audit::{AuditEntry, AuditFilter};
+use skinledger_app::{Page, PageParams};
+use skinledger_domain::ValidationErrors;
+
+use crate::grpc::{field_id, page, pb, time};
+
+impl From<AuditEntry> for pb::AuditEvent {
+    fn from(e: AuditEntry) -> Self {
+        let AuditEntry {
+            id,
+            actor_kind,
+            actor_id,
+            action,
+            entity_kind,
+            entity_id,
+            client_id,
+            outcome,
+            detail,
+            request_id,
+            occurred_at,
+        } = e;
+        pb::AuditEvent {
+            id: id.to_string(),
+            actor_kind,
+            actor_id: actor_id.map(|i| i.to_string()),
+            action,
+            entity_kind,
+            entity_id: entity_id.map(|i| i.to_string()),
+            client_id: client_id.map(|i| i.to_string()),
+            outcome,
+            // The JSON document REST answers as an object.
+            detail: detail.map(|d| d.0.to_string()),
+            request_id,
+            occurred_at: time(occurred_at),
+        }
+    }
+}
+
+impl From<Page<AuditEntry>> for pb::ListAuditEventsResponse {
+    fn from(page: Page<AuditEntry>) -> Self {
+        let Page { items, next_cursor } = page;
+        pb::ListAuditEventsResponse {
+            items: items.into_iter().map(Into::into).collect(),
+            next_cursor,
+        }
+    }
+}
+
+/// The filters and the page asked for.
+pub fn audit_query(
+    r: pb::ListAuditEventsRequest,
+) -> Result<(AuditFilter, PageParams), ValidationErrors> {
+    let pb::ListAuditEventsRequest {
+        limit,
+        cursor,
+        entity_id,
+        client_id,
+        action,
+        outcome,
+    } = r;
+    let mut errors = ValidationErrors::new();
+    let entity_id = entity_id
+        .as_deref()
+        .and_then(|id| field_id(&mut errors, "entity_id", id));
+    let client_id = client_id
+        .as_deref()
+        .and_then(|id| field_id(&mut errors, "client_id", id));
+    errors.into_result()?;
+    let filter = AuditFilter {
+        entity_id,
+        client_id,
+        action,
+        outcome,
+    };
+    Ok((filter, page(limit, cursor)))
+}
