@@ -14,6 +14,7 @@ mod m20261206_000003_login_attempts;
 mod m20261206_000004_refresh_retry;
 mod m20261206_000005_staff_sessions;
 mod m20261206_000006_login_sources;
+mod m20261206_000007_events;
 
 /// Applies skinledger's migrations in order.
 pub struct Migrator;
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000004_refresh_retry::Migration),
             Box::new(m20261206_000005_staff_sessions::Migration),
             Box::new(m20261206_000006_login_sources::Migration),
+            Box::new(m20261206_000007_events::Migration),
         ]
     }
 }

@@ -207,6 +207,48 @@ async fn race(servers: &[Rest], org: &str, admin: &str) {
         Some(Counts::default()),
         "the movements do not add up to the empty shelf"
     );
+
+    // Every change of the race is in the event feed once, numbered 1, 2, 3, ... without a gap
+    // or a swap, whichever process wrote it.
+    let events = all_events(&servers[servers.len() - 1], admin).await;
+    let seqs: Vec<i64> = events
+        .iter()
+        .map(|e| e["seq"].as_i64().expect("a seq"))
+        .collect();
+    assert_eq!(
+        seqs,
+        (1..=seqs.len() as i64).collect::<Vec<_>>(),
+        "the event sequence has gaps or is out of order"
+    );
+    let count = |kind: &str| events.iter().filter(|e| e["type"] == kind).count();
+    assert_eq!(count("client.created"), REQUESTS);
+    assert_eq!(count("screening.recorded"), REQUESTS);
+    assert_eq!(count("treatment.created"), UNITS as usize);
+    let treated: BTreeSet<Uuid> = events
+        .iter()
+        .filter(|e| e["type"] == "treatment.created")
+        .map(|e| uuid_at(e, "treatment_id"))
+        .collect();
+    assert_eq!(treated, recorded, "events and recorded treatments differ");
+}
+
+/// The whole event feed, page by page.
+async fn all_events(api: &Rest, token: &str) -> Vec<serde_json::Value> {
+    let mut events = Vec::new();
+    let mut cursor = "0".to_owned();
+    loop {
+        let page = api
+            .get(&format!("/v1/events?after={cursor}&limit=200"), token)
+            .await
+            .expect_status(200)
+            .json();
+        let items = page["items"].as_array().expect("items").clone();
+        cursor = page["next_cursor"].as_str().expect("a cursor").to_owned();
+        if items.is_empty() {
+            return events;
+        }
+        events.extend(items);
+    }
 }
 
 fn free_port() -> u16 {

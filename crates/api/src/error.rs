@@ -259,6 +259,7 @@ pub fn http_status(code: ErrorCode) -> StatusCode {
         | C::StockChanged
         | C::TooSoon
         | C::UnknownSerial => StatusCode::CONFLICT,
+        C::CursorExpired => StatusCode::GONE,
         C::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
         C::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         C::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -306,6 +307,7 @@ pub fn grpc_code(code: ErrorCode) -> tonic::Code {
         | C::SerialAlreadyUsed
         | C::TooSoon
         | C::UnknownSerial => Code::FailedPrecondition,
+        C::CursorExpired => Code::OutOfRange,
         C::MethodNotAllowed => Code::Unimplemented,
         C::RequestTimeout => Code::DeadlineExceeded,
         C::PayloadTooLarge | C::TooManyAttempts | C::InsufficientStorage => Code::ResourceExhausted,

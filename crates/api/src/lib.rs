@@ -116,7 +116,7 @@ pub async fn service(
 }
 
 /// The names gRPC health answers for: the server as a whole (`""`) and each service.
-fn grpc_services() -> [&'static str; 8] {
+fn grpc_services() -> [&'static str; 9] {
     use tonic::server::NamedService;
     [
         "",
@@ -129,6 +129,7 @@ fn grpc_services() -> [&'static str; 8] {
         <pb::treatment_service_server::TreatmentServiceServer<grpc::treatments::TreatmentGrpc>>::NAME,
         <pb::inventory_service_server::InventoryServiceServer<grpc::inventory::InventoryGrpc>>::NAME,
         <pb::report_service_server::ReportServiceServer<grpc::reports::ReportGrpc>>::NAME,
+        <pb::event_service_server::EventServiceServer<grpc::events::EventGrpc>>::NAME,
     ]
 }
 
@@ -264,6 +265,7 @@ fn grpc_router(
     use pb::audit_service_server::AuditServiceServer;
     use pb::auth_service_server::AuthServiceServer;
     use pb::client_service_server::ClientServiceServer;
+    use pb::event_service_server::EventServiceServer;
     use pb::inventory_service_server::InventoryServiceServer;
     use pb::organization_service_server::OrganizationServiceServer;
     use pb::report_service_server::ReportServiceServer;
@@ -297,6 +299,10 @@ fn grpc_router(
         )
         .add_service(
             ReportServiceServer::new(grpc::reports::ReportGrpc(app.clone()))
+                .max_decoding_message_size(limit),
+        )
+        .add_service(
+            EventServiceServer::new(grpc::events::EventGrpc(app.clone()))
                 .max_decoding_message_size(limit),
         )
         .add_service(

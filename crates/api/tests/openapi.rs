@@ -49,6 +49,7 @@ const CONTRACT: &[(&str, &[&str])] = &[
     ("/v1/reports/expiring", &["get"]),
     ("/v1/reports/usage", &["get"]),
     ("/v1/audit-events", &["get"]),
+    ("/v1/events", &["get"]),
 ];
 
 fn document() -> Value {

@@ -283,6 +283,13 @@ const PAIRS: &[(&str, Rest)] = &[
         Request("GET /v1/audit-events", None),
     ),
     ("ListAuditEventsResponse", Schema("Page_AuditEntry")),
+    // Events.
+    ("ListEventsRequest", Request("GET /v1/events", None)),
+    ("ListEventsResponse", Schema("EventPage")),
+    (
+        "WatchEventsRequest",
+        Nothing("a server stream; REST follows the feed with `GET /v1/events?wait=`"),
+    ),
 ];
 
 /// Fields the two transports carry differently on purpose: (message, fields only the message

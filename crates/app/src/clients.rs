@@ -21,8 +21,10 @@ use crate::ErrorCode;
 use crate::actor::Actor;
 use crate::audit::{self, AuditEvent, Subject};
 use crate::error::{Error, Result};
+use crate::events::{self, Change, EventData};
 use crate::idempotency::{self, IdempotencyKey};
 use crate::paging::{Page, PageParams};
+use skinledger_domain::events::EventType;
 
 /// Longest free text accepted in notes, addenda and reasons.
 pub(crate) const MAX_TEXT_LEN: usize = 10_000;
@@ -356,6 +358,17 @@ impl App {
                             .client(row.id),
                     )
                     .await?;
+                    events::publish(
+                        &txn,
+                        actor.org_id,
+                        vec![Change::new(EventType::ClientCreated).client(row.id).data(
+                            EventData {
+                                version: Some(i64::from(row.version)),
+                                ..EventData::default()
+                            },
+                        )],
+                    )
+                    .await?;
                     Ok((Client::view(row, actor)?, txn))
                 },
             )
@@ -498,6 +511,19 @@ impl App {
                 AuditEvent::by(actor, "client.update", "client", Some(id))
                     .client(id)
                     .detail(serde_json::json!({ "fields": changes.field_names() })),
+            )
+            .await?;
+            events::publish(
+                &txn,
+                actor.org_id,
+                vec![
+                    Change::new(EventType::ClientUpdated)
+                        .client(id)
+                        .data(EventData {
+                            version: Some(i64::from(row.version)),
+                            ..EventData::default()
+                        }),
+                ],
             )
             .await?;
             txn.commit().await?;

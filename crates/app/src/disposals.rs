@@ -22,10 +22,12 @@ use crate::audit::{self, AuditEvent, Subject};
 use crate::clients::optional_text;
 use crate::clinics::{active_clinic, timezone_of};
 use crate::error::{Error, Result};
+use crate::events::{self, Change, EventData};
 use crate::idempotency::{self, IdempotencyKey};
 use crate::ledger::{self, Entry};
 use crate::lots::{Balance, lot_status};
 use crate::reports::ReportPeriod;
+use skinledger_domain::events::EventType;
 
 /// Disposals by one practitioner on one day above which the day shows in the report.
 pub const EXPECTED_PER_DAY: i64 = 1;
@@ -277,6 +279,22 @@ impl App {
                         ),
                     )
                     .await?;
+                    let mut changes = vec![
+                        Change::new(EventType::StockAdjusted)
+                            .clinic(clinic_id)
+                            .lot(lot.id)
+                            .subject(movement.id)
+                            .data(EventData {
+                                product_id: Some(lot.product_id),
+                                units: Some(-1),
+                                change: Some("disposal".into()),
+                                ..EventData::default()
+                            }),
+                    ];
+                    changes.extend(
+                        events::low_stock(&txn, org, clinic_id, [(lot.product_id, 1)]).await?,
+                    );
+                    events::publish(&txn, org, changes).await?;
                     let disposal = Disposal {
                         movement_id: movement.id,
                         clinic_id,

@@ -37,6 +37,14 @@ pub enum Error {
         /// Structured facts about the refusal (blockers, dates), when any.
         extra: Option<Value>,
     },
+    /// What was asked for is no longer kept (410), e.g. a feed cursor older than retention.
+    #[error("{detail}")]
+    Gone {
+        /// `cursor_expired`.
+        code: ErrorCode,
+        /// What a client may be told.
+        detail: String,
+    },
     /// The `If-Match` version is not the current one (412).
     #[error("the resource changed since it was read")]
     PreconditionFailed,
@@ -87,7 +95,8 @@ impl Error {
         match self {
             Error::Unauthenticated { code, .. }
             | Error::Forbidden { code, .. }
-            | Error::Conflict { code, .. } => *code,
+            | Error::Conflict { code, .. }
+            | Error::Gone { code, .. } => *code,
             Error::NotFound(_) => ErrorCode::NotFound,
             Error::PreconditionFailed => ErrorCode::PreconditionFailed,
             Error::Invalid(_) => ErrorCode::ValidationFailed,

@@ -16,6 +16,7 @@ pub mod courses;
 pub mod disposals;
 pub mod eligibility;
 pub mod error;
+pub mod events;
 pub mod idempotency;
 pub(crate) mod ledger;
 pub mod lots;
@@ -68,6 +69,8 @@ pub struct AppSettings {
     /// Failed logins (and client-credential requests) from one address in
     /// [`throttle::WINDOW`] before further attempts from it are slowed.
     pub login_failures_per_source: u64,
+    /// How long integration events are kept in the feed.
+    pub event_retention: Duration,
 }
 
 /// The application: every use case is a method of it. Cheap to clone.

@@ -19,6 +19,8 @@ use crate::App;
 use crate::actor::Actor;
 use crate::audit::{self, AuditEvent, Subject};
 use crate::error::{Error, Result};
+use crate::events::{self, Change, EventData};
+use skinledger_domain::events::EventType;
 
 /// One version of the organisation's clinical policy.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
@@ -156,6 +158,15 @@ impl App {
                     &txn,
                     AuditEvent::by(actor, "policy.update", "policy", None)
                         .detail(serde_json::json!({ "version": version })),
+                )
+                .await?;
+                events::publish(
+                    &txn,
+                    actor.org_id,
+                    vec![Change::new(EventType::PolicyChanged).data(EventData {
+                        version: Some(i64::from(version)),
+                        ..EventData::default()
+                    })],
                 )
                 .await?;
                 txn.commit().await?;

@@ -18,9 +18,11 @@ use crate::actor::Actor;
 use crate::audit::{self, AuditEvent, Subject};
 use crate::clients::{MAX_TEXT_LEN, required_text};
 use crate::error::{Error, Result};
+use crate::events::{self, Change, EventData};
 use crate::idempotency::{self, IdempotencyKey};
 use crate::ledger::{self, Entry};
 use crate::lots::{Lot, LotDetail, detail, load, lot_status};
+use skinledger_domain::events::EventType;
 
 /// How often one clinic's balance is re-read when it changed between reading and moving it.
 const MOVE_ATTEMPTS: usize = 50;
@@ -267,6 +269,24 @@ impl App {
                     )
                     .await?;
                     let lot = load(&txn, org, id).await?;
+                    let mut changes =
+                        vec![Change::new(EventType::LotRecalled).lot(id).data(EventData {
+                            product_id: Some(lot.product_id),
+                            units: Some(quarantined.iter().map(|q| q.quantity).sum()),
+                            ..EventData::default()
+                        })];
+                    for q in &quarantined {
+                        changes.extend(
+                            events::low_stock(
+                                &txn,
+                                org,
+                                q.clinic_id,
+                                [(lot.product_id, q.quantity)],
+                            )
+                            .await?,
+                        );
+                    }
+                    events::publish(&txn, org, changes).await?;
                     let answer = Recall {
                         lot: detail(&txn, actor, lot).await?,
                         quarantined,

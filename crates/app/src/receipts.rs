@@ -21,9 +21,11 @@ use crate::audit::{self, AuditEvent, Subject};
 use crate::clients::optional_text;
 use crate::clinics::{active_clinic, clinic_inactive, timezone_of};
 use crate::error::{Error, Result};
+use crate::events::{self, Change, EventData};
 use crate::idempotency::{self, IdempotencyKey};
 use crate::ledger::{self, Entry};
 use crate::lots::{Balance, Lot, lot_status};
+use skinledger_domain::events::EventType;
 
 /// Most units received in one receipt.
 const MAX_RECEIPT_UNITS: u32 = 100_000;
@@ -423,6 +425,22 @@ impl App {
                                 "reference": parsed.reference,
                             }),
                         ),
+                    )
+                    .await?;
+                    events::publish(
+                        &txn,
+                        org,
+                        vec![
+                            Change::new(EventType::StockReceived)
+                                .clinic(clinic_id)
+                                .lot(lot.id)
+                                .subject(movement.id)
+                                .data(EventData {
+                                    product_id: Some(product.id),
+                                    units: Some(parsed.quantity),
+                                    ..EventData::default()
+                                }),
+                        ],
                     )
                     .await?;
                     let balance = ledger::balance(&txn, org, clinic_id, lot.id).await?;

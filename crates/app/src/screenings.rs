@@ -26,9 +26,11 @@ use crate::audit::{self, AuditEvent, Subject};
 use crate::clients::{MAX_TEXT_LEN, required_text};
 use crate::clinics::timezone_of;
 use crate::error::{Error, Result};
+use crate::events::{self, Change};
 use crate::idempotency::{self, IdempotencyKey};
 use crate::paging::{Page, PageParams};
 use crate::policy::{self, from_json, to_json};
+use skinledger_domain::events::EventType;
 
 /// A physician's clearance of one factor.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
@@ -288,6 +290,17 @@ impl App {
                             .detail(serde_json::json!({ "policy_version": version })),
                     )
                     .await?;
+                    events::publish(
+                        &txn,
+                        actor.org_id,
+                        vec![
+                            Change::new(EventType::ScreeningRecorded)
+                                .client(client_id)
+                                .clinic(row.clinic_id)
+                                .subject(row.id),
+                        ],
+                    )
+                    .await?;
                     let answer = StoredScreening::parse(row, Vec::new())?.into_answer(today)?;
                     Ok((answer, txn))
                 },
@@ -389,6 +402,7 @@ impl App {
             errors.into_result()?;
             let reason = reason.ok_or_else(|| Error::invalid("reason", "must not be empty"))?;
             let client_id = stored.row.client_id;
+            let screening_clinic = stored.row.clinic_id;
             idempotency::run(
                 self.db(),
                 actor,
@@ -423,6 +437,17 @@ impl App {
                         &txn,
                         AuditEvent::by(actor, "screening.clear", "screening", Some(screening_id))
                             .client(client_id),
+                    )
+                    .await?;
+                    events::publish(
+                        &txn,
+                        actor.org_id,
+                        vec![
+                            Change::new(EventType::ScreeningCleared)
+                                .client(client_id)
+                                .clinic(screening_clinic)
+                                .subject(screening_id),
+                        ],
                     )
                     .await?;
                     let answer = StoredScreening::load(&txn, actor.org_id, screening_id)

@@ -18,9 +18,11 @@ use crate::actor::Actor;
 use crate::audit::{self, AuditEvent, Subject};
 use crate::auth::{RoleGrant, grants_of};
 use crate::error::{Error, Result};
+use crate::events::{self, Change, EventData};
 use crate::idempotency::{self, IdempotencyKey};
 use crate::paging::{Page, PageParams};
 use crate::{App, secrets};
+use skinledger_domain::events::EventType;
 
 /// A staff member as the API shows it (never the password hash).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
@@ -239,6 +241,8 @@ impl App {
                             .detail(&requested_roles),
                     )
                     .await?;
+                    events::publish(&txn, actor.org_id, vec![staff_changed(row.id, "created")])
+                        .await?;
                     let grants: Vec<Grant> = grants.into_iter().collect();
                     Ok((StaffMember::from_row(row, &grants), txn))
                 },
@@ -387,6 +391,7 @@ impl App {
                 AuditEvent::by(actor, "staff.update", "staff", Some(id)).detail(&changes),
             )
             .await?;
+            events::publish(&txn, actor.org_id, vec![staff_changed(id, "updated")]).await?;
             txn.commit().await?;
             Ok(StaffMember::from_row(row, &grants))
         })
@@ -430,6 +435,7 @@ impl App {
                 AuditEvent::by(actor, "staff.deactivate", "staff", Some(id)),
             )
             .await?;
+            events::publish(&txn, actor.org_id, vec![staff_changed(id, "deactivated")]).await?;
             txn.commit().await?;
             Ok(StaffMember::from_row(row, &grants))
         })
@@ -489,12 +495,23 @@ impl App {
                 AuditEvent::by(actor, "staff.set_roles", "staff", Some(id)).detail(&roles),
             )
             .await?;
+            events::publish(&txn, actor.org_id, vec![staff_changed(id, "roles")]).await?;
             txn.commit().await?;
             let grants: Vec<Grant> = after.into_iter().collect();
             Ok(StaffMember::from_row(row, &grants))
         })
         .await
     }
+}
+
+/// `staff.changed` for a staff member: what changed, never the values.
+fn staff_changed(id: Uuid, change: &str) -> Change {
+    Change::new(EventType::StaffChanged)
+        .subject(id)
+        .data(EventData {
+            change: Some(change.to_owned()),
+            ..EventData::default()
+        })
 }
 
 #[cfg(test)]

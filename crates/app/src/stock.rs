@@ -22,11 +22,13 @@ use crate::audit::{self, AuditEvent, Subject};
 use crate::clients::optional_text;
 use crate::clinics::active_clinic;
 use crate::error::{Error, Result};
+use crate::events::{self, Change, EventData};
 use crate::idempotency::{self, IdempotencyKey};
 use crate::ledger::{self, Entry};
 use crate::lots::{Balance, lot_status};
 use crate::paging::{Page, PageParams};
 use crate::products::product_kind;
+use skinledger_domain::events::EventType;
 
 /// Largest change one adjustment or one count may make.
 const MAX_ADJUSTMENT: i64 = 100_000;
@@ -467,6 +469,28 @@ impl App {
                         ),
                     )
                     .await?;
+                    let mut changes = vec![
+                        Change::new(EventType::StockAdjusted)
+                            .clinic(clinic_id)
+                            .lot(lot.id)
+                            .subject(adjustment.movement_id)
+                            .data(EventData {
+                                product_id: Some(lot.product_id),
+                                units: Some(request.quantity),
+                                change: Some("adjustment".into()),
+                                ..EventData::default()
+                            }),
+                    ];
+                    changes.extend(
+                        events::low_stock(
+                            &txn,
+                            org,
+                            clinic_id,
+                            [(lot.product_id, -request.quantity)],
+                        )
+                        .await?,
+                    );
+                    events::publish(&txn, org, changes).await?;
                     Ok((adjustment, txn))
                 },
             )
@@ -573,6 +597,37 @@ impl App {
                         ),
                     )
                     .await?;
+                    if !adjustments.is_empty() {
+                        let lots_by_id: HashMap<Uuid, Uuid> =
+                            lots::by_ids(
+                                &txn,
+                                org,
+                                &adjustments.iter().map(|a| a.lot_id).collect::<Vec<_>>(),
+                            )
+                            .await?
+                            .into_iter()
+                            .map(|l| (l.id, l.product_id))
+                            .collect();
+                        let mut changes = vec![Change::new(EventType::StockAdjusted)
+                            .clinic(clinic_id)
+                            .data(EventData {
+                                units: Some(adjustments.iter().map(|a| a.quantity).sum()),
+                                change: Some("stocktake".into()),
+                                ..EventData::default()
+                            })];
+                        changes.extend(
+                            events::low_stock(
+                                &txn,
+                                org,
+                                clinic_id,
+                                adjustments.iter().filter_map(|a| {
+                                    lots_by_id.get(&a.lot_id).map(|p| (*p, -a.quantity))
+                                }),
+                            )
+                            .await?,
+                        );
+                        events::publish(&txn, org, changes).await?;
+                    }
                     Ok((
                         Stocktake {
                             clinic_id,

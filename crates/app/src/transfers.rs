@@ -27,11 +27,13 @@ use crate::audit::{self, AuditEvent, Subject};
 use crate::clients::optional_text;
 use crate::clinics::active_clinic;
 use crate::error::{Error, Result};
+use crate::events::{self, Change, EventData};
 use crate::idempotency::{self, IdempotencyKey};
 use crate::ledger::{self, Entry};
 use crate::lots::lot_status;
 use crate::paging::{Page, PageParams};
 use crate::stock::require_clinic;
+use skinledger_domain::events::EventType;
 
 /// Most lots one transfer carries.
 const MAX_LINES: usize = 100;
@@ -425,6 +427,25 @@ impl App {
                         ),
                     )
                     .await?;
+                    let sent: Vec<(Uuid, i64)> = lines
+                        .iter()
+                        .filter_map(|l| {
+                            lots.get(&l.lot_id)
+                                .map(|lot| (lot.product_id, i64::from(l.quantity)))
+                        })
+                        .collect();
+                    let mut changes = vec![
+                        Change::new(EventType::TransferSent)
+                            .clinic(new.from_clinic_id)
+                            .other_clinic(new.to_clinic_id)
+                            .subject(row.id)
+                            .data(EventData {
+                                units: Some(sent.iter().map(|(_, q)| q).sum()),
+                                ..EventData::default()
+                            }),
+                    ];
+                    changes.extend(events::low_stock(&txn, org, new.from_clinic_id, sent).await?);
+                    events::publish(&txn, org, changes).await?;
                     let answer = view(&txn, org, row).await?;
                     Ok((answer, txn))
                 },
@@ -546,6 +567,33 @@ impl App {
                     "from_clinic_id": row.from_clinic_id,
                     "to_clinic_id": row.to_clinic_id,
                 })),
+            )
+            .await?;
+            let (kind, here, there) = match status {
+                TransferStatus::Cancelled => (
+                    EventType::TransferCancelled,
+                    row.from_clinic_id,
+                    row.to_clinic_id,
+                ),
+                _ => (
+                    EventType::TransferReceived,
+                    row.to_clinic_id,
+                    row.from_clinic_id,
+                ),
+            };
+            events::publish(
+                &txn,
+                org,
+                vec![
+                    Change::new(kind)
+                        .clinic(here)
+                        .other_clinic(there)
+                        .subject(id)
+                        .data(EventData {
+                            units: Some(lines.iter().map(|l| i64::from(l.quantity)).sum()),
+                            ..EventData::default()
+                        }),
+                ],
             )
             .await?;
             let row = load(&txn, org, id).await?;

@@ -35,9 +35,11 @@ use crate::clinics::{active_clinic, timezone_of};
 use crate::consumption::{self, ConsumableRequest, ConsumedUnit};
 use crate::eligibility::{Facts, depth_of};
 use crate::error::{Error, Result};
+use crate::events::{self, Change, EventData};
 use crate::idempotency::{self, IdempotencyKey};
 use crate::paging::{Page, PageParams};
 use crate::policy::{self, from_json, to_json};
+use skinledger_domain::events::EventType;
 
 /// Most passes recorded for one session.
 const MAX_PASSES: u32 = 50;
@@ -686,6 +688,18 @@ fn require_practitioner(actor: &Actor, row: &treatment_row::Model) -> Result<()>
     }
 }
 
+/// An event about a treatment: its client, clinic and version.
+pub(crate) fn treatment_change(kind: EventType, row: &treatment_row::Model) -> Change {
+    Change::new(kind)
+        .treatment(row.id)
+        .client(row.client_id)
+        .clinic(row.clinic_id)
+        .data(EventData {
+            version: Some(i64::from(row.version)),
+            ..EventData::default()
+        })
+}
+
 fn record_signed() -> Error {
     Error::conflict(
         ErrorCode::RecordSigned,
@@ -939,7 +953,18 @@ impl App {
                     let (row, today) = record_treatment(&txn, actor, practitioner, &plan).await?;
                     // Same transaction, before the commit: a refused consumption leaves no
                     // treatment behind, and a rolled-back treatment consumed nothing.
-                    consumption::consume(&txn, actor, &row, &devices, today).await?;
+                    let used = consumption::consume(&txn, actor, &row, &devices, today).await?;
+                    let mut changes = vec![treatment_change(EventType::TreatmentCreated, &row)];
+                    changes.extend(
+                        events::low_stock(
+                            &txn,
+                            org,
+                            row.clinic_id,
+                            used.iter().map(|u| (u.product_id, u.quantity)),
+                        )
+                        .await?,
+                    );
+                    events::publish(&txn, org, changes).await?;
                     let answer = view(&txn, actor, row).await?;
                     Ok((answer, txn))
                 },
@@ -1182,6 +1207,12 @@ impl App {
                             .client(row.client_id),
                     )
                     .await?;
+                    events::publish(
+                        &txn,
+                        org,
+                        vec![treatment_change(EventType::TreatmentSigned, &row)],
+                    )
+                    .await?;
                     let answer = view(&txn, actor, row).await?;
                     Ok((answer, txn))
                 },
@@ -1231,6 +1262,15 @@ impl App {
                         &txn,
                         AuditEvent::by(actor, "treatment.addendum", "treatment", Some(id))
                             .client(client_id),
+                    )
+                    .await?;
+                    events::publish(
+                        &txn,
+                        actor.org_id,
+                        vec![
+                            treatment_change(EventType::TreatmentAddendumAdded, &row)
+                                .subject(added.id),
+                        ],
                     )
                     .await?;
                     Ok((Addendum::from(added), txn))
@@ -1289,6 +1329,15 @@ impl App {
                         &txn,
                         AuditEvent::by(actor, "treatment.adverse_event", "treatment", Some(id))
                             .client(client_id),
+                    )
+                    .await?;
+                    events::publish(
+                        &txn,
+                        actor.org_id,
+                        vec![
+                            treatment_change(EventType::AdverseEventRecorded, &row)
+                                .subject(added.id),
+                        ],
                     )
                     .await?;
                     Ok((AdverseEvent::from_row(added)?, txn))

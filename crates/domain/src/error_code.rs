@@ -65,6 +65,8 @@ wire_enum! {
         TooSoon => "too_soon",
         /// 409: a serial never received at the clinic.
         UnknownSerial => "unknown_serial",
+        /// 410: a feed cursor older than the events kept.
+        CursorExpired => "cursor_expired",
         /// 412: the `If-Match` version is not the current one.
         PreconditionFailed => "precondition_failed",
         /// 415: the body is not JSON.

@@ -12,6 +12,7 @@ pub mod depth;
 pub mod eligibility;
 pub mod error;
 pub mod error_code;
+pub mod events;
 pub mod fefo;
 pub mod gs1;
 pub mod gtin;

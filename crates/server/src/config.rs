@@ -94,6 +94,8 @@ pub struct Config {
     /// Failed logins (of any account, and client-credential requests) from one address in 15
     /// minutes before further attempts from it are slowed down.
     pub login_failures_per_source: u64,
+    /// Days integration events are kept in the feed; a cursor older than that answers 410.
+    pub event_retention_days: u64,
 }
 
 impl Default for Config {
@@ -128,6 +130,7 @@ impl Default for Config {
             ops_listen_addr: None,
             trusted_proxy_hops: 0,
             login_failures_per_source: 20,
+            event_retention_days: 30,
         }
     }
 }
@@ -179,6 +182,7 @@ impl fmt::Debug for Config {
             .field("ops_listen_addr", &self.ops_listen_addr)
             .field("trusted_proxy_hops", &self.trusted_proxy_hops)
             .field("login_failures_per_source", &self.login_failures_per_source)
+            .field("event_retention_days", &self.event_retention_days)
             .finish()
     }
 }
@@ -214,6 +218,7 @@ pub const ENV_KEYS: &[&str] = &[
     "ops_listen_addr",
     "trusted_proxy_hops",
     "login_failures_per_source",
+    "event_retention_days",
 ];
 
 /// Variables of the test suite, which share the prefix and are not settings.
@@ -271,6 +276,7 @@ impl Config {
                 u64::from(self.http2_max_concurrent_streams),
             ),
             ("login_failures_per_source", self.login_failures_per_source),
+            ("event_retention_days", self.event_retention_days),
         ] {
             if value == 0 {
                 anyhow::bail!("invalid configuration: {name} must be at least 1");

@@ -64,6 +64,7 @@ pub fn app(config: &Config, db: Db) -> anyhow::Result<(App, skinledger_app::audi
         default_timezone: config.default_timezone,
         audit_spool: Some(config.data_dir.join("audit-spool.jsonl")),
         login_failures_per_source: config.login_failures_per_source,
+        event_retention: Duration::from_secs(config.event_retention_days.saturating_mul(86_400)),
     };
     let mut folder = std::fs::DirBuilder::new();
     folder.recursive(true);
@@ -127,6 +128,7 @@ pub async fn launch(
 
     let purge = tokio::spawn({
         let db = db.clone();
+        let housekeeping = app.clone();
         async move {
             let mut every = tokio::time::interval(Duration::from_secs(3600));
             loop {
@@ -135,6 +137,16 @@ pub async fn launch(
                     Ok(n) if n > 0 => tracing::info!(purged = n, "forgot old idempotency keys"),
                     Ok(_) => {}
                     Err(e) => tracing::warn!(error = %e, "cannot purge idempotency keys"),
+                }
+                match housekeeping.purge_events().await {
+                    Ok(n) if n > 0 => tracing::info!(purged = n, "deleted events past retention"),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "cannot purge old events"),
+                }
+                match housekeeping.announce_expiring_lots().await {
+                    Ok(n) if n > 0 => tracing::info!(events = n, "announced expiring lots"),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "cannot announce expiring lots"),
                 }
             }
         }

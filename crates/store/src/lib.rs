@@ -15,6 +15,7 @@ pub mod db;
 )]
 pub mod entities;
 pub mod error;
+pub mod events;
 pub mod idempotency;
 pub mod lookups;
 pub mod lots;

@@ -45,3 +45,15 @@ pub async fn by_id(
 ) -> Result<Option<organization::Model>, DbErr> {
     organization::Entity::find_by_id(id).one(db).await
 }
+
+/// The id of every organisation.
+pub async fn all_ids(db: &impl ConnectionTrait) -> Result<Vec<Uuid>, DbErr> {
+    use sea_orm::{QueryOrder, QuerySelect};
+    organization::Entity::find()
+        .select_only()
+        .column(organization::Column::Id)
+        .order_by_asc(organization::Column::Id)
+        .into_tuple()
+        .all(db)
+        .await
+}

@@ -4,6 +4,7 @@ pub mod audit;
 pub mod auth;
 pub mod clients;
 pub mod codec;
+pub mod events;
 pub mod inventory;
 pub mod limits;
 pub mod organization;

@@ -8,6 +8,7 @@ pub mod clients;
 pub mod courses;
 pub mod eligibility;
 pub mod etag;
+pub mod events;
 pub mod extract;
 pub mod lots;
 pub mod organization;
@@ -48,6 +49,7 @@ use utoipa_axum::router::OpenApiRouter;
         (name = "lots", description = "Lots, their recall into quarantine, and the trace of every client they touched"),
         (name = "reports", description = "Low stock, expiring lots and usage per clinic and product"),
         (name = "audit", description = "The append-only audit log"),
+        (name = "events", description = "What changed, in order: the feed of integration events"),
     )
 )]
 struct ApiDoc;
@@ -86,6 +88,7 @@ pub fn router() -> OpenApiRouter<App> {
         .merge(lots::routes())
         .merge(reports::routes())
         .merge(audit::routes())
+        .merge(events::routes())
 }
 
 /// A `201 Created` answer whose `Location` names what was created (or, for an entry with no URL

@@ -78,6 +78,7 @@ impl World {
             default_timezone: skinledger_domain::local_time::TimeZone::UTC,
             audit_spool: None,
             login_failures_per_source: 20,
+            event_retention: Duration::from_secs(30 * 86_400),
         };
         let (app, read_audit) = App::new(db, settings);
         let org = add_org(&app, "glow").await;

@@ -7,6 +7,8 @@ pub mod client;
 pub mod clinic;
 pub mod clinic_reorder_point;
 pub mod course;
+pub mod event;
+pub mod event_sequence;
 pub mod idempotency_key;
 pub mod login_failure;
 pub mod lot;

@@ -24,6 +24,7 @@ pub mod audit;
 pub mod auth;
 pub mod clients;
 pub mod courses;
+pub mod events;
 pub mod lots;
 pub mod organization;
 pub mod products;

@@ -1,0 +1,171 @@
+//! The outbox of integration events: appended in the writer's transaction, read in sequence.
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait as _, OnConflict, Query};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
+use uuid::Uuid;
+
+use crate::entities::{event, event_sequence};
+
+/// Takes the next `count` numbers of the organisation's sequence and answers the last one.
+///
+/// The organisation's `event_sequences` row stays locked until the transaction ends, so appends
+/// of one organisation are serialised, across replicas too: numbers are given in commit order,
+/// a rolled-back transaction gives its numbers back, and a reader that sees number `n` has
+/// already been able to see every number before it. Callers take it last in their transaction,
+/// after every other lock, so that no two writers wait for each other in opposite orders.
+pub async fn reserve(db: &impl ConnectionTrait, org: Uuid, count: i64) -> Result<i64, DbErr> {
+    use event_sequence::Column;
+    let statement = Query::insert()
+        .into_table(event_sequence::Entity)
+        .columns([
+            Column::OrganizationId,
+            Column::LastSeq,
+            Column::PurgedThrough,
+        ])
+        .values_panic([org.into(), count.into(), 0_i64.into()])
+        .on_conflict(
+            OnConflict::column(Column::OrganizationId)
+                .value(
+                    Column::LastSeq,
+                    Expr::col((event_sequence::Entity, Column::LastSeq)).add(count),
+                )
+                .to_owned(),
+        )
+        .returning_col(Column::LastSeq)
+        .to_owned();
+    let row = db
+        .query_one(&statement)
+        .await?
+        .ok_or_else(|| DbErr::Custom("the event sequence answered no row".into()))?;
+    row.try_get("", "last_seq")
+}
+
+/// Appends events whose `seq` the caller reserved.
+pub async fn insert(db: &impl ConnectionTrait, rows: Vec<event::ActiveModel>) -> Result<(), DbErr> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    event::Entity::insert_many(rows)
+        .exec_without_returning(db)
+        .await?;
+    Ok(())
+}
+
+/// The organisation's events after number `after`, in sequence order, at most `limit`.
+pub async fn after(
+    db: &impl ConnectionTrait,
+    org: Uuid,
+    after: i64,
+    limit: u64,
+) -> Result<Vec<event::Model>, DbErr> {
+    event::Entity::find()
+        .filter(event::Column::OrganizationId.eq(org))
+        .filter(event::Column::Seq.gt(after))
+        .order_by_asc(event::Column::Seq)
+        .limit(limit)
+        .all(db)
+        .await
+}
+
+/// The organisation's events of one type since a time.
+pub async fn of_type_since(
+    db: &impl ConnectionTrait,
+    org: Uuid,
+    event_type: &str,
+    since: DateTime<Utc>,
+) -> Result<Vec<event::Model>, DbErr> {
+    event::Entity::find()
+        .filter(event::Column::OrganizationId.eq(org))
+        .filter(event::Column::EventType.eq(event_type))
+        .filter(event::Column::OccurredAt.gte(since))
+        .all(db)
+        .await
+}
+
+/// How far the organisation's events have been numbered and deleted by retention.
+pub async fn sequence(
+    db: &impl ConnectionTrait,
+    org: Uuid,
+) -> Result<Option<event_sequence::Model>, DbErr> {
+    event_sequence::Entity::find_by_id(org).one(db).await
+}
+
+/// Deletes every organisation's events older than `before`, remembering per organisation the
+/// highest number deleted, so that a cursor older than that can be told it expired. Answers
+/// how many were deleted.
+pub async fn purge(db: &impl ConnectionTrait, before: DateTime<Utc>) -> Result<u64, DbErr> {
+    let horizons: Vec<(Uuid, Option<i64>)> = event::Entity::find()
+        .select_only()
+        .column(event::Column::OrganizationId)
+        .column_as(event::Column::Seq.max(), "max_seq")
+        .filter(event::Column::OccurredAt.lt(before))
+        .group_by(event::Column::OrganizationId)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut deleted = 0;
+    for (org, through) in horizons {
+        let Some(through) = through else { continue };
+        deleted += event::Entity::delete_many()
+            .filter(event::Column::OrganizationId.eq(org))
+            .filter(event::Column::Seq.lte(through))
+            .exec(db)
+            .await?
+            .rows_affected;
+        event_sequence::Entity::update_many()
+            .col_expr(event_sequence::Column::PurgedThrough, Expr::value(through))
+            .filter(event_sequence::Column::OrganizationId.eq(org))
+            .filter(event_sequence::Column::PurgedThrough.lt(through))
+            .exec(db)
+            .await?;
+    }
+    Ok(deleted)
+}
+
+/// A row ready to insert.
+pub fn row(
+    id: Uuid,
+    org: Uuid,
+    seq: i64,
+    event_type: &str,
+    occurred_at: DateTime<Utc>,
+    ids: EventIds,
+    payload: String,
+) -> event::ActiveModel {
+    event::ActiveModel {
+        id: Set(id),
+        organization_id: Set(org),
+        seq: Set(seq),
+        event_type: Set(event_type.to_owned()),
+        occurred_at: Set(occurred_at),
+        clinic_id: Set(ids.clinic_id),
+        other_clinic_id: Set(ids.other_clinic_id),
+        client_id: Set(ids.client_id),
+        treatment_id: Set(ids.treatment_id),
+        lot_id: Set(ids.lot_id),
+        subject_id: Set(ids.subject_id),
+        payload: Set(payload),
+    }
+}
+
+/// The ids an event concerns.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EventIds {
+    /// The clinic where it happened.
+    pub clinic_id: Option<Uuid>,
+    /// The other clinic of a transfer.
+    pub other_clinic_id: Option<Uuid>,
+    /// The client concerned.
+    pub client_id: Option<Uuid>,
+    /// The treatment concerned.
+    pub treatment_id: Option<Uuid>,
+    /// The lot concerned.
+    pub lot_id: Option<Uuid>,
+    /// The thing the event is about when none of the above is (a screening, a transfer, a
+    /// staff member, a product, a webhook).
+    pub subject_id: Option<Uuid>,
+}
