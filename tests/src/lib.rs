@@ -24,7 +24,7 @@ use skinledger_app::App;
 use skinledger_app::audit::ReadAuditTask;
 use skinledger_app::orgs::NewOrganization;
 use skinledger_domain::role::Role;
-use skinledger_store::testing::{POSTGRES_URL_VAR, TestDb};
+use skinledger_store::testing::TestDb;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tonic::transport::Channel;
@@ -75,14 +75,15 @@ pub enum Backend {
     Postgres,
 }
 
-/// Whether PostgreSQL tests run (the URL is set).
-pub fn postgres_configured() -> bool {
-    std::env::var(POSTGRES_URL_VAR).is_ok_and(|u| !u.is_empty())
+/// Whether the PostgreSQL test `test` runs: skipped with a line on the terminal when no server
+/// is configured, or failed in CI (see `skinledger_store::testing::postgres_or_skip`).
+pub fn postgres_or_skip(test: &str) -> bool {
+    skinledger_store::testing::postgres_or_skip(test)
 }
 
 /// Declares each named `async fn scenario(backend: Backend)` as two tests, `scenario::sqlite`
-/// and `scenario::postgres`; the PostgreSQL one passes without running when no server is
-/// configured (as `skinledger_store::on_both_backends!` does).
+/// and `scenario::postgres`; without a PostgreSQL server the PostgreSQL one is skipped, or fails
+/// in CI (as `skinledger_store::on_both_backends!` does).
 #[macro_export]
 macro_rules! e2e_on_both_backends {
     ($($scenario:ident),* $(,)?) => {$(
@@ -94,7 +95,7 @@ macro_rules! e2e_on_both_backends {
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
-                if !$crate::postgres_configured() {
+                if !$crate::postgres_or_skip(concat!(module_path!(), "::postgres")) {
                     return;
                 }
                 super::$scenario($crate::Backend::Postgres).await;

@@ -97,6 +97,13 @@ async fn rest_pages_and_the_grpc_stream_deliver_the_same_sequence(backend: Backe
         (1..=7).collect::<Vec<_>>()
     );
     assert!(rest.iter().all(|e| e["type"] == "client.created"));
+    let metrics = server.get("/metrics", None).await.expect_status(200).text();
+    assert!(
+        metrics.contains("# HELP skinledger_events_written_total ")
+            && metrics.lines().any(|l| l
+                .starts_with(r#"skinledger_events_written_total{type="client.created"}"#)),
+        "events written are not counted by type:\n{metrics}"
+    );
 
     // The gRPC stream from the start: the same events, in the same order.
     let mut events = pb::event_service_client::EventServiceClient::new(server.channel.clone());

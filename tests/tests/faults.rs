@@ -279,7 +279,9 @@ async fn a_shutdown_drains_without_dropping_a_request() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_servers_migrating_one_empty_postgres_at_once_both_start() {
-    if !skinledger_e2e::postgres_configured() {
+    if !skinledger_e2e::postgres_or_skip(
+        "two_servers_migrating_one_empty_postgres_at_once_both_start",
+    ) {
         return;
     }
     for _ in 0..3 {

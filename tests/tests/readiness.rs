@@ -15,7 +15,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use skinledger_e2e::{Backend, TestServer, postgres_configured};
+use skinledger_e2e::{Backend, TestServer, postgres_or_skip};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::AbortHandle;
 use tonic_health::pb::HealthCheckRequest;
@@ -156,7 +156,7 @@ async fn timed_get(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn readiness_follows_the_database_and_liveness_does_not() {
-    if !postgres_configured() {
+    if !postgres_or_skip("readiness_follows_the_database_and_liveness_does_not") {
         return;
     }
     // The proxy must exist before the server, so start it towards the configured server and
@@ -308,7 +308,7 @@ async fn readiness_follows_the_database_and_liveness_does_not() {
 /// it returns: the batch that failed is retried, nothing is dropped.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn audit_events_of_reads_survive_a_database_blip() {
-    if !postgres_configured() {
+    if !postgres_or_skip("audit_events_of_reads_survive_a_database_blip") {
         return;
     }
     let admin_url =

@@ -28,7 +28,7 @@ use futures::future::join_all;
 use serde_json::json;
 use skinledger_domain::role::Role;
 use skinledger_e2e::{
-    Backend, PASSWORD, TestServer, e2e_on_both_backends, grant, postgres_configured, server_binary,
+    Backend, PASSWORD, TestServer, e2e_on_both_backends, grant, postgres_or_skip, server_binary,
     write_signing_key,
 };
 use skinledger_store::testing::TestDb;
@@ -49,7 +49,9 @@ async fn fifty_units_go_to_exactly_fifty_of_two_hundred_concurrent_treatments(ba
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fifty_units_go_to_exactly_fifty_of_two_hundred_treatments_across_two_server_processes() {
-    if !postgres_configured() {
+    if !postgres_or_skip(
+        "fifty_units_go_to_exactly_fifty_of_two_hundred_treatments_across_two_server_processes",
+    ) {
         return;
     }
     let db = TestDb::postgres()

@@ -84,6 +84,7 @@ fn describe() {
         "Transactions waiting for a database connection now, by pool"
     );
     skinledger_app::read_audit::describe_metrics();
+    skinledger_app::events::describe_metrics();
 }
 
 /// Counts a request no route matched (404), under the route `unmatched`.
