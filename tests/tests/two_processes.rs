@@ -4,6 +4,9 @@
 //! The race runs against one in-process server on each backend, and - the case a chain deploys -
 //! through two `skinledger serve` processes sharing one PostgreSQL database, where nothing held
 //! in one process's memory can keep the count right; only the database can.
+//!
+//! The same two processes show that what one of them remembers of a caller does not outlive a
+//! change made through the other by more than the configured bound (`caller_cache_ms`).
 
 #![expect(
     clippy::expect_used,
@@ -65,39 +68,7 @@ async fn fifty_units_go_to_exactly_fifty_of_two_hundred_treatments_across_two_se
         .await
         .expect("the server binary is built");
 
-    // Organisations are created from the command line, on the shared database.
-    let mut cli = Command::new(&binary);
-    for (var, _) in std::env::vars_os() {
-        if var.to_string_lossy().starts_with("SKINLEDGER_") {
-            cli.env_remove(var);
-        }
-    }
-    let created = tokio::process::Command::from(cli)
-        .args([
-            "org",
-            "create",
-            "--slug",
-            "race",
-            "--name",
-            "Race clinics",
-            "--admin-email",
-            "admin@race.test",
-            "--admin-password",
-            PASSWORD,
-        ])
-        .env("SKINLEDGER_DATABASE_URL", &db.url)
-        .env("SKINLEDGER_DATA_DIR", dir.path().join("cli"))
-        .env("SKINLEDGER_SIGNING_KEY_FILE", &key)
-        .env("RUST_LOG", "warn")
-        .current_dir(dir.path())
-        .output()
-        .await
-        .expect("skinledger org create runs");
-    assert!(
-        created.status.success(),
-        "org create failed: {}",
-        String::from_utf8_lossy(&created.stderr)
-    );
+    create_org_from_cli(&binary, &db.url, &key, dir.path(), "race").await;
 
     let mut first = Replica::start(&binary, "first", &db.url, &key, dir.path());
     let mut second = Replica::start(&binary, "second", &db.url, &key, dir.path());
@@ -111,6 +82,115 @@ async fn fifty_units_go_to_exactly_fifty_of_two_hundred_treatments_across_two_se
     drop(first);
     drop(second);
     drop(db);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deactivation_through_one_process_is_refused_by_the_other_within_the_bound() {
+    if !postgres_or_skip(
+        "a_deactivation_through_one_process_is_refused_by_the_other_within_the_bound",
+    ) {
+        return;
+    }
+    let db = TestDb::postgres()
+        .await
+        .expect("SKINLEDGER_TEST_POSTGRES_URL is set");
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let key = dir.path().join("signing.key");
+    write_signing_key(&key);
+    let binary = tokio::task::spawn_blocking(server_binary)
+        .await
+        .expect("the server binary is built");
+    create_org_from_cli(&binary, &db.url, &key, dir.path(), "bound").await;
+
+    // Both run with the default bound.
+    let bound = Duration::from_millis(skinledger::Config::default().caller_cache_ms);
+    let mut first = Replica::start(&binary, "first", &db.url, &key, dir.path());
+    let mut second = Replica::start(&binary, "second", &db.url, &key, dir.path());
+    first.wait_until_ready().await;
+    second.wait_until_ready().await;
+    let (a, b) = (Rest::at(first.base.clone()), Rest::at(second.base.clone()));
+    let admin = a.login("bound", "admin@bound.test").await;
+    let clinic = a
+        .post("/v1/clinics", &admin, &json!({ "name": "Bound Mitte" }))
+        .await
+        .expect_status(201)
+        .id();
+    let nurse = add_staff(
+        &a,
+        "bound",
+        &admin,
+        "nurse@bound.test",
+        &[grant(Role::Nurse, Some(clinic))],
+    )
+    .await;
+    // Each process has resolved the nurse, and keeps what it read.
+    for api in [&a, &b] {
+        api.get("/v1/clients", &nurse.token)
+            .await
+            .expect_status(200);
+    }
+
+    a.post(
+        &format!("/v1/staff/{}/deactivate", nurse.id),
+        &admin,
+        &json!({}),
+    )
+    .await
+    .expect_status(200);
+    // The process that made the change refuses at once.
+    a.get("/v1/clients", &nurse.token).await.expect_status(401);
+    // The other, once the bound has passed.
+    tokio::time::sleep(bound).await;
+    b.get("/v1/clients", &nurse.token).await.expect_status(401);
+
+    drop(first);
+    drop(second);
+    drop(db);
+}
+
+/// Creates an organisation with the command line on the shared database, its administrator
+/// `admin@<slug>.test`.
+async fn create_org_from_cli(
+    binary: &Path,
+    database_url: &str,
+    key: &Path,
+    dir: &Path,
+    slug: &str,
+) {
+    let mut cli = Command::new(binary);
+    for (var, _) in std::env::vars_os() {
+        if var.to_string_lossy().starts_with("SKINLEDGER_") {
+            cli.env_remove(var);
+        }
+    }
+    let name = format!("{slug} clinics");
+    let admin = format!("admin@{slug}.test");
+    let created = tokio::process::Command::from(cli)
+        .args([
+            "org",
+            "create",
+            "--slug",
+            slug,
+            "--name",
+            &name,
+            "--admin-email",
+            &admin,
+            "--admin-password",
+            PASSWORD,
+        ])
+        .env("SKINLEDGER_DATABASE_URL", database_url)
+        .env("SKINLEDGER_DATA_DIR", dir.join("cli"))
+        .env("SKINLEDGER_SIGNING_KEY_FILE", key)
+        .env("RUST_LOG", "warn")
+        .current_dir(dir)
+        .output()
+        .await
+        .expect("skinledger org create runs");
+    assert!(
+        created.status.success(),
+        "org create failed: {}",
+        String::from_utf8_lossy(&created.stderr)
+    );
 }
 
 /// Sets up a clinic with `UNITS` rollers and `REQUESTS` eligible clients through the first of

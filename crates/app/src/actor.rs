@@ -8,7 +8,7 @@ use uuid::Uuid;
 use crate::error::{Error, Result};
 
 /// Who is acting.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(tag = "kind", content = "id", rename_all = "snake_case")]
 pub enum Principal {
     /// A staff member, logged in with a password.
@@ -41,7 +41,8 @@ pub struct Actor {
     pub org_id: Uuid,
     /// The staff member or API client.
     pub principal: Principal,
-    /// The roles held now (read from the database at each request, so changes apply at once).
+    /// The roles held: read from the database, or resolved by this process less than the
+    /// `caller_cache` bound ago (changes made in this process apply at once).
     pub grants: Vec<Grant>,
     /// The request id, carried into audit events.
     pub request_id: Option<String>,

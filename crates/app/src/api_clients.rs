@@ -176,6 +176,7 @@ impl App {
                 row
             };
             txn.commit().await?;
+            self.forget_caller(actor.org_id, crate::Principal::ApiClient(id));
             Ok(from_row(row, None))
         })
         .await

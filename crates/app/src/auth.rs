@@ -743,27 +743,18 @@ impl App {
         Ok(())
     }
 
-    /// Turns a bearer token into the caller, reading current roles and status.
+    /// Turns a bearer token into the caller, with its current roles and status: from callers
+    /// resolved within the `caller_cache` bound, or else with one statement.
     pub async fn authenticate(&self, bearer: &str, request_id: Option<String>) -> Result<Actor> {
         let (org_id, principal, session) = self.tokens().verify(bearer)?;
-        let db = self.db().read();
-        let grants = match principal {
-            Principal::Staff(id) => {
-                // A token from before a password change carries an older session version.
-                let member = staff::get(db, org_id, id)
-                    .await?
-                    .filter(|m| m.active && m.session_version == session);
-                if member.is_none() {
-                    return Err(Error::unauthenticated());
-                }
-                grants_of(&staff::roles(db, org_id, id).await?)
-            }
-            Principal::ApiClient(id) => {
-                let client = api_clients::get(db, org_id, id)
-                    .await?
-                    .filter(|c| c.revoked_at.is_none())
-                    .ok_or_else(Error::unauthenticated)?;
-                crate::api_clients::parse_grants(&client.grants)
+        let callers = self.callers();
+        let grants = match callers.get(org_id, principal, session) {
+            Some(grants) => grants,
+            None => {
+                let ticket = callers.ticket();
+                let grants = self.resolve_caller(org_id, principal, session).await?;
+                callers.put(ticket, org_id, principal, session, grants.clone());
+                grants
             }
         };
         // The request's span (declared at the edge) names who is calling: every log line of the
@@ -784,6 +775,35 @@ impl App {
             grants,
             request_id,
         })
+    }
+
+    /// The grants of a caller who may act now, read with one statement: a staff member active
+    /// and at the token's session version (a token from before a password change carries an
+    /// older one), or an API client not revoked.
+    async fn resolve_caller(
+        &self,
+        org_id: Uuid,
+        principal: Principal,
+        session: i32,
+    ) -> Result<Vec<Grant>> {
+        let db = self.db().read();
+        match principal {
+            Principal::Staff(id) => {
+                let roles = staff::acting_roles(db, org_id, id, session)
+                    .await?
+                    .ok_or_else(Error::unauthenticated)?;
+                Ok(roles
+                    .into_iter()
+                    .filter_map(|(clinic, role)| Grant::new(role.parse().ok()?, clinic).ok())
+                    .collect())
+            }
+            Principal::ApiClient(id) => {
+                let grants = api_clients::acting_grants(db, org_id, id)
+                    .await?
+                    .ok_or_else(Error::unauthenticated)?;
+                Ok(crate::api_clients::parse_grants(&grants))
+            }
+        }
     }
 
     /// Who the caller is, with organisation and roles.

@@ -9,6 +9,7 @@ pub mod actor;
 pub mod api_clients;
 pub mod audit;
 pub mod auth;
+pub(crate) mod callers;
 pub mod clients;
 pub mod clinics;
 pub mod consumption;
@@ -71,6 +72,10 @@ pub struct AppSettings {
     pub login_failures_per_source: u64,
     /// How long integration events are kept in the feed.
     pub event_retention: Duration,
+    /// How long a resolved caller (a staff member's status, session and roles, or an API
+    /// client's grants) is used again without asking the database: the longest a change made
+    /// through another replica takes to apply here. Zero asks on every request.
+    pub caller_cache: Duration,
 }
 
 /// The application: every use case is a method of it. Cheap to clone.
@@ -85,6 +90,7 @@ struct Inner {
     settings: AppSettings,
     tokens: tokens::TokenService,
     read_audit: audit::ReadAuditWriter,
+    callers: callers::Callers,
     /// Set when the server is shutting down: it still serves, but is no longer ready.
     draining: std::sync::atomic::AtomicBool,
 }
@@ -100,12 +106,14 @@ impl App {
         );
         let (read_audit, task) =
             audit::ReadAuditWriter::start(db.clone(), settings.audit_spool.clone());
+        let callers = callers::Callers::new(settings.caller_cache);
         let app = Self {
             inner: Arc::new(Inner {
                 db,
                 settings,
                 tokens,
                 read_audit,
+                callers,
                 draining: std::sync::atomic::AtomicBool::new(false),
             }),
         };
@@ -124,6 +132,16 @@ impl App {
 
     pub(crate) fn tokens(&self) -> &tokens::TokenService {
         &self.inner.tokens
+    }
+
+    pub(crate) fn callers(&self) -> &callers::Callers {
+        &self.inner.callers
+    }
+
+    /// Forgets what this process knows of a caller whose status, roles or password just
+    /// changed (called after the change commits), so that the change applies here at once.
+    pub(crate) fn forget_caller(&self, org_id: uuid::Uuid, principal: Principal) {
+        self.inner.callers.forget(org_id, principal);
     }
 
     /// The background writer of audit events of reads.

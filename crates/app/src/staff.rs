@@ -393,6 +393,7 @@ impl App {
             .await?;
             events::publish(&txn, actor.org_id, vec![staff_changed(id, "updated")]).await?;
             txn.commit().await?;
+            self.forget_caller(actor.org_id, crate::Principal::Staff(id));
             Ok(StaffMember::from_row(row, &grants))
         })
         .await
@@ -437,6 +438,7 @@ impl App {
             .await?;
             events::publish(&txn, actor.org_id, vec![staff_changed(id, "deactivated")]).await?;
             txn.commit().await?;
+            self.forget_caller(actor.org_id, crate::Principal::Staff(id));
             Ok(StaffMember::from_row(row, &grants))
         })
         .await
@@ -497,6 +499,7 @@ impl App {
             .await?;
             events::publish(&txn, actor.org_id, vec![staff_changed(id, "roles")]).await?;
             txn.commit().await?;
+            self.forget_caller(actor.org_id, crate::Principal::Staff(id));
             let grants: Vec<Grant> = after.into_iter().collect();
             Ok(StaffMember::from_row(row, &grants))
         })

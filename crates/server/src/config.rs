@@ -96,6 +96,12 @@ pub struct Config {
     pub login_failures_per_source: u64,
     /// Days integration events are kept in the feed; a cursor older than that answers 410.
     pub event_retention_days: u64,
+    /// Milliseconds a resolved caller (a staff member's status, session and roles, or an API
+    /// client's grants) is used again without asking the database: the longest a deactivation,
+    /// a change of roles or password, or a revoked API client made through another replica
+    /// takes to apply here (the replica that makes it applies it at once). 0 asks the database
+    /// on every request.
+    pub caller_cache_ms: u64,
 }
 
 impl Default for Config {
@@ -131,6 +137,7 @@ impl Default for Config {
             trusted_proxy_hops: 0,
             login_failures_per_source: 20,
             event_retention_days: 30,
+            caller_cache_ms: 1_000,
         }
     }
 }
@@ -183,6 +190,7 @@ impl fmt::Debug for Config {
             .field("trusted_proxy_hops", &self.trusted_proxy_hops)
             .field("login_failures_per_source", &self.login_failures_per_source)
             .field("event_retention_days", &self.event_retention_days)
+            .field("caller_cache_ms", &self.caller_cache_ms)
             .finish()
     }
 }
@@ -219,6 +227,7 @@ pub const ENV_KEYS: &[&str] = &[
     "trusted_proxy_hops",
     "login_failures_per_source",
     "event_retention_days",
+    "caller_cache_ms",
 ];
 
 /// Variables of the test suite, which share the prefix and are not settings.

@@ -65,6 +65,7 @@ pub fn app(config: &Config, db: Db) -> anyhow::Result<(App, skinledger_app::audi
         audit_spool: Some(config.data_dir.join("audit-spool.jsonl")),
         login_failures_per_source: config.login_failures_per_source,
         event_retention: Duration::from_secs(config.event_retention_days.saturating_mul(86_400)),
+        caller_cache: Duration::from_millis(config.caller_cache_ms),
     };
     let mut folder = std::fs::DirBuilder::new();
     folder.recursive(true);

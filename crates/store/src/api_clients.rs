@@ -37,6 +37,23 @@ pub async fn get(
         .await
 }
 
+/// The stored grants of an API client that may act now (not revoked); `None` when there is no
+/// such client. One statement.
+pub async fn acting_grants(
+    db: &impl ConnectionTrait,
+    org: Uuid,
+    id: Uuid,
+) -> Result<Option<String>, DbErr> {
+    api_client::Entity::find_by_id(id)
+        .select_only()
+        .column(api_client::Column::Grants)
+        .filter(api_client::Column::OrganizationId.eq(org))
+        .filter(api_client::Column::RevokedAt.is_null())
+        .into_tuple()
+        .one(db)
+        .await
+}
+
 /// An API client by its public client id, whichever organisation it belongs to: the client id
 /// is what names the organisation at the `client_credentials` grant.
 pub async fn by_client_id(

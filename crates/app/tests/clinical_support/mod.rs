@@ -79,6 +79,7 @@ impl World {
             audit_spool: None,
             login_failures_per_source: 20,
             event_retention: Duration::from_secs(30 * 86_400),
+            caller_cache: Duration::from_secs(1),
         };
         let (app, read_audit) = App::new(db, settings);
         let org = add_org(&app, "glow").await;

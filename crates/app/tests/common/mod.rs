@@ -61,6 +61,11 @@ pub struct Org {
 impl Harness {
     /// Starts the app over `db`.
     pub fn new(db: Db) -> Self {
+        Self::with_caller_cache(db, Duration::from_secs(1))
+    }
+
+    /// Starts the app over `db`, reusing a resolved caller for `bound`.
+    pub fn with_caller_cache(db: Db, bound: Duration) -> Self {
         let settings = AppSettings {
             issuer: ISSUER.into(),
             audience: AUDIENCE.into(),
@@ -71,6 +76,7 @@ impl Harness {
             audit_spool: None,
             login_failures_per_source: 20,
             event_retention: Duration::from_secs(30 * 86_400),
+            caller_cache: bound,
         };
         let (app, read_audit) = App::new(db, settings);
         Self {
