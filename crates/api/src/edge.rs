@@ -8,7 +8,7 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::Response;
 
-use crate::rest::extract::REQUEST_ID;
+use crate::common::REQUEST_ID;
 
 /// The longest request id a client may choose.
 pub const MAX_REQUEST_ID: usize = 64;

@@ -1,6 +1,7 @@
 //! skinledger's transports: REST (axum) and gRPC (tonic) on one port, both thin adapters over
 //! the use cases of `skinledger-app`.
 
+pub mod common;
 pub mod contract;
 pub mod edge;
 pub mod error;
@@ -191,7 +192,7 @@ async fn router(
                     TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
                         let request_id = request
                             .headers()
-                            .get(rest::extract::REQUEST_ID)
+                            .get(common::REQUEST_ID)
                             .and_then(|v| v.to_str().ok())
                             .unwrap_or_default();
                         let span = tracing::info_span!(

@@ -89,7 +89,7 @@ impl EventService for EventGrpc {
             .metadata()
             .get("authorization")
             .and_then(|v| v.to_str().ok())
-            .and_then(crate::rest::extract::bearer)
+            .and_then(crate::common::bearer)
             .ok_or_else(|| status(Error::unauthenticated()))?
             .to_owned();
         let query: FeedQuery = checked(request.into_inner().try_into())?;

@@ -16,7 +16,7 @@ use super::wire::products::product_query;
 use super::wire::stock::movement_query;
 use super::wire::transfers::transfer_query;
 use super::{Write, caller, checked, idempotency_key, resource_id, status};
-use crate::rest::lots::trace_filename;
+use crate::common::trace_filename;
 
 /// The inventory service.
 #[derive(Debug, Clone)]

@@ -19,6 +19,7 @@ use skinledger_domain::depth::NeedleDepth;
 use tonic::{Request, Status};
 use uuid::Uuid;
 
+pub use crate::common::{field_id, parse_date};
 use crate::error::ApiError;
 
 /// The generated protobuf types and service traits of `skinledger.v1`.
@@ -47,7 +48,7 @@ pub async fn caller<T>(app: &App, request: &Request<T>) -> Result<Actor, Status>
         .metadata()
         .get("authorization")
         .and_then(|v| v.to_str().ok())
-        .and_then(crate::rest::extract::bearer)
+        .and_then(crate::common::bearer)
         .ok_or_else(|| status(Error::unauthenticated()))?;
     app.authenticate(token, request_id(request))
         .await
@@ -58,7 +59,7 @@ pub async fn caller<T>(app: &App, request: &Request<T>) -> Result<Actor, Status>
 pub fn request_id<T>(request: &Request<T>) -> Option<String> {
     request
         .metadata()
-        .get(crate::rest::extract::REQUEST_ID)
+        .get(crate::common::REQUEST_ID)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned)
 }
@@ -81,11 +82,6 @@ pub fn resource_id(raw: &str) -> Result<Uuid, Status> {
     Uuid::parse_str(raw).map_err(|_| status(Error::NotFound("resource")))
 }
 
-/// An id inside a request body: a malformed one is an invalid field.
-pub fn field_id(errors: &mut ValidationErrors, field: &str, raw: &str) -> Option<Uuid> {
-    errors.check(field, Uuid::parse_str(raw).map_err(|_| "must be a UUID"))
-}
-
 /// Paging fields of a list request.
 pub fn page(limit: Option<u64>, cursor: Option<String>) -> PageParams {
     PageParams { limit, cursor }
@@ -99,14 +95,6 @@ pub fn time(t: DateTime<Utc>) -> String {
 /// A date as it travels in protobuf: `YYYY-MM-DD`.
 pub fn date(d: NaiveDate) -> String {
     d.format("%Y-%m-%d").to_string()
-}
-
-/// A `YYYY-MM-DD` field; a malformed one is an invalid field.
-pub fn parse_date(errors: &mut ValidationErrors, field: &str, raw: &str) -> Option<NaiveDate> {
-    errors.check(
-        field,
-        NaiveDate::parse_from_str(raw, "%Y-%m-%d").map_err(|_| "must be a date YYYY-MM-DD"),
-    )
 }
 
 /// An RFC 3339 time field, converted to UTC; a malformed one is an invalid field.

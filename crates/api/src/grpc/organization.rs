@@ -236,7 +236,7 @@ impl OrganizationService for OrganizationGrpc {
             if_match,
         } = request.into_inner();
         // The same parser as the REST body, so errors name the same fields.
-        let document: ClinicalPolicy = crate::rest::extract::parse_json(document_json.as_bytes())
+        let document: ClinicalPolicy = crate::common::parse_json(document_json.as_bytes())
             .map_err(crate::error::ApiError::into_status)?;
         let stored = self
             .0

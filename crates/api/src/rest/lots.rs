@@ -12,6 +12,7 @@ use utoipa_axum::routes;
 
 use super::accept::{TEXT_CSV, prefers_csv};
 use super::extract::{Caller, Id, Idempotency, Json, Query};
+use crate::common::trace_filename;
 use crate::error::{ApiResult, Problem};
 
 /// How the CSV trace is written.
@@ -29,24 +30,6 @@ pub fn routes() -> OpenApiRouter<App> {
         .routes(routes!(get_lot))
         .routes(routes!(recall_lot))
         .routes(routes!(trace_lot))
-}
-
-/// The file name a CSV trace is saved under: the lot number, with anything a file system or a
-/// header might trip on replaced.
-pub fn trace_filename(trace: &LotTrace) -> String {
-    let lot: String = trace
-        .lot
-        .lot_number
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    format!("trace-lot-{lot}.csv")
 }
 
 /// One lot with its product and its units at every clinic the caller may see (any role).

@@ -11,8 +11,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::extract::{Caller, Query};
+use crate::common::{field_id, parse_date};
 use crate::error::{ApiResult, Problem};
-use crate::grpc::{field_id, parse_date};
 
 /// The report routes.
 pub fn routes() -> OpenApiRouter<App> {

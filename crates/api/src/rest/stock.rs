@@ -16,8 +16,8 @@ use utoipa_axum::routes;
 
 use super::Created;
 use super::extract::{Caller, Id, Idempotency, Json, Query};
+use crate::common::field_id;
 use crate::error::{ApiResult, Problem};
-use crate::grpc::field_id;
 
 /// The stock routes.
 pub fn routes() -> OpenApiRouter<App> {
