@@ -557,6 +557,25 @@ fn json_logs_are_one_object_per_line_with_one_line_per_request() {
             .await
             .expect("answered");
         assert_eq!(clinics.status(), 200);
+        // The same over gRPC: one line, under the method, with the gRPC status.
+        let channel = tonic::transport::Endpoint::from_shared(base.clone())
+            .expect("an endpoint")
+            .connect()
+            .await
+            .expect("a gRPC connection");
+        let mut organization =
+            skinledger_e2e::pb::organization_service_client::OrganizationServiceClient::new(
+                channel,
+            );
+        let mut request =
+            skinledger_e2e::authorized(skinledger_e2e::pb::ListClinicsRequest::default(), &token);
+        request
+            .metadata_mut()
+            .insert("x-request-id", "log-line-grpc-1".parse().expect("metadata"));
+        organization
+            .list_clinics(request)
+            .await
+            .expect("clinics over gRPC");
         tokio::time::sleep(Duration::from_millis(300)).await;
     });
     let _ = child.0.kill();
@@ -593,6 +612,23 @@ fn json_logs_are_one_object_per_line_with_one_line_per_request() {
             .as_str()
             .is_some_and(|p| p.starts_with("staff:")),
         "{request}"
+    );
+    let grpc = objects
+        .iter()
+        .find(|o| {
+            o["fields"]["message"] == "request" && o["span"]["request_id"] == "log-line-grpc-1"
+        })
+        .unwrap_or_else(|| panic!("no gRPC request line in {lines:#?}"));
+    assert_eq!(
+        grpc["fields"]["route"],
+        "/skinledger.v1.OrganizationService/ListClinics"
+    );
+    assert_eq!(grpc["fields"]["grpc_status"], "OK", "{grpc}");
+    assert!(grpc["fields"]["latency_ms"].is_number(), "{grpc}");
+    assert_eq!(grpc["span"]["org"], request["span"]["org"], "{grpc}");
+    assert_eq!(
+        grpc["span"]["principal"], request["span"]["principal"],
+        "{grpc}"
     );
 }
 
