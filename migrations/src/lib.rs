@@ -15,6 +15,7 @@ mod m20261206_000004_refresh_retry;
 mod m20261206_000005_staff_sessions;
 mod m20261206_000006_login_sources;
 mod m20261206_000007_events;
+mod m20261206_000008_search_indexes;
 
 /// Applies skinledger's migrations in order.
 pub struct Migrator;
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000005_staff_sessions::Migration),
             Box::new(m20261206_000006_login_sources::Migration),
             Box::new(m20261206_000007_events::Migration),
+            Box::new(m20261206_000008_search_indexes::Migration),
         ]
     }
 }

@@ -35,22 +35,54 @@ pub async fn of_treatments(
         .await
 }
 
-/// Every consumption of a lot, oldest first.
-pub async fn of_lot(
-    db: &impl ConnectionTrait,
-    org: Uuid,
-    lot: Uuid,
-) -> Result<Vec<treatment_consumable::Model>, DbErr> {
-    treatment_consumable::Entity::find()
+/// One consumption of a lot, as its trace shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LotUse {
+    /// The consumption row.
+    pub id: Uuid,
+    /// The treatment that consumed it.
+    pub treatment_id: Uuid,
+    /// Where.
+    pub clinic_id: Uuid,
+    /// Units consumed.
+    pub quantity: i32,
+    /// The unit's serial, when one was given.
+    pub serial: Option<String>,
+}
+
+/// Every consumption of a lot, oldest first: read from one index that holds these columns in
+/// this order (`ix_treatment_consumables_lot_trace`).
+pub async fn of_lot(db: &impl ConnectionTrait, org: Uuid, lot: Uuid) -> Result<Vec<LotUse>, DbErr> {
+    let rows: Vec<(Uuid, Uuid, Uuid, i32, Option<String>)> = treatment_consumable::Entity::find()
+        .select_only()
+        .columns([
+            treatment_consumable::Column::Id,
+            treatment_consumable::Column::TreatmentId,
+            treatment_consumable::Column::ClinicId,
+            treatment_consumable::Column::Quantity,
+            treatment_consumable::Column::Serial,
+        ])
         .filter(treatment_consumable::Column::OrganizationId.eq(org))
         .filter(treatment_consumable::Column::LotId.eq(lot))
         .order_by_asc(treatment_consumable::Column::Id)
+        .into_tuple()
         .all(db)
-        .await
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, treatment_id, clinic_id, quantity, serial)| LotUse {
+            id,
+            treatment_id,
+            clinic_id,
+            quantity,
+            serial,
+        })
+        .collect())
 }
 
 /// Units consumed per (clinic, product) by treatments performed from `from` to `to`
-/// inclusive, optionally only at `clinics`.
+/// inclusive, optionally only at `clinics`: read from one index that holds these columns
+/// (`ix_treatment_consumables_usage`).
 pub async fn usage(
     db: &impl ConnectionTrait,
     org: Uuid,

@@ -43,16 +43,23 @@ impl TestDb {
 
     /// A fresh PostgreSQL database, or `None` when no server is configured.
     pub async fn postgres() -> Option<Self> {
-        Self::postgres_database(true).await
+        Self::postgres_database(true, "").await
+    }
+
+    /// A fresh, migrated PostgreSQL database whose collation is the ICU locale `icu_locale`
+    /// (PostgreSQL 15 or later), or `None` when no server is configured.
+    pub async fn postgres_collated(icu_locale: &str) -> Option<Self> {
+        let options = format!(" TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE '{icu_locale}'");
+        Self::postgres_database(true, &options).await
     }
 
     /// A fresh PostgreSQL database with no tables yet (for servers to migrate), or `None` when
     /// no server is configured.
     pub async fn postgres_empty() -> Option<Self> {
-        Self::postgres_database(false).await
+        Self::postgres_database(false, "").await
     }
 
-    async fn postgres_database(migrate: bool) -> Option<Self> {
+    async fn postgres_database(migrate: bool, options: &str) -> Option<Self> {
         let admin_url = std::env::var(POSTGRES_URL_VAR)
             .ok()
             .filter(|u| !u.is_empty())?;
@@ -61,7 +68,7 @@ impl TestDb {
             .await
             .unwrap_or_else(|e| panic!("cannot reach {POSTGRES_URL_VAR}: {e}"));
         admin
-            .execute_unprepared(&format!("CREATE DATABASE {name}"))
+            .execute_unprepared(&format!("CREATE DATABASE {name}{options}"))
             .await
             .unwrap_or_else(|e| panic!("cannot create test database: {e}"));
         let _ = admin.close().await;
