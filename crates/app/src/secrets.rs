@@ -179,8 +179,29 @@ fn verify_here(password: &[u8], stored: &str) -> bool {
         && Output::new(&out).is_ok_and(|computed| computed == *expected)
 }
 
-/// Hashes a password with argon2id and a random salt, on a password worker.
+tokio::task_local! {
+    /// Within [`hashing_once`]: the digest of the password hashed once, and its hash.
+    static HASHED_ONCE: (String, String);
+}
+
+/// Runs `work` with `password` hashed once: every account given that password within it
+/// (within this task) gets the same hash, instead of a hash of its own. Each hash holds a
+/// password worker's memory (~19 MiB) for as long as the process runs, so accounts created
+/// together with one published password, as the demo's are, cost one hash instead of one each.
+/// Never for real accounts: accounts sharing a hash are seen to share their password.
+pub async fn hashing_once<F: Future>(password: &str, work: F) -> Result<F::Output> {
+    let hash = hash_password(password.to_owned()).await?;
+    Ok(HASHED_ONCE.scope((digest(password), hash), work).await)
+}
+
+/// Hashes a password with argon2id and a random salt, on a password worker (within
+/// [`hashing_once`], its password answers the hash made there).
 pub async fn hash_password(password: String) -> Result<String> {
+    let known = HASHED_ONCE
+        .try_with(|(once, hash)| digests_match(once, &digest(&password)).then(|| hash.clone()));
+    if let Ok(Some(hash)) = known {
+        return Ok(hash);
+    }
     on_worker(move || hash_here(password.as_bytes())).await?
 }
 
@@ -295,6 +316,34 @@ mod tests {
                 .await
                 .unwrap_or(true)
         );
+    }
+
+    #[tokio::test]
+    async fn within_hashing_once_its_password_is_hashed_once_and_others_as_ever() {
+        let (shared, other) = hashing_once("published demo password", async {
+            let first = hash_password("published demo password".into()).await;
+            let second = hash_password("published demo password".into()).await;
+            assert_eq!(first.as_ref().ok(), second.as_ref().ok());
+            let other = hash_password("someone else's password".into()).await;
+            (first.unwrap_or_default(), other.unwrap_or_default())
+        })
+        .await
+        .unwrap_or_default();
+        assert!(
+            verify_password("published demo password".into(), Some(shared.clone()))
+                .await
+                .unwrap_or(false)
+        );
+        assert!(
+            verify_password("someone else's password".into(), Some(other))
+                .await
+                .unwrap_or(false)
+        );
+        // Outside, every hash has a salt of its own.
+        let again = hash_password("published demo password".into())
+            .await
+            .unwrap_or_default();
+        assert_ne!(again, shared);
     }
 
     #[test]

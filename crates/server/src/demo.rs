@@ -29,7 +29,7 @@ use skinledger_app::receipts::ReceiptRequest;
 use skinledger_app::screenings::{NewClearance, NewScreening};
 use skinledger_app::staff::{NewStaff, StaffMember};
 use skinledger_app::treatments::{NewAddendum, NewAdverseEvent, NewTreatment, Treatment};
-use skinledger_app::{Actor, App, Principal};
+use skinledger_app::{Actor, App, Principal, secrets};
 use skinledger_domain::clinical::{
     AdverseEventKind, Area, DeviceKind, Endpoint, FitzpatrickType, Indication, Severity,
 };
@@ -80,6 +80,14 @@ pub async fn seed(app: &App) -> anyhow::Result<Seeded> {
     {
         return Ok(Seeded::AlreadyThere);
     }
+    // Every demo login has the one published password: hashed once for all of them, so that
+    // seeding holds one password worker's memory instead of one per account.
+    secrets::hashing_once(PASSWORD, create(app)).await??;
+    Ok(Seeded::Created)
+}
+
+/// Creates the demo organisation, its staff, stock and clinical records.
+async fn create(app: &App) -> anyhow::Result<()> {
     let org = app
         .create_organization(NewOrganization {
             slug: ORG.into(),
@@ -183,7 +191,7 @@ pub async fn seed(app: &App) -> anyhow::Result<Seeded> {
     };
     let devices = seed_inventory(app, &admin, mitte.id, nord.id).await?;
     seed_clinical(app, &team, &devices, mitte.id).await?;
-    Ok(Seeded::Created)
+    Ok(())
 }
 
 /// The products demo sessions consume.
@@ -711,6 +719,29 @@ mod tests {
         assert!(states.contains(&(TreatmentStatus::Draft, false)));
         assert_eq!(courses.len(), 1);
         assert_eq!(courses[0].progress.sessions_done, 1);
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn every_demo_login_works_with_the_one_password_hashed_once() -> anyhow::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let app = demo_app(dir.path()).await?;
+        seed(&app).await?;
+        for (email, _, _) in LOGINS {
+            login(&app, email).await?;
+        }
+        let org = skinledger_store::orgs::by_slug(app.db().read(), ORG)
+            .await?
+            .context("the demo organisation")?;
+        let mut hashes = Vec::new();
+        for (email, _, _) in LOGINS {
+            let member = skinledger_store::staff::by_email(app.db().read(), org.id, email)
+                .await?
+                .context("a demo login")?;
+            hashes.push(member.password_hash);
+        }
+        hashes.dedup();
+        assert_eq!(hashes.len(), 1, "one hash for every demo login");
         Ok(())
     }
 
