@@ -52,8 +52,13 @@ impl Recorder {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lists_searches_reports_and_traces_use_indexes_at_a_hundred_thousand_clients() {
-    let Some(test_db) = TestDb::postgres_collated("en-US").await else {
+    if !skinledger_store::testing::postgres_or_skip(
+        "lists_searches_reports_and_traces_use_indexes_at_a_hundred_thousand_clients",
+    ) {
         return;
+    }
+    let Some(test_db) = TestDb::postgres_collated("en-US").await else {
+        unreachable!("postgres_or_skip answered that PostgreSQL is configured");
     };
     let h = Harness::new(test_db.db.clone());
     let org = h.organization("big").await;
