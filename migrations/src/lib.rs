@@ -16,6 +16,7 @@ mod m20261206_000005_staff_sessions;
 mod m20261206_000006_login_sources;
 mod m20261206_000007_events;
 mod m20261206_000008_search_indexes;
+mod m20261206_000009_webhooks;
 
 /// Applies skinledger's migrations in order.
 pub struct Migrator;
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000006_login_sources::Migration),
             Box::new(m20261206_000007_events::Migration),
             Box::new(m20261206_000008_search_indexes::Migration),
+            Box::new(m20261206_000009_webhooks::Migration),
         ]
     }
 }

@@ -117,7 +117,7 @@ pub async fn service(
 }
 
 /// The names gRPC health answers for: the server as a whole (`""`) and each service.
-fn grpc_services() -> [&'static str; 9] {
+fn grpc_services() -> [&'static str; 10] {
     use tonic::server::NamedService;
     [
         "",
@@ -131,6 +131,7 @@ fn grpc_services() -> [&'static str; 9] {
         <pb::inventory_service_server::InventoryServiceServer<grpc::inventory::InventoryGrpc>>::NAME,
         <pb::report_service_server::ReportServiceServer<grpc::reports::ReportGrpc>>::NAME,
         <pb::event_service_server::EventServiceServer<grpc::events::EventGrpc>>::NAME,
+        <pb::webhook_service_server::WebhookServiceServer<grpc::webhooks::WebhookGrpc>>::NAME,
     ]
 }
 
@@ -271,6 +272,7 @@ fn grpc_router(
     use pb::organization_service_server::OrganizationServiceServer;
     use pb::report_service_server::ReportServiceServer;
     use pb::treatment_service_server::TreatmentServiceServer;
+    use pb::webhook_service_server::WebhookServiceServer;
 
     let limit = settings.body_limit;
     let mut routes = tonic::service::Routes::new(health_service);
@@ -304,6 +306,10 @@ fn grpc_router(
         )
         .add_service(
             EventServiceServer::new(grpc::events::EventGrpc(app.clone()))
+                .max_decoding_message_size(limit),
+        )
+        .add_service(
+            WebhookServiceServer::new(grpc::webhooks::WebhookGrpc(app.clone()))
                 .max_decoding_message_size(limit),
         )
         .add_service(

@@ -36,6 +36,11 @@ pub fn handle() -> Option<PrometheusHandle> {
                 .ok()?
                 .set_buckets_for_metric(Matcher::Full(GRPC_LATENCY.to_owned()), BUCKETS)
                 .ok()?
+                .set_buckets_for_metric(
+                    Matcher::Full(skinledger_app::webhooks::delivery::DELIVERY_LAG.to_owned()),
+                    LAG_BUCKETS,
+                )
+                .ok()?
                 .install_recorder()
                 .map_err(|e| tracing::warn!(error = %e, "metrics recorder not installed"))
                 .ok()
@@ -47,6 +52,11 @@ pub fn handle() -> Option<PrometheusHandle> {
 /// Latency buckets, in seconds.
 const BUCKETS: &[f64] = &[
     0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
+/// Webhook delivery lag buckets, in seconds: from instant to the day of retries.
+const LAG_BUCKETS: &[f64] = &[
+    0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 1800.0, 3600.0, 21600.0, 86400.0,
 ];
 
 /// Every metric's `# HELP`.
@@ -85,6 +95,7 @@ fn describe() {
     );
     skinledger_app::read_audit::describe_metrics();
     skinledger_app::events::describe_metrics();
+    skinledger_app::webhooks::delivery::describe_metrics();
 }
 
 /// Counts a request no route matched (404), under the route `unmatched`.
@@ -334,6 +345,9 @@ pub async fn render(app: App) -> impl IntoResponse {
         metrics::gauge!(POOL_MAX, &labels).set(f64::from(pool.max));
         #[expect(clippy::cast_precision_loss, reason = "a count of waiting tasks")]
         metrics::gauge!(POOL_WAITING, &labels).set(pool.waiting as f64);
+    }
+    if let Err(e) = app.observe_webhook_backlog().await {
+        tracing::warn!(error = %e, "cannot read the webhook backlog");
     }
     let body = handle().map(|h| h.render()).unwrap_or_default();
     ([("content-type", "text/plain; version=0.0.4")], body)

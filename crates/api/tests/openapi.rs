@@ -50,6 +50,14 @@ const CONTRACT: &[(&str, &[&str])] = &[
     ("/v1/reports/usage", &["get"]),
     ("/v1/audit-events", &["get"]),
     ("/v1/events", &["get"]),
+    ("/v1/webhooks", &["get", "post"]),
+    ("/v1/webhooks/{id}", &["get", "patch", "delete"]),
+    ("/v1/webhooks/{id}/deliveries", &["get"]),
+    (
+        "/v1/webhooks/{id}/deliveries/{delivery_id}/retry",
+        &["post"],
+    ),
+    ("/v1/webhooks/{id}/replay", &["post"]),
 ];
 
 fn document() -> Value {

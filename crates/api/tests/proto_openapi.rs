@@ -31,7 +31,8 @@ enum Rest {
     /// A schema of `components.schemas`.
     Schema(&'static str),
     /// A request: the JSON body of the operation `METHOD /path`, when it has one, with its
-    /// parameters. The path's `{id}` is the message field named `id`, `If-Match` is `if_match`
+    /// parameters. The path's `{id}` is the message field named here, any other path parameter
+    /// the field of its name, `If-Match` is `if_match`
     /// and each query parameter is the field of its name; the other headers are REST's own
     /// (`Accept`) or travel as gRPC metadata (`Idempotency-Key`).
     Request(&'static str, Option<&'static str>),
@@ -290,6 +291,45 @@ const PAIRS: &[(&str, Rest)] = &[
         "WatchEventsRequest",
         Nothing("a server stream; REST follows the feed with `GET /v1/events?wait=`"),
     ),
+    // Webhooks.
+    ("CreateWebhookRequest", Request("POST /v1/webhooks", None)),
+    ("ListWebhooksRequest", Request("GET /v1/webhooks", None)),
+    ("ListWebhooksResponse", Schema("Page_Webhook")),
+    (
+        "GetWebhookRequest",
+        Request("GET /v1/webhooks/{id}", Some("id")),
+    ),
+    (
+        "UpdateWebhookRequest",
+        Request("PATCH /v1/webhooks/{id}", Some("id")),
+    ),
+    (
+        "DeleteWebhookRequest",
+        Request("DELETE /v1/webhooks/{id}", Some("id")),
+    ),
+    (
+        "DeleteWebhookResponse",
+        Nothing("REST answers 204 without a body"),
+    ),
+    (
+        "ListWebhookDeliveriesRequest",
+        Request("GET /v1/webhooks/{id}/deliveries", Some("webhook_id")),
+    ),
+    (
+        "ListWebhookDeliveriesResponse",
+        Schema("Page_WebhookDelivery"),
+    ),
+    (
+        "RetryWebhookDeliveryRequest",
+        Request(
+            "POST /v1/webhooks/{id}/deliveries/{delivery_id}/retry",
+            Some("webhook_id"),
+        ),
+    ),
+    (
+        "ReplayWebhookRequest",
+        Request("POST /v1/webhooks/{id}/replay", Some("id")),
+    ),
 ];
 
 /// Fields the two transports carry differently on purpose: (message, fields only the message
@@ -468,7 +508,8 @@ fn request_shape(doc: &Value, operation: &str, id: Option<&str>) -> Shape {
         let name = parameter["name"].as_str().expect("a parameter name");
         let field = match (parameter["in"].as_str().expect("a parameter place"), name) {
             ("path", "id") => id.unwrap_or_else(|| panic!("{operation}: name the id's field")),
-            ("path", other) => panic!("{operation}: path parameter {other} is not `id`"),
+            // Any other path parameter is the field of its name.
+            ("path", other) => other,
             ("header", "If-Match") => "if_match",
             ("header", _) => continue,
             ("query", name) => name,

@@ -265,7 +265,7 @@ pub(crate) async fn low_stock(
 }
 
 impl Event {
-    fn from_row(row: event::Model) -> Result<Self> {
+    pub(crate) fn from_row(row: event::Model) -> Result<Self> {
         let event::Model {
             id,
             organization_id: _,
@@ -469,7 +469,7 @@ impl App {
 }
 
 /// A feed cursor: the number of the last event seen; `0` (or none) is before the first.
-fn parse_cursor(raw: Option<&str>) -> Result<i64> {
+pub(crate) fn parse_cursor(raw: Option<&str>) -> Result<i64> {
     match raw.map(str::trim).filter(|c| !c.is_empty()) {
         None => Ok(0),
         Some(c) => c

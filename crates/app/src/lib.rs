@@ -37,6 +37,7 @@ pub mod throttle;
 pub mod tokens;
 pub mod transfers;
 pub mod treatments;
+pub mod webhooks;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -76,6 +77,8 @@ pub struct AppSettings {
     /// client's grants) is used again without asking the database: the longest a change made
     /// through another replica takes to apply here. Zero asks on every request.
     pub caller_cache: Duration,
+    /// How webhooks are delivered.
+    pub webhooks: webhooks::WebhookSettings,
 }
 
 /// The application: every use case is a method of it. Cheap to clone.
@@ -91,6 +94,8 @@ struct Inner {
     tokens: tokens::TokenService,
     read_audit: audit::ReadAuditWriter,
     callers: callers::Callers,
+    /// Sends webhook deliveries.
+    outbound: Arc<webhooks::outbound::Outbound>,
     /// Set when the server is shutting down: it still serves, but is no longer ready.
     draining: std::sync::atomic::AtomicBool,
 }
@@ -107,6 +112,7 @@ impl App {
         let (read_audit, task) =
             audit::ReadAuditWriter::start(db.clone(), settings.audit_spool.clone());
         let callers = callers::Callers::new(settings.caller_cache);
+        let outbound = webhooks::delivery::outbound(&settings.webhooks);
         let app = Self {
             inner: Arc::new(Inner {
                 db,
@@ -114,6 +120,7 @@ impl App {
                 tokens,
                 read_audit,
                 callers,
+                outbound,
                 draining: std::sync::atomic::AtomicBool::new(false),
             }),
         };

@@ -82,7 +82,7 @@ event_types! {
     /// The clinical policy changed.
     PolicyChanged => "policy.changed", PolicyRead;
     /// A webhook endpoint was disabled after failing for too long.
-    WebhookDisabled => "webhook.disabled", ApiClientManage;
+    WebhookDisabled => "webhook.disabled", WebhookManage;
 }
 
 impl fmt::Display for EventType {

@@ -36,6 +36,8 @@ pub enum Action {
     SeniorRoleGrant,
     /// Create, list and revoke API clients.
     ApiClientManage,
+    /// Register, change and remove webhooks; see and retry their deliveries.
+    WebhookManage,
     /// Read the audit log.
     AuditRead,
     /// Read the clinical policy.
@@ -99,6 +101,7 @@ pub const MATRIX: &[(Action, &[Role])] = &[
     (Action::OrgAdminGrant, &[Oa]),
     (Action::SeniorRoleGrant, &[Oa]),
     (Action::ApiClientManage, &[Oa]),
+    (Action::WebhookManage, &[Oa]),
     (Action::AuditRead, &[Oa]),
     (Action::PolicyRead, &[Oa, Cm, Ph, Nu, Es, Fd]),
     (Action::PolicyUpdate, &[Oa]),

@@ -102,6 +102,21 @@ pub struct Config {
     /// takes to apply here (the replica that makes it applies it at once). 0 asks the database
     /// on every request.
     pub caller_cache_ms: u64,
+    /// Whether webhooks may be delivered to private, loopback, link-local and other non-public
+    /// addresses (endpoints inside the operator's own network). Off: such endpoints are
+    /// refused when registered and when delivered to.
+    pub webhook_allow_private_addresses: bool,
+    /// Non-public addresses webhooks may reach although `webhook_allow_private_addresses` is
+    /// off, e.g. `["10.0.4.7"]` for one receiver inside the network.
+    pub webhook_allowed_addresses: Vec<std::net::IpAddr>,
+    /// Seconds one webhook request may take, connecting included.
+    pub webhook_timeout_secs: u64,
+    /// Milliseconds before a failed webhook delivery is first retried; later retries wait 6,
+    /// 24, 120, 360 and then 720 times as long (5 s, 30 s, 2 min, 10 min, 30 min, hourly).
+    pub webhook_retry_base_ms: u64,
+    /// Seconds a failing webhook delivery is retried after its first attempt before it is
+    /// given up and its endpoint disabled.
+    pub webhook_retry_window_secs: u64,
 }
 
 impl Default for Config {
@@ -138,6 +153,11 @@ impl Default for Config {
             login_failures_per_source: 20,
             event_retention_days: 30,
             caller_cache_ms: 1_000,
+            webhook_allow_private_addresses: false,
+            webhook_allowed_addresses: Vec::new(),
+            webhook_timeout_secs: 10,
+            webhook_retry_base_ms: 5_000,
+            webhook_retry_window_secs: 24 * 3600,
         }
     }
 }
@@ -191,6 +211,14 @@ impl fmt::Debug for Config {
             .field("login_failures_per_source", &self.login_failures_per_source)
             .field("event_retention_days", &self.event_retention_days)
             .field("caller_cache_ms", &self.caller_cache_ms)
+            .field(
+                "webhook_allow_private_addresses",
+                &self.webhook_allow_private_addresses,
+            )
+            .field("webhook_allowed_addresses", &self.webhook_allowed_addresses)
+            .field("webhook_timeout_secs", &self.webhook_timeout_secs)
+            .field("webhook_retry_base_ms", &self.webhook_retry_base_ms)
+            .field("webhook_retry_window_secs", &self.webhook_retry_window_secs)
             .finish()
     }
 }
@@ -228,6 +256,11 @@ pub const ENV_KEYS: &[&str] = &[
     "login_failures_per_source",
     "event_retention_days",
     "caller_cache_ms",
+    "webhook_allow_private_addresses",
+    "webhook_allowed_addresses",
+    "webhook_timeout_secs",
+    "webhook_retry_base_ms",
+    "webhook_retry_window_secs",
 ];
 
 /// Variables of the test suite, which share the prefix and are not settings.
@@ -286,6 +319,9 @@ impl Config {
             ),
             ("login_failures_per_source", self.login_failures_per_source),
             ("event_retention_days", self.event_retention_days),
+            ("webhook_timeout_secs", self.webhook_timeout_secs),
+            ("webhook_retry_base_ms", self.webhook_retry_base_ms),
+            ("webhook_retry_window_secs", self.webhook_retry_window_secs),
         ] {
             if value == 0 {
                 anyhow::bail!("invalid configuration: {name} must be at least 1");

@@ -29,6 +29,7 @@ use skinledger_app::receipts::ReceiptRequest;
 use skinledger_app::screenings::{NewClearance, NewScreening};
 use skinledger_app::staff::{NewStaff, StaffMember};
 use skinledger_app::treatments::{NewAddendum, NewAdverseEvent, NewTreatment, Treatment};
+use skinledger_app::webhooks::{NewWebhook, Webhook};
 use skinledger_app::{Actor, App, Principal, secrets};
 use skinledger_domain::clinical::{
     AdverseEventKind, Area, DeviceKind, Endpoint, FitzpatrickType, Indication, Severity,
@@ -644,6 +645,64 @@ async fn seed_clinical(
     // Registered at the desk, not screened yet: any treatment is blocked until screened.
     client(app, team.front_desk, "Ben Klein", "2001-12-01", 0).await?;
     Ok(())
+}
+
+/// The addresses of a demo webhook's host that webhooks could not otherwise reach (a receiver
+/// on this machine or in this network), so that the demo may be served allowing exactly
+/// those.
+pub async fn private_addresses_of(url: &str) -> anyhow::Result<Vec<std::net::IpAddr>> {
+    use skinledger_app::webhooks::outbound::{is_public, parse_url};
+    let parsed = parse_url(url).map_err(|e| anyhow::anyhow!("--demo-webhook {url}: {e}"))?;
+    let host = parsed
+        .host_str()
+        .map(|h| h.trim_start_matches('[').trim_end_matches(']').to_owned())
+        .unwrap_or_default();
+    let port = parsed.port_or_known_default().unwrap_or(80);
+    let found = tokio::net::lookup_host((host.as_str(), port))
+        .await
+        .map_err(|e| anyhow::anyhow!("--demo-webhook {url}: cannot resolve {host}: {e}"))?;
+    let mut private: Vec<std::net::IpAddr> =
+        found.map(|a| a.ip()).filter(|ip| !is_public(*ip)).collect();
+    private.sort();
+    private.dedup();
+    Ok(private)
+}
+
+/// Registers a webhook of the demo organisation to `url`, replacing one registered there
+/// before (whose secret was shown then); answers the new webhook with its secret.
+pub async fn register_webhook(app: &App, url: &str) -> anyhow::Result<Webhook> {
+    let read = app.db().read();
+    let org = skinledger_store::orgs::by_slug(read, ORG)
+        .await?
+        .context("the demo organisation is not seeded")?;
+    let admin = skinledger_store::staff::by_email(read, org.id, LOGINS[0].0)
+        .await?
+        .context("the demo administrator is missing")?;
+    let admin = Actor {
+        org_id: org.id,
+        principal: Principal::Staff(admin.id),
+        grants: vec![Grant {
+            role: Role::OrgAdmin,
+            clinic_id: None,
+        }],
+        request_id: Some("demo-seed".into()),
+    };
+    let normalised = skinledger_app::webhooks::outbound::parse_url(url)
+        .map_err(|e| anyhow::anyhow!("--demo-webhook {url}: {e}"))?
+        .to_string();
+    for old in skinledger_store::webhooks::by_url(read, org.id, &normalised).await? {
+        app.delete_webhook(&admin, old.id).await?;
+    }
+    Ok(app
+        .create_webhook(
+            &admin,
+            NewWebhook {
+                url: url.to_owned(),
+                event_types: Vec::new(),
+                description: Some("The demo's receiver".into()),
+            },
+        )
+        .await?)
 }
 
 #[cfg(test)]

@@ -66,6 +66,13 @@ pub fn app(config: &Config, db: Db) -> anyhow::Result<(App, skinledger_app::audi
         login_failures_per_source: config.login_failures_per_source,
         event_retention: Duration::from_secs(config.event_retention_days.saturating_mul(86_400)),
         caller_cache: Duration::from_millis(config.caller_cache_ms),
+        webhooks: skinledger_app::webhooks::WebhookSettings {
+            allow_private_addresses: config.webhook_allow_private_addresses,
+            allowed_addresses: config.webhook_allowed_addresses.clone(),
+            timeout: Duration::from_secs(config.webhook_timeout_secs),
+            retry_base: Duration::from_millis(config.webhook_retry_base_ms),
+            retry_window: Duration::from_secs(config.webhook_retry_window_secs),
+        },
     };
     let mut folder = std::fs::DirBuilder::new();
     folder.recursive(true);
@@ -144,6 +151,13 @@ pub async fn launch(
                     Ok(_) => {}
                     Err(e) => tracing::warn!(error = %e, "cannot purge old events"),
                 }
+                match housekeeping.purge_webhook_deliveries().await {
+                    Ok(n) if n > 0 => {
+                        tracing::info!(purged = n, "deleted webhook deliveries past retention");
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "cannot purge old webhook deliveries"),
+                }
                 match housekeeping.announce_expiring_lots().await {
                     Ok(n) if n > 0 => tracing::info!(events = n, "announced expiring lots"),
                     Ok(_) => {}
@@ -152,6 +166,12 @@ pub async fn launch(
             }
         }
     });
+
+    // Webhook deliveries, shared with the other replicas through the database.
+    let (stop_webhooks, webhooks_stopped) = tokio::sync::oneshot::channel::<()>();
+    let mut webhooks = tokio::spawn(app.webhook_worker().run(async move {
+        let _ = webhooks_stopped.await;
+    }));
 
     tracing::info!(
         addr = %listener.local_addr()?,
@@ -196,6 +216,14 @@ pub async fn launch(
     drop(drained_rx);
     drop(service);
     purge.abort();
+    // An attempt under way finishes (it is bounded by the webhook timeout); one cut short
+    // would be taken over by another replica when its lease runs out.
+    let _ = stop_webhooks.send(());
+    let patience = Duration::from_secs(config.webhook_timeout_secs.saturating_add(5));
+    if tokio::time::timeout(patience, &mut webhooks).await.is_err() {
+        tracing::warn!("webhook deliveries did not stop in time");
+        webhooks.abort();
+    }
     drop(app);
     audit_task.finish().await;
     db.close().await?;

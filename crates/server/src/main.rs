@@ -25,6 +25,10 @@ enum Command {
         /// Seed the demo organisation and print its logins.
         #[arg(long)]
         demo: bool,
+        /// With --demo: register a webhook of the demo organisation to this URL (its address
+        /// allowed although private) and print its secret.
+        #[arg(long, value_name = "URL", requires = "demo")]
+        demo_webhook: Option<String>,
     },
     /// Apply database migrations and exit.
     Migrate,
@@ -80,11 +84,19 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 
 async fn execute(command: Command, config: Config) -> anyhow::Result<()> {
     match command {
-        Command::Serve { demo } => {
+        Command::Serve { demo, demo_webhook } => {
+            let mut config = config;
+            if let Some(url) = &demo_webhook {
+                for address in demo::private_addresses_of(url).await? {
+                    if !config.webhook_allowed_addresses.contains(&address) {
+                        config.webhook_allowed_addresses.push(address);
+                    }
+                }
+            }
             if demo {
                 // On stderr: stdout carries the log, one JSON object per line when so
                 // configured.
-                complain(&seed_demo(&config).await?);
+                complain(&seed_demo(&config, demo_webhook.as_deref()).await?);
             }
             let listener = tokio::net::TcpListener::bind(config.listen_addr)
                 .await
@@ -126,18 +138,23 @@ async fn execute(command: Command, config: Config) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Demo => {
-            say(&seed_demo(&config).await?);
+            say(&seed_demo(&config, None).await?);
             Ok(())
         }
     }
 }
 
-/// Seeds the demo organisation; answers the text naming its logins.
-async fn seed_demo(config: &Config) -> anyhow::Result<String> {
+/// Seeds the demo organisation, and registers its webhook to `webhook` when given; answers the
+/// text naming its logins (and the webhook's secret).
+async fn seed_demo(config: &Config, webhook: Option<&str>) -> anyhow::Result<String> {
     let db = skinledger::connect(config).await?;
     skinledger::migrate(&db).await?;
     let (app, audit) = skinledger::app(config, db.clone())?;
     let seeded = demo::seed(&app).await?;
+    let hook = match webhook {
+        Some(url) => Some(demo::register_webhook(&app, url).await?),
+        None => None,
+    };
     drop(app);
     audit.finish().await;
     db.close().await?;
@@ -155,6 +172,15 @@ async fn seed_demo(config: &Config) -> anyhow::Result<String> {
     }];
     for (email, _, role) in demo::LOGINS {
         lines.push(format!("  {email:<24} {role}"));
+    }
+    if let Some(hook) = hook {
+        lines.push(format!(
+            "Webhook {} sends every event of `{}` to {}, signed with the secret",
+            hook.id,
+            demo::ORG,
+            hook.url
+        ));
+        lines.push(format!("  {}", hook.secret.unwrap_or_default()));
     }
     Ok(lines.join("\n"))
 }

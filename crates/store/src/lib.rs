@@ -33,6 +33,7 @@ pub mod tokens;
 pub mod transfers;
 pub mod treatments;
 pub mod units;
+pub mod webhooks;
 
 pub use db::{Db, DbSettings, PoolStats};
 pub use error::{Failure, failure, is_unique_violation};

@@ -188,6 +188,9 @@ async fn every_table_and_column_matches_its_entity(db: Db) {
         declared::<treatment_addendum::Entity>(),
         declared::<treatment_consumable::Entity>(),
         declared::<unit::Entity>(),
+        declared::<webhook::Entity>(),
+        declared::<webhook_attempt::Entity>(),
+        declared::<webhook_delivery::Entity>(),
     ];
     let actual = actual(&db).await;
     // SQLite's INTEGER holds 64 bits: it has one integer type where PostgreSQL has two.

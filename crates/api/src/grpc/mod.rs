@@ -10,6 +10,7 @@ pub mod limits;
 pub mod organization;
 pub mod reports;
 pub mod treatments;
+pub mod webhooks;
 pub mod wire;
 
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};

@@ -19,6 +19,7 @@ pub mod screenings;
 pub mod stock;
 pub mod transfers;
 pub mod treatments;
+pub mod webhooks;
 
 use axum::http::header::LOCATION;
 use axum::http::{HeaderValue, StatusCode};
@@ -50,6 +51,7 @@ use utoipa_axum::router::OpenApiRouter;
         (name = "reports", description = "Low stock, expiring lots and usage per clinic and product"),
         (name = "audit", description = "The append-only audit log"),
         (name = "events", description = "What changed, in order: the feed of integration events"),
+        (name = "webhooks", description = "Endpoints that receive the events as they happen, signed as Standard Webhooks specify, with every delivery and attempt"),
     )
 )]
 struct ApiDoc;
@@ -89,6 +91,7 @@ pub fn router() -> OpenApiRouter<App> {
         .merge(reports::routes())
         .merge(audit::routes())
         .merge(events::routes())
+        .merge(webhooks::routes())
 }
 
 /// A `201 Created` answer whose `Location` names what was created (or, for an entry with no URL

@@ -69,7 +69,17 @@ pub struct World {
 impl World {
     /// Starts the app over `db` with an organisation `glow`.
     pub async fn new(db: Db) -> Self {
-        let settings = AppSettings {
+        Self::with_settings(db, |_| {}).await
+    }
+
+    /// Starts the app over `db`, with settings `adjust` changed, and an organisation `glow`.
+    pub async fn with_settings(db: Db, adjust: impl FnOnce(&mut AppSettings)) -> Self {
+        Self::named(db, "glow", adjust).await
+    }
+
+    /// Starts the app over `db`, with settings `adjust` changed, and an organisation `slug`.
+    pub async fn named(db: Db, slug: &str, adjust: impl FnOnce(&mut AppSettings)) -> Self {
+        let mut settings = AppSettings {
             issuer: "https://skinledger.test".into(),
             audience: "skinledger-test".into(),
             access_ttl: Duration::from_secs(900),
@@ -80,9 +90,11 @@ impl World {
             login_failures_per_source: 20,
             event_retention: Duration::from_secs(30 * 86_400),
             caller_cache: Duration::from_secs(1),
+            webhooks: skinledger_app::webhooks::WebhookSettings::default(),
         };
+        adjust(&mut settings);
         let (app, read_audit) = App::new(db, settings);
-        let org = add_org(&app, "glow").await;
+        let org = add_org(&app, slug).await;
         Self {
             app,
             org,

@@ -77,6 +77,7 @@ impl Harness {
             login_failures_per_source: 20,
             event_retention: Duration::from_secs(30 * 86_400),
             caller_cache: bound,
+            webhooks: skinledger_app::webhooks::WebhookSettings::default(),
         };
         let (app, read_audit) = App::new(db, settings);
         Self {

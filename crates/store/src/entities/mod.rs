@@ -28,3 +28,6 @@ pub mod treatment;
 pub mod treatment_addendum;
 pub mod treatment_consumable;
 pub mod unit;
+pub mod webhook;
+pub mod webhook_attempt;
+pub mod webhook_delivery;

@@ -33,3 +33,4 @@ pub mod screenings;
 pub mod stock;
 pub mod transfers;
 pub mod treatments;
+pub mod webhooks;

@@ -1,0 +1,671 @@
+//! Webhooks: an organisation's endpoints, to which every integration event of the kinds they
+//! ask for is POSTed, signed as the Standard Webhooks specification says, at least once, in the
+//! order of the organisation's sequence, retried with backoff for a day, and the endpoint
+//! disabled (with a `webhook.disabled` event) when it failed all that time.
+//!
+//! Managing endpoints is for `org_admin`. The secret is shown once, in the answer to the
+//! creation, and stored sealed ([`signing`]). Deliveries are made by [`WebhookWorker`]s, one in
+//! every replica, which share the queue through the database ([`delivery`]).
+
+pub mod delivery;
+pub mod outbound;
+pub mod signing;
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use sea_orm::Set;
+use serde::{Deserialize, Serialize};
+use skinledger_domain::ValidationErrors;
+use skinledger_domain::events::EventType;
+use skinledger_domain::permission::{Action, Scope};
+use skinledger_store::entities::{webhook, webhook_attempt, webhook_delivery};
+use skinledger_store::events as event_store;
+use skinledger_store::webhooks as store;
+use uuid::Uuid;
+
+pub use delivery::WebhookWorker;
+pub use outbound::{AddressPolicy, AttemptOutcome};
+
+use crate::App;
+use crate::actor::Actor;
+use crate::audit::{self, AuditEvent, Subject};
+use crate::error::{Error, ErrorCode, Result};
+use crate::paging::{Page, PageParams};
+
+/// The longest description.
+const MAX_DESCRIPTION: usize = 500;
+
+/// How webhooks are delivered.
+#[derive(Debug, Clone)]
+pub struct WebhookSettings {
+    /// Whether deliveries may go to private, loopback, link-local and other non-public
+    /// addresses (for endpoints inside the operator's own network).
+    pub allow_private_addresses: bool,
+    /// Non-public addresses deliveries may reach although private ones are not allowed.
+    pub allowed_addresses: Vec<IpAddr>,
+    /// How long one request may take, connection included.
+    pub timeout: Duration,
+    /// The first retry's delay; later ones are 6, 24, 120, 360 and then 720 times it (5 s,
+    /// 30 s, 2 min, 10 min, 30 min, then hourly), each with ±20 % jitter.
+    pub retry_base: Duration,
+    /// How long a delivery is retried after its first attempt before it is given up and its
+    /// endpoint disabled.
+    pub retry_window: Duration,
+}
+
+impl Default for WebhookSettings {
+    fn default() -> Self {
+        Self {
+            allow_private_addresses: false,
+            allowed_addresses: Vec::new(),
+            timeout: Duration::from_secs(10),
+            retry_base: Duration::from_secs(5),
+            retry_window: Duration::from_secs(24 * 3600),
+        }
+    }
+}
+
+impl WebhookSettings {
+    /// Where deliveries may go.
+    pub fn policy(&self) -> AddressPolicy {
+        AddressPolicy {
+            allow_private: self.allow_private_addresses,
+            allowed: self.allowed_addresses.clone(),
+        }
+    }
+}
+
+/// A webhook endpoint as the API shows it; the secret only once, in the answer to its creation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Webhook {
+    /// Its id.
+    pub id: Uuid,
+    /// Where deliveries are POSTed.
+    pub url: String,
+    /// What it is for.
+    pub description: Option<String>,
+    /// The kinds of event sent; every kind when empty.
+    pub event_types: Vec<EventType>,
+    /// Whether deliveries are made. An endpoint that failed for the whole retry window is
+    /// disabled; enabling it again resumes where it stopped.
+    pub enabled: bool,
+    /// When it was disabled.
+    pub disabled_at: Option<DateTime<Utc>>,
+    /// Why it was disabled.
+    pub disabled_reason: Option<String>,
+    /// The feed cursor up to which events have been queued for it: events after it are still
+    /// to be queued.
+    pub cursor: String,
+    /// The signing secret (`whsec_...`): present only in the answer that created it.
+    pub secret: Option<String>,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// When it was last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A new webhook endpoint, as sent.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewWebhook {
+    /// Where deliveries are POSTed: an http or https URL, at a public address unless the
+    /// server allows private ones.
+    pub url: String,
+    /// The kinds of event to send; every kind when empty or left out.
+    #[serde(default)]
+    pub event_types: Vec<EventType>,
+    /// What it is for.
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+/// Changes to a webhook endpoint; fields left out stay as they are.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookChanges {
+    /// A new URL.
+    #[serde(default)]
+    pub url: Option<String>,
+    /// The kinds of event to send from now on; every kind when empty.
+    #[serde(default)]
+    pub event_types: Option<Vec<EventType>>,
+    /// A new description; an empty text clears it.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// `false` stops deliveries; `true` resumes them where they stopped.
+    #[serde(default)]
+    pub enabled: Option<bool>,
+}
+
+/// Where a webhook's deliveries resume: every event after this feed cursor is delivered again.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookReplay {
+    /// A feed cursor (`0` for the oldest event kept), not after the webhook's own `cursor`.
+    pub after: String,
+}
+
+/// The state of a delivery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryStatus {
+    /// Waiting for its first or next attempt, or being attempted.
+    Pending,
+    /// The endpoint accepted it (2xx).
+    Delivered,
+    /// Given up after failing for the whole retry window.
+    Failed,
+}
+
+impl DeliveryStatus {
+    /// The wire and stored name.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            DeliveryStatus::Pending => store::PENDING,
+            DeliveryStatus::Delivered => store::DELIVERED,
+            DeliveryStatus::Failed => store::FAILED,
+        }
+    }
+
+    fn parse(s: &str) -> Result<Self> {
+        [
+            DeliveryStatus::Pending,
+            DeliveryStatus::Delivered,
+            DeliveryStatus::Failed,
+        ]
+        .into_iter()
+        .find(|d| d.as_str() == s)
+        .ok_or_else(|| Error::Internal(format!("stored delivery status {s}")))
+    }
+}
+
+impl std::str::FromStr for DeliveryStatus {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        Self::parse(s).map_err(|_| "must be pending, delivered or failed".to_owned())
+    }
+}
+
+/// One request made for a delivery.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct WebhookAttempt {
+    /// When it was made.
+    pub attempted_at: DateTime<Utc>,
+    /// How it ended.
+    pub outcome: AttemptOutcome,
+    /// The endpoint's HTTP status, when it answered.
+    pub status_code: Option<u16>,
+    /// From the start of the request to the answer (or the failure), in milliseconds.
+    pub latency_ms: i64,
+    /// What went wrong, when something did.
+    pub error: Option<String>,
+}
+
+/// One event's delivery to one webhook endpoint, with every attempt.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct WebhookDelivery {
+    /// Its id.
+    pub id: Uuid,
+    /// The webhook.
+    pub webhook_id: Uuid,
+    /// The event delivered: also the `webhook-id` header of every attempt.
+    pub event_id: Uuid,
+    /// The event's kind.
+    pub event_type: EventType,
+    /// The event's number in the organisation's sequence.
+    pub seq: i64,
+    /// Where it stands.
+    pub status: DeliveryStatus,
+    /// When it was queued.
+    pub created_at: DateTime<Utc>,
+    /// When it is attempted next, while pending.
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    /// When it was delivered or given up.
+    pub finished_at: Option<DateTime<Utc>>,
+    /// Every attempt, oldest first.
+    pub attempts: Vec<WebhookAttempt>,
+}
+
+/// What a list of deliveries asks for.
+#[derive(Debug, Clone, Default)]
+pub struct DeliveryQuery {
+    /// Only deliveries in this state.
+    pub status: Option<DeliveryStatus>,
+    /// The page.
+    pub page: PageParams,
+}
+
+fn parse_types(stored: &str) -> Vec<EventType> {
+    serde_json::from_str::<Vec<EventType>>(stored).unwrap_or_default()
+}
+
+fn stored_types(types: &[EventType]) -> Result<String> {
+    let mut types = types.to_vec();
+    types.sort();
+    types.dedup();
+    serde_json::to_string(&types).map_err(|e| Error::Internal(e.to_string()))
+}
+
+fn from_row(m: webhook::Model, secret: Option<String>) -> Webhook {
+    Webhook {
+        id: m.id,
+        event_types: parse_types(&m.event_types),
+        url: m.url,
+        description: m.description,
+        enabled: m.enabled,
+        disabled_at: m.disabled_at,
+        disabled_reason: m.disabled_reason,
+        cursor: m.cursor.to_string(),
+        secret,
+        created_at: m.created_at,
+        updated_at: m.updated_at,
+    }
+}
+
+fn attempt_from_row(a: webhook_attempt::Model) -> WebhookAttempt {
+    WebhookAttempt {
+        attempted_at: a.attempted_at,
+        outcome: AttemptOutcome::parse(&a.outcome).unwrap_or(AttemptOutcome::ConnectionError),
+        status_code: a.status_code.and_then(|s| u16::try_from(s).ok()),
+        latency_ms: a.latency_ms,
+        error: a.error,
+    }
+}
+
+fn delivery_from_row(
+    d: webhook_delivery::Model,
+    attempts: &mut Vec<webhook_attempt::Model>,
+) -> Result<WebhookDelivery> {
+    let status = DeliveryStatus::parse(&d.status)?;
+    let mine: Vec<WebhookAttempt> = attempts
+        .extract_if(.., |a| a.delivery_id == d.id)
+        .map(attempt_from_row)
+        .collect();
+    Ok(WebhookDelivery {
+        id: d.id,
+        webhook_id: d.webhook_id,
+        event_id: d.event_id,
+        event_type: d
+            .event_type
+            .parse()
+            .map_err(|e| Error::Internal(format!("stored delivery {}: {e}", d.id)))?,
+        seq: d.seq,
+        status,
+        created_at: d.created_at,
+        next_attempt_at: (status == DeliveryStatus::Pending).then_some(d.next_attempt_at),
+        finished_at: d.finished_at,
+        attempts: mine,
+    })
+}
+
+/// The host of a URL, for the audit log (a URL's path or query may hold a token).
+fn host_of(url: &str) -> Option<String> {
+    url::Url::parse(url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_owned))
+}
+
+impl App {
+    /// Checks a URL for a webhook: its form, and every address of its host.
+    async fn checked_url(
+        &self,
+        errors: &mut ValidationErrors,
+        field: &str,
+        raw: &str,
+    ) -> Option<String> {
+        let url = match outbound::parse_url(raw) {
+            Ok(url) => url,
+            Err(refusal) => {
+                errors.add(field, refusal.to_string());
+                return None;
+            }
+        };
+        match self.outbound().check(&url).await {
+            Ok(()) => Some(url.to_string()),
+            Err(refusal) => {
+                errors.add(field, refusal.to_string());
+                None
+            }
+        }
+    }
+
+    /// Registers a webhook endpoint (`org_admin`); events from now on are delivered to it. The
+    /// secret is in this answer and nowhere else.
+    pub async fn create_webhook(&self, actor: &Actor, new: NewWebhook) -> Result<Webhook> {
+        let subject = Subject::new("webhook", None);
+        self.audited(actor, "webhook.create", subject, async move {
+            actor.require(Action::WebhookManage, Scope::Anywhere)?;
+            let mut errors = ValidationErrors::new();
+            let description = check_description(&mut errors, new.description.as_deref());
+            let url = self.checked_url(&mut errors, "url", &new.url).await;
+            errors.into_result()?;
+            let url = url.ok_or_else(|| Error::invalid("url", "is required"))?;
+            let types = stored_types(&new.event_types)?;
+            let (secret, bytes) = signing::new_secret();
+            let sealed = signing::seal(&bytes, &self.settings().signing_key);
+            let now = Utc::now();
+            let txn = self.db().begin().await?;
+            let cursor = event_store::sequence(&txn, actor.org_id)
+                .await?
+                .map_or(0, |s| s.last_seq);
+            let row = store::insert(
+                &txn,
+                webhook::ActiveModel {
+                    id: Set(Uuid::now_v7()),
+                    organization_id: Set(actor.org_id),
+                    url: Set(url.clone()),
+                    description: Set(description.flatten()),
+                    event_types: Set(types),
+                    enabled: Set(true),
+                    disabled_at: Set(None),
+                    disabled_reason: Set(None),
+                    secret_sealed: Set(sealed),
+                    cursor: Set(cursor),
+                    created_by: Set(Some(actor.principal.id())),
+                    created_at: Set(now),
+                    updated_at: Set(now),
+                },
+            )
+            .await?;
+            audit::record(
+                &txn,
+                AuditEvent::by(actor, "webhook.create", "webhook", Some(row.id)).detail(
+                    serde_json::json!({ "host": host_of(&url), "event_types": &new.event_types }),
+                ),
+            )
+            .await?;
+            txn.commit().await?;
+            Ok(from_row(row, Some(secret)))
+        })
+        .await
+    }
+
+    /// The organisation's webhook endpoints (`org_admin`), without secrets.
+    pub async fn list_webhooks(&self, actor: &Actor, page: &PageParams) -> Result<Page<Webhook>> {
+        actor.require(Action::WebhookManage, Scope::Anywhere)?;
+        let rows = store::list(self.db().read(), actor.org_id, page.parse()?).await?;
+        Ok(Page::from_store(rows, |m| from_row(m, None)))
+    }
+
+    /// One webhook endpoint (`org_admin`), without its secret.
+    pub async fn get_webhook(&self, actor: &Actor, id: Uuid) -> Result<Webhook> {
+        let row = store::get(self.db().read(), actor.org_id, id)
+            .await?
+            .ok_or(Error::NotFound("webhook"))?;
+        actor.require(Action::WebhookManage, Scope::Anywhere)?;
+        Ok(from_row(row, None))
+    }
+
+    /// Changes a webhook endpoint (`org_admin`). Enabling a disabled one resumes its
+    /// deliveries where they stopped.
+    pub async fn update_webhook(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        changes: WebhookChanges,
+    ) -> Result<Webhook> {
+        let subject = Subject::new("webhook", Some(id));
+        self.audited(actor, "webhook.update", subject, async move {
+            store::get(self.db().read(), actor.org_id, id)
+                .await?
+                .ok_or(Error::NotFound("webhook"))?;
+            actor.require(Action::WebhookManage, Scope::Anywhere)?;
+            let mut errors = ValidationErrors::new();
+            let description = check_description(&mut errors, changes.description.as_deref());
+            let url = match &changes.url {
+                Some(raw) => self.checked_url(&mut errors, "url", raw).await,
+                None => None,
+            };
+            errors.into_result()?;
+            let txn = self.db().begin().await?;
+            let row = store::get_for_update(&txn, actor.org_id, id)
+                .await?
+                .ok_or(Error::NotFound("webhook"))?;
+            let now = Utc::now();
+            let mut active: webhook::ActiveModel = row.clone().into();
+            let mut changed = Vec::new();
+            if let Some(url) = url
+                && url != row.url
+            {
+                active.url = Set(url);
+                changed.push("url");
+            }
+            if let Some(types) = &changes.event_types {
+                let types = stored_types(types)?;
+                if types != row.event_types {
+                    active.event_types = Set(types);
+                    changed.push("event_types");
+                }
+            }
+            if let Some(description) = description
+                && description != row.description
+            {
+                active.description = Set(description);
+                changed.push("description");
+            }
+            match changes.enabled {
+                Some(true) if !row.enabled => {
+                    active.enabled = Set(true);
+                    active.disabled_at = Set(None);
+                    active.disabled_reason = Set(None);
+                    changed.push("enabled");
+                }
+                Some(false) if row.enabled => {
+                    active.enabled = Set(false);
+                    active.disabled_at = Set(Some(now));
+                    active.disabled_reason = Set(Some("disabled through the API".into()));
+                    changed.push("enabled");
+                }
+                _ => {}
+            }
+            let row = if changed.is_empty() {
+                row
+            } else {
+                active.updated_at = Set(now);
+                let row = store::update(&txn, active).await?;
+                audit::record(
+                    &txn,
+                    AuditEvent::by(actor, "webhook.update", "webhook", Some(id)).detail(
+                        serde_json::json!({ "changed": changed, "host": host_of(&row.url), "enabled": row.enabled }),
+                    ),
+                )
+                .await?;
+                row
+            };
+            txn.commit().await?;
+            Ok(from_row(row, None))
+        })
+        .await
+    }
+
+    /// Removes a webhook endpoint (`org_admin`) with its deliveries: nothing more is sent to it.
+    pub async fn delete_webhook(&self, actor: &Actor, id: Uuid) -> Result<()> {
+        let subject = Subject::new("webhook", Some(id));
+        self.audited(actor, "webhook.delete", subject, async move {
+            store::get(self.db().read(), actor.org_id, id)
+                .await?
+                .ok_or(Error::NotFound("webhook"))?;
+            actor.require(Action::WebhookManage, Scope::Anywhere)?;
+            let txn = self.db().begin().await?;
+            let row = store::get_for_update(&txn, actor.org_id, id)
+                .await?
+                .ok_or(Error::NotFound("webhook"))?;
+            store::delete(&txn, actor.org_id, id).await?;
+            audit::record(
+                &txn,
+                AuditEvent::by(actor, "webhook.delete", "webhook", Some(id))
+                    .detail(serde_json::json!({ "host": host_of(&row.url) })),
+            )
+            .await?;
+            txn.commit().await?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// A webhook's deliveries, oldest first, each with its attempts (`org_admin`).
+    pub async fn list_webhook_deliveries(
+        &self,
+        actor: &Actor,
+        webhook: Uuid,
+        query: &DeliveryQuery,
+    ) -> Result<Page<WebhookDelivery>> {
+        let db = self.db().read();
+        store::get(db, actor.org_id, webhook)
+            .await?
+            .ok_or(Error::NotFound("webhook"))?;
+        actor.require(Action::WebhookManage, Scope::Anywhere)?;
+        let rows = store::list_deliveries(
+            db,
+            actor.org_id,
+            webhook,
+            query.status.map(DeliveryStatus::as_str),
+            query.page.parse()?,
+        )
+        .await?;
+        let ids: Vec<Uuid> = rows.items.iter().map(|d| d.id).collect();
+        let mut attempts = store::attempts_of(db, &ids).await?;
+        let next_cursor = rows.next_after;
+        let items = rows
+            .items
+            .into_iter()
+            .map(|d| delivery_from_row(d, &mut attempts))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Page::from_store(
+            skinledger_store::Page {
+                items,
+                next_after: next_cursor,
+            },
+            |d| d,
+        ))
+    }
+
+    /// Attempts a delivery again now (`org_admin`): a delivered or given-up one is queued
+    /// again, with a new retry window, in its place in the endpoint's order; a pending one is
+    /// attempted without waiting for its backoff.
+    pub async fn retry_webhook_delivery(
+        &self,
+        actor: &Actor,
+        webhook: Uuid,
+        delivery: Uuid,
+    ) -> Result<WebhookDelivery> {
+        let subject = Subject::new("webhook", Some(webhook));
+        self.audited(actor, "webhook.retry", subject, async move {
+            store::get(self.db().read(), actor.org_id, webhook)
+                .await?
+                .ok_or(Error::NotFound("webhook"))?;
+            actor.require(Action::WebhookManage, Scope::Anywhere)?;
+            let txn = self.db().begin().await?;
+            store::get_for_update(&txn, actor.org_id, webhook)
+                .await?
+                .ok_or(Error::NotFound("webhook"))?;
+            let row = store::get_delivery(&txn, actor.org_id, webhook, delivery)
+                .await?
+                .ok_or(Error::NotFound("delivery"))?;
+            let now = Utc::now();
+            // One pending delivery per event and endpoint: a retry of an event already queued
+            // again brings that one forward.
+            let target = if row.status == store::PENDING {
+                row
+            } else {
+                match store::pending_delivery_of(&txn, webhook, row.event_id).await? {
+                    Some(pending) => pending,
+                    None => row,
+                }
+            };
+            let mut active: webhook_delivery::ActiveModel = target.clone().into();
+            active.next_attempt_at = Set(now);
+            if target.status != store::PENDING {
+                active.status = Set(store::PENDING.into());
+                active.first_attempt_at = Set(None);
+                active.finished_at = Set(None);
+                active.leased_until = Set(None);
+                active.lease_token = Set(None);
+            }
+            let updated = store::update_delivery(&txn, active).await?;
+            audit::record(
+                &txn,
+                AuditEvent::by(actor, "webhook.retry", "webhook", Some(webhook)).detail(
+                    serde_json::json!({ "delivery_id": updated.id, "event_id": updated.event_id }),
+                ),
+            )
+            .await?;
+            let mut attempts = store::attempts_of(&txn, &[updated.id]).await?;
+            txn.commit().await?;
+            delivery_from_row(updated, &mut attempts)
+        })
+        .await
+    }
+
+    /// Delivers again, in order, every event after a feed cursor (`org_admin`): the webhook's
+    /// cursor moves back there, and its events are queued again (those still pending are not
+    /// queued twice). Each carries its event's id as `webhook-id`, as the first time. A cursor
+    /// older than the events kept answers 410 `cursor_expired`.
+    pub async fn replay_webhook(
+        &self,
+        actor: &Actor,
+        webhook: Uuid,
+        replay: WebhookReplay,
+    ) -> Result<Webhook> {
+        let subject = Subject::new("webhook", Some(webhook));
+        self.audited(actor, "webhook.replay", subject, async move {
+            store::get(self.db().read(), actor.org_id, webhook)
+                .await?
+                .ok_or(Error::NotFound("webhook"))?;
+            actor.require(Action::WebhookManage, Scope::Anywhere)?;
+            let after = crate::events::parse_cursor(Some(&replay.after))?;
+            let txn = self.db().begin().await?;
+            let row = store::get_for_update(&txn, actor.org_id, webhook)
+                .await?
+                .ok_or(Error::NotFound("webhook"))?;
+            if after > row.cursor {
+                return Err(Error::invalid(
+                    "after",
+                    format!(
+                        "is after the webhook's cursor {}: nothing there was queued yet",
+                        row.cursor
+                    ),
+                ));
+            }
+            if let Some(sequence) = event_store::sequence(&txn, actor.org_id).await?
+                && after < sequence.purged_through
+            {
+                return Err(Error::Gone {
+                    code: ErrorCode::CursorExpired,
+                    detail: "events after this cursor are no longer kept; replay from a newer \
+                             cursor"
+                        .into(),
+                });
+            }
+            let previous = row.cursor;
+            store::set_cursor(&txn, webhook, after).await?;
+            audit::record(
+                &txn,
+                AuditEvent::by(actor, "webhook.replay", "webhook", Some(webhook))
+                    .detail(serde_json::json!({ "after": after, "cursor_was": previous })),
+            )
+            .await?;
+            let row = store::get(&txn, actor.org_id, webhook)
+                .await?
+                .ok_or(Error::NotFound("webhook"))?;
+            txn.commit().await?;
+            Ok(from_row(row, None))
+        })
+        .await
+    }
+}
+
+/// A description: at most [`MAX_DESCRIPTION`] characters; an empty one clears it. `None` when
+/// none was sent.
+fn check_description(errors: &mut ValidationErrors, raw: Option<&str>) -> Option<Option<String>> {
+    let raw = raw?;
+    let trimmed = raw.trim();
+    if trimmed.chars().count() > MAX_DESCRIPTION {
+        errors.add("description", "must be at most 500 characters");
+        return None;
+    }
+    Some((!trimmed.is_empty()).then(|| trimmed.to_owned()))
+}
