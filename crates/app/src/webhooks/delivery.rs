@@ -130,11 +130,22 @@ impl WebhookWorker {
     /// Queues and delivers until `shutdown` completes; an attempt under way is finished first.
     pub async fn run(self, shutdown: impl Future<Output = ()>) {
         tokio::pin!(shutdown);
+        let mut failing = false;
         loop {
             let busy = match self.pass().await {
-                Ok(n) => n > 0,
+                Ok(n) => {
+                    if failing {
+                        tracing::info!("webhook deliveries resumed");
+                    }
+                    failing = false;
+                    n > 0
+                }
                 Err(e) => {
-                    tracing::warn!(error = %e, "webhook deliveries failed; trying again");
+                    // Once per spell of failures, with what the database said.
+                    if !failing {
+                        tracing::warn!(error = ?e, "webhook deliveries failed; trying again");
+                    }
+                    failing = true;
                     false
                 }
             };
