@@ -406,3 +406,14 @@ fn every_object_is_typed_and_every_closed_set_is_an_enum() {
         "closed sets not listed as an enum: {open:#?}"
     );
 }
+
+#[test]
+fn event_types_are_listed_as_they_travel() {
+    let doc = document();
+    let listed = &doc["components"]["schemas"]["EventType"]["enum"];
+    let sent: Vec<Value> = skinledger_domain::events::EventType::ALL
+        .iter()
+        .map(|t| serde_json::to_value(t).expect("an event type serialises"))
+        .collect();
+    assert_eq!(listed, &Value::Array(sent));
+}

@@ -16,8 +16,10 @@ use crate::permission::Action;
 macro_rules! event_types {
     ($( $(#[$meta:meta])* $variant:ident => $wire:literal, $action:ident; )+) => {
         /// The kind of an event.
+        ///
+        /// Its OpenAPI schema lists the wire names (`crate::openapi`): a derived one would
+        /// list the variant names.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
         pub enum EventType {
             $( $(#[$meta])* #[serde(rename = $wire)] $variant, )+
         }

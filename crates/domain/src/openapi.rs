@@ -6,6 +6,7 @@ use utoipa::openapi::{RefOr, SchemaFormat};
 use utoipa::{PartialSchema, ToSchema};
 
 use crate::depth::NeedleDepth;
+use crate::events::EventType;
 use crate::gtin::Gtin;
 use crate::inventory::{LotNumber, Serial};
 use crate::local_time::TimeZone;
@@ -39,6 +40,17 @@ impl PartialSchema for NeedleDepth {
     }
 }
 impl ToSchema for NeedleDepth {}
+
+impl PartialSchema for EventType {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .description(Some("The kind of an event."))
+            .enum_values(Some(EventType::ALL.iter().map(|t| t.as_str())))
+            .into()
+    }
+}
+impl ToSchema for EventType {}
 
 impl PartialSchema for Gtin {
     fn schema() -> RefOr<Schema> {
