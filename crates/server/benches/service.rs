@@ -2,9 +2,14 @@
 //!
 //! `cargo bench -p skinledger --bench service` runs it on SQLite, and on PostgreSQL too when
 //! `SKINLEDGER_TEST_POSTGRES_URL` is set. It starts the real server on a free port with the demo
-//! organisation, then measures over HTTP: logins, an authenticated read under concurrency,
+//! organisation, then measures over HTTP: logins, authenticated reads under concurrency,
 //! client registration, treatment recording (eligibility, first-expiry-first-out consumption and
 //! the ledger in one transaction) and the trace of a recalled lot that touched every client.
+//!
+//! The authenticated read of one client by id is measured over REST and over gRPC, next to its
+//! floor measured in the same run: the same `SELECT` through the same driver and pool settings,
+//! with as many tasks in flight and no HTTP, token or permission check. The ratios say how
+//! much the service adds to what the database itself takes.
 
 #![expect(
     clippy::expect_used,
@@ -14,13 +19,20 @@
 
 use std::time::{Duration, Instant};
 
-use futures::future::join_all;
+use futures::StreamExt;
 use serde_json::{Value, json};
 use skinledger::Config;
+use skinledger_api::grpc::pb;
 use skinledger_store::testing::TestDb;
+use tonic::codegen::http::uri::PathAndQuery;
+use uuid::Uuid;
 
 const SESSIONS: usize = 300;
 const CONCURRENCY: usize = 8;
+/// Reads of one client by id, per transport and for the floor.
+const READS: usize = 5000;
+/// Reads before each measurement, to open connections and fill caches.
+const WARM_UP: usize = 500;
 
 struct Figures {
     label: String,
@@ -29,49 +41,145 @@ struct Figures {
 }
 
 impl Figures {
-    fn print(&mut self) {
+    fn throughput(&self) -> f64 {
+        self.latencies.len() as f64 / self.wall.as_secs_f64()
+    }
+
+    fn at(&mut self, quantile: f64) -> Duration {
         self.latencies.sort();
         let n = self.latencies.len().max(1);
-        let at = |q: f64| self.latencies[((n as f64 * q) as usize).min(n - 1)];
+        self.latencies[((n as f64 * quantile) as usize).min(n - 1)]
+    }
+
+    fn print(&mut self) {
+        let (p50, p99) = (self.at(0.50), self.at(0.99));
         println!(
-            "  {:<40} {:>6} requests  {:>8.1} req/s  p50 {:>7.2} ms  p99 {:>7.2} ms",
+            "  {:<48} {:>6} requests  {:>8.1} req/s  p50 {:>7.2} ms  p99 {:>7.2} ms",
             self.label,
             self.latencies.len(),
-            self.latencies.len() as f64 / self.wall.as_secs_f64(),
-            at(0.50).as_secs_f64() * 1e3,
-            at(0.99).as_secs_f64() * 1e3,
+            self.throughput(),
+            p50.as_secs_f64() * 1e3,
+            p99.as_secs_f64() * 1e3,
+        );
+    }
+
+    /// How `self` compares with `base`: its throughput as a share of `base`'s, its p99 as a
+    /// multiple of `base`'s.
+    fn print_against(&mut self, name: &str, base: &mut Figures) {
+        println!(
+            "  {name:<48} throughput {:>5.2} x   p99 {:>5.2} x",
+            self.throughput() / base.throughput(),
+            self.at(0.99).as_secs_f64() / base.at(0.99).as_secs_f64(),
         );
     }
 }
 
-/// Runs `total` calls of `call(i)` with `CONCURRENCY` in flight, timing each.
+/// Runs `total` calls of `call(i)`, keeping `CONCURRENCY` in flight, timing each.
 async fn measure<F, Fut>(label: &str, total: usize, call: F) -> Figures
 where
     F: Fn(usize) -> Fut,
     Fut: Future<Output = ()>,
 {
     let started = Instant::now();
-    let mut latencies = Vec::with_capacity(total);
-    let mut next = 0;
-    while next < total {
-        let batch: Vec<_> = (next..(next + CONCURRENCY).min(total))
-            .map(|i| {
-                let fut = call(i);
-                async move {
-                    let t = Instant::now();
-                    fut.await;
-                    t.elapsed()
-                }
-            })
-            .collect();
-        next += batch.len();
-        latencies.extend(join_all(batch).await);
-    }
+    let latencies = futures::stream::iter(0..total)
+        .map(|i| {
+            let fut = call(i);
+            async move {
+                let t = Instant::now();
+                fut.await;
+                t.elapsed()
+            }
+        })
+        .buffer_unordered(CONCURRENCY)
+        .collect()
+        .await;
     Figures {
         label: label.into(),
         latencies,
         wall: started.elapsed(),
     }
+}
+
+/// Measures the authenticated read of one client by id over REST and gRPC, and its floor.
+async fn reads_by_id(config: &Config, client: &Client, token: &str) {
+    let (status, me) = client
+        .call(reqwest::Method::GET, "/v1/me", token, None)
+        .await;
+    assert_eq!(status, 200, "{me}");
+    let org: Uuid = me["organization_id"]
+        .as_str()
+        .and_then(|id| id.parse().ok())
+        .expect("the organisation id");
+    let (status, page) = client
+        .call(reqwest::Method::GET, "/v1/clients?limit=1", token, None)
+        .await;
+    assert_eq!(status, 200, "{page}");
+    let id = page["items"][0]["id"]
+        .as_str()
+        .expect("a demo client")
+        .to_owned();
+    let client_id: Uuid = id.parse().expect("a client id");
+
+    // The floor: the same statement the read makes, through a pool set up as the server's.
+    let db = skinledger::connect(config).await.expect("database");
+    let select = |_| {
+        let db = &db;
+        async move {
+            let row = skinledger_store::clients::get(db.read(), org, client_id)
+                .await
+                .expect("the select");
+            assert!(row.is_some());
+        }
+    };
+    measure("", WARM_UP, select).await;
+    let mut floor = measure("floor: the same SELECT, no HTTP", READS, select).await;
+
+    let path = format!("/v1/clients/{id}");
+    let rest_read = |_| {
+        let path = &path;
+        async move {
+            let (status, _) = client.call(reqwest::Method::GET, path, token, None).await;
+            assert_eq!(status, 200);
+        }
+    };
+    measure("", WARM_UP, rest_read).await;
+    let mut rest = measure("REST GET /v1/clients/{id}", READS, rest_read).await;
+
+    let channel = tonic::transport::Channel::from_shared(client.base.clone())
+        .expect("a URI")
+        .connect()
+        .await
+        .expect("a gRPC channel");
+    let grpc = tonic::client::Grpc::new(channel);
+    let bearer: tonic::metadata::MetadataValue<_> =
+        format!("Bearer {token}").parse().expect("metadata");
+    let grpc_read = |_| {
+        let (mut grpc, bearer, id) = (grpc.clone(), bearer.clone(), id.clone());
+        async move {
+            let mut request = tonic::Request::new(pb::GetClientRequest { id });
+            request.metadata_mut().insert("authorization", bearer);
+            grpc.ready().await.expect("the channel is ready");
+            let answer: tonic::Response<pb::Client> = grpc
+                .unary(
+                    request,
+                    PathAndQuery::from_static("/skinledger.v1.ClientService/GetClient"),
+                    tonic_prost::ProstCodec::default(),
+                )
+                .await
+                .expect("GetClient answers");
+            assert!(!answer.get_ref().id.is_empty());
+        }
+    };
+    measure("", WARM_UP, grpc_read).await;
+    let mut grpc = measure("gRPC GetClient", READS, grpc_read).await;
+    db.close().await.expect("the floor's pool closes");
+
+    floor.print();
+    rest.print();
+    grpc.print();
+    rest.print_against("REST / floor", &mut floor);
+    grpc.print_against("gRPC / floor", &mut floor);
+    grpc.print_against("gRPC / REST", &mut rest);
 }
 
 struct Client {
@@ -134,7 +242,7 @@ async fn run(backend: &str, test_db: TestDb) {
         .expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("address"));
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(skinledger::launch(config, listener, async {
+    let server = tokio::spawn(skinledger::launch(config.clone(), listener, async {
         let _ = stopped.await;
     }));
     let client = Client {
@@ -180,6 +288,7 @@ async fn run(backend: &str, test_db: TestDb) {
     })
     .await;
     me.print();
+    reads_by_id(&config, &client, &physician).await;
 
     let (_, clinics) = client
         .call(reqwest::Method::GET, "/v1/clinics", &admin, None)
@@ -311,7 +420,7 @@ async fn run(backend: &str, test_db: TestDb) {
         .await
         .expect("text");
     println!(
-        "  {:<40} {:>6} lines     {:>8.2} ms",
+        "  {:<48} {:>6} lines     {:>8.2} ms",
         "GET /v1/lots/{id}/trace (CSV)",
         csv.lines().count(),
         started.elapsed().as_secs_f64() * 1e3
@@ -327,7 +436,10 @@ async fn run(backend: &str, test_db: TestDb) {
 
 #[tokio::main(flavor = "multi_thread")]
 async fn main() {
-    println!("skinledger service benchmark: {SESSIONS} sessions, {CONCURRENCY} requests in flight");
+    println!(
+        "skinledger service benchmark: {SESSIONS} sessions, {CONCURRENCY} requests in flight, {} cores",
+        std::thread::available_parallelism().map_or(0, usize::from)
+    );
     run("SQLite (embedded default)", TestDb::sqlite().await).await;
     match TestDb::postgres().await {
         Some(db) => run("PostgreSQL", db).await,
