@@ -232,9 +232,9 @@ impl GrpcCall {
     }
 
     fn record(self, code: &str) {
-        let code = code
-            .parse::<i32>()
-            .map_or("UNKNOWN", |n| grpc_code_name(tonic::Code::from_i32(n)));
+        let code = code.parse::<i32>().map_or("UNKNOWN", |n| {
+            crate::error::grpc_code_name(tonic::Code::from_i32(n))
+        });
         let elapsed = self.start.elapsed();
         tracing::info!(
             parent: &self.span,
@@ -252,30 +252,6 @@ impl GrpcCall {
         ];
         metrics::counter!(GRPC_REQUESTS, &labels).increment(1);
         metrics::histogram!(GRPC_LATENCY, &labels).record(elapsed.as_secs_f64());
-    }
-}
-
-/// The gRPC specification's name of a status code (`NOT_FOUND`).
-fn grpc_code_name(code: tonic::Code) -> &'static str {
-    use tonic::Code;
-    match code {
-        Code::Ok => "OK",
-        Code::Cancelled => "CANCELLED",
-        Code::Unknown => "UNKNOWN",
-        Code::InvalidArgument => "INVALID_ARGUMENT",
-        Code::DeadlineExceeded => "DEADLINE_EXCEEDED",
-        Code::NotFound => "NOT_FOUND",
-        Code::AlreadyExists => "ALREADY_EXISTS",
-        Code::PermissionDenied => "PERMISSION_DENIED",
-        Code::ResourceExhausted => "RESOURCE_EXHAUSTED",
-        Code::FailedPrecondition => "FAILED_PRECONDITION",
-        Code::Aborted => "ABORTED",
-        Code::OutOfRange => "OUT_OF_RANGE",
-        Code::Unimplemented => "UNIMPLEMENTED",
-        Code::Internal => "INTERNAL",
-        Code::Unavailable => "UNAVAILABLE",
-        Code::DataLoss => "DATA_LOSS",
-        Code::Unauthenticated => "UNAUTHENTICATED",
     }
 }
 
@@ -376,7 +352,7 @@ mod tests {
             assert_eq!(grpc_method(made_up), ("unknown", "unknown"), "{made_up}");
         }
         assert_eq!(
-            grpc_code_name(tonic::Code::from_i32(9)),
+            crate::error::grpc_code_name(tonic::Code::from_i32(9)),
             "FAILED_PRECONDITION"
         );
     }

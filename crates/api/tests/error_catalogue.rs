@@ -7,20 +7,8 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use skinledger_api::error::{grpc_code, http_status};
+use skinledger_api::error::{grpc_code, grpc_code_name, http_status};
 use skinledger_app::ErrorCode;
-
-/// `FailedPrecondition` → `FAILED_PRECONDITION`, as the gRPC specification names codes.
-fn grpc_name(code: tonic::Code) -> String {
-    let mut name = String::new();
-    for (i, c) in format!("{code:?}").chars().enumerate() {
-        if c.is_ascii_uppercase() && i > 0 {
-            name.push('_');
-        }
-        name.push(c.to_ascii_uppercase());
-    }
-    name
-}
 
 /// The rows of the catalogue table: code → (HTTP status, gRPC code).
 fn catalogue() -> BTreeMap<String, (u16, String)> {
@@ -58,7 +46,10 @@ fn the_catalogue_lists_every_code_with_its_http_status_and_grpc_code() {
     for code in ErrorCode::ALL {
         actual.insert(
             code.as_str().to_owned(),
-            (http_status(code).as_u16(), grpc_name(grpc_code(code))),
+            (
+                http_status(code).as_u16(),
+                grpc_code_name(grpc_code(code)).to_owned(),
+            ),
         );
     }
     let missing: Vec<_> = actual
@@ -83,14 +74,4 @@ fn the_catalogue_lists_every_code_with_its_http_status_and_grpc_code() {
             "docs/errors.md gives `{code}` another HTTP status or gRPC code than the product"
         );
     }
-}
-
-#[test]
-fn grpc_codes_are_named_as_the_specification_names_them() {
-    assert_eq!(
-        grpc_name(tonic::Code::FailedPrecondition),
-        "FAILED_PRECONDITION"
-    );
-    assert_eq!(grpc_name(tonic::Code::NotFound), "NOT_FOUND");
-    assert_eq!(grpc_name(tonic::Code::Internal), "INTERNAL");
 }
