@@ -17,6 +17,7 @@ mod m20261206_000006_login_sources;
 mod m20261206_000007_events;
 mod m20261206_000008_search_indexes;
 mod m20261206_000009_webhooks;
+mod m20261206_000010_audit_chain;
 
 /// Applies skinledger's migrations in order.
 pub struct Migrator;
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000007_events::Migration),
             Box::new(m20261206_000008_search_indexes::Migration),
             Box::new(m20261206_000009_webhooks::Migration),
+            Box::new(m20261206_000010_audit_chain::Migration),
         ]
     }
 }

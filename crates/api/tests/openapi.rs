@@ -49,6 +49,8 @@ const CONTRACT: &[(&str, &[&str])] = &[
     ("/v1/reports/expiring", &["get"]),
     ("/v1/reports/usage", &["get"]),
     ("/v1/audit-events", &["get"]),
+    ("/v1/audit/head", &["get"]),
+    ("/v1/audit/verify", &["get"]),
     ("/v1/events", &["get"]),
     ("/v1/webhooks", &["get", "post"]),
     ("/v1/webhooks/{id}", &["get", "patch", "delete"]),

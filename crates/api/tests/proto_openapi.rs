@@ -284,6 +284,11 @@ const PAIRS: &[(&str, Rest)] = &[
         Request("GET /v1/audit-events", None),
     ),
     ("ListAuditEventsResponse", Schema("Page_AuditEntry")),
+    ("GetAuditHeadRequest", Request("GET /v1/audit/head", None)),
+    (
+        "VerifyAuditChainRequest",
+        Request("GET /v1/audit/verify", None),
+    ),
     // Events.
     ("ListEventsRequest", Request("GET /v1/events", None)),
     ("ListEventsResponse", Schema("EventPage")),

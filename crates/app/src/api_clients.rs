@@ -14,10 +14,11 @@ use skinledger_store::{api_clients, clinics};
 use uuid::Uuid;
 
 use crate::actor::Actor;
-use crate::audit::{self, AuditEvent, Subject};
+use crate::audit::{AuditEvent, Subject};
 use crate::auth::RoleGrant;
 use crate::error::{Error, Result};
 use crate::paging::{Page, PageParams};
+use crate::txn::Txn;
 use crate::{App, secrets};
 
 /// An API client as the API shows it; the secret only once, in the answer to its creation.
@@ -113,7 +114,7 @@ impl App {
             let stored =
                 serde_json::to_string(&stored).map_err(|e| Error::Internal(e.to_string()))?;
             let secret = secrets::random_secret("sls_");
-            let txn = self.db().begin().await?;
+            let txn = Txn::begin(self.db()).await?;
             let row = api_clients::insert(
                 &txn,
                 api_client::ActiveModel {
@@ -130,12 +131,10 @@ impl App {
                 },
             )
             .await?;
-            audit::record(
-                &txn,
+            txn.audit(
                 AuditEvent::by(actor, "api_client.create", "api_client", Some(row.id))
                     .detail(serde_json::json!({ "roles": &new.roles })),
-            )
-            .await?;
+            );
             txn.commit().await?;
             Ok(from_row(row, Some(secret)))
         })
@@ -157,7 +156,7 @@ impl App {
     pub async fn revoke_api_client(&self, actor: &Actor, id: Uuid) -> Result<ApiClient> {
         let subject = Subject::new("api_client", Some(id));
         self.audited(actor, "api_client.revoke", subject, async move {
-            let txn = self.db().begin().await?;
+            let txn = Txn::begin(self.db()).await?;
             let row = api_clients::get(&txn, actor.org_id, id)
                 .await?
                 .ok_or(Error::NotFound("api_client"))?;
@@ -166,11 +165,12 @@ impl App {
                 let mut active: api_client::ActiveModel = row.into();
                 active.revoked_at = Set(Some(Utc::now()));
                 let row = api_clients::update(&txn, active).await?;
-                audit::record(
-                    &txn,
-                    AuditEvent::by(actor, "api_client.revoke", "api_client", Some(id)),
-                )
-                .await?;
+                txn.audit(AuditEvent::by(
+                    actor,
+                    "api_client.revoke",
+                    "api_client",
+                    Some(id),
+                ));
                 row
             } else {
                 row

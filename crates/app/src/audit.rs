@@ -4,9 +4,10 @@
 //! refusals, whose transaction rolls back) go to a background writer (`read_audit`) that
 //! inserts them in batches, so that reads stay reads.
 
-use chrono::Utc;
-use sea_orm::{ConnectionTrait, Set};
+use chrono::{SubsecRound as _, Utc};
+use sea_orm::Set;
 use serde::Serialize;
+use skinledger_domain::audit_chain::Link;
 use skinledger_store::audit;
 use skinledger_store::entities::audit_event;
 use uuid::Uuid;
@@ -134,10 +135,6 @@ impl AuditEvent {
         self
     }
 
-    fn into_row(self) -> audit_event::ActiveModel {
-        self.stamp().row()
-    }
-
     /// The event as it is stored, with its id and time fixed now.
     pub(crate) fn stamp(self) -> Stamped {
         Stamped {
@@ -152,7 +149,8 @@ impl AuditEvent {
             outcome: self.outcome.as_str().to_owned(),
             detail: self.detail.map(|d| d.to_string()),
             request_id: self.request_id,
-            occurred_at: Utc::now(),
+            // Databases keep microseconds; the hash covers the time as stored.
+            occurred_at: Utc::now().trunc_subsecs(6),
         }
     }
 }
@@ -175,8 +173,38 @@ pub(crate) struct Stamped {
 }
 
 impl Stamped {
-    /// The row to insert.
-    pub(crate) fn row(&self) -> audit_event::ActiveModel {
+    /// The event's id.
+    pub(crate) fn id(&self) -> Uuid {
+        self.id
+    }
+
+    /// The organisation whose chain it joins.
+    pub(crate) fn org(&self) -> Uuid {
+        self.organization_id
+    }
+
+    /// What its hash covers, numbered `seq` after the event hashed `prev_hash`.
+    pub(crate) fn link<'a>(&'a self, seq: i64, prev_hash: &'a str) -> Link<'a> {
+        Link {
+            seq,
+            prev_hash,
+            id: self.id,
+            organization_id: self.organization_id,
+            occurred_at: self.occurred_at,
+            actor_kind: &self.actor_kind,
+            actor_id: self.actor_id,
+            action: &self.action,
+            entity_kind: &self.entity_kind,
+            entity_id: self.entity_id,
+            client_id: self.client_id,
+            outcome: &self.outcome,
+            detail: self.detail.as_deref(),
+            request_id: self.request_id.as_deref(),
+        }
+    }
+
+    /// The row to insert, numbered and hashed.
+    pub(crate) fn row(&self, seq: i64, prev_hash: &str, hash: &str) -> audit_event::ActiveModel {
         audit_event::ActiveModel {
             id: Set(self.id),
             organization_id: Set(self.organization_id),
@@ -190,14 +218,11 @@ impl Stamped {
             detail: Set(self.detail.clone()),
             request_id: Set(self.request_id.clone()),
             occurred_at: Set(self.occurred_at),
+            seq: Set(seq),
+            prev_hash: Set(prev_hash.to_owned()),
+            hash: Set(hash.to_owned()),
         }
     }
-}
-
-/// Appends an event inside the caller's transaction.
-pub async fn record(db: &impl ConnectionTrait, event: AuditEvent) -> Result<()> {
-    audit::append(db, vec![event.into_row()]).await?;
-    Ok(())
 }
 
 pub use crate::read_audit::{READ_AUDIT_FLUSH, ReadAuditTask, ReadAuditWriter};
@@ -349,6 +374,12 @@ pub struct AuditEntry {
     pub request_id: Option<String>,
     /// When.
     pub occurred_at: chrono::DateTime<Utc>,
+    /// Its number in the organisation's audit chain, from 1.
+    pub seq: i64,
+    /// The hash of the event numbered `seq - 1` (64 zeros for the first).
+    pub prev_hash: String,
+    /// The SHA-256 of its canonical form: see "The audit chain" in the API documentation.
+    pub hash: String,
 }
 
 /// Facts of an audit event beyond who, what and when, as a JSON object whose members depend on
@@ -417,6 +448,9 @@ impl From<audit_event::Model> for AuditEntry {
                 .map(AuditDetail),
             request_id: m.request_id,
             occurred_at: m.occurred_at,
+            seq: m.seq,
+            prev_hash: m.prev_hash,
+            hash: m.hash,
         }
     }
 }

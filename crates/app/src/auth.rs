@@ -14,9 +14,10 @@ use uuid::Uuid;
 
 use crate::ErrorCode;
 use crate::actor::{Actor, Principal};
-use crate::audit::{self, ActorKind, AuditEvent, AuditOutcome};
+use crate::audit::{ActorKind, AuditEvent, AuditOutcome};
 use crate::error::{Error, Result};
 use crate::throttle::{self, Decision};
+use crate::txn::Txn;
 use crate::{App, secrets};
 
 /// How long after a refresh the same refresh token may come back (a retry after a lost
@@ -351,13 +352,11 @@ impl App {
             Claim::Throttled(retry_after_secs) => {
                 // A refused attempt is not a failure.
                 if let Some(org) = &org {
-                    let txn = db.begin().await?;
-                    audit::record(
-                        &txn,
+                    let txn = Txn::begin(db).await?;
+                    txn.audit(
                         anonymous_event(org.id, "auth.login", request_id)
                             .outcome(AuditOutcome::Throttled),
-                    )
-                    .await?;
+                    );
                     txn.commit().await?;
                 }
                 return Err(Error::Throttled { retry_after_secs });
@@ -376,14 +375,14 @@ impl App {
             Ok(verified) => verified,
             Err(e) => {
                 // Not checked (every password worker busy): not a failure either.
-                let txn = db.begin().await?;
+                let txn = Txn::begin(db).await?;
                 tokens::forget_login_attempt(&txn, attempt).await?;
                 txn.commit().await?;
                 return Err(e);
             }
         };
 
-        let txn = db.begin().await?;
+        let txn = Txn::begin(db).await?;
         let member = match (org, member) {
             (Some(_), Some(member)) if verified && member.active => member,
             (org, member) => {
@@ -397,7 +396,7 @@ impl App {
                         event.actor_id = Some(m.id);
                         event.entity_id = Some(m.id);
                     }
-                    audit::record(&txn, event).await?;
+                    txn.audit(event);
                 }
                 txn.commit().await?;
                 return Err(invalid_credentials());
@@ -412,16 +411,12 @@ impl App {
             Principal::Staff(member.id),
             member.session_version,
         )?;
-        audit::record(
-            &txn,
-            AuditEvent {
-                actor_kind: ActorKind::Staff,
-                actor_id: Some(member.id),
-                entity_id: Some(member.id),
-                ..anonymous_event(member.organization_id, "auth.login", request_id)
-            },
-        )
-        .await?;
+        txn.audit(AuditEvent {
+            actor_kind: ActorKind::Staff,
+            actor_id: Some(member.id),
+            entity_id: Some(member.id),
+            ..anonymous_event(member.organization_id, "auth.login", request_id)
+        });
         txn.commit().await?;
         Ok(TokenAnswer {
             access_token: access.token,
@@ -444,7 +439,7 @@ impl App {
         let db = self.db();
         let since = now - throttle::WINDOW;
         let settle_by = tokio::time::Instant::now() + SETTLE_WAIT;
-        let txn = db.begin().await?;
+        let txn = Txn::begin(db).await?;
         let mine = attempt_of(tokens::record_login_attempt(&txn, account, source, now).await?);
         txn.commit().await?;
         let per_source = self.settings().login_failures_per_source;
@@ -468,7 +463,7 @@ impl App {
                 Decision::Wait => tokio::time::sleep(SETTLE_POLL).await,
             }
         };
-        let txn = db.begin().await?;
+        let txn = Txn::begin(db).await?;
         tokens::forget_login_attempt(&txn, mine.id).await?;
         txn.commit().await?;
         refused
@@ -521,27 +516,19 @@ impl App {
     /// ([`Self::replay_rotation`]); otherwise someone holds a copy, and the whole family ends.
     async fn retry_or_reuse(
         &self,
-        txn: sea_orm::DatabaseTransaction,
+        txn: Txn,
         rotated: &refresh_token::Model,
         secret: &str,
         now: chrono::DateTime<Utc>,
         event: impl Fn(&'static str) -> AuditEvent,
     ) -> Result<TokenAnswer> {
         if let Some(answer) = self.replay_rotation(&txn, rotated, secret, now).await? {
-            audit::record(
-                &txn,
-                event("auth.refresh").detail(serde_json::json!({ "retry": true })),
-            )
-            .await?;
+            txn.audit(event("auth.refresh").detail(serde_json::json!({ "retry": true })));
             txn.commit().await?;
             return Ok(answer);
         }
         tokens::revoke_family(&txn, rotated.organization_id, rotated.family_id, now).await?;
-        audit::record(
-            &txn,
-            event("auth.refresh_token_reuse").outcome(AuditOutcome::Denied),
-        )
-        .await?;
+        txn.audit(event("auth.refresh_token_reuse").outcome(AuditOutcome::Denied));
         txn.commit().await?;
         Err(invalid_grant())
     }
@@ -600,7 +587,7 @@ impl App {
     async fn refresh_grant(&self, secret: &str, request_id: Option<String>) -> Result<TokenAnswer> {
         let db = self.db();
         let now = Utc::now();
-        let txn = db.begin().await?;
+        let txn = Txn::begin(db).await?;
         let Some(row) = tokens::refresh_by_hash(&txn, &secrets::digest(secret)).await? else {
             return Err(invalid_grant());
         };
@@ -651,7 +638,7 @@ impl App {
             Principal::Staff(member.id),
             member.session_version,
         )?;
-        audit::record(&txn, event("auth.refresh")).await?;
+        txn.audit(event("auth.refresh"));
         txn.commit().await?;
         Ok(TokenAnswer {
             access_token: access.token,
@@ -679,13 +666,13 @@ impl App {
         };
         let client = api_clients::by_client_id(db.read(), client_id.trim()).await?;
         let Some(client) = client else {
-            let txn = db.begin().await?;
+            let txn = Txn::begin(db).await?;
             tokens::settle_login_failure(&txn, attempt).await?;
             txn.commit().await?;
             return Err(invalid_credentials());
         };
         let valid = secrets::digests_match(&client.secret_hash, &secrets::digest(client_secret));
-        let txn = db.begin().await?;
+        let txn = Txn::begin(db).await?;
         let base = AuditEvent {
             actor_kind: ActorKind::ApiClient,
             actor_id: Some(client.id),
@@ -699,7 +686,7 @@ impl App {
         };
         if !valid || client.revoked_at.is_some() {
             tokens::settle_login_failure(&txn, attempt).await?;
-            audit::record(&txn, base.outcome(AuditOutcome::Failure)).await?;
+            txn.audit(base.outcome(AuditOutcome::Failure));
             txn.commit().await?;
             return Err(invalid_credentials());
         }
@@ -707,7 +694,7 @@ impl App {
         let mut active: skinledger_store::entities::api_client::ActiveModel = client.clone().into();
         active.last_used_at = Set(Some(Utc::now()));
         api_clients::update(&txn, active).await?;
-        audit::record(&txn, base).await?;
+        txn.audit(base);
         txn.commit().await?;
         let access =
             self.tokens()
@@ -724,20 +711,16 @@ impl App {
     /// answer tells nothing about which tokens exist.
     pub async fn revoke(&self, secret: &str, request_id: Option<String>) -> Result<()> {
         let db = self.db();
-        let txn = db.begin().await?;
+        let txn = Txn::begin(db).await?;
         if let Some(row) = tokens::refresh_by_hash(&txn, &secrets::digest(secret)).await? {
             tokens::revoke_family(&txn, row.organization_id, row.family_id, Utc::now()).await?;
-            audit::record(
-                &txn,
-                AuditEvent {
-                    actor_kind: ActorKind::Staff,
-                    actor_id: Some(row.staff_id),
-                    entity_kind: "refresh_token_family",
-                    entity_id: Some(row.family_id),
-                    ..anonymous_event(row.organization_id, "auth.revoke", request_id)
-                },
-            )
-            .await?;
+            txn.audit(AuditEvent {
+                actor_kind: ActorKind::Staff,
+                actor_id: Some(row.staff_id),
+                entity_kind: "refresh_token_family",
+                entity_id: Some(row.family_id),
+                ..anonymous_event(row.organization_id, "auth.revoke", request_id)
+            });
         }
         txn.commit().await?;
         Ok(())

@@ -19,11 +19,12 @@ use uuid::Uuid;
 use crate::App;
 use crate::ErrorCode;
 use crate::actor::Actor;
-use crate::audit::{self, AuditEvent, Subject};
+use crate::audit::{AuditEvent, Subject};
 use crate::error::{Error, Result};
-use crate::events::{self, Change, EventData};
+use crate::events::{Change, EventData};
 use crate::idempotency::{self, IdempotencyKey};
 use crate::paging::{Page, PageParams};
+use crate::txn::Txn;
 use skinledger_domain::events::EventType;
 
 /// Longest free text accepted in notes, addenda and reasons.
@@ -352,14 +353,11 @@ impl App {
                         },
                     )
                     .await?;
-                    audit::record(
-                        &txn,
+                    txn.audit(
                         AuditEvent::by(actor, "client.create", "client", Some(row.id))
                             .client(row.id),
-                    )
-                    .await?;
-                    events::publish(
-                        &txn,
+                    );
+                    txn.publish(
                         actor.org_id,
                         vec![Change::new(EventType::ClientCreated).client(row.id).data(
                             EventData {
@@ -367,8 +365,7 @@ impl App {
                                 ..EventData::default()
                             },
                         )],
-                    )
-                    .await?;
+                    );
                     Ok((Client::view(row, actor)?, txn))
                 },
             )
@@ -451,7 +448,7 @@ impl App {
             );
             let notes = optional_text(&mut errors, "notes", changes.notes.as_deref(), MAX_TEXT_LEN);
 
-            let txn = self.db().begin().await?;
+            let txn = Txn::begin(self.db()).await?;
             let row = clients::get(&txn, actor.org_id, id)
                 .await?
                 .ok_or(Error::NotFound("client"))?;
@@ -506,15 +503,12 @@ impl App {
             let row = clients::get(&txn, actor.org_id, id)
                 .await?
                 .ok_or(Error::NotFound("client"))?;
-            audit::record(
-                &txn,
+            txn.audit(
                 AuditEvent::by(actor, "client.update", "client", Some(id))
                     .client(id)
                     .detail(serde_json::json!({ "fields": changes.field_names() })),
-            )
-            .await?;
-            events::publish(
-                &txn,
+            );
+            txn.publish(
                 actor.org_id,
                 vec![
                     Change::new(EventType::ClientUpdated)
@@ -524,8 +518,7 @@ impl App {
                             ..EventData::default()
                         }),
                 ],
-            )
-            .await?;
+            );
             txn.commit().await?;
             Client::view(row, actor)
         })

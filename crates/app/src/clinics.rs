@@ -14,10 +14,11 @@ use uuid::Uuid;
 use crate::App;
 use crate::ErrorCode;
 use crate::actor::Actor;
-use crate::audit::{self, AuditEvent, Subject};
+use crate::audit::{AuditEvent, Subject};
 use crate::error::{Error, Result};
 use crate::idempotency::{self, IdempotencyKey};
 use crate::paging::{Page, PageParams};
+use crate::txn::Txn;
 
 /// A clinic as the API shows it.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
@@ -179,11 +180,12 @@ impl App {
                         },
                     )
                     .await?;
-                    audit::record(
-                        &txn,
-                        AuditEvent::by(actor, "clinic.create", "clinic", Some(row.id)),
-                    )
-                    .await?;
+                    txn.audit(AuditEvent::by(
+                        actor,
+                        "clinic.create",
+                        "clinic",
+                        Some(row.id),
+                    ));
                     Ok((Clinic::from(row), txn))
                 },
             )
@@ -225,7 +227,7 @@ impl App {
                 .and_then(|n| errors.check("name", Name::parse(n)));
             let address = optional_text(&mut errors, "address", changes.address.as_deref(), 500);
             let phone = optional_text(&mut errors, "phone", changes.phone.as_deref(), 40);
-            let txn = self.db().begin().await?;
+            let txn = Txn::begin(self.db()).await?;
             let row = clinics::get(&txn, actor.org_id, id)
                 .await?
                 .ok_or(Error::NotFound("clinic"))?;
@@ -249,11 +251,7 @@ impl App {
             }
             active.updated_at = Set(Utc::now());
             let row = clinics::update(&txn, active).await?;
-            audit::record(
-                &txn,
-                AuditEvent::by(actor, "clinic.update", "clinic", Some(id)).detail(&changes),
-            )
-            .await?;
+            txn.audit(AuditEvent::by(actor, "clinic.update", "clinic", Some(id)).detail(&changes));
             txn.commit().await?;
             Ok(row.into())
         })

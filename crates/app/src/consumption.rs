@@ -27,7 +27,7 @@ use uuid::Uuid;
 
 use crate::ErrorCode;
 use crate::actor::Actor;
-use crate::audit::{self, AuditEvent};
+use crate::audit::AuditEvent;
 use crate::error::{Error, Result};
 use crate::ledger::{self, Entry};
 use crate::lots::candidate;
@@ -576,7 +576,7 @@ async fn take_serial(
 /// writes a `consumption` movement and a `treatment_consumables` row per lot, and an audit
 /// event naming the client. `today` is today on the clinic's calendar.
 pub(crate) async fn consume(
-    db: &impl ConnectionTrait,
+    db: &crate::txn::Txn,
     actor: &Actor,
     treatment: &treatment_row::Model,
     plan: &Plan,
@@ -651,8 +651,7 @@ pub(crate) async fn consume(
             });
         }
     }
-    audit::record(
-        db,
+    db.audit(
         AuditEvent::by(actor, "stock.consume", "treatment", Some(treatment.id))
             .client(treatment.client_id)
             .detail(
@@ -661,8 +660,7 @@ pub(crate) async fn consume(
                     .map(|c| serde_json::json!({"lot_id": c.lot_id, "quantity": c.quantity}))
                     .collect::<Vec<_>>(),
             ),
-    )
-    .await?;
+    );
     Ok(consumed)
 }
 

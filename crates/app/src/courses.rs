@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 use crate::App;
 use crate::actor::Actor;
-use crate::audit::{self, AuditEvent, Subject};
+use crate::audit::{AuditEvent, Subject};
 use crate::error::{Error, Result};
 use crate::idempotency::{self, IdempotencyKey};
 use crate::paging::{Page, PageParams};
@@ -225,12 +225,10 @@ impl App {
                         },
                     )
                     .await?;
-                    audit::record(
-                        &txn,
+                    txn.audit(
                         AuditEvent::by(actor, "course.create", "course", Some(row.id))
                             .client(client_id),
-                    )
-                    .await?;
+                    );
                     let answer = views(&txn, org, vec![row])
                         .await?
                         .pop()

@@ -268,8 +268,7 @@ impl App {
                                 ),
                             })?;
                     let balance = ledger::balance(&txn, org, clinic_id, lot.id).await?;
-                    audit::record(
-                        &txn,
+                    txn.audit(
                         AuditEvent::by(actor, "unit.dispose", "lot", Some(lot.id)).detail(
                             serde_json::json!({
                                 "clinic_id": clinic_id,
@@ -277,8 +276,7 @@ impl App {
                                 "serial": request.serial,
                             }),
                         ),
-                    )
-                    .await?;
+                    );
                     let mut changes = vec![
                         Change::new(EventType::StockAdjusted)
                             .clinic(clinic_id)
@@ -294,7 +292,7 @@ impl App {
                     changes.extend(
                         events::low_stock(&txn, org, clinic_id, [(lot.product_id, 1)]).await?,
                     );
-                    events::publish(&txn, org, changes).await?;
+                    txn.publish(org, changes);
                     let disposal = Disposal {
                         movement_id: movement.id,
                         clinic_id,

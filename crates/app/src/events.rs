@@ -13,6 +13,7 @@ use skinledger_store::events::{self as store, EventIds};
 use uuid::Uuid;
 
 use crate::paging::{DEFAULT_LIMIT, MAX_LIMIT};
+use crate::txn::Txn;
 use crate::{Actor, App, Error, ErrorCode, Result};
 
 /// Events written, by type (`# HELP` in the api layer's metrics).
@@ -166,24 +167,11 @@ impl Change {
     }
 }
 
-/// Appends `changes`, in order, to the organisation's events, in the caller's transaction.
-///
-/// Call it last, after every other write of the transaction: it locks the organisation's
-/// sequence until the transaction ends (see [`store::reserve`]).
-pub(crate) async fn publish(
-    db: &impl ConnectionTrait,
-    org: Uuid,
-    changes: Vec<Change>,
-) -> Result<()> {
-    if changes.is_empty() {
-        return Ok(());
-    }
-    let count =
-        i64::try_from(changes.len()).map_err(|_| Error::Internal("too many events".into()))?;
-    let last = store::reserve(db, org, count).await?;
+/// The rows of an organisation's events, numbered after `last`, in order.
+pub(crate) fn rows(org: Uuid, last: i64, changes: Vec<Change>) -> Result<Vec<event::ActiveModel>> {
     let now = Utc::now();
     let mut rows = Vec::with_capacity(changes.len());
-    for (seq, change) in (last - count + 1..).zip(changes) {
+    for (seq, change) in (last + 1..).zip(changes) {
         let payload = serde_json::to_string(&change.data)
             .map_err(|e| Error::Internal(format!("event payload: {e}")))?;
         metrics::counter!(EVENTS_WRITTEN, "type" => change.kind.as_str()).increment(1);
@@ -197,8 +185,7 @@ pub(crate) async fn publish(
             payload,
         ));
     }
-    store::insert(db, rows).await?;
-    Ok(())
+    Ok(rows)
 }
 
 /// `stock.low` for each product whose usable units at `clinic` (active lots, not expired) fell
@@ -403,7 +390,7 @@ impl App {
     pub async fn purge_events(&self) -> Result<u64> {
         let retention = chrono::Duration::from_std(self.settings().event_retention)
             .map_err(|e| Error::Internal(format!("event retention: {e}")))?;
-        let txn = self.db().begin().await?;
+        let txn = Txn::begin(self.db()).await?;
         let purged = store::purge(&txn, Utc::now() - retention).await?;
         txn.commit().await?;
         Ok(purged)
@@ -420,10 +407,10 @@ impl App {
         let midnight = today.and_time(chrono::NaiveTime::MIN).and_utc();
         let mut written = 0;
         for org in orgs::all_ids(self.db().read()).await? {
-            let txn = self.db().begin().await?;
+            let txn = Txn::begin(self.db()).await?;
             // The organisation's sequence first: replicas announcing at once take turns, and
             // the second sees what the first wrote.
-            store::reserve(&txn, org, 0).await?;
+            skinledger_store::journal::reserve(&txn, org, 0, 0).await?;
             let announced: std::collections::HashSet<(Option<Uuid>, Option<Uuid>)> =
                 store::of_type_since(&txn, org, EventType::LotExpiring.as_str(), midnight)
                     .await?
@@ -461,7 +448,7 @@ impl App {
                 );
             }
             written += changes.len();
-            publish(&txn, org, changes).await?;
+            txn.publish(org, changes);
             txn.commit().await?;
         }
         Ok(written)

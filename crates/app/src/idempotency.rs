@@ -9,7 +9,6 @@
 
 use std::future::Future;
 
-use sea_orm::DatabaseTransaction;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use skinledger_store::{Db, idempotency, is_unique_violation};
@@ -18,6 +17,7 @@ use crate::ErrorCode;
 use crate::actor::Actor;
 use crate::error::{Error, Result};
 use crate::secrets;
+use crate::txn::Txn;
 
 /// A client-chosen key for one logical write.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,11 +57,11 @@ pub async fn run<T, F, Fut>(
 ) -> Result<T>
 where
     T: Serialize + DeserializeOwned,
-    F: FnOnce(DatabaseTransaction) -> Fut,
-    Fut: Future<Output = Result<(T, DatabaseTransaction)>>,
+    F: FnOnce(Txn) -> Fut,
+    Fut: Future<Output = Result<(T, Txn)>>,
 {
     let Some(key) = key else {
-        let txn = db.begin().await?;
+        let txn = Txn::begin(db).await?;
         let (answer, txn) = work(txn).await?;
         txn.commit().await?;
         return Ok(answer);
@@ -72,7 +72,7 @@ where
             .map_err(|e| Error::Internal(format!("cannot read stored idempotent answer: {e}")));
     }
     let outcome = async {
-        let txn = db.begin().await?;
+        let txn = Txn::begin(db).await?;
         let (answer, txn) = work(txn).await?;
         let response = serde_json::to_string(&answer)
             .map_err(|e| Error::Internal(format!("cannot store idempotent answer: {e}")))?;
@@ -84,7 +84,7 @@ where
     if outcome.is_err() {
         // Nothing was written: free the key so that a retry runs again.
         let released = async {
-            let txn = db.begin().await?;
+            let txn = Txn::begin(db).await?;
             idempotency::release_claim(&txn, actor.org_id, key.as_str()).await?;
             txn.commit().await
         }
@@ -115,7 +115,7 @@ async fn claim(
     operation: &str,
     hash: &str,
 ) -> Result<Claim> {
-    let txn = db.begin().await?;
+    let txn = Txn::begin(db).await?;
     let existing = idempotency::get(&txn, actor.org_id, key.as_str()).await?;
     let outcome = match existing {
         Some(row) if row.request_hash != hash => Err(Error::IdempotencyKeyReused),
@@ -179,7 +179,7 @@ pub const RETENTION: chrono::Duration = chrono::Duration::hours(48);
 
 /// Forgets keys older than the retention period.
 pub async fn purge(db: &Db) -> Result<u64> {
-    let txn = db.begin().await?;
+    let txn = Txn::begin(db).await?;
     let purged = idempotency::purge_before(&txn, chrono::Utc::now() - RETENTION).await?;
     txn.commit().await?;
     Ok(purged)

@@ -8,6 +8,7 @@
 pub mod actor;
 pub mod api_clients;
 pub mod audit;
+pub mod audit_chain;
 pub mod auth;
 pub(crate) mod callers;
 pub mod clients;
@@ -37,6 +38,7 @@ pub mod throttle;
 pub mod tokens;
 pub mod transfers;
 pub mod treatments;
+pub mod txn;
 pub mod webhooks;
 
 use std::sync::Arc;

@@ -12,6 +12,7 @@ use uuid::Uuid;
 use crate::ErrorCode;
 use crate::audit::{self, AuditEvent};
 use crate::error::{Error, Result};
+use crate::txn::Txn;
 use crate::{App, secrets};
 
 /// A new organisation and its first administrator.
@@ -55,7 +56,7 @@ impl App {
             return Err(Error::Internal("validated fields missing".into()));
         };
         let hash = secrets::hash_password(password.expose().to_owned()).await?;
-        let txn = self.db().begin().await?;
+        let txn = Txn::begin(self.db()).await?;
         let org = match orgs::insert(&txn, Uuid::now_v7(), slug.as_str(), name.as_str()).await {
             Ok(org) => org,
             Err(e) if is_unique_violation(&e) => {
@@ -89,22 +90,18 @@ impl App {
             &[(None, Role::OrgAdmin.as_str().to_owned())],
         )
         .await?;
-        audit::record(
-            &txn,
-            AuditEvent {
-                org_id: org.id,
-                actor_kind: audit::ActorKind::System,
-                actor_id: None,
-                action: "organization.create",
-                entity_kind: "organization",
-                entity_id: Some(org.id),
-                client_id: None,
-                outcome: audit::AuditOutcome::Success,
-                detail: None,
-                request_id: None,
-            },
-        )
-        .await?;
+        txn.audit(AuditEvent {
+            org_id: org.id,
+            actor_kind: audit::ActorKind::System,
+            actor_id: None,
+            action: "organization.create",
+            entity_kind: "organization",
+            entity_id: Some(org.id),
+            client_id: None,
+            outcome: audit::AuditOutcome::Success,
+            detail: None,
+            request_id: None,
+        });
         txn.commit().await?;
         Ok(Organization {
             id: org.id,

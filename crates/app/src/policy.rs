@@ -17,9 +17,10 @@ use uuid::Uuid;
 
 use crate::App;
 use crate::actor::Actor;
-use crate::audit::{self, AuditEvent, Subject};
+use crate::audit::{AuditEvent, Subject};
 use crate::error::{Error, Result};
-use crate::events::{self, Change, EventData};
+use crate::events::{Change, EventData};
+use crate::txn::Txn;
 use skinledger_domain::events::EventType;
 
 /// One version of the organisation's clinical policy.
@@ -119,7 +120,7 @@ impl App {
             document.validate()?;
             let text = to_json(&document)?;
             for _ in 0..PUT_ATTEMPTS {
-                let txn = self.db().begin().await?;
+                let txn = Txn::begin(self.db()).await?;
                 let stored = policies::current(&txn, actor.org_id).await?;
                 let current = match stored {
                     Some(row) => PolicyVersion::from_row(row)?,
@@ -154,21 +155,17 @@ impl App {
                     }
                     Err(e) => return Err(e.into()),
                 };
-                audit::record(
-                    &txn,
+                txn.audit(
                     AuditEvent::by(actor, "policy.update", "policy", None)
                         .detail(serde_json::json!({ "version": version })),
-                )
-                .await?;
-                events::publish(
-                    &txn,
+                );
+                txn.publish(
                     actor.org_id,
                     vec![Change::new(EventType::PolicyChanged).data(EventData {
                         version: Some(i64::from(version)),
                         ..EventData::default()
                     })],
-                )
-                .await?;
+                );
                 txn.commit().await?;
                 return PolicyVersion::from_row(row);
             }

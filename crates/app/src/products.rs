@@ -20,11 +20,12 @@ use uuid::Uuid;
 use crate::App;
 use crate::ErrorCode;
 use crate::actor::Actor;
-use crate::audit::{self, AuditEvent, Subject};
+use crate::audit::{AuditEvent, Subject};
 use crate::eligibility::depth_of;
 use crate::error::{Error, Result};
 use crate::idempotency::{self, IdempotencyKey};
 use crate::paging::{Page, PageParams};
+use crate::txn::Txn;
 
 /// Most needles on one device (large body rollers carry about 1,000).
 const MAX_NEEDLE_COUNT: u32 = 5_000;
@@ -448,12 +449,10 @@ impl App {
                     };
                     save_clinic_points(&txn, actor.org_id, row.id, &new.clinic_reorder_points)
                         .await?;
-                    audit::record(
-                        &txn,
+                    txn.audit(
                         AuditEvent::by(actor, "product.create", "product", Some(row.id))
                             .detail(&new),
-                    )
-                    .await?;
+                    );
                     let answer = view(&txn, row).await?;
                     Ok((answer, txn))
                 },
@@ -523,7 +522,7 @@ impl App {
         let subject = Subject::new("product", Some(id));
         self.audited(actor, "product.update", subject, async move {
             let org = actor.org_id;
-            let txn = self.db().begin().await?;
+            let txn = Txn::begin(self.db()).await?;
             let row = load(&txn, org, id).await?;
             actor.require(Action::ReorderPointSet, Scope::Anywhere)?;
             if changes.touches_catalogue() {
@@ -587,11 +586,9 @@ impl App {
                 Err(e) => return Err(e.into()),
             }
             save_clinic_points(&txn, org, id, &clinic_points).await?;
-            audit::record(
-                &txn,
+            txn.audit(
                 AuditEvent::by(actor, "product.update", "product", Some(id)).detail(&changes),
-            )
-            .await?;
+            );
             let row = load(&txn, org, id).await?;
             let answer = view(&txn, row).await?;
             txn.commit().await?;

@@ -14,11 +14,12 @@ use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use skinledger_store::{Db, audit};
+use skinledger_store::Db;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 use crate::audit::{AuditEvent, Stamped};
+use crate::txn::Staged;
 
 /// How long an event of a read waits at most before it is written.
 pub const READ_AUDIT_FLUSH: Duration = Duration::from_millis(200);
@@ -208,16 +209,15 @@ impl Queue {
         if let Some(path) = self.spool.clone().filter(|_| self.spooled) {
             let spooled = read_spool(&path);
             for chunk in spooled.chunks(BATCH) {
-                audit::append_once(self.db.write(), chunk.iter().map(Stamped::row).collect())
-                    .await?;
+                append_batch(&self.db, chunk.to_vec()).await?;
             }
             let _ = std::fs::remove_file(&path);
             self.spooled = false;
         }
         while !self.pending.is_empty() {
             let n = self.pending.len().min(BATCH);
-            let rows = self.pending.iter().take(n).map(Stamped::row).collect();
-            audit::append_once(self.db.write(), rows).await?;
+            let batch = self.pending.iter().take(n).cloned().collect();
+            append_batch(&self.db, batch).await?;
             self.pending.drain(..n);
         }
         Ok(())
@@ -249,6 +249,20 @@ impl Queue {
         #[expect(clippy::cast_precision_loss, reason = "a gauge of an event count")]
         metrics::gauge!(PENDING_GAUGE).set(self.pending.len() as f64);
     }
+}
+
+/// Appends a batch to the audit chains in one transaction. Events already in the log (a batch
+/// retried after its commit's answer was lost) are skipped, so a retry never writes one twice.
+async fn append_batch(db: &Db, audit: Vec<Stamped>) -> Result<(), sea_orm::DbErr> {
+    let txn = db.begin().await?;
+    let staged = Staged {
+        audit,
+        events: Vec::new(),
+    };
+    crate::txn::append(&txn, staged, true)
+        .await
+        .map_err(|e| sea_orm::DbErr::Custom(e.to_string()))?;
+    txn.commit().await
 }
 
 /// The events of a spool file; lines that do not parse are skipped (and logged).

@@ -15,7 +15,7 @@ use uuid::Uuid;
 use crate::App;
 use crate::ErrorCode;
 use crate::actor::Actor;
-use crate::audit::{self, AuditEvent, Subject};
+use crate::audit::{AuditEvent, Subject};
 use crate::clients::{MAX_TEXT_LEN, required_text};
 use crate::error::{Error, Result};
 use crate::events::{self, Change, EventData};
@@ -261,13 +261,9 @@ impl App {
                         }
                     }
                     units::quarantine_lot(&txn, org, id).await?;
-                    audit::record(
-                        &txn,
-                        AuditEvent::by(actor, "lot.recall", "lot", Some(id)).detail(
-                            serde_json::json!({ "reason": reason, "quarantined": quarantined }),
-                        ),
-                    )
-                    .await?;
+                    txn.audit(AuditEvent::by(actor, "lot.recall", "lot", Some(id)).detail(
+                        serde_json::json!({ "reason": reason, "quarantined": quarantined }),
+                    ));
                     let lot = load(&txn, org, id).await?;
                     let mut changes =
                         vec![Change::new(EventType::LotRecalled).lot(id).data(EventData {
@@ -286,7 +282,7 @@ impl App {
                             .await?,
                         );
                     }
-                    events::publish(&txn, org, changes).await?;
+                    txn.publish(org, changes);
                     let answer = Recall {
                         lot: detail(&txn, actor, lot).await?,
                         quarantined,

@@ -17,11 +17,11 @@ use uuid::Uuid;
 use crate::App;
 use crate::ErrorCode;
 use crate::actor::Actor;
-use crate::audit::{self, AuditEvent, Subject};
+use crate::audit::{AuditEvent, Subject};
 use crate::clients::optional_text;
 use crate::clinics::{active_clinic, clinic_inactive, timezone_of};
 use crate::error::{Error, Result};
-use crate::events::{self, Change, EventData};
+use crate::events::{Change, EventData};
 use crate::idempotency::{self, IdempotencyKey};
 use crate::ledger::{self, Entry};
 use crate::lots::{Balance, Lot, lot_status};
@@ -413,8 +413,7 @@ impl App {
                     let movement = ledger::post(&txn, actor, entry, None)
                         .await?
                         .ok_or_else(|| Error::Internal("a receipt was refused".into()))?;
-                    audit::record(
-                        &txn,
+                    txn.audit(
                         AuditEvent::by(actor, "stock.receipt", "lot", Some(lot.id)).detail(
                             serde_json::json!({
                                 "clinic_id": clinic_id,
@@ -425,10 +424,8 @@ impl App {
                                 "reference": parsed.reference,
                             }),
                         ),
-                    )
-                    .await?;
-                    events::publish(
-                        &txn,
+                    );
+                    txn.publish(
                         org,
                         vec![
                             Change::new(EventType::StockReceived)
@@ -441,8 +438,7 @@ impl App {
                                     ..EventData::default()
                                 }),
                         ],
-                    )
-                    .await?;
+                    );
                     let balance = ledger::balance(&txn, org, clinic_id, lot.id).await?;
                     let answer = Receipt {
                         movement_id: movement.id,

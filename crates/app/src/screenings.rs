@@ -22,11 +22,11 @@ use uuid::Uuid;
 use crate::App;
 use crate::ErrorCode;
 use crate::actor::Actor;
-use crate::audit::{self, AuditEvent, Subject};
+use crate::audit::{AuditEvent, Subject};
 use crate::clients::{MAX_TEXT_LEN, required_text};
 use crate::clinics::timezone_of;
 use crate::error::{Error, Result};
-use crate::events::{self, Change};
+use crate::events::Change;
 use crate::idempotency::{self, IdempotencyKey};
 use crate::paging::{Page, PageParams};
 use crate::policy::{self, from_json, to_json};
@@ -283,15 +283,12 @@ impl App {
                         },
                     )
                     .await?;
-                    audit::record(
-                        &txn,
+                    txn.audit(
                         AuditEvent::by(actor, "screening.record", "screening", Some(row.id))
                             .client(client_id)
                             .detail(serde_json::json!({ "policy_version": version })),
-                    )
-                    .await?;
-                    events::publish(
-                        &txn,
+                    );
+                    txn.publish(
                         actor.org_id,
                         vec![
                             Change::new(EventType::ScreeningRecorded)
@@ -299,8 +296,7 @@ impl App {
                                 .clinic(row.clinic_id)
                                 .subject(row.id),
                         ],
-                    )
-                    .await?;
+                    );
                     let answer = StoredScreening::parse(row, Vec::new())?.into_answer(today)?;
                     Ok((answer, txn))
                 },
@@ -433,14 +429,11 @@ impl App {
                         }
                         Err(e) => return Err(e.into()),
                     }
-                    audit::record(
-                        &txn,
+                    txn.audit(
                         AuditEvent::by(actor, "screening.clear", "screening", Some(screening_id))
                             .client(client_id),
-                    )
-                    .await?;
-                    events::publish(
-                        &txn,
+                    );
+                    txn.publish(
                         actor.org_id,
                         vec![
                             Change::new(EventType::ScreeningCleared)
@@ -448,8 +441,7 @@ impl App {
                                 .clinic(screening_clinic)
                                 .subject(screening_id),
                         ],
-                    )
-                    .await?;
+                    );
                     let answer = StoredScreening::load(&txn, actor.org_id, screening_id)
                         .await?
                         .ok_or(Error::NotFound("screening"))?

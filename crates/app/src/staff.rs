@@ -15,12 +15,13 @@ use uuid::Uuid;
 
 use crate::ErrorCode;
 use crate::actor::Actor;
-use crate::audit::{self, AuditEvent, Subject};
+use crate::audit::{AuditEvent, Subject};
 use crate::auth::{RoleGrant, grants_of};
 use crate::error::{Error, Result};
-use crate::events::{self, Change, EventData};
+use crate::events::{Change, EventData};
 use crate::idempotency::{self, IdempotencyKey};
 use crate::paging::{Page, PageParams};
+use crate::txn::Txn;
 use crate::{App, secrets};
 use skinledger_domain::events::EventType;
 
@@ -235,14 +236,11 @@ impl App {
                         .map(|g| (g.clinic_id, g.role.as_str().to_owned()))
                         .collect();
                     staff::replace_roles(&txn, actor.org_id, row.id, &pairs).await?;
-                    audit::record(
-                        &txn,
+                    txn.audit(
                         AuditEvent::by(actor, "staff.create", "staff", Some(row.id))
                             .detail(&requested_roles),
-                    )
-                    .await?;
-                    events::publish(&txn, actor.org_id, vec![staff_changed(row.id, "created")])
-                        .await?;
+                    );
+                    txn.publish(actor.org_id, vec![staff_changed(row.id, "created")]);
                     let grants: Vec<Grant> = grants.into_iter().collect();
                     Ok((StaffMember::from_row(row, &grants), txn))
                 },
@@ -336,7 +334,7 @@ impl App {
                 Some(p) => Some(secrets::hash_password(p.expose().to_owned()).await?),
                 None => None,
             };
-            let txn = self.db().begin().await?;
+            let txn = Txn::begin(self.db()).await?;
             let row = staff::get(&txn, actor.org_id, id)
                 .await?
                 .ok_or(Error::NotFound("staff"))?;
@@ -386,12 +384,8 @@ impl App {
                 tokens::revoke_all_of_staff(&txn, actor.org_id, id, Utc::now()).await?;
             }
             let grants = grants_of(&staff::roles(&txn, actor.org_id, id).await?);
-            audit::record(
-                &txn,
-                AuditEvent::by(actor, "staff.update", "staff", Some(id)).detail(&changes),
-            )
-            .await?;
-            events::publish(&txn, actor.org_id, vec![staff_changed(id, "updated")]).await?;
+            txn.audit(AuditEvent::by(actor, "staff.update", "staff", Some(id)).detail(&changes));
+            txn.publish(actor.org_id, vec![staff_changed(id, "updated")]);
             txn.commit().await?;
             self.forget_caller(actor.org_id, crate::Principal::Staff(id));
             Ok(StaffMember::from_row(row, &grants))
@@ -403,7 +397,7 @@ impl App {
     pub async fn deactivate_staff(&self, actor: &Actor, id: Uuid) -> Result<StaffMember> {
         let subject = Subject::new("staff", Some(id));
         self.audited(actor, "staff.deactivate", subject, async move {
-            let txn = self.db().begin().await?;
+            let txn = Txn::begin(self.db()).await?;
             let row = staff::get(&txn, actor.org_id, id)
                 .await?
                 .ok_or(Error::NotFound("staff"))?;
@@ -431,12 +425,8 @@ impl App {
             let row = staff::update(&txn, active).await?;
             tokens::revoke_all_of_staff(&txn, actor.org_id, id, now).await?;
             let grants = grants_of(&staff::roles(&txn, actor.org_id, id).await?);
-            audit::record(
-                &txn,
-                AuditEvent::by(actor, "staff.deactivate", "staff", Some(id)),
-            )
-            .await?;
-            events::publish(&txn, actor.org_id, vec![staff_changed(id, "deactivated")]).await?;
+            txn.audit(AuditEvent::by(actor, "staff.deactivate", "staff", Some(id)));
+            txn.publish(actor.org_id, vec![staff_changed(id, "deactivated")]);
             txn.commit().await?;
             self.forget_caller(actor.org_id, crate::Principal::Staff(id));
             Ok(StaffMember::from_row(row, &grants))
@@ -461,7 +451,7 @@ impl App {
                     .ok_or(Error::NotFound("staff"))?;
                 return Err(Error::forbidden());
             }
-            let txn = self.db().begin().await?;
+            let txn = Txn::begin(self.db()).await?;
             let row = staff::get(&txn, actor.org_id, id)
                 .await?
                 .ok_or(Error::NotFound("staff"))?;
@@ -492,12 +482,8 @@ impl App {
                 .map(|g| (g.clinic_id, g.role.as_str().to_owned()))
                 .collect();
             staff::replace_roles(&txn, actor.org_id, id, &pairs).await?;
-            audit::record(
-                &txn,
-                AuditEvent::by(actor, "staff.set_roles", "staff", Some(id)).detail(&roles),
-            )
-            .await?;
-            events::publish(&txn, actor.org_id, vec![staff_changed(id, "roles")]).await?;
+            txn.audit(AuditEvent::by(actor, "staff.set_roles", "staff", Some(id)).detail(&roles));
+            txn.publish(actor.org_id, vec![staff_changed(id, "roles")]);
             txn.commit().await?;
             self.forget_caller(actor.org_id, crate::Principal::Staff(id));
             let grants: Vec<Grant> = after.into_iter().collect();

@@ -458,8 +458,7 @@ impl App {
                         let have = ledger::balance(&txn, org, clinic_id, lot.id).await?;
                         return Err(not_enough(&lot, Bucket::of_lot(&lot)?.count(have)));
                     };
-                    audit::record(
-                        &txn,
+                    txn.audit(
                         AuditEvent::by(actor, "stock.adjust", "lot", Some(lot.id)).detail(
                             serde_json::json!({
                                 "clinic_id": clinic_id,
@@ -467,8 +466,7 @@ impl App {
                                 "reason": request.reason,
                             }),
                         ),
-                    )
-                    .await?;
+                    );
                     let mut changes = vec![
                         Change::new(EventType::StockAdjusted)
                             .clinic(clinic_id)
@@ -490,7 +488,7 @@ impl App {
                         )
                         .await?,
                     );
-                    events::publish(&txn, org, changes).await?;
+                    txn.publish(org, changes);
                     Ok((adjustment, txn))
                 },
             )
@@ -587,16 +585,12 @@ impl App {
                             }
                         }
                     }
-                    audit::record(
-                        &txn,
-                        AuditEvent::by(actor, "stock.stocktake", "clinic", Some(clinic_id)).detail(
+                    txn.audit(AuditEvent::by(actor, "stock.stocktake", "clinic", Some(clinic_id)).detail(
                             serde_json::json!({
                                 "lots_counted": counts.len(),
                                 "corrections": adjustments.len(),
                             }),
-                        ),
-                    )
-                    .await?;
+                        ));
                     if !adjustments.is_empty() {
                         let lots_by_id: HashMap<Uuid, Uuid> =
                             lots::by_ids(
@@ -626,7 +620,7 @@ impl App {
                             )
                             .await?,
                         );
-                        events::publish(&txn, org, changes).await?;
+                        txn.publish(org, changes);
                     }
                     Ok((
                         Stocktake {

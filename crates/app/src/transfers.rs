@@ -23,7 +23,7 @@ use uuid::Uuid;
 use crate::App;
 use crate::ErrorCode;
 use crate::actor::Actor;
-use crate::audit::{self, AuditEvent, Subject};
+use crate::audit::{AuditEvent, Subject};
 use crate::clients::optional_text;
 use crate::clinics::active_clinic;
 use crate::error::{Error, Result};
@@ -416,8 +416,7 @@ impl App {
                         });
                     }
                     ledger::post_all(&txn, actor, entries).await?;
-                    audit::record(
-                        &txn,
+                    txn.audit(
                         AuditEvent::by(actor, "transfer.send", "transfer", Some(row.id)).detail(
                             serde_json::json!({
                                 "from_clinic_id": new.from_clinic_id,
@@ -425,8 +424,7 @@ impl App {
                                 "lines": new.lines.len(),
                             }),
                         ),
-                    )
-                    .await?;
+                    );
                     let sent: Vec<(Uuid, i64)> = lines
                         .iter()
                         .filter_map(|l| {
@@ -445,7 +443,7 @@ impl App {
                             }),
                     ];
                     changes.extend(events::low_stock(&txn, org, new.from_clinic_id, sent).await?);
-                    events::publish(&txn, org, changes).await?;
+                    txn.publish(org, changes);
                     let answer = view(&txn, org, row).await?;
                     Ok((answer, txn))
                 },
@@ -561,14 +559,12 @@ impl App {
                 }
             }
             ledger::post_all(&txn, actor, entries).await?;
-            audit::record(
-                &txn,
-                AuditEvent::by(actor, action, "transfer", Some(id)).detail(serde_json::json!({
+            txn.audit(AuditEvent::by(actor, action, "transfer", Some(id)).detail(
+                serde_json::json!({
                     "from_clinic_id": row.from_clinic_id,
                     "to_clinic_id": row.to_clinic_id,
-                })),
-            )
-            .await?;
+                }),
+            ));
             let (kind, here, there) = match status {
                 TransferStatus::Cancelled => (
                     EventType::TransferCancelled,
@@ -581,8 +577,7 @@ impl App {
                     row.from_clinic_id,
                 ),
             };
-            events::publish(
-                &txn,
+            txn.publish(
                 org,
                 vec![
                     Change::new(kind)
@@ -594,8 +589,7 @@ impl App {
                             ..EventData::default()
                         }),
                 ],
-            )
-            .await?;
+            );
             let row = load(&txn, org, id).await?;
             let answer = view(&txn, org, row).await?;
             Ok((answer, txn))

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use sea_orm::{ConnectionTrait, DatabaseTransaction, Set};
+use sea_orm::{ConnectionTrait, Set};
 use serde::{Deserialize, Serialize};
 use skinledger_domain::ValidationErrors;
 use skinledger_domain::aftercare::{Aftercare, aftercare_for};
@@ -29,7 +29,7 @@ use uuid::Uuid;
 use crate::App;
 use crate::ErrorCode;
 use crate::actor::Actor;
-use crate::audit::{self, AuditEvent, Subject};
+use crate::audit::{AuditEvent, Subject};
 use crate::clients::{MAX_TEXT_LEN, optional_text, required_text};
 use crate::clinics::{active_clinic, timezone_of};
 use crate::consumption::{self, ConsumableRequest, ConsumedUnit};
@@ -39,6 +39,7 @@ use crate::events::{self, Change, EventData};
 use crate::idempotency::{self, IdempotencyKey};
 use crate::paging::{Page, PageParams};
 use crate::policy::{self, from_json, to_json};
+use crate::txn::Txn;
 use skinledger_domain::events::EventType;
 
 /// Most passes recorded for one session.
@@ -788,7 +789,7 @@ async fn view(
 /// lifts `too_soon`). The caller commits, and may add work of its own to the same transaction
 /// first, such as consuming the device used.
 pub(crate) async fn record_treatment(
-    txn: &DatabaseTransaction,
+    txn: &Txn,
     actor: &Actor,
     practitioner: Uuid,
     plan: &TreatmentPlan,
@@ -884,16 +885,14 @@ pub(crate) async fn record_treatment(
         },
     )
     .await?;
-    audit::record(
-        txn,
+    txn.audit(
         AuditEvent::by(actor, "treatment.create", "treatment", Some(row.id))
             .client(row.client_id)
             .detail(serde_json::json!({
                 "policy_version": facts.policy_version,
                 "interval_overridden": override_reason.is_some(),
             })),
-    )
-    .await?;
+    );
     Ok((row, zone.today()))
 }
 
@@ -964,7 +963,7 @@ impl App {
                         )
                         .await?,
                     );
-                    events::publish(&txn, org, changes).await?;
+                    txn.publish(org, changes);
                     let answer = view(&txn, actor, row).await?;
                     Ok((answer, txn))
                 },
@@ -1026,7 +1025,7 @@ impl App {
         let subject = Subject::new("treatment", Some(id));
         self.audited(actor, "treatment.update", subject, async move {
             let org = actor.org_id;
-            let txn = self.db().begin().await?;
+            let txn = Txn::begin(self.db()).await?;
             let row = load(&txn, org, id).await?;
             require_practitioner(actor, &row)?;
             if row.status == TreatmentStatus::Signed.as_str() {
@@ -1145,13 +1144,11 @@ impl App {
                 return Err(lost_race(&txn, org, id).await);
             }
             let row = load(&txn, org, id).await?;
-            audit::record(
-                &txn,
+            txn.audit(
                 AuditEvent::by(actor, "treatment.update", "treatment", Some(id))
                     .client(row.client_id)
                     .detail(serde_json::json!({ "fields": changes.field_names() })),
-            )
-            .await?;
+            );
             let answer = view(&txn, actor, row).await?;
             txn.commit().await?;
             Ok(answer)
@@ -1201,18 +1198,14 @@ impl App {
                         return Err(lost_race(&txn, org, id).await);
                     }
                     let row = load(&txn, org, id).await?;
-                    audit::record(
-                        &txn,
+                    txn.audit(
                         AuditEvent::by(actor, "treatment.sign", "treatment", Some(id))
                             .client(row.client_id),
-                    )
-                    .await?;
-                    events::publish(
-                        &txn,
+                    );
+                    txn.publish(
                         org,
                         vec![treatment_change(EventType::TreatmentSigned, &row)],
-                    )
-                    .await?;
+                    );
                     let answer = view(&txn, actor, row).await?;
                     Ok((answer, txn))
                 },
@@ -1258,21 +1251,17 @@ impl App {
                         },
                     )
                     .await?;
-                    audit::record(
-                        &txn,
+                    txn.audit(
                         AuditEvent::by(actor, "treatment.addendum", "treatment", Some(id))
                             .client(client_id),
-                    )
-                    .await?;
-                    events::publish(
-                        &txn,
+                    );
+                    txn.publish(
                         actor.org_id,
                         vec![
                             treatment_change(EventType::TreatmentAddendumAdded, &row)
                                 .subject(added.id),
                         ],
-                    )
-                    .await?;
+                    );
                     Ok((Addendum::from(added), txn))
                 },
             )
@@ -1325,21 +1314,17 @@ impl App {
                         },
                     )
                     .await?;
-                    audit::record(
-                        &txn,
+                    txn.audit(
                         AuditEvent::by(actor, "treatment.adverse_event", "treatment", Some(id))
                             .client(client_id),
-                    )
-                    .await?;
-                    events::publish(
-                        &txn,
+                    );
+                    txn.publish(
                         actor.org_id,
                         vec![
                             treatment_change(EventType::AdverseEventRecorded, &row)
                                 .subject(added.id),
                         ],
-                    )
-                    .await?;
+                    );
                     Ok((AdverseEvent::from_row(added)?, txn))
                 },
             )

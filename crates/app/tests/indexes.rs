@@ -191,6 +191,10 @@ async fn lists_searches_reports_and_traces_use_indexes_at_a_hundred_thousand_cli
         .await
         .expect("audit events");
     record("audit events");
+    audit::chain_after(db, o, Some((50_000, Uuid::nil())), 10_000)
+        .await
+        .expect("audit chain");
+    record("the audit chain from a number on");
 
     let mut scans = Vec::new();
     for (what, statements) in &queries {
@@ -311,9 +315,12 @@ async fn seed(db: &skinledger_store::Db, org: Uuid, clinic: Uuid, practitioner: 
         ),
         format!(
             "INSERT INTO audit_events (id, organization_id, actor_kind, actor_id, action, \
-             entity_kind, entity_id, client_id, outcome, detail, request_id, occurred_at) \
+             entity_kind, entity_id, client_id, outcome, detail, request_id, occurred_at, seq, \
+             prev_hash, hash) \
              SELECT gen_random_uuid(), organization_id, 'staff', '{practitioner}', \
-             'client.read', 'client', id, id, 'success', NULL, NULL, now() FROM clients \
+             'client.read', 'client', id, id, 'success', NULL, NULL, now(), \
+             (SELECT COALESCE(MAX(seq), 0) FROM audit_events WHERE organization_id = '{org}') \
+             + row_number() OVER (ORDER BY id), '', '' FROM clients \
              WHERE organization_id = '{org}'"
         ),
         "VACUUM ANALYZE".to_owned(),

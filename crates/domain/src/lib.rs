@@ -6,6 +6,7 @@
 //! for the single-use devices every treatment consumes.
 
 pub mod aftercare;
+pub mod audit_chain;
 pub mod clinical;
 pub mod course;
 pub mod depth;

@@ -139,8 +139,16 @@ pub async fn launch(
         let housekeeping = app.clone();
         async move {
             let mut every = tokio::time::interval(Duration::from_secs(3600));
+            let mut hour = 0_u32;
             loop {
                 every.tick().await;
+                // Once a day (and at start): each organisation's audit head, for anchoring.
+                if hour.is_multiple_of(24)
+                    && let Err(e) = housekeeping.log_audit_heads().await
+                {
+                    tracing::warn!(error = %e, "cannot read the audit heads");
+                }
+                hour = hour.wrapping_add(1);
                 match skinledger_app::idempotency::purge(&db).await {
                     Ok(n) if n > 0 => tracing::info!(purged = n, "forgot old idempotency keys"),
                     Ok(_) => {}

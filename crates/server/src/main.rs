@@ -39,6 +39,22 @@ enum Command {
     },
     /// Seed the demo organisation (running it twice changes nothing).
     Demo,
+    /// The audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Walk each organisation's audit chain and report the first broken link; exits non-zero
+    /// when a chain does not verify.
+    Verify {
+        /// Only the organisation with this slug.
+        #[arg(long, value_name = "SLUG")]
+        org: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -141,7 +157,51 @@ async fn execute(command: Command, config: Config) -> anyhow::Result<()> {
             say(&seed_demo(&config, None).await?);
             Ok(())
         }
+        Command::Audit {
+            command: AuditCommand::Verify { org },
+        } => verify_audit(&config, org.as_deref()).await,
     }
+}
+
+/// Verifies the audit chains and prints one line per organisation.
+async fn verify_audit(config: &Config, slug: Option<&str>) -> anyhow::Result<()> {
+    let db = skinledger::connect(config).await?;
+    skinledger::migrate(&db).await?;
+    let (app, audit) = skinledger::app(config, db.clone())?;
+    let started = std::time::Instant::now();
+    let verdicts = app.verify_audit_chains(slug).await;
+    drop(app);
+    audit.finish().await;
+    db.close().await?;
+    let verdicts = verdicts?;
+    let mut broken = 0;
+    for (slug, v) in &verdicts {
+        match &v.broken {
+            None => say(&format!(
+                "{slug}: verified {} events; head {} {}",
+                v.events_checked, v.head.seq, v.head.hash
+            )),
+            Some(b) => {
+                broken += 1;
+                say(&format!(
+                    "{slug}: BROKEN at {}: {} (head recorded {} {})",
+                    b.seq,
+                    b.problem.as_str(),
+                    v.head.seq,
+                    v.head.hash
+                ));
+            }
+        }
+    }
+    tracing::info!(
+        organizations = verdicts.len(),
+        elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        "audit chains walked"
+    );
+    if broken > 0 {
+        anyhow::bail!("{broken} audit chain(s) do not verify");
+    }
+    Ok(())
 }
 
 /// Seeds the demo organisation, and registers its webhook to `webhook` when given; answers the

@@ -1,16 +1,20 @@
 //! The append-only audit log.
 
+use std::collections::HashSet;
+
+use chrono::{DateTime, Utc};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
 };
 use uuid::Uuid;
 
 use crate::entities::audit_event;
 use crate::paging::{Page, PageRequest};
 
-/// Appends events that may have been appended before (a retry after a lost answer): an event
-/// whose id is already in the log is skipped.
-pub async fn append_once(
+/// Appends events numbered and hashed by the caller, under the organisation's journal lock
+/// (`journal::reserve`). There is no update or delete.
+pub async fn insert(
     db: &impl ConnectionTrait,
     rows: Vec<audit_event::ActiveModel>,
 ) -> Result<(), DbErr> {
@@ -18,26 +22,52 @@ pub async fn append_once(
         return Ok(());
     }
     audit_event::Entity::insert_many(rows)
-        .on_conflict(
-            sea_orm::sea_query::OnConflict::column(audit_event::Column::Id)
-                .do_nothing()
-                .to_owned(),
-        )
         .exec_without_returning(db)
         .await?;
     Ok(())
 }
 
-/// Appends events. There is no update or delete.
-pub async fn append(
-    db: &impl ConnectionTrait,
-    rows: Vec<audit_event::ActiveModel>,
-) -> Result<(), DbErr> {
-    if rows.is_empty() {
-        return Ok(());
+/// Which of these event ids are already in the log (an append retried after a lost answer).
+pub async fn existing(db: &impl ConnectionTrait, ids: &[Uuid]) -> Result<HashSet<Uuid>, DbErr> {
+    if ids.is_empty() {
+        return Ok(HashSet::new());
     }
-    audit_event::Entity::insert_many(rows).exec(db).await?;
-    Ok(())
+    let found: Vec<Uuid> = audit_event::Entity::find()
+        .select_only()
+        .column(audit_event::Column::Id)
+        .filter(audit_event::Column::Id.is_in(ids.iter().copied()))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(found.into_iter().collect())
+}
+
+/// The organisation's chain in order of number, then id (a second event with one number,
+/// which only tampering makes, comes right after the first), after the event `after` (number
+/// and id), at most `limit` events.
+pub async fn chain_after(
+    db: &impl ConnectionTrait,
+    org: Uuid,
+    after: Option<(i64, Uuid)>,
+    limit: u64,
+) -> Result<Vec<audit_event::Model>, DbErr> {
+    use audit_event::Column;
+    let mut query = audit_event::Entity::find().filter(Column::OrganizationId.eq(org));
+    if let Some((seq, id)) = after {
+        query = query.filter(
+            Condition::any().add(Column::Seq.gt(seq)).add(
+                Condition::all()
+                    .add(Column::Seq.eq(seq))
+                    .add(Column::Id.gt(id)),
+            ),
+        );
+    }
+    query
+        .order_by_asc(Column::Seq)
+        .order_by_asc(Column::Id)
+        .limit(limit)
+        .all(db)
+        .await
 }
 
 /// Filters of the audit log.
@@ -51,6 +81,10 @@ pub struct AuditFilter {
     pub action: Option<String>,
     /// Only events with this outcome (`success`, `denied`, `refused`, ...).
     pub outcome: Option<String>,
+    /// Only events at or after this time.
+    pub from: Option<DateTime<Utc>>,
+    /// Only events before this time.
+    pub to: Option<DateTime<Utc>>,
 }
 
 /// A page of the organisation's audit events, oldest first.
@@ -72,6 +106,12 @@ pub async fn list(
     }
     if let Some(outcome) = &filter.outcome {
         query = query.filter(audit_event::Column::Outcome.eq(outcome.as_str()));
+    }
+    if let Some(from) = filter.from {
+        query = query.filter(audit_event::Column::OccurredAt.gte(from));
+    }
+    if let Some(to) = filter.to {
+        query = query.filter(audit_event::Column::OccurredAt.lt(to));
     }
     if let Some(after) = page.after {
         query = query.filter(audit_event::Column::Id.gt(after));

@@ -1,7 +1,7 @@
 //! The outbox of integration events: appended in the writer's transaction, read in sequence.
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait as _, OnConflict, Query};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect,
@@ -10,41 +10,7 @@ use uuid::Uuid;
 
 use crate::entities::{event, event_sequence};
 
-/// Takes the next `count` numbers of the organisation's sequence and answers the last one.
-///
-/// The organisation's `event_sequences` row stays locked until the transaction ends, so appends
-/// of one organisation are serialised, across replicas too: numbers are given in commit order,
-/// a rolled-back transaction gives its numbers back, and a reader that sees number `n` has
-/// already been able to see every number before it. Callers take it last in their transaction,
-/// after every other lock, so that no two writers wait for each other in opposite orders.
-pub async fn reserve(db: &impl ConnectionTrait, org: Uuid, count: i64) -> Result<i64, DbErr> {
-    use event_sequence::Column;
-    let statement = Query::insert()
-        .into_table(event_sequence::Entity)
-        .columns([
-            Column::OrganizationId,
-            Column::LastSeq,
-            Column::PurgedThrough,
-        ])
-        .values_panic([org.into(), count.into(), 0_i64.into()])
-        .on_conflict(
-            OnConflict::column(Column::OrganizationId)
-                .value(
-                    Column::LastSeq,
-                    Expr::col((event_sequence::Entity, Column::LastSeq)).add(count),
-                )
-                .to_owned(),
-        )
-        .returning_col(Column::LastSeq)
-        .to_owned();
-    let row = db
-        .query_one(&statement)
-        .await?
-        .ok_or_else(|| DbErr::Custom("the event sequence answered no row".into()))?;
-    row.try_get("", "last_seq")
-}
-
-/// Appends events whose `seq` the caller reserved.
+/// Appends events whose `seq` the caller reserved (`journal::reserve`).
 pub async fn insert(db: &impl ConnectionTrait, rows: Vec<event::ActiveModel>) -> Result<(), DbErr> {
     if rows.is_empty() {
         return Ok(());

@@ -17,6 +17,7 @@ pub mod entities;
 pub mod error;
 pub mod events;
 pub mod idempotency;
+pub mod journal;
 pub mod lookups;
 pub mod lots;
 pub mod movements;

@@ -57,3 +57,12 @@ pub async fn all_ids(db: &impl ConnectionTrait) -> Result<Vec<Uuid>, DbErr> {
         .all(db)
         .await
 }
+
+/// Every organisation, by slug.
+pub async fn all(db: &impl ConnectionTrait) -> Result<Vec<organization::Model>, DbErr> {
+    use sea_orm::QueryOrder;
+    organization::Entity::find()
+        .order_by_asc(organization::Column::Slug)
+        .all(db)
+        .await
+}

@@ -3,7 +3,7 @@
 
 mod json;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use skinledger_app::recalls::LotTrace;
 use skinledger_domain::ValidationErrors;
 use uuid::Uuid;
@@ -29,6 +29,16 @@ pub fn parse_date(errors: &mut ValidationErrors, field: &str, raw: &str) -> Opti
     errors.check(
         field,
         NaiveDate::parse_from_str(raw, "%Y-%m-%d").map_err(|_| "must be a date YYYY-MM-DD"),
+    )
+}
+
+/// An RFC 3339 time field, converted to UTC; a malformed one is an invalid field.
+pub fn parse_time(errors: &mut ValidationErrors, field: &str, raw: &str) -> Option<DateTime<Utc>> {
+    errors.check(
+        field,
+        DateTime::parse_from_rfc3339(raw)
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(|_| "must be an RFC 3339 time"),
     )
 }
 

@@ -4,8 +4,11 @@ use skinledger_app::App;
 use tonic::{Request, Response, Status};
 
 use super::pb::audit_service_server::AuditService;
-use super::pb::{ListAuditEventsRequest, ListAuditEventsResponse};
-use super::wire::audit::audit_query;
+use super::pb::{
+    AuditHead, AuditVerification, GetAuditHeadRequest, ListAuditEventsRequest,
+    ListAuditEventsResponse, VerifyAuditChainRequest,
+};
+use super::wire::audit::{anchor, audit_query};
 use super::{caller, checked, status};
 
 /// The audit service.
@@ -26,5 +29,28 @@ impl AuditService for AuditGrpc {
             .await
             .map_err(status)?;
         Ok(Response::new(answer.into()))
+    }
+
+    async fn get_audit_head(
+        &self,
+        request: Request<GetAuditHeadRequest>,
+    ) -> Result<Response<AuditHead>, Status> {
+        let actor = caller(&self.0, &request).await?;
+        let head = self.0.audit_head(&actor).await.map_err(status)?;
+        Ok(Response::new(head.into()))
+    }
+
+    async fn verify_audit_chain(
+        &self,
+        request: Request<VerifyAuditChainRequest>,
+    ) -> Result<Response<AuditVerification>, Status> {
+        let actor = caller(&self.0, &request).await?;
+        let anchor = checked(anchor(request.into_inner()))?;
+        let verdict = self
+            .0
+            .verify_audit_chain(&actor, anchor)
+            .await
+            .map_err(status)?;
+        Ok(Response::new(verdict.into()))
     }
 }

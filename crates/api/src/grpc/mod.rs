@@ -20,7 +20,7 @@ use skinledger_domain::depth::NeedleDepth;
 use tonic::{Request, Status};
 use uuid::Uuid;
 
-pub use crate::common::{field_id, parse_date};
+pub use crate::common::{field_id, parse_date, parse_time};
 use crate::error::ApiError;
 
 /// The generated protobuf types and service traits of `skinledger.v1`.
@@ -96,16 +96,6 @@ pub fn time(t: DateTime<Utc>) -> String {
 /// A date as it travels in protobuf: `YYYY-MM-DD`.
 pub fn date(d: NaiveDate) -> String {
     d.format("%Y-%m-%d").to_string()
-}
-
-/// An RFC 3339 time field, converted to UTC; a malformed one is an invalid field.
-pub fn parse_time(errors: &mut ValidationErrors, field: &str, raw: &str) -> Option<DateTime<Utc>> {
-    errors.check(
-        field,
-        DateTime::parse_from_rfc3339(raw)
-            .map(|t| t.with_timezone(&Utc))
-            .map_err(|_| "must be an RFC 3339 time"),
-    )
 }
 
 /// A needle depth in millimetres, checked as REST checks it.

@@ -1,5 +1,5 @@
 //! Content negotiation by `Accept` (RFC 9110 §12.5.1), for the few answers that come in more
-//! than one format: JSON by default, CSV when the client asks for it.
+//! than one format: JSON by default, CSV or JSON Lines when the client asks for it.
 //!
 //! Each media type gets the quality of the most specific range that matches it (`text/csv`
 //! before `text/*` before `*/*`). CSV is answered when a `text/csv` or `text/*` range accepts
@@ -10,6 +10,9 @@ use axum::http::header::ACCEPT;
 
 /// The media type of CSV answers.
 pub const TEXT_CSV: &str = "text/csv; charset=utf-8";
+
+/// The media type of JSON Lines answers (one JSON document per line).
+pub const APPLICATION_JSONL: &str = "application/jsonl";
 
 /// One media range of an `Accept` header, lower-cased, with its quality.
 #[derive(Debug, Clone, PartialEq)]
@@ -89,14 +92,36 @@ pub fn prefers_csv_in(accept: &str) -> bool {
     csv >= json
 }
 
-/// Whether the request's `Accept` headers ask for CSV rather than JSON.
-pub fn prefers_csv(headers: &HeaderMap) -> bool {
+/// Whether `accept` asks for JSON Lines (`application/jsonl`, or the older
+/// `application/x-ndjson`), named exactly, rather than JSON.
+pub fn prefers_jsonl_in(accept: &str) -> bool {
+    let ranges: Vec<MediaRange> = accept.split(',').filter_map(MediaRange::parse).collect();
+    let exact = |subtype| match quality(&ranges, "application", subtype) {
+        Some((q, Specificity::Exact)) if q > 0.0 => q,
+        _ => 0.0,
+    };
+    let lines = exact("jsonl").max(exact("x-ndjson"));
+    let json = quality(&ranges, "application", "json").map_or(0.0, |(q, _)| q);
+    lines > 0.0 && lines >= json
+}
+
+fn accept_values(headers: &HeaderMap) -> String {
     let values: Vec<&str> = headers
         .get_all(ACCEPT)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .collect();
-    prefers_csv_in(&values.join(","))
+    values.join(",")
+}
+
+/// Whether the request's `Accept` headers ask for CSV rather than JSON.
+pub fn prefers_csv(headers: &HeaderMap) -> bool {
+    prefers_csv_in(&accept_values(headers))
+}
+
+/// Whether the request's `Accept` headers ask for JSON Lines rather than JSON.
+pub fn prefers_jsonl(headers: &HeaderMap) -> bool {
+    prefers_jsonl_in(&accept_values(headers))
 }
 
 #[cfg(test)]
@@ -132,6 +157,21 @@ mod tests {
         assert!(!prefers_csv_in("text/csv;q=0.9, application/*"));
         assert!(!prefers_csv_in("text/csv;q=0"));
         assert!(!prefers_csv_in("text/*, text/csv;q=0"));
+    }
+
+    #[test]
+    fn json_lines_are_answered_only_when_named() {
+        assert!(prefers_jsonl_in("application/jsonl"));
+        assert!(prefers_jsonl_in("application/x-ndjson"));
+        assert!(prefers_jsonl_in(
+            "application/json;q=0.5, application/jsonl"
+        ));
+        assert!(!prefers_jsonl_in("application/*"));
+        assert!(!prefers_jsonl_in("*/*"));
+        assert!(!prefers_jsonl_in(
+            "application/json, application/jsonl;q=0.5"
+        ));
+        assert!(!prefers_jsonl_in("application/jsonl;q=0"));
     }
 
     #[test]

@@ -33,8 +33,9 @@ use uuid::Uuid;
 
 use super::outbound::{AttemptOutcome, Outbound, Sent};
 use super::{parse_types, signing};
-use crate::audit::{self, ActorKind, AuditEvent, AuditOutcome};
-use crate::events::{Change, Event, publish};
+use crate::audit::{ActorKind, AuditEvent, AuditOutcome};
+use crate::events::{Change, Event};
+use crate::txn::Txn;
 use crate::{App, Error, Result};
 
 /// Deliveries made, by how they ended: `delivered` or `given_up`.
@@ -202,7 +203,7 @@ impl WebhookWorker {
     async fn queue_for(&self, id: Uuid) -> Result<usize> {
         let mut queued = 0;
         loop {
-            let txn = self.app.db().begin().await?;
+            let txn = Txn::begin(self.app.db()).await?;
             let Some(hook) = store::lock_enabled_unless_busy(&txn, id).await? else {
                 return Ok(queued);
             };
@@ -260,7 +261,7 @@ impl WebhookWorker {
 
     /// Claims due deliveries under `token`.
     async fn claim(&self, token: Uuid) -> Result<Vec<webhook_delivery::Model>> {
-        let txn = self.app.db().begin().await?;
+        let txn = Txn::begin(self.app.db()).await?;
         let now = Utc::now();
         let due = store::claim_due(&txn, now, CLAIM_BATCH).await?;
         if due.is_empty() {
@@ -337,7 +338,7 @@ impl WebhookWorker {
         sent: Sent,
     ) -> Result<()> {
         let settings = &self.app.settings().webhooks;
-        let txn = self.app.db().begin().await?;
+        let txn = Txn::begin(self.app.db()).await?;
         // The webhook first, as every writer of its queue locks it.
         let Some(hook) = store::get_for_update(&txn, hook.organization_id, hook.id).await? else {
             return Ok(());
@@ -407,32 +408,26 @@ impl WebhookWorker {
             active.disabled_reason = Set(Some(reason));
             active.updated_at = Set(now);
             store::update(&txn, active).await?;
-            audit::record(
-                &txn,
-                AuditEvent {
-                    org_id: hook.organization_id,
-                    actor_kind: ActorKind::System,
-                    actor_id: None,
-                    action: "webhook.disable",
-                    entity_kind: "webhook",
-                    entity_id: Some(hook.id),
-                    client_id: None,
-                    outcome: AuditOutcome::Success,
-                    detail: Some(serde_json::json!({
-                        "delivery_id": row.id,
-                        "event_id": row.event_id,
-                        "attempts": made,
-                    })),
-                    request_id: None,
-                },
-            )
-            .await?;
-            publish(
-                &txn,
+            txn.audit(AuditEvent {
+                org_id: hook.organization_id,
+                actor_kind: ActorKind::System,
+                actor_id: None,
+                action: "webhook.disable",
+                entity_kind: "webhook",
+                entity_id: Some(hook.id),
+                client_id: None,
+                outcome: AuditOutcome::Success,
+                detail: Some(serde_json::json!({
+                    "delivery_id": row.id,
+                    "event_id": row.event_id,
+                    "attempts": made,
+                })),
+                request_id: None,
+            });
+            txn.publish(
                 hook.organization_id,
                 vec![Change::new(EventType::WebhookDisabled).subject(hook.id)],
-            )
-            .await?;
+            );
             tracing::warn!(webhook = %hook.id, "webhook disabled after failing for the whole retry window");
         }
         txn.commit().await?;
@@ -497,7 +492,7 @@ impl App {
     pub async fn purge_webhook_deliveries(&self) -> Result<u64> {
         let retention = chrono::Duration::from_std(self.settings().event_retention)
             .map_err(|e| Error::Internal(format!("event retention: {e}")))?;
-        let txn = self.db().begin().await?;
+        let txn = Txn::begin(self.db()).await?;
         let purged = store::purge_finished(&txn, Utc::now() - retention).await?;
         txn.commit().await?;
         Ok(purged)

@@ -30,9 +30,10 @@ pub use outbound::{AddressPolicy, AttemptOutcome};
 
 use crate::App;
 use crate::actor::Actor;
-use crate::audit::{self, AuditEvent, Subject};
+use crate::audit::{AuditEvent, Subject};
 use crate::error::{Error, ErrorCode, Result};
 use crate::paging::{Page, PageParams};
+use crate::txn::Txn;
 
 /// The longest description.
 const MAX_DESCRIPTION: usize = 500;
@@ -347,7 +348,7 @@ impl App {
             let (secret, bytes) = signing::new_secret();
             let sealed = signing::seal(&bytes, &self.settings().signing_key);
             let now = Utc::now();
-            let txn = self.db().begin().await?;
+            let txn = Txn::begin(self.db()).await?;
             let cursor = event_store::sequence(&txn, actor.org_id)
                 .await?
                 .map_or(0, |s| s.last_seq);
@@ -370,13 +371,11 @@ impl App {
                 },
             )
             .await?;
-            audit::record(
-                &txn,
+            txn.audit(
                 AuditEvent::by(actor, "webhook.create", "webhook", Some(row.id)).detail(
                     serde_json::json!({ "host": host_of(&url), "event_types": &new.event_types }),
                 ),
-            )
-            .await?;
+            );
             txn.commit().await?;
             Ok(from_row(row, Some(secret)))
         })
@@ -420,7 +419,7 @@ impl App {
                 None => None,
             };
             errors.into_result()?;
-            let txn = self.db().begin().await?;
+            let txn = Txn::begin(self.db()).await?;
             let row = store::get_for_update(&txn, actor.org_id, id)
                 .await?
                 .ok_or(Error::NotFound("webhook"))?;
@@ -466,13 +465,9 @@ impl App {
             } else {
                 active.updated_at = Set(now);
                 let row = store::update(&txn, active).await?;
-                audit::record(
-                    &txn,
-                    AuditEvent::by(actor, "webhook.update", "webhook", Some(id)).detail(
+                txn.audit(AuditEvent::by(actor, "webhook.update", "webhook", Some(id)).detail(
                         serde_json::json!({ "changed": changed, "host": host_of(&row.url), "enabled": row.enabled }),
-                    ),
-                )
-                .await?;
+                    ));
                 row
             };
             txn.commit().await?;
@@ -489,17 +484,15 @@ impl App {
                 .await?
                 .ok_or(Error::NotFound("webhook"))?;
             actor.require(Action::WebhookManage, Scope::Anywhere)?;
-            let txn = self.db().begin().await?;
+            let txn = Txn::begin(self.db()).await?;
             let row = store::get_for_update(&txn, actor.org_id, id)
                 .await?
                 .ok_or(Error::NotFound("webhook"))?;
             store::delete(&txn, actor.org_id, id).await?;
-            audit::record(
-                &txn,
+            txn.audit(
                 AuditEvent::by(actor, "webhook.delete", "webhook", Some(id))
                     .detail(serde_json::json!({ "host": host_of(&row.url) })),
-            )
-            .await?;
+            );
             txn.commit().await?;
             Ok(())
         })
@@ -558,7 +551,7 @@ impl App {
                 .await?
                 .ok_or(Error::NotFound("webhook"))?;
             actor.require(Action::WebhookManage, Scope::Anywhere)?;
-            let txn = self.db().begin().await?;
+            let txn = Txn::begin(self.db()).await?;
             store::get_for_update(&txn, actor.org_id, webhook)
                 .await?
                 .ok_or(Error::NotFound("webhook"))?;
@@ -586,13 +579,11 @@ impl App {
                 active.lease_token = Set(None);
             }
             let updated = store::update_delivery(&txn, active).await?;
-            audit::record(
-                &txn,
+            txn.audit(
                 AuditEvent::by(actor, "webhook.retry", "webhook", Some(webhook)).detail(
                     serde_json::json!({ "delivery_id": updated.id, "event_id": updated.event_id }),
                 ),
-            )
-            .await?;
+            );
             let mut attempts = store::attempts_of(&txn, &[updated.id]).await?;
             txn.commit().await?;
             delivery_from_row(updated, &mut attempts)
@@ -617,7 +608,7 @@ impl App {
                 .ok_or(Error::NotFound("webhook"))?;
             actor.require(Action::WebhookManage, Scope::Anywhere)?;
             let after = crate::events::parse_cursor(Some(&replay.after))?;
-            let txn = self.db().begin().await?;
+            let txn = Txn::begin(self.db()).await?;
             let row = store::get_for_update(&txn, actor.org_id, webhook)
                 .await?
                 .ok_or(Error::NotFound("webhook"))?;
@@ -642,12 +633,10 @@ impl App {
             }
             let previous = row.cursor;
             store::set_cursor(&txn, webhook, after).await?;
-            audit::record(
-                &txn,
+            txn.audit(
                 AuditEvent::by(actor, "webhook.replay", "webhook", Some(webhook))
                     .detail(serde_json::json!({ "after": after, "cursor_was": previous })),
-            )
-            .await?;
+            );
             let row = store::get(&txn, actor.org_id, webhook)
                 .await?
                 .ok_or(Error::NotFound("webhook"))?;

@@ -33,7 +33,7 @@ pub const PASSWORD: &str = "correct horse battery staple";
 pub struct Harness {
     /// The app under test.
     pub app: App,
-    _read_audit: ReadAuditTask,
+    read_audit: tokio::sync::Mutex<Option<ReadAuditTask>>,
 }
 
 impl Deref for Harness {
@@ -82,7 +82,15 @@ impl Harness {
         let (app, read_audit) = App::new(db, settings);
         Self {
             app,
-            _read_audit: read_audit,
+            read_audit: tokio::sync::Mutex::new(Some(read_audit)),
+        }
+    }
+
+    /// Writes every audit event of reads and refusals queued so far, then stops the background
+    /// writer: later reads of this harness are no longer audited.
+    pub async fn flush_read_audit(&self) {
+        if let Some(task) = self.read_audit.lock().await.take() {
+            task.finish().await;
         }
     }
 

@@ -19,6 +19,12 @@ pub struct Model {
     pub detail: Option<String>,
     pub request_id: Option<String>,
     pub occurred_at: DateTimeUtc,
+    /// Its number in the organisation's audit chain, from 1.
+    pub seq: i64,
+    /// The hash of the event numbered `seq - 1`.
+    pub prev_hash: String,
+    /// The SHA-256 of its canonical form (`skinledger_domain::audit_chain`).
+    pub hash: String,
 }
 
 /// No relations are navigated through the ORM; queries join explicitly.

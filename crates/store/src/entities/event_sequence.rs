@@ -1,4 +1,5 @@
-//! The `event_sequences` table: each organisation's last event number.
+//! The `event_sequences` table: each organisation's last event number and the head of its
+//! audit chain. Its row is the lock that serialises the organisation's appends.
 
 use sea_orm::entity::prelude::*;
 
@@ -10,6 +11,10 @@ pub struct Model {
     pub organization_id: Uuid,
     pub last_seq: i64,
     pub purged_through: i64,
+    /// The number of the organisation's last audit event.
+    pub audit_seq: i64,
+    /// The hash of the organisation's last audit event.
+    pub audit_hash: String,
 }
 
 /// No relations are navigated through the ORM; queries join explicitly.
