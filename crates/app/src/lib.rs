@@ -18,6 +18,7 @@ pub mod disposals;
 pub mod eligibility;
 pub mod error;
 pub mod events;
+pub mod health_record;
 pub mod idempotency;
 pub(crate) mod ledger;
 pub mod lots;
