@@ -2,7 +2,8 @@
 //! completed in one place with what every operation shares, so that no handler can forget it:
 //!
 //! - every response has a description, and every error answer is `application/problem+json`
-//!   with the `Problem` schema;
+//!   with the `Problem` schema (on the FHIR export under `/fhir/`, `application/fhir+json` with
+//!   the `OperationOutcome` schema);
 //! - every protected operation documents 401 and 403, every operation on a path id 404, every
 //!   operation with a body 400, 415 and 422, every GET of a versioned resource 304; 201 carries
 //!   `Location` and 429 `Retry-After`;
@@ -15,11 +16,14 @@ use skinledger_app::paging::MAX_LIMIT;
 /// The problem document's media type (RFC 9457).
 pub const PROBLEM: &str = "application/problem+json";
 
+/// The media type of the FHIR export's answers and refusals.
+pub const FHIR: &str = "application/fhir+json";
+
 /// Completes the generated document (see the module documentation).
 pub fn complete(mut doc: Value) -> Value {
     doc["servers"] = json!([{
         "url": "/",
-        "description": "The server that serves this document (REST under /v1; gRPC on the same port)"
+        "description": "The server that serves this document (REST under /v1, the FHIR R4 export under /fhir/R4; gRPC on the same port)"
     }]);
     let named: std::collections::BTreeSet<String> = doc["components"]["schemas"]
         .as_object()
@@ -108,13 +112,21 @@ fn complete_operation(path: &str, method: &str, operation: &mut Map<String, Valu
             response.insert("description".into(), json!(describe(status)));
         }
         if status.starts_with('4') || status.starts_with('5') {
+            let (media_type, refusal) = if path.starts_with("/fhir/") {
+                (FHIR, "#/components/schemas/OperationOutcome")
+            } else {
+                (PROBLEM, "#/components/schemas/Problem")
+            };
             let schema = response
                 .get_mut("content")
                 .and_then(Value::as_object_mut)
-                .and_then(|c| c.remove("application/json"))
+                .and_then(|c| c.remove("application/json").or_else(|| c.remove(FHIR)))
                 .and_then(|c| c.get("schema").cloned())
-                .unwrap_or_else(|| json!({ "$ref": "#/components/schemas/Problem" }));
-            response.insert("content".into(), json!({ PROBLEM: { "schema": schema } }));
+                .unwrap_or_else(|| json!({ "$ref": refusal }));
+            response.insert(
+                "content".into(),
+                json!({ media_type: { "schema": schema } }),
+            );
         }
         let headers = response.entry("headers").or_insert_with(|| json!({}));
         match status.as_str() {

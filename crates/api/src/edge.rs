@@ -125,8 +125,8 @@ pub struct HeaderSettings {
 /// behind a firewall with no internet), and may not be framed.
 const DOCS_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
-/// `nosniff` on every answer; `Cache-Control: no-store` on every API answer (tokens and client
-/// data must never sit in a cache, RFC 6749 §5.1); a strict CSP and `DENY` framing on `/docs`;
+/// `nosniff` on every answer; `Cache-Control: no-store` on every API answer, the FHIR export's
+/// included (tokens and client data must never sit in a cache, RFC 6749 §5.1); a strict CSP and `DENY` framing on `/docs`;
 /// HSTS when served over HTTPS.
 pub async fn security_headers(
     State(settings): State<HeaderSettings>,
@@ -134,7 +134,8 @@ pub async fn security_headers(
     next: Next,
 ) -> Response {
     let docs = request.uri().path().starts_with("/docs");
-    let api = request.uri().path().starts_with("/v1/");
+    let api =
+        request.uri().path().starts_with("/v1/") || request.uri().path().starts_with("/fhir/");
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
     headers.insert(

@@ -99,7 +99,8 @@ impl ApiError {
         }
     }
 
-    fn log(&self) {
+    /// Writes what a client is not told (internal errors, an unavailable database) to the log.
+    pub(crate) fn log(&self) {
         match &self.0 {
             Error::Internal(msg) => tracing::error!(error = %msg, "internal error"),
             Error::Unavailable(msg) => tracing::warn!(error = %msg, "database unavailable"),

@@ -5,6 +5,7 @@ pub mod common;
 pub mod contract;
 pub mod edge;
 pub mod error;
+pub mod fhir;
 pub mod grpc;
 pub mod metrics;
 pub mod ops;
@@ -171,12 +172,14 @@ async fn router(
         hsts: settings.hsts,
     };
     let router = router
-        .method_not_allowed_fallback(|| async { ApiError(Error::MethodNotAllowed) })
+        .method_not_allowed_fallback(|uri: http::Uri| async move {
+            refusal(&uri, Error::MethodNotAllowed)
+        })
         .route_layer(axum::middleware::from_fn(rest::etag::not_modified))
         .route_layer(axum::middleware::from_fn(metrics::track))
-        .fallback(|method: http::Method| async move {
+        .fallback(|method: http::Method, uri: http::Uri| async move {
             metrics::unmatched(&method);
-            ApiError(Error::NotFound("route"))
+            refusal(&uri, Error::NotFound("route"))
         })
         .layer(
             ServiceBuilder::new()
@@ -229,6 +232,17 @@ async fn router(
         ));
     let _ = metrics::handle();
     Ok((router, ops))
+}
+
+/// A refusal of the router itself (no such path, or not this method): an `OperationOutcome`
+/// under `/fhir/`, a problem document everywhere else.
+fn refusal(uri: &http::Uri, error: Error) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if uri.path().starts_with("/fhir/") {
+        fhir::outcome::FhirError(error).into_response()
+    } else {
+        ApiError(error).into_response()
+    }
 }
 
 /// The API reference at `/docs`: Swagger UI, served from the server itself (its files are

@@ -60,6 +60,13 @@ const CONTRACT: &[(&str, &[&str])] = &[
         &["post"],
     ),
     ("/v1/webhooks/{id}/replay", &["post"]),
+    ("/fhir/R4/metadata", &["get"]),
+    ("/fhir/R4/Patient/{id}", &["get"]),
+    ("/fhir/R4/Patient/{id}/$everything", &["get"]),
+    ("/fhir/R4/Procedure", &["get"]),
+    ("/fhir/R4/Device/{id}", &["get"]),
+    ("/fhir/R4/AdverseEvent", &["get"]),
+    ("/fhir/R4/Consent", &["get"]),
 ];
 
 fn document() -> Value {
@@ -161,6 +168,15 @@ fn every_example_and_default_fits_its_schema() {
 fn every_answer_is_described_and_every_error_is_a_problem_document() {
     let doc = document();
     for (path, method, operation) in operations(&doc) {
+        // The FHIR export answers and refuses in FHIR's own terms.
+        let (media_type, schema) = if path.starts_with("/fhir/") {
+            (
+                "application/fhir+json",
+                "#/components/schemas/OperationOutcome",
+            )
+        } else {
+            ("application/problem+json", "#/components/schemas/Problem")
+        };
         for (status, response) in operation["responses"].as_object().expect("responses") {
             let description = response["description"].as_str().unwrap_or_default();
             assert!(
@@ -171,15 +187,21 @@ fn every_answer_is_described_and_every_error_is_a_problem_document() {
                 let content = response["content"].as_object().expect("content");
                 assert_eq!(
                     content.keys().collect::<Vec<_>>(),
-                    vec!["application/problem+json"],
+                    vec![media_type],
                     "{method} {path} {status}"
                 );
                 assert_eq!(
-                    content["application/problem+json"]["schema"]["$ref"],
-                    "#/components/schemas/Problem",
+                    content[media_type]["schema"]["$ref"], schema,
                     "{method} {path} {status}"
                 );
             }
+        }
+        if path.starts_with("/fhir/") {
+            let success = &operation["responses"]["200"]["content"];
+            assert!(
+                success.get("application/fhir+json").is_some(),
+                "{method} {path}: {success}"
+            );
         }
     }
 }

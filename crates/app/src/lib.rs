@@ -19,6 +19,7 @@ pub mod disposals;
 pub mod eligibility;
 pub mod error;
 pub mod events;
+pub mod health_record;
 pub mod idempotency;
 pub(crate) mod ledger;
 pub mod lots;

@@ -725,7 +725,7 @@ async fn lost_race(db: &impl ConnectionTrait, org: Uuid, id: Uuid) -> Error {
 
 /// Builds the answers for `rows` as `actor` may see them, loading addenda, adverse events and
 /// the policies of the full records in one go.
-async fn views(
+pub(crate) async fn views(
     db: &impl ConnectionTrait,
     actor: &Actor,
     rows: Vec<treatment_row::Model>,

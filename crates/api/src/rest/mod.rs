@@ -52,6 +52,7 @@ use utoipa_axum::router::OpenApiRouter;
         (name = "audit", description = "The append-only audit log"),
         (name = "events", description = "What changed, in order: the feed of integration events"),
         (name = "webhooks", description = "Endpoints that receive the events as they happen, signed as Standard Webhooks specify, with every delivery and attempt"),
+        (name = "fhir", description = "The read-only FHIR R4 export (application/fhir+json): Patient, Procedure, Device, AdverseEvent, Consent, Patient/$everything and the CapabilityStatement; refusals are OperationOutcomes"),
     )
 )]
 struct ApiDoc;
@@ -73,7 +74,7 @@ impl Modify for BearerAuth {
     }
 }
 
-/// Every `/v1` route, with its OpenAPI description.
+/// Every `/v1` route and the FHIR export under `/fhir/R4`, with their OpenAPI description.
 pub fn router() -> OpenApiRouter<App> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(auth::routes())
@@ -92,6 +93,7 @@ pub fn router() -> OpenApiRouter<App> {
         .merge(audit::routes())
         .merge(events::routes())
         .merge(webhooks::routes())
+        .merge(crate::fhir::routes())
 }
 
 /// A `201 Created` answer whose `Location` names what was created (or, for an entry with no URL
