@@ -18,6 +18,7 @@ mod m20261206_000007_events;
 mod m20261206_000008_search_indexes;
 mod m20261206_000009_webhooks;
 mod m20261206_000010_audit_chain;
+mod m20261206_000011_lot_holds;
 
 /// Applies skinledger's migrations in order.
 pub struct Migrator;
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000008_search_indexes::Migration),
             Box::new(m20261206_000009_webhooks::Migration),
             Box::new(m20261206_000010_audit_chain::Migration),
+            Box::new(m20261206_000011_lot_holds::Migration),
         ]
     }
 }

@@ -252,6 +252,8 @@ pub fn http_status(code: ErrorCode) -> StatusCode {
         | C::LastOrgAdmin
         | C::LotExpired
         | C::LotRecalled
+        | C::LotOnHold
+        | C::LotNotOnHold
         | C::NoValidScreening
         | C::OutOfStock
         | C::RecordSigned
@@ -301,6 +303,8 @@ pub fn grpc_code(code: ErrorCode) -> tonic::Code {
         | C::LastOrgAdmin
         | C::LotExpired
         | C::LotRecalled
+        | C::LotOnHold
+        | C::LotNotOnHold
         | C::NoValidScreening
         | C::OutOfStock
         | C::RecordSigned

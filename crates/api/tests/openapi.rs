@@ -45,6 +45,8 @@ const CONTRACT: &[(&str, &[&str])] = &[
     ("/v1/lots/{id}", &["get"]),
     ("/v1/lots/{id}/recall", &["post"]),
     ("/v1/lots/{id}/trace", &["get"]),
+    ("/v1/lots/{id}/signal", &["get"]),
+    ("/v1/lots/{id}/release", &["post"]),
     ("/v1/reports/low-stock", &["get"]),
     ("/v1/reports/expiring", &["get"]),
     ("/v1/reports/usage", &["get"]),

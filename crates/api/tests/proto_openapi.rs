@@ -244,6 +244,14 @@ const PAIRS: &[(&str, Rest)] = &[
     ("ListTransfersResponse", Schema("Page_Transfer")),
     ("GetLotRequest", Request("GET /v1/lots/{id}", Some("id"))),
     (
+        "GetLotSignalRequest",
+        Request("GET /v1/lots/{id}/signal", Some("id")),
+    ),
+    (
+        "ReleaseLotRequest",
+        Request("POST /v1/lots/{id}/release", Some("id")),
+    ),
+    (
         "RecallLotRequest",
         Request("POST /v1/lots/{id}/recall", Some("id")),
     ),

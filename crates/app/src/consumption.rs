@@ -269,6 +269,9 @@ fn refusal(error: FefoError, planned: &Planned) -> Error {
         }
         FefoError::LotExpired => format!("the {what} on hand are past their expiry date"),
         FefoError::LotRecalled => format!("the {what} on hand are from a recalled lot"),
+        FefoError::LotOnHold => {
+            format!("the lot of {what} named is on hold after an adverse-event signal")
+        }
     };
     Error::Conflict {
         code: error.code(),

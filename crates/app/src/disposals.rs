@@ -239,8 +239,10 @@ impl App {
                     let lot = lots::get_shared(&txn, org, request.lot_id)
                         .await?
                         .ok_or(Error::NotFound("lot"))?;
-                    if lot_status(&lot.status)? == LotStatus::Recalled {
-                        return Err(recalled(&lot));
+                    match lot_status(&lot.status)? {
+                        LotStatus::Active => {}
+                        LotStatus::Recalled => return Err(recalled(&lot)),
+                        LotStatus::Held => return Err(crate::lots::on_hold(&lot)),
                     }
                     take_unit(&txn, org, clinic_id, &lot, request.serial.as_ref()).await?;
                     let entry = Entry {

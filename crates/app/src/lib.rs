@@ -33,6 +33,7 @@ pub mod receipts;
 pub mod reports;
 pub mod screenings;
 pub mod secrets;
+pub mod signals;
 pub mod staff;
 pub mod stock;
 pub mod throttle;

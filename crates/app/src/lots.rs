@@ -24,12 +24,16 @@ pub struct Lot {
     pub lot_number: String,
     /// The last day its units may be used.
     pub expiry: NaiveDate,
-    /// `active` or `recalled`.
+    /// `active`, `recalled`, or `held` (on hold after an adverse-event signal).
     pub status: LotStatus,
     /// When it was recalled.
     pub recalled_at: Option<DateTime<Utc>>,
     /// Why it was recalled.
     pub recall_reason: Option<String>,
+    /// When an adverse-event signal put it on hold, while it is.
+    pub held_at: Option<DateTime<Utc>>,
+    /// Why it is on hold (`adverse_event_signal`), while it is.
+    pub hold_reason: Option<String>,
     /// When it was first received.
     pub created_at: DateTime<Utc>,
 }
@@ -45,6 +49,8 @@ impl Lot {
             expiry: row.expiry,
             recalled_at: row.recalled_at,
             recall_reason: row.recall_reason,
+            held_at: row.held_at,
+            hold_reason: row.hold_reason,
             created_at: row.created_at,
         })
     }
@@ -92,6 +98,19 @@ pub struct LotDetail {
     pub gtin: Option<String>,
     /// Units per clinic, in clinic order; clinics that never held the lot are left out.
     pub stock: Vec<ClinicBalance>,
+}
+
+/// 409 `lot_on_hold`: the lot's units stay in quarantine until it is released.
+pub(crate) fn on_hold(lot: &lot_row::Model) -> Error {
+    Error::Conflict {
+        code: crate::ErrorCode::LotOnHold,
+        detail: format!(
+            "lot {} is on hold after an adverse-event signal; its units stay in quarantine \
+             until an org_admin releases or recalls it",
+            lot.lot_number
+        ),
+        extra: Some(serde_json::json!({ "lot_id": lot.id })),
+    }
 }
 
 /// Reads a stored lot status.

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use skinledger_domain::ValidationErrors;
-use skinledger_domain::inventory::{LotStatus, MovementKind, StockChange};
+use skinledger_domain::inventory::{LotStatus, MovementKind, StockBalance, StockChange};
 use skinledger_domain::permission::{self, Action, Scope};
 use skinledger_store::{consumables, lookups, lots, stock, units};
 use uuid::Uuid;
@@ -22,6 +22,7 @@ use crate::events::{self, Change, EventData};
 use crate::idempotency::{self, IdempotencyKey};
 use crate::ledger::{self, Entry};
 use crate::lots::{Lot, LotDetail, detail, load, lot_status};
+use crate::txn::Txn;
 use skinledger_domain::events::EventType;
 
 /// How often one clinic's balance is re-read when it changed between reading and moving it.
@@ -167,11 +168,81 @@ pub fn trace_csv(trace: &LotTrace, bom: bool) -> Result<String> {
     Ok(if bom { format!("{BOM}{text}") } else { text })
 }
 
+/// Moves every unit on the shelf at every clinic into quarantine, one movement of `kind` per
+/// clinic that had any; answers what moved where.
+pub(crate) async fn quarantine_everywhere(
+    txn: &Txn,
+    actor: &Actor,
+    lot: Uuid,
+    kind: MovementKind,
+    reason: Option<&'static str>,
+) -> Result<Vec<QuarantinedUnits>> {
+    let mut quarantined = Vec::new();
+    for row in stock::of_lot(txn, actor.org_id, lot).await? {
+        let quantity = move_units(
+            txn,
+            actor,
+            Entry {
+                reason,
+                ..Entry::new(row.clinic_id, lot, kind, StockChange::default())
+            },
+            |have| have.on_hand,
+            |n| StockChange {
+                on_hand: -n,
+                quarantined: n,
+                in_transit_out: 0,
+            },
+        )
+        .await?;
+        if quantity > 0 {
+            quarantined.push(QuarantinedUnits {
+                clinic_id: row.clinic_id,
+                quantity,
+            });
+        }
+    }
+    Ok(quarantined)
+}
+
+/// Moves units of a lot at one clinic: `how_many` of the balance, changing it by `change`.
+/// A concurrent change (a consumption that took units first) makes the exact-balance update
+/// miss; the balance is read again and what is left is moved. Answers how many moved.
+pub(crate) async fn move_units(
+    txn: &Txn,
+    actor: &Actor,
+    entry: Entry,
+    how_many: impl Fn(StockBalance) -> i64,
+    change: impl Fn(i64) -> StockChange,
+) -> Result<i64> {
+    for _ in 0..MOVE_ATTEMPTS {
+        let have = ledger::balance(txn, actor.org_id, entry.clinic_id, entry.lot_id).await?;
+        let n = how_many(have);
+        if n <= 0 {
+            return Ok(0);
+        }
+        let attempt = Entry {
+            change: change(n),
+            ..entry.clone()
+        };
+        if ledger::post(txn, actor, attempt, Some(have))
+            .await?
+            .is_some()
+        {
+            return Ok(n);
+        }
+    }
+    Err(Error::conflict(
+        ErrorCode::StockChanged,
+        "the lot's stock kept changing; try again",
+    ))
+}
+
 impl App {
     /// Recalls a lot (`org_admin`): its status becomes `recalled`, the units on hand at every
     /// clinic move into quarantine (one `recall_quarantine` movement per clinic), serials on a
     /// shelf are marked quarantined, all in one transaction. A lot recalled before answers 409
-    /// `lot_recalled`.
+    /// `lot_recalled`; a lot on hold is recalled like an active one (its held units stay in
+    /// quarantine).
     pub async fn recall_lot(
         &self,
         actor: &Actor,
@@ -216,50 +287,14 @@ impl App {
                         }
                         return Err(Error::NotFound("lot"));
                     }
-                    let mut quarantined = Vec::new();
-                    for row in stock::of_lot(&txn, org, id).await? {
-                        let clinic = row.clinic_id;
-                        let mut moved = None;
-                        // A consumption that took units before us makes the exact-balance update
-                        // miss; read again and move what is left.
-                        for _ in 0..MOVE_ATTEMPTS {
-                            let have = ledger::balance(&txn, org, clinic, id).await?;
-                            if have.on_hand == 0 {
-                                moved = Some(0);
-                                break;
-                            }
-                            let entry = Entry::new(
-                                clinic,
-                                id,
-                                MovementKind::RecallQuarantine,
-                                StockChange {
-                                    on_hand: -have.on_hand,
-                                    quarantined: have.on_hand,
-                                    in_transit_out: 0,
-                                },
-                            );
-                            if ledger::post(&txn, actor, entry, Some(have))
-                                .await?
-                                .is_some()
-                            {
-                                moved = Some(have.on_hand);
-                                break;
-                            }
-                        }
-                        match moved {
-                            Some(0) => {}
-                            Some(quantity) => quarantined.push(QuarantinedUnits {
-                                clinic_id: clinic,
-                                quantity,
-                            }),
-                            None => {
-                                return Err(Error::conflict(
-                                    ErrorCode::StockChanged,
-                                    "the lot's stock kept changing during the recall; try again",
-                                ));
-                            }
-                        }
-                    }
+                    let quarantined = quarantine_everywhere(
+                        &txn,
+                        actor,
+                        id,
+                        MovementKind::RecallQuarantine,
+                        None,
+                    )
+                    .await?;
                     units::quarantine_lot(&txn, org, id).await?;
                     txn.audit(AuditEvent::by(actor, "lot.recall", "lot", Some(id)).detail(
                         serde_json::json!({ "reason": reason, "quarantined": quarantined }),

@@ -265,6 +265,8 @@ async fn find_or_create_lot(
                     recall_reason: Set(None),
                     serial_tracked: Set(serial_tracked),
                     created_at: Set(Utc::now()),
+                    held_at: Set(None),
+                    hold_reason: Set(None),
                 },
             )
             .await?;
@@ -351,14 +353,18 @@ impl App {
                             ),
                         ));
                     }
-                    if lot_status(&lot.status)? == LotStatus::Recalled {
-                        return Err(Error::conflict(
-                            ErrorCode::LotRecalled,
-                            format!(
-                                "lot {} is recalled; its units are never received",
-                                lot.lot_number
-                            ),
-                        ));
+                    match lot_status(&lot.status)? {
+                        LotStatus::Active => {}
+                        LotStatus::Recalled => {
+                            return Err(Error::conflict(
+                                ErrorCode::LotRecalled,
+                                format!(
+                                    "lot {} is recalled; its units are never received",
+                                    lot.lot_number
+                                ),
+                            ));
+                        }
+                        LotStatus::Held => return Err(crate::lots::on_hold(&lot)),
                     }
                     let now = Utc::now();
                     let unit_rows = parsed

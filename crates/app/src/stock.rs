@@ -75,7 +75,7 @@ pub struct LotStock {
     pub lot_number: String,
     /// Its last day of use.
     pub expiry: NaiveDate,
-    /// `active` or `recalled`.
+    /// `active`, `recalled`, or `held` (on hold after an adverse-event signal).
     pub status: LotStatus,
     /// Whether it is past its expiry date today.
     pub expired: bool,
@@ -240,7 +240,7 @@ impl Bucket {
     fn of_lot(lot: &lot_row::Model) -> Result<Self> {
         Ok(match lot_status(&lot.status)? {
             LotStatus::Active => Bucket::OnHand,
-            LotStatus::Recalled => Bucket::Quarantined,
+            LotStatus::Recalled | LotStatus::Held => Bucket::Quarantined,
         })
     }
 

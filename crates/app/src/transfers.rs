@@ -247,7 +247,7 @@ async fn lock_lots(
 fn arriving(lot: &lot_row::Model, quantity: i64) -> Result<StockChange> {
     Ok(match lot_status(&lot.status)? {
         LotStatus::Active => ledger::on_hand(quantity),
-        LotStatus::Recalled => ledger::quarantined(quantity),
+        LotStatus::Recalled | LotStatus::Held => ledger::quarantined(quantity),
     })
 }
 
@@ -365,6 +365,9 @@ impl App {
                         let lot = lots
                             .get(&line.lot_id)
                             .ok_or_else(|| Error::Internal("transfer line without lot".into()))?;
+                        if lot_status(&lot.status)? == LotStatus::Held {
+                            return Err(crate::lots::on_hold(lot));
+                        }
                         if lot_status(&lot.status)? == LotStatus::Recalled {
                             return Err(Error::conflict(
                                 ErrorCode::LotRecalled,
@@ -529,11 +532,13 @@ impl App {
                     (TransferStatus::Cancelled, LotStatus::Active) => {
                         (row.from_clinic_id, units::IN_STOCK)
                     }
-                    (TransferStatus::Cancelled, LotStatus::Recalled) => {
+                    (TransferStatus::Cancelled, LotStatus::Recalled | LotStatus::Held) => {
                         (row.from_clinic_id, units::QUARANTINED)
                     }
                     (_, LotStatus::Active) => (row.to_clinic_id, units::IN_STOCK),
-                    (_, LotStatus::Recalled) => (row.to_clinic_id, units::QUARANTINED),
+                    (_, LotStatus::Recalled | LotStatus::Held) => {
+                        (row.to_clinic_id, units::QUARANTINED)
+                    }
                 };
                 units::land(&txn, org, line.lot_id, id, clinic, unit_status).await?;
                 let entry = |clinic, change| Entry {

@@ -1271,6 +1271,8 @@ impl App {
     }
 
     /// Records an adverse event after a treatment, signed or not (clinical roles at its clinic).
+    /// When it crosses the adverse-event signal of a lot the treatment used, that lot goes on
+    /// hold at every clinic in the same transaction (see `signals`).
     pub async fn record_adverse_event(
         &self,
         actor: &Actor,
@@ -1318,13 +1320,20 @@ impl App {
                         AuditEvent::by(actor, "treatment.adverse_event", "treatment", Some(id))
                             .client(client_id),
                     );
-                    txn.publish(
-                        actor.org_id,
-                        vec![
-                            treatment_change(EventType::AdverseEventRecorded, &row)
-                                .subject(added.id),
-                        ],
+                    let mut changes = vec![
+                        treatment_change(EventType::AdverseEventRecorded, &row).subject(added.id),
+                    ];
+                    changes.extend(
+                        crate::signals::check_after_adverse_event(
+                            &txn,
+                            actor,
+                            id,
+                            new.severity,
+                            Utc::now().date_naive(),
+                        )
+                        .await?,
                     );
+                    txn.publish(actor.org_id, changes);
                     Ok((AdverseEvent::from_row(added)?, txn))
                 },
             )

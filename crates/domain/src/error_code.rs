@@ -49,6 +49,10 @@ wire_enum! {
         LotExpired => "lot_expired",
         /// 409: the lot is recalled.
         LotRecalled => "lot_recalled",
+        /// 409: the lot is on hold after an adverse-event signal.
+        LotOnHold => "lot_on_hold",
+        /// 409: the lot is not on hold, so there is nothing to release.
+        LotNotOnHold => "lot_not_on_hold",
         /// 409: no valid screening on the treatment day.
         NoValidScreening => "no_valid_screening",
         /// 409: not enough units.

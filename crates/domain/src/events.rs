@@ -73,6 +73,11 @@ event_types! {
     LotExpiring => "lot.expiring", StockRead;
     /// A lot was recalled.
     LotRecalled => "lot.recalled", StockRead;
+    /// Adverse events after a lot's treatments crossed the policy's signal: the lot is on hold
+    /// at every clinic.
+    LotSignal => "lot.signal", StockRead;
+    /// A lot on hold was released back into usable stock.
+    LotReleased => "lot.released", StockRead;
     /// Stock left a clinic for another.
     TransferSent => "transfer.sent", StockRead;
     /// A transfer arrived.

@@ -51,6 +51,9 @@ pub enum FefoError {
     /// Usable units are short, and some stock on the shelf belongs to a recalled lot.
     #[error("the stock on hand is from a recalled lot, and recalled lots are never used")]
     LotRecalled,
+    /// The lot named is on hold after an adverse-event signal.
+    #[error("the lot is on hold after an adverse-event signal, and is not used until released")]
+    LotOnHold,
 }
 
 impl FefoError {
@@ -60,6 +63,7 @@ impl FefoError {
             FefoError::OutOfStock { .. } => crate::ErrorCode::OutOfStock,
             FefoError::LotExpired => crate::ErrorCode::LotExpired,
             FefoError::LotRecalled => crate::ErrorCode::LotRecalled,
+            FefoError::LotOnHold => crate::ErrorCode::LotOnHold,
         }
     }
 }
@@ -136,8 +140,10 @@ pub fn available_since(on_hand_now: i64, later_changes: &[i64]) -> i64 {
 /// A recall is reported before expiry because it is the graver reason and holds whatever the
 /// date.
 pub fn check_lot(candidate: &LotCandidate, on: NaiveDate, quantity: i64) -> Result<(), FefoError> {
-    if candidate.status == LotStatus::Recalled {
-        return Err(FefoError::LotRecalled);
+    match candidate.status {
+        LotStatus::Recalled => return Err(FefoError::LotRecalled),
+        LotStatus::Held => return Err(FefoError::LotOnHold),
+        LotStatus::Active => {}
     }
     if candidate.is_expired_on(on) {
         return Err(FefoError::LotExpired);

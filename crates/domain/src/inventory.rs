@@ -104,11 +104,23 @@ pub enum LotStatus {
     Active,
     /// Withdrawn by the maker or the organisation; never used again, whatever its expiry.
     Recalled,
+    /// Set aside at every clinic because adverse events after its treatments crossed the
+    /// policy's signal; released back to active or turned into a recall by an `org_admin`.
+    Held,
 }
 wire_enum!(LotStatus, "lot status", [
     Active => "active",
     Recalled => "recalled",
+    Held => "held",
 ]);
+
+impl LotStatus {
+    /// Whether units of the lot may be received, sent, used or written off at the chair: only
+    /// an active lot's. A recalled or held lot's units stay in quarantine.
+    pub const fn accepts_stock(self) -> bool {
+        matches!(self, LotStatus::Active)
+    }
+}
 
 /// Why a clinic's stock of a lot changed; one ledger row per change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -131,6 +143,10 @@ pub enum MovementKind {
     RecallQuarantine,
     /// A single unit written off at the chair: dropped, contaminated, its packaging damaged.
     Disposal,
+    /// Units of a lot put on hold by an adverse-event signal, taken out of usable stock.
+    SignalHold,
+    /// Units set aside while their lot was on hold, back in usable stock when the hold ends.
+    HoldRelease,
 }
 wire_enum!(MovementKind, "movement kind", [
     Receipt => "receipt",
@@ -141,6 +157,8 @@ wire_enum!(MovementKind, "movement kind", [
     Adjustment => "adjustment",
     RecallQuarantine => "recall_quarantine",
     Disposal => "disposal",
+    SignalHold => "signal_hold",
+    HoldRelease => "hold_release",
 ]);
 
 /// Why a practitioner wrote off a unit at the chair.
@@ -380,7 +398,8 @@ mod tests {
         assert_round_trips(&MovementKind::ALL);
         assert_round_trips(&AdjustmentReason::ALL);
         assert_round_trips(&TransferStatus::ALL);
-        assert_eq!(MovementKind::ALL.len(), 8);
+        assert_eq!(MovementKind::ALL.len(), 10);
+        assert_eq!(LotStatus::ALL.len(), 3);
     }
 
     #[test]

@@ -26,6 +26,7 @@ pub mod permission;
 pub mod policy;
 pub mod role;
 pub mod screening;
+pub mod signal;
 
 pub use error::{FieldError, ValidationErrors};
 pub use error_code::ErrorCode;

@@ -14,6 +14,7 @@ use crate::depth::NeedleDepth;
 use crate::error::ValidationErrors;
 use crate::role::Role;
 use crate::screening::Contraindication;
+use crate::signal::SignalRule;
 
 /// The longest span, in days, any policy figure may take: a year.
 pub const MAX_POLICY_DAYS: u32 = 365;
@@ -150,6 +151,8 @@ pub struct ClinicalPolicy {
     pub aftercare: Vec<AftercareRule>,
     /// Courses a client can be put on.
     pub course_templates: Vec<CourseTemplate>,
+    /// When adverse events after one lot's treatments put the lot on hold at every clinic.
+    pub adverse_event_signal: SignalRule,
 }
 
 /// The DOMAIN.md default outcome of each contraindication.
@@ -298,6 +301,7 @@ impl Default for ClinicalPolicy {
                 // 3-to-6-month phase; the yearly touch-up is booked as a course of its own.
                 course_template("maintenance", "Maintenance", 2, 90, 180),
             ],
+            adverse_event_signal: SignalRule::default(),
         }
     }
 }
@@ -398,6 +402,8 @@ impl ClinicalPolicy {
         );
         self.validate_aftercare(&mut errors);
         self.validate_courses(&mut errors);
+        self.adverse_event_signal
+            .validate("adverse_event_signal", &mut errors);
         errors.into_result()
     }
 

@@ -117,3 +117,41 @@ pub async fn usage(
         .all(db)
         .await
 }
+
+/// How many treatments used a lot.
+pub async fn treatments_using(
+    db: &impl ConnectionTrait,
+    org: Uuid,
+    lot: Uuid,
+) -> Result<u64, DbErr> {
+    let count: Option<i64> = treatment_consumable::Entity::find()
+        .select_only()
+        .column_as(
+            Expr::col(treatment_consumable::Column::TreatmentId).count_distinct(),
+            "treatments",
+        )
+        .filter(treatment_consumable::Column::OrganizationId.eq(org))
+        .filter(treatment_consumable::Column::LotId.eq(lot))
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(count.map_or(0, |n| u64::try_from(n).unwrap_or(0)))
+}
+
+/// The distinct lots a treatment used.
+pub async fn lots_of_treatment(
+    db: &impl ConnectionTrait,
+    org: Uuid,
+    treatment: Uuid,
+) -> Result<Vec<Uuid>, DbErr> {
+    treatment_consumable::Entity::find()
+        .select_only()
+        .column(treatment_consumable::Column::LotId)
+        .distinct()
+        .filter(treatment_consumable::Column::OrganizationId.eq(org))
+        .filter(treatment_consumable::Column::TreatmentId.eq(treatment))
+        .order_by_asc(treatment_consumable::Column::LotId)
+        .into_tuple()
+        .all(db)
+        .await
+}

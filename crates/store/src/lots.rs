@@ -135,7 +135,58 @@ pub async fn mark_recalled(
         .col_expr(lot::Column::RecallReason, Expr::value(reason))
         .filter(lot::Column::OrganizationId.eq(org))
         .filter(lot::Column::Id.eq(id))
+        .filter(lot::Column::Status.is_in([LotStatus::Active.as_str(), LotStatus::Held.as_str()]))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+/// One lot, locked until the transaction ends (PostgreSQL; SQLite has a single writer): the
+/// adverse events recorded on its treatments are counted by one writer at a time.
+pub async fn get_exclusive(
+    db: &impl ConnectionTrait,
+    org: Uuid,
+    id: Uuid,
+) -> Result<Option<lot::Model>, DbErr> {
+    lot::Entity::find_by_id(id)
+        .filter(lot::Column::OrganizationId.eq(org))
+        .lock_exclusive()
+        .one(db)
+        .await
+}
+
+/// Puts an active lot on hold. Answers whether it was active (and is now held).
+pub async fn mark_held(
+    db: &impl ConnectionTrait,
+    org: Uuid,
+    id: Uuid,
+    reason: &str,
+    at: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let result = lot::Entity::update_many()
+        .col_expr(lot::Column::Status, Expr::value(LotStatus::Held.as_str()))
+        .col_expr(lot::Column::HeldAt, Expr::value(at))
+        .col_expr(lot::Column::HoldReason, Expr::value(reason))
+        .filter(lot::Column::OrganizationId.eq(org))
+        .filter(lot::Column::Id.eq(id))
         .filter(lot::Column::Status.eq(LotStatus::Active.as_str()))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+/// Makes a held lot active again. Answers whether it was held (and is now active).
+pub async fn release(db: &impl ConnectionTrait, org: Uuid, id: Uuid) -> Result<bool, DbErr> {
+    let result = lot::Entity::update_many()
+        .col_expr(lot::Column::Status, Expr::value(LotStatus::Active.as_str()))
+        .col_expr(
+            lot::Column::HeldAt,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .col_expr(lot::Column::HoldReason, Expr::value(Option::<String>::None))
+        .filter(lot::Column::OrganizationId.eq(org))
+        .filter(lot::Column::Id.eq(id))
+        .filter(lot::Column::Status.eq(LotStatus::Held.as_str()))
         .exec(db)
         .await?;
     Ok(result.rows_affected == 1)

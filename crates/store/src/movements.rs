@@ -90,3 +90,29 @@ pub async fn list(
         .await?;
     Ok(Page::from_rows(rows, page.limit, |m| m.id))
 }
+
+/// Per clinic, the net change to the quarantine of a lot by movements at or after `since`:
+/// what went into quarantine while the lot was on hold (held, arrived, less written off).
+pub async fn quarantined_since(
+    db: &impl ConnectionTrait,
+    org: Uuid,
+    lot: Uuid,
+    since: DateTime<Utc>,
+) -> Result<Vec<(Uuid, i64)>, DbErr> {
+    let rows: Vec<(Uuid, Option<i64>)> = movement::Entity::find()
+        .select_only()
+        .column(movement::Column::ClinicId)
+        .column_as(movement::Column::QuarantinedDelta.sum(), "quarantined")
+        .filter(movement::Column::OrganizationId.eq(org))
+        .filter(movement::Column::LotId.eq(lot))
+        .filter(movement::Column::CreatedAt.gte(since))
+        .group_by(movement::Column::ClinicId)
+        .order_by_asc(movement::Column::ClinicId)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(clinic, n)| (clinic, n.unwrap_or(0)))
+        .collect())
+}

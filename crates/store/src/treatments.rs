@@ -195,3 +195,25 @@ pub async fn adverse_events_of(
         .all(db)
         .await
 }
+
+/// Every adverse event after a treatment that used a lot, oldest onset first.
+pub async fn adverse_events_after_lot(
+    db: &impl ConnectionTrait,
+    org: Uuid,
+    lot: Uuid,
+) -> Result<Vec<adverse_event::Model>, DbErr> {
+    use crate::entities::treatment_consumable as used;
+    let treatments = sea_orm::sea_query::Query::select()
+        .column(used::Column::TreatmentId)
+        .from(used::Entity)
+        .and_where(Expr::col(used::Column::OrganizationId).eq(org))
+        .and_where(Expr::col(used::Column::LotId).eq(lot))
+        .to_owned();
+    adverse_event::Entity::find()
+        .filter(adverse_event::Column::OrganizationId.eq(org))
+        .filter(adverse_event::Column::TreatmentId.in_subquery(treatments))
+        .order_by_asc(adverse_event::Column::OnsetOn)
+        .order_by_asc(adverse_event::Column::Id)
+        .all(db)
+        .await
+}

@@ -132,6 +132,26 @@ pub async fn quarantine_lot(db: &impl ConnectionTrait, org: Uuid, lot: Uuid) -> 
         .rows_affected)
 }
 
+/// Puts back on their shelf the units of a lot that went into quarantine at or after `since`
+/// (when the lot was put on hold). Answers how many.
+pub async fn release_lot(
+    db: &impl ConnectionTrait,
+    org: Uuid,
+    lot: Uuid,
+    since: chrono::DateTime<Utc>,
+) -> Result<u64, DbErr> {
+    Ok(unit::Entity::update_many()
+        .col_expr(unit::Column::Status, Expr::value(IN_STOCK))
+        .col_expr(unit::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(unit::Column::OrganizationId.eq(org))
+        .filter(unit::Column::LotId.eq(lot))
+        .filter(unit::Column::Status.eq(QUARANTINED))
+        .filter(unit::Column::UpdatedAt.gte(since))
+        .exec(db)
+        .await?
+        .rows_affected)
+}
+
 /// Puts the named units of a lot, on the shelf at `clinic`, in transit with `transfer`.
 /// Answers how many were; fewer than named means some were not on that shelf.
 pub async fn send(

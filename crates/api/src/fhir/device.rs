@@ -69,7 +69,8 @@ impl DeviceFacts<'_> {
 
     fn status(&self) -> FHIRDeviceStatus {
         match self.lot.lot.status {
-            LotStatus::Recalled => FHIRDeviceStatus::Inactive,
+            // A lot on hold is out of use until released.
+            LotStatus::Recalled | LotStatus::Held => FHIRDeviceStatus::Inactive,
             LotStatus::Active => FHIRDeviceStatus::Active,
         }
     }

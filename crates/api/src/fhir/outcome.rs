@@ -73,6 +73,8 @@ fn issue_type(code: ErrorCode) -> IssueType {
         | C::LastOrgAdmin
         | C::LotExpired
         | C::LotRecalled
+        | C::LotOnHold
+        | C::LotNotOnHold
         | C::NoValidScreening
         | C::OutOfStock
         | C::RecordSigned

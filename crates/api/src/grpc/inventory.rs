@@ -6,6 +6,7 @@ use skinledger_app::disposals::DisposalRequest;
 use skinledger_app::products::{NewProduct, ProductChanges};
 use skinledger_app::recalls::{RecallRequest, trace_csv};
 use skinledger_app::receipts::ReceiptRequest;
+use skinledger_app::signals::ReleaseRequest;
 use skinledger_app::stock::{AdjustmentRequest, StocktakeRequest};
 use skinledger_app::transfers::NewTransfer;
 use tonic::{Request, Response, Status};
@@ -328,5 +329,34 @@ impl InventoryService for InventoryGrpc {
             filename: trace_filename(&trace),
             csv: trace_csv(&trace, *bom).map_err(status)?,
         }))
+    }
+
+    async fn get_lot_signal(
+        &self,
+        request: Request<GetLotSignalRequest>,
+    ) -> Result<Response<LotSignal>, Status> {
+        let actor = caller(&self.0, &request).await?;
+        let GetLotSignalRequest { id } = request.get_ref();
+        let id = resource_id(id)?;
+        Ok(Response::new(
+            self.0.lot_signal(&actor, id).await.map_err(status)?.into(),
+        ))
+    }
+
+    async fn release_lot(
+        &self,
+        request: Request<ReleaseLotRequest>,
+    ) -> Result<Response<Release>, Status> {
+        let actor = caller(&self.0, &request).await?;
+        let key = idempotency_key(&request)?;
+        let r = request.into_inner();
+        let id = resource_id(&r.id)?;
+        Ok(Response::new(
+            self.0
+                .release_lot(&actor, id, ReleaseRequest::from(r), key.as_ref())
+                .await
+                .map_err(status)?
+                .into(),
+        ))
     }
 }

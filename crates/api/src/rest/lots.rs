@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 use skinledger_app::App;
 use skinledger_app::lots::LotDetail;
 use skinledger_app::recalls::{LotTrace, Recall, RecallRequest, trace_csv};
+use skinledger_app::signals::{LotSignal, Release, ReleaseRequest};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -30,6 +31,8 @@ pub fn routes() -> OpenApiRouter<App> {
         .routes(routes!(get_lot))
         .routes(routes!(recall_lot))
         .routes(routes!(trace_lot))
+        .routes(routes!(lot_signal))
+        .routes(routes!(release_lot))
 }
 
 /// One lot with its product and its units at every clinic the caller may see (any role).
@@ -63,6 +66,48 @@ async fn recall_lot(
 ) -> ApiResult<axum::Json<Recall>> {
     Ok(axum::Json(
         app.recall_lot(&actor, id, body, key.as_ref()).await?,
+    ))
+}
+
+/// A lot's adverse-event signal (clinic managers, `org_admin`): the policy's rule, what it
+/// finds today (counted events in the window, treatments, the rate, whether it is crossed) and
+/// the counted adverse events at the clinics the caller may trace.
+///
+/// When an adverse event recorded on a treatment crosses the signal of a lot the treatment
+/// used, the lot goes on hold at every clinic in that same write: status `held`, every unit on a
+/// shelf into quarantine, a `lot.signal` event.
+#[utoipa::path(get, path = "/v1/lots/{id}/signal", tag = "lots", params(("id" = uuid::Uuid, Path)),
+    security(("bearer" = [])),
+    responses((status = 200, body = LotSignal), (status = 403, body = Problem), (status = 404, body = Problem)))]
+#[tracing::instrument(skip_all)]
+async fn lot_signal(
+    State(app): State<App>,
+    Caller(actor): Caller,
+    Id(id): Id,
+) -> ApiResult<axum::Json<LotSignal>> {
+    Ok(axum::Json(app.lot_signal(&actor, id).await?))
+}
+
+/// Release a lot on hold (`org_admin`), giving a reason.
+///
+/// The lot is active again, and the units that went into quarantine while it was on hold go
+/// back on their shelves. A lot not on hold answers 409 `lot_not_on_hold`; to withdraw a held
+/// lot for good, recall it instead.
+#[utoipa::path(post, path = "/v1/lots/{id}/release", tag = "lots", request_body = ReleaseRequest,
+    params(("id" = uuid::Uuid, Path), ("Idempotency-Key" = Option<String>, Header, description = "Retry-safe key")),
+    security(("bearer" = [])),
+    responses((status = 200, body = Release), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 409, body = Problem), (status = 422, body = Problem)))]
+#[tracing::instrument(skip_all)]
+async fn release_lot(
+    State(app): State<App>,
+    Caller(actor): Caller,
+    Id(id): Id,
+    Idempotency(key): Idempotency,
+    Json(body): Json<ReleaseRequest>,
+) -> ApiResult<axum::Json<Release>> {
+    Ok(axum::Json(
+        app.release_lot(&actor, id, body, key.as_ref()).await?,
     ))
 }
 

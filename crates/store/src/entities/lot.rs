@@ -18,6 +18,10 @@ pub struct Model {
     pub recall_reason: Option<String>,
     pub serial_tracked: bool,
     pub created_at: DateTimeUtc,
+    /// When an adverse-event signal put the lot on hold, while it is.
+    pub held_at: Option<DateTimeUtc>,
+    /// Why (`adverse_event_signal`), while it is on hold.
+    pub hold_reason: Option<String>,
 }
 
 /// No relations are navigated through the ORM; queries join explicitly.

@@ -2,6 +2,8 @@
 
 use skinledger_app::lots::{Balance, ClinicBalance, Lot, LotDetail};
 use skinledger_app::recalls::{LotTrace, QuarantinedUnits, Recall, RecallRequest, TraceEntry};
+use skinledger_app::signals::{LotSignal, Release, ReleaseRequest, SignalEvent};
+use skinledger_domain::signal::SignalRule;
 
 use crate::grpc::{date, pb, time};
 
@@ -16,6 +18,8 @@ impl From<Lot> for pb::Lot {
             recalled_at,
             recall_reason,
             created_at,
+            held_at,
+            hold_reason,
         } = l;
         pb::Lot {
             id: id.to_string(),
@@ -26,6 +30,8 @@ impl From<Lot> for pb::Lot {
             recalled_at: recalled_at.map(time),
             recall_reason,
             created_at: time(created_at),
+            held_at: held_at.map(time),
+            hold_reason,
         }
     }
 }
@@ -163,6 +169,98 @@ impl From<LotTrace> for pb::LotTrace {
             product_name,
             gtin,
             treatments: treatments.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+impl From<SignalRule> for pb::SignalRule {
+    fn from(r: SignalRule) -> Self {
+        let SignalRule {
+            min_severity,
+            count,
+            window_days,
+            rate_percent,
+            rate_min_treatments,
+        } = r;
+        pb::SignalRule {
+            min_severity: Some(min_severity.as_str().to_owned()),
+            count: Some(count),
+            window_days: Some(window_days),
+            rate_percent: Some(rate_percent),
+            rate_min_treatments: Some(rate_min_treatments),
+        }
+    }
+}
+
+impl From<SignalEvent> for pb::SignalEvent {
+    fn from(e: SignalEvent) -> Self {
+        let SignalEvent {
+            adverse_event_id,
+            treatment_id,
+            clinic_id,
+            severity,
+            onset_on,
+            in_window,
+        } = e;
+        pb::SignalEvent {
+            adverse_event_id: adverse_event_id.to_string(),
+            treatment_id: treatment_id.to_string(),
+            clinic_id: clinic_id.to_string(),
+            severity: severity.as_str().to_owned(),
+            onset_on: date(onset_on),
+            in_window,
+        }
+    }
+}
+
+impl From<LotSignal> for pb::LotSignal {
+    fn from(s: LotSignal) -> Self {
+        let LotSignal {
+            lot_id,
+            status,
+            held_at,
+            rule,
+            window_start,
+            in_window,
+            treatments,
+            affected_treatments,
+            rate_percent,
+            crossed,
+            adverse_events,
+        } = s;
+        pb::LotSignal {
+            lot_id: lot_id.to_string(),
+            status: status.as_str().to_owned(),
+            held_at: held_at.map(time),
+            rule: Some(rule.into()),
+            window_start: date(window_start),
+            in_window,
+            treatments,
+            affected_treatments,
+            rate_percent,
+            crossed,
+            adverse_events: adverse_events.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+impl From<pb::ReleaseLotRequest> for ReleaseRequest {
+    fn from(r: pb::ReleaseLotRequest) -> Self {
+        let pb::ReleaseLotRequest {
+            // The lot released: the handler reads it first.
+            id: _,
+            reason,
+        } = r;
+        ReleaseRequest { reason }
+    }
+}
+
+impl From<Release> for pb::Release {
+    fn from(r: Release) -> Self {
+        let Release { lot, restored } = r;
+        pb::Release {
+            lot: Some(lot.into()),
+            restored: restored.into_iter().map(Into::into).collect(),
         }
     }
 }
