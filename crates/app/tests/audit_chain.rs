@@ -29,6 +29,7 @@ skinledger_store::on_both_backends!(
     concurrent_writers_and_reads_of_one_organisation_keep_one_chain,
     organisations_have_chains_of_their_own,
     only_an_org_admin_verifies_or_reads_the_head,
+    a_chain_of_several_pages_verifies_and_breaks_where_a_page_ends_or_begins,
 );
 
 fn clinic(name: &str) -> NewClinic {
@@ -648,4 +649,122 @@ async fn existing_log_migrated(test_db: skinledger_store::testing::TestDb) {
     );
     drop(h);
     drop(test_db);
+}
+
+/// Appends `count` reads of the organisation's clients to its chain, a thousand per
+/// transaction, numbered and hashed under its journal lock as the application appends.
+async fn append_reads(db: &Db, org: &Org, count: i64) {
+    use sea_orm::TransactionTrait;
+    let mut done = 0;
+    while done < count {
+        let n = (count - done).min(1_000);
+        let txn = db.write().begin().await.expect("a transaction");
+        let head = skinledger_store::journal::reserve(&txn, org.id, 0, n)
+            .await
+            .expect("reserved");
+        let mut prev = head.audit_hash;
+        let mut rows = Vec::new();
+        for seq in head.audit_seq + 1..=head.audit_seq + n {
+            let (id, client) = (Uuid::now_v7(), Uuid::now_v7());
+            let now = chrono::Utc::now();
+            let hash = Link {
+                seq,
+                prev_hash: &prev,
+                id,
+                organization_id: org.id,
+                occurred_at: now,
+                actor_kind: "staff",
+                actor_id: Some(org.admin_id),
+                action: "client.read",
+                entity_kind: "client",
+                entity_id: Some(client),
+                client_id: Some(client),
+                outcome: "success",
+                detail: None,
+                request_id: None,
+            }
+            .hash();
+            rows.push(audit_event::ActiveModel {
+                id: Set(id),
+                organization_id: Set(org.id),
+                actor_kind: Set("staff".into()),
+                actor_id: Set(Some(org.admin_id)),
+                action: Set("client.read".into()),
+                entity_kind: Set("client".into()),
+                entity_id: Set(Some(client)),
+                client_id: Set(Some(client)),
+                outcome: Set("success".into()),
+                detail: Set(None),
+                request_id: Set(None),
+                occurred_at: Set(now),
+                seq: Set(seq),
+                prev_hash: Set(prev.clone()),
+                hash: Set(hash.clone()),
+            });
+            prev = hash;
+        }
+        skinledger_store::audit::insert(&txn, rows)
+            .await
+            .expect("appended");
+        skinledger_store::journal::set_audit_hash(&txn, org.id, &prev)
+            .await
+            .expect("head recorded");
+        txn.commit().await.expect("committed");
+        done += n;
+    }
+}
+
+/// The walk reads the chain 10,000 events at a time: events on both sides of a page's end
+/// are checked like any other.
+async fn a_chain_of_several_pages_verifies_and_breaks_where_a_page_ends_or_begins(db: Db) {
+    let h = Harness::new(db.clone());
+    let org = h.organization("glow").await;
+    h.flush_read_audit().await;
+    append_reads(&db, &org, 25_000).await;
+    let head = h.audit_head(&org.admin).await.expect("head");
+    assert!(head.seq > 25_000, "{head:?}");
+
+    let verdict = verify(&h, &org).await;
+    assert!(verdict.verified, "{verdict:?}");
+    assert_eq!(verdict.events_checked, head.seq as u64);
+    let twentieth_thousand = audit_event::Entity::find()
+        .filter(audit_event::Column::OrganizationId.eq(org.id))
+        .filter(audit_event::Column::Seq.eq(20_000))
+        .one(db.read())
+        .await
+        .expect("read")
+        .expect("event 20,000");
+    let anchored = h
+        .verify_audit_chain(
+            &org.admin,
+            Some(Anchor {
+                seq: 20_000,
+                hash: twentieth_thousand.hash,
+            }),
+        )
+        .await
+        .expect("verification ran");
+    assert!(anchored.verified, "{anchored:?}");
+
+    // The first event of the second page deleted: the walk names it.
+    audit_event::Entity::delete_many()
+        .filter(audit_event::Column::OrganizationId.eq(org.id))
+        .filter(audit_event::Column::Seq.eq(10_001))
+        .exec(db.write())
+        .await
+        .expect("tampered");
+    let broken = verify(&h, &org).await.broken.expect("a broken link");
+    assert_eq!((broken.seq, broken.problem), (10_001, Break::Missing));
+    // The last event of the first page changed as well: the earlier break is named.
+    audit_event::Entity::update_many()
+        .col_expr(audit_event::Column::Action, Expr::value("client.update"))
+        .filter(audit_event::Column::OrganizationId.eq(org.id))
+        .filter(audit_event::Column::Seq.eq(10_000))
+        .exec(db.write())
+        .await
+        .expect("tampered");
+    let verdict = verify(&h, &org).await;
+    let broken = verdict.broken.expect("a broken link");
+    assert_eq!((broken.seq, broken.problem), (10_000, Break::Changed));
+    assert_eq!(verdict.events_checked, 10_000);
 }
