@@ -30,6 +30,8 @@ use tokio::task::JoinHandle;
 use tonic::transport::Channel;
 use uuid::Uuid;
 
+pub mod replica;
+
 /// The gRPC contract, as client stubs.
 #[allow(missing_docs, clippy::all, clippy::pedantic, unused_qualifications)]
 pub mod pb {

@@ -16,10 +16,6 @@
 mod flow_support;
 
 use std::collections::BTreeSet;
-use std::fs::File;
-use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use flow_support::{
@@ -30,8 +26,9 @@ use futures::StreamExt;
 use futures::future::join_all;
 use serde_json::json;
 use skinledger_domain::role::Role;
+use skinledger_e2e::replica::{Replica, create_org_from_cli};
 use skinledger_e2e::{
-    Backend, PASSWORD, TestServer, e2e_on_both_backends, grant, postgres_or_skip, server_binary,
+    Backend, TestServer, e2e_on_both_backends, grant, postgres_or_skip, server_binary,
     write_signing_key,
 };
 use skinledger_store::testing::TestDb;
@@ -146,51 +143,6 @@ async fn a_deactivation_through_one_process_is_refused_by_the_other_within_the_b
     drop(first);
     drop(second);
     drop(db);
-}
-
-/// Creates an organisation with the command line on the shared database, its administrator
-/// `admin@<slug>.test`.
-async fn create_org_from_cli(
-    binary: &Path,
-    database_url: &str,
-    key: &Path,
-    dir: &Path,
-    slug: &str,
-) {
-    let mut cli = Command::new(binary);
-    for (var, _) in std::env::vars_os() {
-        if var.to_string_lossy().starts_with("SKINLEDGER_") {
-            cli.env_remove(var);
-        }
-    }
-    let name = format!("{slug} clinics");
-    let admin = format!("admin@{slug}.test");
-    let created = tokio::process::Command::from(cli)
-        .args([
-            "org",
-            "create",
-            "--slug",
-            slug,
-            "--name",
-            &name,
-            "--admin-email",
-            &admin,
-            "--admin-password",
-            PASSWORD,
-        ])
-        .env("SKINLEDGER_DATABASE_URL", database_url)
-        .env("SKINLEDGER_DATA_DIR", dir.join("cli"))
-        .env("SKINLEDGER_SIGNING_KEY_FILE", key)
-        .env("RUST_LOG", "warn")
-        .current_dir(dir)
-        .output()
-        .await
-        .expect("skinledger org create runs");
-    assert!(
-        created.status.success(),
-        "org create failed: {}",
-        String::from_utf8_lossy(&created.stderr)
-    );
 }
 
 /// Sets up a clinic with `UNITS` rollers and `REQUESTS` eligible clients through the first of
@@ -330,101 +282,5 @@ async fn all_events(api: &Rest, token: &str) -> Vec<serde_json::Value> {
             return events;
         }
         events.extend(items);
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
-
-/// A `skinledger serve` child process, killed when dropped - also when the test panics, when
-/// its log is shown.
-struct Replica {
-    name: &'static str,
-    child: Child,
-    base: String,
-    log: PathBuf,
-}
-
-impl Replica {
-    fn start(
-        binary: &Path,
-        name: &'static str,
-        database_url: &str,
-        key: &Path,
-        dir: &Path,
-    ) -> Self {
-        let port = free_port();
-        let log = dir.join(format!("{name}.log"));
-        let out = File::create(&log).expect("a log file");
-        let err = out.try_clone().expect("a second handle on the log");
-        let mut command = Command::new(binary);
-        for (var, _) in std::env::vars_os() {
-            if var.to_string_lossy().starts_with("SKINLEDGER_") {
-                command.env_remove(var);
-            }
-        }
-        let child = command
-            .arg("serve")
-            .current_dir(dir)
-            .env("SKINLEDGER_DATABASE_URL", database_url)
-            .env("SKINLEDGER_LISTEN_ADDR", format!("127.0.0.1:{port}"))
-            .env("SKINLEDGER_SIGNING_KEY_FILE", key)
-            .env("SKINLEDGER_DATA_DIR", dir.join(name))
-            .env("SKINLEDGER_DATABASE_MAX_CONNECTIONS", "8")
-            .env("RUST_LOG", "warn")
-            .stdin(Stdio::null())
-            .stdout(Stdio::from(out))
-            .stderr(Stdio::from(err))
-            .spawn()
-            .expect("skinledger serve starts");
-        Self {
-            name,
-            child,
-            base: format!("http://127.0.0.1:{port}"),
-            log,
-        }
-    }
-
-    async fn wait_until_ready(&mut self) {
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(5))
-            .build()
-            .expect("an HTTP client");
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            if let Some(status) = self.child.try_wait().expect("the child's status") {
-                panic!("the {} server exited with {status}", self.name);
-            }
-            if let Ok(response) = http.get(format!("{}/readyz", self.base)).send().await
-                && response.status() == 200
-            {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "the {} server was not ready within 60 seconds",
-                self.name
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-}
-
-impl Drop for Replica {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        if std::thread::panicking() {
-            let log = std::fs::read_to_string(&self.log).unwrap_or_default();
-            let tail: Vec<&str> = log.lines().rev().take(40).collect();
-            eprintln!("--- last lines of the {} server's log:", self.name);
-            for line in tail.iter().rev() {
-                eprintln!("{line}");
-            }
-        }
     }
 }

@@ -352,6 +352,8 @@ impl crate::App {
 pub struct AuditEntry {
     /// Its id.
     pub id: Uuid,
+    /// The organisation whose chain it belongs to (part of what its hash covers).
+    pub organization_id: Uuid,
     /// Who did it.
     #[schema(value_type = ActorKind)]
     pub actor_kind: String,
@@ -435,6 +437,7 @@ impl From<audit_event::Model> for AuditEntry {
     fn from(m: audit_event::Model) -> Self {
         Self {
             id: m.id,
+            organization_id: m.organization_id,
             actor_kind: m.actor_kind,
             actor_id: m.actor_id,
             action: m.action,

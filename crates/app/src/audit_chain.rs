@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use skinledger_domain::ValidationErrors;
 use skinledger_domain::audit_chain::{Break, GENESIS, Link, Verifier, is_hash};
 use skinledger_domain::permission::{Action, Scope};
+use skinledger_store::entities::audit_event;
 use skinledger_store::{audit, journal, orgs};
 use uuid::Uuid;
 
@@ -89,6 +90,47 @@ pub struct BrokenLink {
     pub problem: Break,
 }
 
+/// A walk of the chain under way: the verifier, and whether the anchor held where it was met.
+struct Walk {
+    verifier: Verifier,
+    anchor: Option<Anchor>,
+    anchored: Option<bool>,
+}
+
+impl Walk {
+    /// Checks a page of events in order; answers `false` once the chain is broken.
+    fn check(&mut self, rows: &[audit_event::Model]) -> bool {
+        for row in rows {
+            let link = Link {
+                seq: row.seq,
+                prev_hash: &row.prev_hash,
+                id: row.id,
+                organization_id: row.organization_id,
+                occurred_at: row.occurred_at,
+                actor_kind: &row.actor_kind,
+                actor_id: row.actor_id,
+                action: &row.action,
+                entity_kind: &row.entity_kind,
+                entity_id: row.entity_id,
+                client_id: row.client_id,
+                outcome: &row.outcome,
+                detail: row.detail.as_deref(),
+                request_id: row.request_id.as_deref(),
+            };
+            if let Some(a) = &self.anchor
+                && a.seq == row.seq
+                && self.anchored.is_none()
+            {
+                self.anchored = Some(a.hash == row.hash);
+            }
+            if !self.verifier.check(&link, &row.hash) {
+                return false;
+            }
+        }
+        true
+    }
+}
+
 impl App {
     /// The head of the caller's organisation's audit chain (`org_admin`).
     pub async fn audit_head(&self, actor: &Actor) -> Result<AuditHead> {
@@ -140,43 +182,38 @@ impl App {
             _ => read.begin().await?,
         };
         let head = journal::head(&txn, org).await?;
-        let mut verifier = Verifier::new();
-        let mut anchored: Option<bool> = None;
-        let mut after: Option<(i64, Uuid)> = None;
-        'walk: loop {
-            let rows = audit::chain_after(&txn, org, after, PAGE).await?;
-            for row in &rows {
-                let link = Link {
-                    seq: row.seq,
-                    prev_hash: &row.prev_hash,
-                    id: row.id,
-                    organization_id: row.organization_id,
-                    occurred_at: row.occurred_at,
-                    actor_kind: &row.actor_kind,
-                    actor_id: row.actor_id,
-                    action: &row.action,
-                    entity_kind: &row.entity_kind,
-                    entity_id: row.entity_id,
-                    client_id: row.client_id,
-                    outcome: &row.outcome,
-                    detail: row.detail.as_deref(),
-                    request_id: row.request_id.as_deref(),
-                };
-                if let Some(a) = &anchor
-                    && a.seq == row.seq
-                    && anchored.is_none()
-                {
-                    anchored = Some(a.hash == row.hash);
-                }
-                if !verifier.check(&link, &row.hash) {
-                    break 'walk;
-                }
-            }
-            match rows.last() {
-                Some(last) if rows.len() as u64 == PAGE => after = Some((last.seq, last.id)),
+        let mut walk = Walk {
+            verifier: Verifier::new(),
+            anchor: anchor.clone(),
+            anchored: None,
+        };
+        let mut rows = audit::chain_after(&txn, org, None, PAGE).await?;
+        loop {
+            let after = match rows.last() {
+                Some(last) if rows.len() as u64 == PAGE => Some((last.seq, last.id)),
+                _ => None,
+            };
+            // The page read is checked on another thread while the next one is read.
+            let checking = tokio::task::spawn_blocking(move || {
+                let intact = walk.check(&rows);
+                (walk, intact)
+            });
+            let next = match after {
+                Some(after) => Some(audit::chain_after(&txn, org, Some(after), PAGE).await),
+                None => None,
+            };
+            let intact;
+            (walk, intact) = checking
+                .await
+                .map_err(|e| Error::Internal(format!("the chain's check stopped: {e}")))?;
+            match next {
+                Some(next) if intact => rows = next?,
                 _ => break,
             }
         }
+        let Walk {
+            verifier, anchored, ..
+        } = walk;
         let _ = txn.commit().await;
         let recorded = head.map_or_else(
             || AuditHead {

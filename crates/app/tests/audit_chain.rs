@@ -29,6 +29,7 @@ skinledger_store::on_both_backends!(
     concurrent_writers_and_reads_of_one_organisation_keep_one_chain,
     organisations_have_chains_of_their_own,
     only_an_org_admin_verifies_or_reads_the_head,
+    a_chain_of_several_pages_verifies_and_breaks_where_a_page_ends_or_begins,
 );
 
 fn clinic(name: &str) -> NewClinic {
@@ -423,4 +424,347 @@ async fn only_an_org_admin_verifies_or_reads_the_head(db: Db) {
     assert_eq!(fields, ["anchor_seq", "anchor_hash"]);
     assert!(Anchor::parse(Some(3), None).is_err());
     assert_eq!(Anchor::parse(None, None).expect("no anchor"), None);
+}
+
+/// The migration that made the log a chain, over a log written before it: two organisations'
+/// events, inserted out of the order they happened, one organisation with integration events
+/// numbered already.
+mod an_existing_log_is_chained_in_the_order_it_happened_and_grows_on {
+    use skinledger_store::testing::{TestDb, postgres_or_skip};
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        super::existing_log_migrated(TestDb::sqlite_empty().await).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        if !postgres_or_skip(concat!(module_path!(), "::postgres")) {
+            return;
+        }
+        let test_db = TestDb::postgres_empty()
+            .await
+            .expect("SKINLEDGER_TEST_POSTGRES_URL is set");
+        super::existing_log_migrated(test_db).await;
+    }
+}
+
+/// An audit event as written before the chain: no number, no hashes.
+struct OldEvent {
+    org: Uuid,
+    minutes: i64,
+    action: &'static str,
+    detail: Option<&'static str>,
+    request_id: Option<&'static str>,
+}
+
+async fn existing_log_migrated(test_db: skinledger_store::testing::TestDb) {
+    use chrono::{Duration, SubsecRound as _, Utc};
+    use sea_orm::sea_query::{Alias, Query};
+    use sea_orm::{ConnectionTrait, QueryOrder};
+
+    let db = test_db.db.clone();
+    skinledger_store::testing::migrate_before(&db, "m20261206_000010_audit_chain").await;
+    let write = db.write();
+    let (glow, lumen) = (Uuid::new_v4(), Uuid::new_v4());
+    let start = Utc::now().trunc_subsecs(6) - Duration::days(3);
+    for (id, slug) in [(glow, "glow"), (lumen, "lumen")] {
+        write
+            .execute(
+                &Query::insert()
+                    .into_table(Alias::new("organizations"))
+                    .columns(["id", "slug", "name", "created_at", "updated_at"].map(Alias::new))
+                    .values_panic([
+                        id.into(),
+                        slug.into(),
+                        format!("{slug} clinics").into(),
+                        start.into(),
+                        start.into(),
+                    ])
+                    .to_owned(),
+            )
+            .await
+            .expect("an organisation the old way");
+    }
+    // Glow has written integration events: its sequence row exists and keeps its number.
+    write
+        .execute(
+            &Query::insert()
+                .into_table(Alias::new("event_sequences"))
+                .columns(["organization_id", "last_seq", "purged_through"].map(Alias::new))
+                .values_panic([glow.into(), 7_i64.into(), 0_i64.into()])
+                .to_owned(),
+        )
+        .await
+        .expect("a sequence row the old way");
+    let old = |org, minutes, action| OldEvent {
+        org,
+        minutes,
+        action,
+        detail: None,
+        request_id: None,
+    };
+    // Inserted in neither time nor id order (random ids).
+    let events = [
+        old(glow, 50, "clinic.create"),
+        OldEvent {
+            detail: Some(r#"{"code":"validation_failed","fields":["name"]}"#),
+            request_id: Some("req-ü-1"),
+            ..old(glow, 10, "clinic.create")
+        },
+        old(lumen, 40, "auth.login"),
+        old(glow, 30, "client.read"),
+        old(glow, 0, "organization.create"),
+        old(lumen, 0, "organization.create"),
+    ];
+    for event in &events {
+        write
+            .execute(
+                &Query::insert()
+                    .into_table(Alias::new("audit_events"))
+                    .columns(
+                        [
+                            "id",
+                            "organization_id",
+                            "actor_kind",
+                            "actor_id",
+                            "action",
+                            "entity_kind",
+                            "entity_id",
+                            "client_id",
+                            "outcome",
+                            "detail",
+                            "request_id",
+                            "occurred_at",
+                        ]
+                        .map(Alias::new),
+                    )
+                    .values_panic([
+                        Uuid::new_v4().into(),
+                        event.org.into(),
+                        "system".into(),
+                        Option::<Uuid>::None.into(),
+                        event.action.into(),
+                        "organization".into(),
+                        Some(event.org).into(),
+                        Option::<Uuid>::None.into(),
+                        "success".into(),
+                        event.detail.map(str::to_owned).into(),
+                        event.request_id.map(str::to_owned).into(),
+                        (start + Duration::minutes(event.minutes)).into(),
+                    ])
+                    .to_owned(),
+            )
+            .await
+            .expect("an audit event the old way");
+    }
+
+    skinledger_store::testing::migrate_all(&db).await;
+
+    let h = Harness::new(db.clone());
+    for (org, count) in [(glow, 4_u64), (lumen, 2)] {
+        let verdict = h
+            .verify_audit_chain_of(org, None)
+            .await
+            .expect("verification ran");
+        assert!(verdict.verified, "{verdict:?}");
+        assert_eq!(verdict.events_checked, count);
+        assert_eq!(verdict.head.seq, count as i64);
+        // Numbered in the order they happened.
+        let rows = audit_event::Entity::find()
+            .filter(audit_event::Column::OrganizationId.eq(org))
+            .order_by_asc(audit_event::Column::Seq)
+            .all(db.read())
+            .await
+            .expect("read");
+        let seqs: Vec<i64> = rows.iter().map(|r| r.seq).collect();
+        assert_eq!(seqs, (1..=count as i64).collect::<Vec<_>>());
+        assert!(
+            rows.windows(2).all(|w| w[0].occurred_at < w[1].occurred_at),
+            "numbered in time order"
+        );
+        assert_eq!(rows[0].prev_hash, GENESIS);
+        assert_eq!(
+            rows.last().map(|r| r.hash.as_str()),
+            Some(verdict.head.hash.as_str())
+        );
+    }
+    let glow_actions: Vec<String> = audit_event::Entity::find()
+        .filter(audit_event::Column::OrganizationId.eq(glow))
+        .order_by_asc(audit_event::Column::Seq)
+        .all(db.read())
+        .await
+        .expect("read")
+        .into_iter()
+        .map(|r| r.action)
+        .collect();
+    assert_eq!(
+        glow_actions,
+        [
+            "organization.create",
+            "clinic.create",
+            "client.read",
+            "clinic.create"
+        ]
+    );
+    let head = skinledger_store::journal::head(db.read(), glow)
+        .await
+        .expect("read")
+        .expect("glow's head");
+    assert_eq!(
+        head.event_seq, 7,
+        "the integration events keep their numbers"
+    );
+
+    // The next event of the organisation continues its chain: a failed login.
+    let before = h.audit_head_of(glow).await.expect("head");
+    assert!(
+        h.password_login("glow", "nobody@glow.test", "not the password")
+            .await
+            .is_err()
+    );
+    h.flush_read_audit().await;
+    let verdict = h
+        .verify_audit_chain_of(glow, None)
+        .await
+        .expect("verification ran");
+    assert!(verdict.verified, "{verdict:?}");
+    assert_eq!(verdict.events_checked, 5);
+    let login = audit_event::Entity::find()
+        .filter(audit_event::Column::OrganizationId.eq(glow))
+        .filter(audit_event::Column::Seq.eq(5))
+        .one(db.read())
+        .await
+        .expect("read")
+        .expect("event 5");
+    assert_eq!(login.action, "auth.login");
+    assert_eq!(login.prev_hash, before.hash);
+    assert_eq!(
+        skinledger_store::journal::head(db.read(), glow)
+            .await
+            .expect("read")
+            .expect("glow's head")
+            .event_seq,
+        7
+    );
+    drop(h);
+    drop(test_db);
+}
+
+/// Appends `count` reads of the organisation's clients to its chain, a thousand per
+/// transaction, numbered and hashed under its journal lock as the application appends.
+async fn append_reads(db: &Db, org: &Org, count: i64) {
+    use sea_orm::TransactionTrait;
+    let mut done = 0;
+    while done < count {
+        let n = (count - done).min(1_000);
+        let txn = db.write().begin().await.expect("a transaction");
+        let head = skinledger_store::journal::reserve(&txn, org.id, 0, n)
+            .await
+            .expect("reserved");
+        let mut prev = head.audit_hash;
+        let mut rows = Vec::new();
+        for seq in head.audit_seq + 1..=head.audit_seq + n {
+            let (id, client) = (Uuid::now_v7(), Uuid::now_v7());
+            let now = chrono::Utc::now();
+            let hash = Link {
+                seq,
+                prev_hash: &prev,
+                id,
+                organization_id: org.id,
+                occurred_at: now,
+                actor_kind: "staff",
+                actor_id: Some(org.admin_id),
+                action: "client.read",
+                entity_kind: "client",
+                entity_id: Some(client),
+                client_id: Some(client),
+                outcome: "success",
+                detail: None,
+                request_id: None,
+            }
+            .hash();
+            rows.push(audit_event::ActiveModel {
+                id: Set(id),
+                organization_id: Set(org.id),
+                actor_kind: Set("staff".into()),
+                actor_id: Set(Some(org.admin_id)),
+                action: Set("client.read".into()),
+                entity_kind: Set("client".into()),
+                entity_id: Set(Some(client)),
+                client_id: Set(Some(client)),
+                outcome: Set("success".into()),
+                detail: Set(None),
+                request_id: Set(None),
+                occurred_at: Set(now),
+                seq: Set(seq),
+                prev_hash: Set(prev.clone()),
+                hash: Set(hash.clone()),
+            });
+            prev = hash;
+        }
+        skinledger_store::audit::insert(&txn, rows)
+            .await
+            .expect("appended");
+        skinledger_store::journal::set_audit_hash(&txn, org.id, &prev)
+            .await
+            .expect("head recorded");
+        txn.commit().await.expect("committed");
+        done += n;
+    }
+}
+
+/// The walk reads the chain 10,000 events at a time: events on both sides of a page's end
+/// are checked like any other.
+async fn a_chain_of_several_pages_verifies_and_breaks_where_a_page_ends_or_begins(db: Db) {
+    let h = Harness::new(db.clone());
+    let org = h.organization("glow").await;
+    h.flush_read_audit().await;
+    append_reads(&db, &org, 25_000).await;
+    let head = h.audit_head(&org.admin).await.expect("head");
+    assert!(head.seq > 25_000, "{head:?}");
+
+    let verdict = verify(&h, &org).await;
+    assert!(verdict.verified, "{verdict:?}");
+    assert_eq!(verdict.events_checked, head.seq as u64);
+    let twentieth_thousand = audit_event::Entity::find()
+        .filter(audit_event::Column::OrganizationId.eq(org.id))
+        .filter(audit_event::Column::Seq.eq(20_000))
+        .one(db.read())
+        .await
+        .expect("read")
+        .expect("event 20,000");
+    let anchored = h
+        .verify_audit_chain(
+            &org.admin,
+            Some(Anchor {
+                seq: 20_000,
+                hash: twentieth_thousand.hash,
+            }),
+        )
+        .await
+        .expect("verification ran");
+    assert!(anchored.verified, "{anchored:?}");
+
+    // The first event of the second page deleted: the walk names it.
+    audit_event::Entity::delete_many()
+        .filter(audit_event::Column::OrganizationId.eq(org.id))
+        .filter(audit_event::Column::Seq.eq(10_001))
+        .exec(db.write())
+        .await
+        .expect("tampered");
+    let broken = verify(&h, &org).await.broken.expect("a broken link");
+    assert_eq!((broken.seq, broken.problem), (10_001, Break::Missing));
+    // The last event of the first page changed as well: the earlier break is named.
+    audit_event::Entity::update_many()
+        .col_expr(audit_event::Column::Action, Expr::value("client.update"))
+        .filter(audit_event::Column::OrganizationId.eq(org.id))
+        .filter(audit_event::Column::Seq.eq(10_000))
+        .exec(db.write())
+        .await
+        .expect("tampered");
+    let verdict = verify(&h, &org).await;
+    let broken = verdict.broken.expect("a broken link");
+    assert_eq!((broken.seq, broken.problem), (10_000, Break::Changed));
+    assert_eq!(verdict.events_checked, 10_000);
 }

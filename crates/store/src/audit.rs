@@ -54,12 +54,13 @@ pub async fn chain_after(
     use audit_event::Column;
     let mut query = audit_event::Entity::find().filter(Column::OrganizationId.eq(org));
     if let Some((seq, id)) = after {
-        query = query.filter(
-            Condition::any().add(Column::Seq.gt(seq)).add(
-                Condition::all()
-                    .add(Column::Seq.eq(seq))
-                    .add(Column::Id.gt(id)),
-            ),
+        // `seq > n OR (seq = n AND id > i)`, written so that `seq >= n` bounds the scan of the
+        // (organization, seq) index: as one disjunction it was only a filter, and each page
+        // read the chain again from its first event.
+        query = query.filter(Column::Seq.gte(seq)).filter(
+            Condition::any()
+                .add(Column::Seq.gt(seq))
+                .add(Column::Id.gt(id)),
         );
     }
     query

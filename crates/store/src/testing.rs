@@ -30,10 +30,22 @@ enum Cleanup {
 impl TestDb {
     /// A fresh SQLite file in the temporary folder.
     pub async fn sqlite() -> Self {
+        Self::sqlite_file(true).await
+    }
+
+    /// A fresh SQLite file with no tables yet (for tests that migrate it themselves).
+    pub async fn sqlite_empty() -> Self {
+        Self::sqlite_file(false).await
+    }
+
+    async fn sqlite_file(migrate: bool) -> Self {
         let path =
             std::env::temp_dir().join(format!("skinledger-test-{}.db", Uuid::now_v7().simple()));
         let url = format!("sqlite://{}?mode=rwc", path.display());
-        let db = connect_and_migrate(&url).await;
+        let db = connect(&url).await;
+        if migrate {
+            migrate_all(&db).await;
+        }
         Self {
             db,
             url,
@@ -150,19 +162,43 @@ pub fn with_database(url: &str, name: &str) -> String {
     }
 }
 
-async fn connect_and_migrate(url: &str) -> Db {
-    let db = Db::connect(&DbSettings {
+async fn connect(url: &str) -> Db {
+    Db::connect(&DbSettings {
         max_connections: 4,
         // Tests race hundreds of requests against one database on two cores.
         acquire_timeout: std::time::Duration::from_secs(30),
         ..DbSettings::new(url)
     })
     .await
-    .unwrap_or_else(|e| panic!("cannot open test database: {e}"));
+    .unwrap_or_else(|e| panic!("cannot open test database: {e}"))
+}
+
+async fn connect_and_migrate(url: &str) -> Db {
+    let db = connect(url).await;
+    migrate_all(&db).await;
+    db
+}
+
+/// Applies every migration not applied yet.
+pub async fn migrate_all(db: &Db) {
     Migrator::up(db.write(), None)
         .await
         .unwrap_or_else(|e| panic!("cannot migrate test database: {e}"));
-    db
+}
+
+/// Applies the migrations that come before the one named `name` (for a test of that migration
+/// over data written the way it was before).
+pub async fn migrate_before(db: &Db, name: &str) {
+    let steps = Migrator::migrations()
+        .iter()
+        .position(|m| m.name() == name)
+        .unwrap_or_else(|| panic!("there is no migration {name}"));
+    let steps = u32::try_from(steps).unwrap_or_else(|_| panic!("{steps} migrations"));
+    if steps > 0 {
+        Migrator::up(db.write(), Some(steps))
+            .await
+            .unwrap_or_else(|e| panic!("cannot migrate test database: {e}"));
+    }
 }
 
 /// Whether this run is continuous integration: `CI` is set to anything but empty, `0` or

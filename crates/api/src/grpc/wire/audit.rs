@@ -11,6 +11,7 @@ impl From<AuditEntry> for pb::AuditEvent {
     fn from(e: AuditEntry) -> Self {
         let AuditEntry {
             id,
+            organization_id,
             actor_kind,
             actor_id,
             action,
@@ -41,6 +42,7 @@ impl From<AuditEntry> for pb::AuditEvent {
             seq,
             prev_hash,
             hash,
+            organization_id: organization_id.to_string(),
         }
     }
 }
