@@ -6,8 +6,8 @@
 //! the row whose lock already serialises the organisation's appends. Events already in the log
 //! are chained here, per organisation, in the order they happened.
 
+use sea_orm::ConnectionTrait;
 use sea_orm::prelude::{DateTimeUtc, Uuid};
-use sea_orm::{ConnectionTrait, Statement};
 use sea_orm_migration::prelude::*;
 use skinledger_domain::audit_chain::{GENESIS, Link};
 
@@ -52,67 +52,111 @@ async fn drop_column(
         .await
 }
 
-/// Chains the events already in the log, each organisation in the order they happened.
+/// Events read per query while chaining the existing log.
+const CHUNK: usize = 1_000;
+
+/// Chains the events already in the log, each organisation in the order they happened. Only
+/// the order (organisation, time, id) of every event is held in memory; the events themselves
+/// are read a chunk at a time, in that order.
 async fn chain_existing(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
     let db = manager.get_connection();
-    let backend = manager.get_database_backend();
-    let rows = db
-        .query_all_raw(Statement::from_string(
-            backend,
-            "SELECT id, organization_id, actor_kind, actor_id, action, entity_kind, entity_id, \
-             client_id, outcome, detail, request_id, occurred_at FROM audit_events \
-             ORDER BY organization_id, occurred_at, id",
-        ))
-        .await?;
+    let keys = Query::select()
+        .columns([
+            Alias::new("organization_id"),
+            Alias::new("occurred_at"),
+            Alias::new("id"),
+        ])
+        .from(AuditEvents::Table)
+        .to_owned();
+    let mut order: Vec<(Uuid, DateTimeUtc, Uuid)> = Vec::new();
+    for row in db.query_all(&keys).await? {
+        order.push((
+            row.try_get("", "organization_id")?,
+            row.try_get("", "occurred_at")?,
+            row.try_get("", "id")?,
+        ));
+    }
+    order.sort_unstable();
     let mut org: Option<Uuid> = None;
     let mut seq = 0_i64;
     let mut prev = GENESIS.to_owned();
     let mut heads: Vec<(Uuid, i64, String)> = Vec::new();
-    for row in rows {
-        let organization_id: Uuid = row.try_get("", "organization_id")?;
-        if org != Some(organization_id) {
-            if let Some(done) = org {
-                heads.push((done, seq, prev.clone()));
-            }
-            org = Some(organization_id);
-            seq = 0;
-            GENESIS.clone_into(&mut prev);
-        }
-        seq += 1;
-        let id: Uuid = row.try_get("", "id")?;
-        let actor_kind: String = row.try_get("", "actor_kind")?;
-        let action: String = row.try_get("", "action")?;
-        let entity_kind: String = row.try_get("", "entity_kind")?;
-        let outcome: String = row.try_get("", "outcome")?;
-        let detail: Option<String> = row.try_get("", "detail")?;
-        let request_id: Option<String> = row.try_get("", "request_id")?;
-        let occurred_at: DateTimeUtc = row.try_get("", "occurred_at")?;
-        let hash = Link {
-            seq,
-            prev_hash: &prev,
-            id,
-            organization_id,
-            occurred_at,
-            actor_kind: &actor_kind,
-            actor_id: row.try_get("", "actor_id")?,
-            action: &action,
-            entity_kind: &entity_kind,
-            entity_id: row.try_get("", "entity_id")?,
-            client_id: row.try_get("", "client_id")?,
-            outcome: &outcome,
-            detail: detail.as_deref(),
-            request_id: request_id.as_deref(),
-        }
-        .hash();
-        let update = Query::update()
-            .table(AuditEvents::Table)
-            .value(AuditEvents::Seq, seq)
-            .value(AuditEvents::PrevHash, prev.clone())
-            .value(AuditEvents::Hash, hash.clone())
-            .and_where(Expr::col(Alias::new("id")).eq(id))
+    for chunk in order.chunks(CHUNK) {
+        let ids: Vec<Uuid> = chunk.iter().map(|(_, _, id)| *id).collect();
+        let select = Query::select()
+            .columns(
+                [
+                    "id",
+                    "organization_id",
+                    "actor_kind",
+                    "actor_id",
+                    "action",
+                    "entity_kind",
+                    "entity_id",
+                    "client_id",
+                    "outcome",
+                    "detail",
+                    "request_id",
+                    "occurred_at",
+                ]
+                .map(Alias::new),
+            )
+            .from(AuditEvents::Table)
+            .and_where(Expr::col(Alias::new("id")).is_in(ids))
             .to_owned();
-        db.execute(&update).await?;
-        prev = hash;
+        let mut rows = std::collections::HashMap::with_capacity(chunk.len());
+        for row in db.query_all(&select).await? {
+            let id: Uuid = row.try_get("", "id")?;
+            rows.insert(id, row);
+        }
+        for (_, _, id) in chunk {
+            let row = rows
+                .get(id)
+                .ok_or_else(|| DbErr::Custom(format!("audit event {id} vanished")))?;
+            let organization_id: Uuid = row.try_get("", "organization_id")?;
+            if org != Some(organization_id) {
+                if let Some(done) = org {
+                    heads.push((done, seq, prev.clone()));
+                }
+                org = Some(organization_id);
+                seq = 0;
+                GENESIS.clone_into(&mut prev);
+            }
+            seq += 1;
+            let actor_kind: String = row.try_get("", "actor_kind")?;
+            let action: String = row.try_get("", "action")?;
+            let entity_kind: String = row.try_get("", "entity_kind")?;
+            let outcome: String = row.try_get("", "outcome")?;
+            let detail: Option<String> = row.try_get("", "detail")?;
+            let request_id: Option<String> = row.try_get("", "request_id")?;
+            let occurred_at: DateTimeUtc = row.try_get("", "occurred_at")?;
+            let hash = Link {
+                seq,
+                prev_hash: &prev,
+                id: *id,
+                organization_id,
+                occurred_at,
+                actor_kind: &actor_kind,
+                actor_id: row.try_get("", "actor_id")?,
+                action: &action,
+                entity_kind: &entity_kind,
+                entity_id: row.try_get("", "entity_id")?,
+                client_id: row.try_get("", "client_id")?,
+                outcome: &outcome,
+                detail: detail.as_deref(),
+                request_id: request_id.as_deref(),
+            }
+            .hash();
+            let update = Query::update()
+                .table(AuditEvents::Table)
+                .value(AuditEvents::Seq, seq)
+                .value(AuditEvents::PrevHash, prev.clone())
+                .value(AuditEvents::Hash, hash.clone())
+                .and_where(Expr::col(Alias::new("id")).eq(*id))
+                .to_owned();
+            db.execute(&update).await?;
+            prev = hash;
+        }
     }
     if let Some(done) = org {
         heads.push((done, seq, prev));

@@ -449,6 +449,9 @@ mod an_existing_log_is_chained_in_the_order_it_happened_and_grows_on {
     }
 }
 
+/// Events of the longer old log: more than two of the migration's chunks.
+const LEGACY_BULK: i64 = 2_500;
+
 /// An audit event as written before the chain: no number, no hashes.
 struct OldEvent {
     org: Uuid,
@@ -559,10 +562,45 @@ async fn existing_log_migrated(test_db: skinledger_store::testing::TestDb) {
             .expect("an audit event the old way");
     }
 
+    // And a longer log, written in scrambled time order, that the migration reads in chunks.
+    let bulk: Vec<i64> = (0..LEGACY_BULK)
+        .map(|i| 100 + (i * 7919) % LEGACY_BULK)
+        .collect();
+    for batch in bulk.chunks(250) {
+        let mut insert = Query::insert()
+            .into_table(Alias::new("audit_events"))
+            .columns(
+                [
+                    "id",
+                    "organization_id",
+                    "actor_kind",
+                    "action",
+                    "entity_kind",
+                    "outcome",
+                    "occurred_at",
+                ]
+                .map(Alias::new),
+            )
+            .to_owned();
+        for minutes in batch {
+            insert.values_panic([
+                Uuid::new_v4().into(),
+                lumen.into(),
+                "staff".into(),
+                "client.read".into(),
+                "client".into(),
+                "success".into(),
+                (start + Duration::minutes(*minutes)).into(),
+            ]);
+        }
+        write.execute(&insert).await.expect("old events in bulk");
+    }
+
     skinledger_store::testing::migrate_all(&db).await;
 
     let h = Harness::new(db.clone());
-    for (org, count) in [(glow, 4_u64), (lumen, 2)] {
+    let lumen_count = 2 + u64::try_from(LEGACY_BULK).expect("a count");
+    for (org, count) in [(glow, 4_u64), (lumen, lumen_count)] {
         let verdict = h
             .verify_audit_chain_of(org, None)
             .await
