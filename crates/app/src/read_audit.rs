@@ -107,6 +107,9 @@ struct Queue {
     /// Whether the spool file holds events (an earlier run's, or spilled since): looked up
     /// once at start, then kept, so that a batch costs no file-system call.
     spooled: bool,
+    /// Whether the last write failed: its batch may have committed with the answer lost, so
+    /// the next write skips events already in the log. A write after a success does not look.
+    uncertain: bool,
 }
 
 impl Queue {
@@ -117,6 +120,7 @@ impl Queue {
             pending: VecDeque::new(),
             spool,
             spooled,
+            uncertain: false,
         }
     }
 
@@ -206,10 +210,17 @@ impl Queue {
 
     /// Writes what is pending, oldest first: the spool file's events first, then memory.
     async fn write(&mut self) -> Result<(), sea_orm::DbErr> {
+        let written = self.write_pending().await;
+        self.uncertain = written.is_err();
+        written
+    }
+
+    async fn write_pending(&mut self) -> Result<(), sea_orm::DbErr> {
         if let Some(path) = self.spool.clone().filter(|_| self.spooled) {
+            // A spool may hold events an earlier run wrote before it stopped: always look.
             let spooled = read_spool(&path);
             for chunk in spooled.chunks(BATCH) {
-                append_batch(&self.db, chunk.to_vec()).await?;
+                append_batch(&self.db, chunk.to_vec(), true).await?;
             }
             let _ = std::fs::remove_file(&path);
             self.spooled = false;
@@ -217,7 +228,7 @@ impl Queue {
         while !self.pending.is_empty() {
             let n = self.pending.len().min(BATCH);
             let batch = self.pending.iter().take(n).cloned().collect();
-            append_batch(&self.db, batch).await?;
+            append_batch(&self.db, batch, self.uncertain).await?;
             self.pending.drain(..n);
         }
         Ok(())
@@ -251,15 +262,16 @@ impl Queue {
     }
 }
 
-/// Appends a batch to the audit chains in one transaction. Events already in the log (a batch
-/// retried after its commit's answer was lost) are skipped, so a retry never writes one twice.
-async fn append_batch(db: &Db, audit: Vec<Stamped>) -> Result<(), sea_orm::DbErr> {
+/// Appends a batch to the audit chains in one transaction. With `retry`, events already in the
+/// log (a batch written again after its commit's answer was lost) are skipped, so a retry never
+/// writes one twice; a first attempt spends no query on looking.
+async fn append_batch(db: &Db, audit: Vec<Stamped>, retry: bool) -> Result<(), sea_orm::DbErr> {
     let txn = db.begin().await?;
     let staged = Staged {
         audit,
         events: Vec::new(),
     };
-    crate::txn::append(&txn, staged, true)
+    crate::txn::append(&txn, staged, retry)
         .await
         .map_err(|e| sea_orm::DbErr::Custom(e.to_string()))?;
     txn.commit().await

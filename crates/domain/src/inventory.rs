@@ -114,14 +114,6 @@ wire_enum!(LotStatus, "lot status", [
     Held => "held",
 ]);
 
-impl LotStatus {
-    /// Whether units of the lot may be received, sent, used or written off at the chair: only
-    /// an active lot's. A recalled or held lot's units stay in quarantine.
-    pub const fn accepts_stock(self) -> bool {
-        matches!(self, LotStatus::Active)
-    }
-}
-
 /// Why a clinic's stock of a lot changed; one ledger row per change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
