@@ -440,16 +440,14 @@ impl App {
         let since = now - throttle::WINDOW;
         let settle_by = tokio::time::Instant::now() + SETTLE_WAIT;
         let txn = Txn::begin(db).await?;
-        let mine = attempt_of(tokens::record_login_attempt(&txn, account, source, now).await?);
+        let (mine, before) =
+            tokens::record_login_attempt(&txn, account, source, now, since).await?;
         txn.commit().await?;
+        let mine = attempt_of(mine);
+        let mut recorded: Vec<throttle::Attempt> = before.into_iter().map(attempt_of).collect();
+        recorded.push(mine.clone());
         let per_source = self.settings().login_failures_per_source;
         let refused = loop {
-            let recorded: Vec<throttle::Attempt> =
-                tokens::login_attempts(db.write(), account, source, since)
-                    .await?
-                    .into_iter()
-                    .map(attempt_of)
-                    .collect();
             match throttle::decide(&recorded, &mine, per_source, Utc::now()) {
                 Decision::Go => return Ok(Claim::Granted(mine.id)),
                 Decision::Throttled { retry_after_secs } => {
@@ -460,7 +458,14 @@ impl App {
                         "other logins to this account are being checked; retry shortly".into(),
                     ));
                 }
-                Decision::Wait => tokio::time::sleep(SETTLE_POLL).await,
+                Decision::Wait => {
+                    tokio::time::sleep(SETTLE_POLL).await;
+                    recorded = tokens::login_attempts(db.write(), account, source, since)
+                        .await?
+                        .into_iter()
+                        .map(attempt_of)
+                        .collect();
+                }
             }
         };
         let txn = Txn::begin(db).await?;

@@ -3,7 +3,8 @@
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbBackend, DbErr, EntityTrait,
+    QueryFilter, Set, Statement,
 };
 use uuid::Uuid;
 
@@ -91,23 +92,68 @@ pub async fn revoke_all_of_staff(
     Ok(result.rows_affected)
 }
 
-/// Records a login attempt for an account from a source, under way; it stays as a failure
-/// unless removed.
+/// Records a login attempt on `account_key` from `source_key` (empty when unknown), under way;
+/// it stays as a failure unless removed. Answers it with every attempt recorded before it on that
+/// account or from that source since `since`.
+///
+/// Call it in a transaction and commit at once: attempts on one account or from one source are
+/// recorded one at a time (on PostgreSQL under transaction-scoped advisory locks on both, taken in
+/// one order; SQLite has a single writer), and each gets an id above every id recorded before it.
+/// So the order of ids is the order in which attempts became visible, and of two parallel
+/// attempts the later one always sees the earlier.
 pub async fn record_login_attempt(
     db: &impl ConnectionTrait,
     account_key: &str,
     source_key: &str,
     at: DateTime<Utc>,
-) -> Result<login_failure::Model, DbErr> {
-    login_failure::ActiveModel {
-        id: Set(Uuid::now_v7()),
+    since: DateTime<Utc>,
+) -> Result<(login_failure::Model, Vec<login_failure::Model>), DbErr> {
+    if db.get_database_backend() == DbBackend::Postgres {
+        let mut keys: Vec<i64> = [account_key, source_key]
+            .iter()
+            .filter(|k| !k.is_empty())
+            .map(|k| attempt_lock_key(k))
+            .collect();
+        keys.sort_unstable();
+        keys.dedup();
+        for key in keys {
+            db.execute_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "SELECT pg_advisory_xact_lock($1)",
+                [key.into()],
+            ))
+            .await?;
+        }
+    }
+    let before = login_attempts(db, account_key, source_key, since).await?;
+    let mut id = Uuid::now_v7();
+    if let Some(last) = before.iter().map(|a| a.id).max()
+        && id <= last
+    {
+        // Another replica's clock is ahead: stay after what is already recorded.
+        id = Uuid::from_u128(last.as_u128() + 1);
+    }
+    let mine = login_failure::ActiveModel {
+        id: Set(id),
         account_key: Set(account_key.to_owned()),
         source_key: Set(source_key.to_owned()),
         failed_at: Set(at),
         pending: Set(true),
     }
     .insert(db)
-    .await
+    .await?;
+    Ok((mine, before))
+}
+
+/// The advisory lock serialising the attempts of one account or source: FNV-1a of the key,
+/// tagged so it cannot meet another lock of the database.
+fn attempt_lock_key(key: &str) -> i64 {
+    let hash = format!("login-attempt:{key}")
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        });
+    i64::from_ne_bytes(hash.to_ne_bytes())
 }
 
 /// Login attempts since `since` of an account, or from a source (when one is given): failures
