@@ -13,6 +13,7 @@ use skinledger_domain::clinical::FitzpatrickType;
 use skinledger_domain::names::{Email, Name};
 use skinledger_domain::permission::{Action, Scope};
 use skinledger_store::clients;
+use skinledger_store::codec::Text;
 use skinledger_store::entities::client as client_row;
 use uuid::Uuid;
 
@@ -66,20 +67,16 @@ pub struct Client {
 
 impl Client {
     /// The client as `actor` may see it.
-    fn view(row: client_row::Model, actor: &Actor) -> Result<Self> {
+    fn view(row: client_row::Model, actor: &Actor) -> Self {
         let clinical = actor.may(Action::ClinicalRead, Scope::Anywhere);
-        Ok(Self {
+        Self {
             id: row.id,
             first_name: row.first_name,
             last_name: row.last_name,
             date_of_birth: row.date_of_birth,
             phone: row.phone,
             email: row.email,
-            fitzpatrick_type: row
-                .fitzpatrick_type
-                .map(|t| t.parse())
-                .transpose()
-                .map_err(|e| Error::Internal(format!("stored client unreadable: {e}")))?,
+            fitzpatrick_type: row.fitzpatrick_type.map(Text::into_inner),
             consent_version: row.consent_version,
             consent_signed_at: row.consent_signed_at,
             photo_consent: row.photo_consent,
@@ -87,7 +84,7 @@ impl Client {
             version: i64::from(row.version),
             created_at: row.created_at,
             updated_at: row.updated_at,
-        })
+        }
     }
 }
 
@@ -340,9 +337,7 @@ impl App {
                             phone: Set(phone),
                             email_search: Set(email.as_deref().map(clients::email_key)),
                             email: Set(email),
-                            fitzpatrick_type: Set(new
-                                .fitzpatrick_type
-                                .map(|t| t.as_str().to_owned())),
+                            fitzpatrick_type: Set(new.fitzpatrick_type.map(Into::into)),
                             consent_version: Set(consent_version),
                             consent_signed_at: Set(consent_signed_at),
                             photo_consent: Set(new.photo_consent),
@@ -366,7 +361,7 @@ impl App {
                             },
                         )],
                     );
-                    Ok((Client::view(row, actor)?, txn))
+                    Ok((Client::view(row, actor), txn))
                 },
             )
             .await
@@ -382,7 +377,7 @@ impl App {
         actor.require(Action::ClientRead, Scope::Anywhere)?;
         self.read_audit()
             .record(AuditEvent::by(actor, "client.read", "client", Some(id)).client(id));
-        Client::view(row, actor)
+        Ok(Client::view(row, actor))
     }
 
     /// The organisation's clients; with `q`, those whose first name, last name, `first last`,
@@ -406,7 +401,7 @@ impl App {
             .items
             .into_iter()
             .map(|row| Client::view(row, actor))
-            .collect::<Result<Vec<_>>>()?;
+            .collect();
         Ok(Page::from_store(
             skinledger_store::Page { items, next_after },
             |c| c,
@@ -483,7 +478,7 @@ impl App {
                 active.email = Set(email);
             }
             if let Some(t) = changes.fitzpatrick_type {
-                active.fitzpatrick_type = Set(Some(t.as_str().to_owned()));
+                active.fitzpatrick_type = Set(Some(t.into()));
             }
             if let Some((version, at)) = consent {
                 active.consent_version = Set(Some(version));
@@ -520,7 +515,7 @@ impl App {
                 ],
             );
             txn.commit().await?;
-            Client::view(row, actor)
+            Ok(Client::view(row, actor))
         })
         .await
     }

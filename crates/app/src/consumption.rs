@@ -31,7 +31,7 @@ use crate::audit::AuditEvent;
 use crate::error::{Error, Result};
 use crate::ledger::{self, Entry};
 use crate::lots::candidate;
-use crate::products::{max_depth, product_kind};
+use crate::products::max_depth;
 
 /// Most units of one product a treatment consumes.
 const MAX_UNITS: u32 = 20;
@@ -147,7 +147,7 @@ pub(crate) async fn plan(
             .get(&c.product_id)
             .cloned()
             .ok_or(Error::NotFound("product"))?;
-        let kind = product_kind(&product.kind)?;
+        let kind = *product.kind;
         if kind.is_single_use_needle_device() {
             needle_devices += 1;
             check_depth(&mut errors, Some(index), &product, depth)?;
@@ -233,7 +233,7 @@ pub(crate) async fn check_device_kind_of_treatment(
     let ids: Vec<Uuid> = used.iter().map(|c| c.product_id).collect();
     let mut errors = ValidationErrors::new();
     for product in products::by_ids(db, org, &ids).await? {
-        let kind = product_kind(&product.kind)?;
+        let kind = *product.kind;
         if kind.is_single_use_needle_device() {
             check_kind(&mut errors, None, &product, kind, device_kind);
         }
@@ -253,7 +253,7 @@ pub(crate) async fn check_depth_of_treatment(
     let ids: Vec<Uuid> = used.iter().map(|c| c.product_id).collect();
     let mut errors = ValidationErrors::new();
     for product in products::by_ids(db, org, &ids).await? {
-        if product_kind(&product.kind)?.is_single_use_needle_device() {
+        if product.kind.is_single_use_needle_device() {
             check_depth(&mut errors, None, &product, depth)?;
         }
     }

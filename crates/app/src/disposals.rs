@@ -25,7 +25,7 @@ use crate::error::{Error, Result};
 use crate::events::{self, Change, EventData};
 use crate::idempotency::{self, IdempotencyKey};
 use crate::ledger::{self, Entry};
-use crate::lots::{Balance, lot_status};
+use crate::lots::Balance;
 use crate::reports::ReportPeriod;
 use skinledger_domain::events::EventType;
 
@@ -239,7 +239,7 @@ impl App {
                     let lot = lots::get_shared(&txn, org, request.lot_id)
                         .await?
                         .ok_or(Error::NotFound("lot"))?;
-                    match lot_status(&lot.status)? {
+                    match *lot.status {
                         LotStatus::Active => {}
                         LotStatus::Recalled => return Err(recalled(&lot)),
                         LotStatus::Held => return Err(crate::lots::on_hold(&lot)),
@@ -340,34 +340,23 @@ impl App {
         ) else {
             return Err(Error::invalid("from", "is outside the calendar"));
         };
-        let rows = movements::of_kind_between(
-            db,
-            org,
-            MovementKind::Disposal.as_str(),
-            only.as_deref(),
-            from,
-            to,
-        )
-        .await?;
+        let rows = movements::disposals_between(db, org, only.as_deref(), from, to).await?;
         let mut days: BTreeMap<(NaiveDate, Uuid, Uuid), (String, DisposalCounts)> = BTreeMap::new();
         for row in rows {
             let zone = clinics
                 .get(&row.clinic_id)
                 .map_or_else(TimeZone::default, timezone_of);
             let day = zone.local_date(row.created_at);
-            let (Some(actor_id), Some(reason)) = (row.actor_id, row.reason.as_deref()) else {
+            let (Some(actor_id), Some(reason)) = (row.actor_id, row.reason) else {
                 continue;
             };
             if day < period.from || day > period.to {
                 continue;
             }
-            let reason: DisposalReason = reason
-                .parse()
-                .map_err(|e| Error::Internal(format!("stored disposal unreadable: {e}")))?;
             days.entry((day, row.clinic_id, actor_id))
                 .or_insert_with(|| (row.actor_kind.clone(), DisposalCounts::default()))
                 .1
-                .add(reason);
+                .add(*reason);
         }
         days.retain(|_, (_, counts)| counts.total() > EXPECTED_PER_DAY);
         let staff_ids: Vec<Uuid> = days.keys().map(|(_, _, id)| *id).collect();

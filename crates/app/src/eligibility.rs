@@ -113,7 +113,7 @@ impl Facts {
         let screening = match screenings::latest_on_or_before(db, org, client, on).await? {
             Some(row) => {
                 let clearances = screenings::clearances_of(db, org, &[row.id]).await?;
-                Some(StoredScreening::parse(row, clearances)?)
+                Some(StoredScreening::new(row, clearances))
             }
             None => None,
         };
@@ -166,7 +166,7 @@ impl Facts {
             needle_depth: depth,
             practitioner_roles_at_clinic: &self.roles,
             screening: self.screening.as_ref().map(|s| ScreeningState {
-                reasons: &s.reasons,
+                reasons: s.reasons(),
                 cleared: &cleared,
                 valid_until: s.row.valid_until,
             }),

@@ -179,7 +179,7 @@ pub(crate) fn rows(org: Uuid, last: i64, changes: Vec<Change>) -> Result<Vec<eve
             Uuid::now_v7(),
             org,
             seq,
-            change.kind.as_str(),
+            change.kind,
             now,
             change.ids,
             payload,
@@ -223,10 +223,7 @@ pub(crate) async fn low_stock(
         let usable_lots: Vec<Uuid> = lots::of_product(db, org, product_id)
             .await?
             .into_iter()
-            .filter(|l| {
-                crate::lots::lot_status(&l.status).is_ok_and(|s| s == LotStatus::Active)
-                    && l.expiry >= today
-            })
+            .filter(|l| l.status == LotStatus::Active && l.expiry >= today)
             .map(|l| l.id)
             .collect();
         let usable: i64 = stock::of_lots_at(db, org, clinic, &usable_lots)
@@ -270,9 +267,7 @@ impl Event {
         Ok(Self {
             id,
             seq,
-            event_type: event_type
-                .parse()
-                .map_err(|e| Error::Internal(format!("stored event {id}: {e}")))?,
+            event_type: *event_type,
             occurred_at,
             clinic_id,
             other_clinic_id,

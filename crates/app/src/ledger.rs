@@ -102,7 +102,7 @@ pub(crate) async fn write_movement(
             organization_id: Set(actor.org_id),
             clinic_id: Set(entry.clinic_id),
             lot_id: Set(entry.lot_id),
-            kind: Set(entry.kind.as_str().to_owned()),
+            kind: Set(entry.kind.into()),
             quantity: Set(to_i32(change.on_hand)?),
             quarantined_delta: Set(to_i32(change.quarantined)?),
             in_transit_delta: Set(to_i32(change.in_transit_out)?),

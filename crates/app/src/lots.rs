@@ -44,7 +44,7 @@ impl Lot {
         Ok(Self {
             id: row.id,
             product_id: row.product_id,
-            status: lot_status(&row.status)?,
+            status: *row.status,
             lot_number: row.lot_number,
             expiry: row.expiry,
             recalled_at: row.recalled_at,
@@ -113,19 +113,12 @@ pub(crate) fn on_hold(lot: &lot_row::Model) -> Error {
     }
 }
 
-/// Reads a stored lot status.
-pub(crate) fn lot_status(status: &str) -> Result<LotStatus> {
-    status
-        .parse()
-        .map_err(|e| Error::Internal(format!("stored lot unreadable: {e}")))
-}
-
 /// The FEFO view of a lot's stock at one clinic.
 pub(crate) fn candidate(lot: &lot_row::Model, on_hand: i64) -> Result<LotCandidate> {
     Ok(LotCandidate {
         lot_id: lot.id,
         expiry: lot.expiry,
-        status: lot_status(&lot.status)?,
+        status: *lot.status,
         on_hand,
         quarantined: 0,
     })

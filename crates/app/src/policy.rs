@@ -7,7 +7,6 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, Set};
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use skinledger_domain::permission::{Action, Scope};
 use skinledger_domain::policy::ClinicalPolicy;
@@ -46,31 +45,20 @@ impl PolicyVersion {
         }
     }
 
-    fn from_row(row: policy_row::Model) -> Result<Self> {
-        Ok(Self {
+    fn from_row(row: policy_row::Model) -> Self {
+        Self {
             version: i64::from(row.version),
-            document: from_json(&row.document, "policy document")?,
+            document: row.document.into_inner(),
             created_by: row.created_by,
             created_at: Some(row.created_at),
-        })
+        }
     }
-}
-
-/// Parses JSON the app itself stored; a failure means a broken row, hence internal.
-pub(crate) fn from_json<T: DeserializeOwned>(text: &str, what: &str) -> Result<T> {
-    serde_json::from_str(text)
-        .map_err(|e| Error::Internal(format!("stored {what} unreadable: {e}")))
-}
-
-/// Serialises a value for a JSON text column.
-pub(crate) fn to_json(value: &impl Serialize) -> Result<String> {
-    serde_json::to_string(value).map_err(|e| Error::Internal(format!("cannot serialise: {e}")))
 }
 
 /// The organisation's current policy and its version.
 pub(crate) async fn current(db: &impl ConnectionTrait, org: Uuid) -> Result<(i32, ClinicalPolicy)> {
     match policies::current(db, org).await? {
-        Some(row) => Ok((row.version, from_json(&row.document, "policy document")?)),
+        Some(row) => Ok((row.version, row.document.into_inner())),
         None => Ok((0, ClinicalPolicy::default())),
     }
 }
@@ -87,7 +75,7 @@ pub(crate) async fn at_version(
     let row = policies::get_version(db, org, version)
         .await?
         .ok_or_else(|| Error::Internal(format!("policy version {version} is missing")))?;
-    from_json(&row.document, "policy document")
+    Ok(row.document.into_inner())
 }
 
 /// How often a change is retried when another change took the same version number first.
@@ -97,10 +85,12 @@ impl App {
     /// The policy in force, with its version (anyone in the organisation).
     pub async fn get_policy(&self, actor: &Actor) -> Result<PolicyVersion> {
         actor.require(Action::PolicyRead, Scope::Anywhere)?;
-        match policies::current(self.db().read(), actor.org_id).await? {
-            Some(row) => PolicyVersion::from_row(row),
-            None => Ok(PolicyVersion::defaults()),
-        }
+        Ok(
+            match policies::current(self.db().read(), actor.org_id).await? {
+                Some(row) => PolicyVersion::from_row(row),
+                None => PolicyVersion::defaults(),
+            },
+        )
     }
 
     /// Replaces the policy (`org_admin`), making a new version.
@@ -118,12 +108,11 @@ impl App {
         self.audited(actor, "policy.update", subject, async move {
             actor.require(Action::PolicyUpdate, Scope::Anywhere)?;
             document.validate()?;
-            let text = to_json(&document)?;
             for _ in 0..PUT_ATTEMPTS {
                 let txn = Txn::begin(self.db()).await?;
                 let stored = policies::current(&txn, actor.org_id).await?;
                 let current = match stored {
-                    Some(row) => PolicyVersion::from_row(row)?,
+                    Some(row) => PolicyVersion::from_row(row),
                     None => PolicyVersion::defaults(),
                 };
                 if if_match.is_some_and(|v| v != current.version) {
@@ -140,7 +129,7 @@ impl App {
                     policy_row::ActiveModel {
                         organization_id: Set(actor.org_id),
                         version: Set(version),
-                        document: Set(text.clone()),
+                        document: Set(document.clone().into()),
                         created_by: Set(Some(actor.principal.id())),
                         created_at: Set(Utc::now()),
                     },
@@ -167,7 +156,7 @@ impl App {
                     })],
                 );
                 txn.commit().await?;
-                return PolicyVersion::from_row(row);
+                return Ok(PolicyVersion::from_row(row));
             }
             Err(Error::PreconditionFailed)
         })

@@ -188,12 +188,6 @@ pub struct ProductQuery {
     pub gtin: Option<Gtin>,
 }
 
-/// Reads a stored product kind.
-pub(crate) fn product_kind(kind: &str) -> Result<ProductKind> {
-    kind.parse()
-        .map_err(|e| Error::Internal(format!("stored product unreadable: {e}")))
-}
-
 /// The labelled maximum depth of a stored product, if it has one.
 pub(crate) fn max_depth(row: &product_row::Model) -> Result<Option<NeedleDepth>> {
     row.max_depth_hundredths.map(depth_of).transpose()
@@ -209,7 +203,7 @@ impl Product {
         };
         Ok(Self {
             id: row.id,
-            kind: product_kind(&row.kind)?,
+            kind: *row.kind,
             needle_length_mm: row.needle_length_hundredths.map(depth_of).transpose()?,
             needle_count: row.needle_count.map(count).transpose()?,
             max_depth_mm: max_depth(&row)?,
@@ -427,7 +421,7 @@ impl App {
                         product_row::ActiveModel {
                             id: Set(Uuid::now_v7()),
                             organization_id: Set(actor.org_id),
-                            kind: Set(new.kind.as_str().to_owned()),
+                            kind: Set(new.kind.into()),
                             name: Set(name.as_str().to_owned()),
                             maker: Set(maker.as_str().to_owned()),
                             gtin: Set(new.gtin.as_ref().map(|g| g.as_str().to_owned())),
@@ -531,7 +525,7 @@ impl App {
             if if_match.is_some_and(|v| v != i64::from(row.version)) {
                 return Err(Error::PreconditionFailed);
             }
-            let kind = product_kind(&row.kind)?;
+            let kind = *row.kind;
             let current = Product::from_row(row.clone(), Vec::new())?;
             let mut errors = ValidationErrors::new();
             let name = changes

@@ -21,7 +21,7 @@ use crate::error::{Error, Result};
 use crate::events::{self, Change, EventData};
 use crate::idempotency::{self, IdempotencyKey};
 use crate::ledger::{self, Entry};
-use crate::lots::{Lot, LotDetail, detail, load, lot_status};
+use crate::lots::{Lot, LotDetail, detail, load};
 use crate::txn::Txn;
 use skinledger_domain::events::EventType;
 
@@ -279,7 +279,7 @@ impl App {
                     .await?
                     {
                         let lot = load(&txn, org, id).await?;
-                        if lot_status(&lot.status)? == LotStatus::Recalled {
+                        if *lot.status == LotStatus::Recalled {
                             return Err(Error::conflict(
                                 ErrorCode::LotRecalled,
                                 "the lot is recalled already",

@@ -24,7 +24,7 @@ use crate::error::{Error, Result};
 use crate::events::{Change, EventData};
 use crate::idempotency::{self, IdempotencyKey};
 use crate::ledger::{self, Entry};
-use crate::lots::{Balance, Lot, lot_status};
+use crate::lots::{Balance, Lot};
 use skinledger_domain::events::EventType;
 
 /// Most units received in one receipt.
@@ -259,7 +259,7 @@ async fn find_or_create_lot(
                     product_id: Set(product),
                     lot_number: Set(lot_number.as_str().to_owned()),
                     expiry: Set(expiry),
-                    status: Set(LotStatus::Active.as_str().to_owned()),
+                    status: Set(LotStatus::Active.into()),
                     recalled_at: Set(None),
                     recalled_by: Set(None),
                     recall_reason: Set(None),
@@ -353,7 +353,7 @@ impl App {
                             ),
                         ));
                     }
-                    match lot_status(&lot.status)? {
+                    match *lot.status {
                         LotStatus::Active => {}
                         LotStatus::Recalled => {
                             return Err(Error::conflict(

@@ -17,8 +17,6 @@ use uuid::Uuid;
 use crate::App;
 use crate::actor::Actor;
 use crate::error::{Error, Result};
-use crate::lots::lot_status;
-use crate::products::product_kind;
 
 /// The horizon of the expiry report when none is asked for, in days.
 pub const DEFAULT_WITHIN_DAYS: u32 = 30;
@@ -203,7 +201,7 @@ impl App {
             let Some(lot) = lots.get(&row.lot_id) else {
                 continue;
             };
-            if lot_status(&lot.status)? == LotStatus::Active && lot.expiry >= today {
+            if *lot.status == LotStatus::Active && lot.expiry >= today {
                 *usable.entry((row.clinic_id, lot.product_id)).or_default() +=
                     i64::from(row.on_hand);
             }
@@ -224,7 +222,7 @@ impl App {
                         clinic_name: clinic.name.clone(),
                         product_id: product.id,
                         product_name: product.name.clone(),
-                        kind: product_kind(&product.kind)?,
+                        kind: *product.kind,
                         on_hand,
                         reorder_point: u32::try_from(point).unwrap_or(0),
                     });

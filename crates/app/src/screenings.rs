@@ -29,7 +29,7 @@ use crate::error::{Error, Result};
 use crate::events::Change;
 use crate::idempotency::{self, IdempotencyKey};
 use crate::paging::{Page, PageParams};
-use crate::policy::{self, from_json, to_json};
+use crate::policy;
 use skinledger_domain::events::EventType;
 
 /// A physician's clearance of one factor.
@@ -46,16 +46,13 @@ pub struct Clearance {
 }
 
 impl Clearance {
-    fn from_row(row: screening_clearance::Model) -> Result<Self> {
-        Ok(Self {
-            factor: row
-                .factor
-                .parse()
-                .map_err(|e| Error::Internal(format!("stored clearance unreadable: {e}")))?,
+    fn from_row(row: screening_clearance::Model) -> Self {
+        Self {
+            factor: *row.factor,
             reason: row.reason,
             cleared_by: row.cleared_by,
             cleared_at: row.cleared_at,
-        })
+        }
     }
 }
 
@@ -91,32 +88,30 @@ pub struct Screening {
     pub created_at: DateTime<Utc>,
 }
 
-/// A stored screening, parsed: what eligibility checks and answers are built from.
+/// A stored screening with its clearances: what eligibility checks and answers are built from.
 pub(crate) struct StoredScreening {
     pub row: screening_row::Model,
-    pub answers: ScreeningAnswers,
-    pub reasons: Vec<Reason>,
     pub clearances: Vec<Clearance>,
 }
 
 impl StoredScreening {
-    /// Parses a row with its clearances.
-    pub(crate) fn parse(
+    /// A row with its clearances.
+    pub(crate) fn new(
         row: screening_row::Model,
         clearances: Vec<screening_clearance::Model>,
-    ) -> Result<Self> {
-        Ok(Self {
-            answers: from_json(&row.answers, "screening answers")?,
-            reasons: from_json(&row.reasons, "screening reasons")?,
-            clearances: clearances
-                .into_iter()
-                .map(Clearance::from_row)
-                .collect::<Result<_>>()?,
+    ) -> Self {
+        Self {
+            clearances: clearances.into_iter().map(Clearance::from_row).collect(),
             row,
-        })
+        }
     }
 
-    /// Loads and parses one screening of the organisation.
+    /// What the screening found that the policy does not allow.
+    pub(crate) fn reasons(&self) -> &[Reason] {
+        &self.row.reasons
+    }
+
+    /// Loads one screening of the organisation, with its clearances.
     pub(crate) async fn load(
         db: &impl ConnectionTrait,
         org: Uuid,
@@ -126,7 +121,7 @@ impl StoredScreening {
             return Ok(None);
         };
         let clearances = screenings::clearances_of(db, org, &[id]).await?;
-        Self::parse(row, clearances).map(Some)
+        Ok(Some(Self::new(row, clearances)))
     }
 
     /// The factors cleared.
@@ -134,27 +129,24 @@ impl StoredScreening {
         self.clearances.iter().map(|c| c.factor).collect()
     }
 
-    fn into_answer(self, today: NaiveDate) -> Result<Screening> {
+    fn into_answer(self, today: NaiveDate) -> Screening {
         let cleared = self.cleared();
         let row = self.row;
-        Ok(Screening {
+        Screening {
             id: row.id,
             client_id: row.client_id,
             clinic_id: row.clinic_id,
             screened_by: row.screened_by,
             screened_on: row.screened_on,
-            outcome: outcome_with_clearances(&self.reasons, &cleared, today),
-            outcome_at_screening: row
-                .outcome
-                .parse()
-                .map_err(|e| Error::Internal(format!("stored screening unreadable: {e}")))?,
-            answers: self.answers,
-            reasons: self.reasons,
+            outcome: outcome_with_clearances(&row.reasons, &cleared, today),
+            outcome_at_screening: *row.outcome,
+            answers: row.answers.into_inner(),
+            reasons: row.reasons.into_inner(),
             clearances: self.clearances,
             valid_until: row.valid_until,
             policy_version: i64::from(row.policy_version),
             created_at: row.created_at,
-        })
+        }
     }
 }
 
@@ -248,7 +240,7 @@ impl App {
                         Some(row) if row.screened_on >= since => {
                             let clearances =
                                 screenings::clearances_of(&txn, actor.org_id, &[row.id]).await?;
-                            Some(StoredScreening::parse(row, clearances)?)
+                            Some(StoredScreening::new(row, clearances))
                         }
                         _ => None,
                     };
@@ -261,7 +253,7 @@ impl App {
                         &policy,
                         screened_on,
                         earlier.as_ref().map(|e| EarlierScreening {
-                            reasons: &e.reasons,
+                            reasons: e.reasons(),
                             cleared: &cleared,
                         }),
                     );
@@ -274,9 +266,9 @@ impl App {
                             clinic_id: Set(clinic_id),
                             screened_by: Set(actor.principal.id()),
                             screened_on: Set(screened_on),
-                            answers: Set(to_json(&answers)?),
-                            outcome: Set(evaluation.outcome.as_str().to_owned()),
-                            reasons: Set(to_json(&evaluation.reasons)?),
+                            answers: Set(answers.into()),
+                            outcome: Set(evaluation.outcome.into()),
+                            reasons: Set(evaluation.reasons.into()),
                             valid_until: Set(evaluation.valid_until),
                             policy_version: Set(version),
                             created_at: Set(Utc::now()),
@@ -297,7 +289,7 @@ impl App {
                                 .subject(row.id),
                         ],
                     );
-                    let answer = StoredScreening::parse(row, Vec::new())?.into_answer(today)?;
+                    let answer = StoredScreening::new(row, Vec::new()).into_answer(today);
                     Ok((answer, txn))
                 },
             )
@@ -336,9 +328,9 @@ impl App {
                     .filter(|c| c.screening_id == row.id)
                     .cloned()
                     .collect();
-                StoredScreening::parse(row, mine)?.into_answer(today)
+                StoredScreening::new(row, mine).into_answer(today)
             })
-            .collect::<Result<Vec<_>>>()?;
+            .collect();
         Ok(Page::from_store(
             skinledger_store::Page { items, next_after },
             |s| s,
@@ -355,7 +347,7 @@ impl App {
             AuditEvent::by(actor, "screening.read", "screening", Some(id))
                 .client(stored.row.client_id),
         );
-        stored.into_answer(Utc::now().date_naive())
+        Ok(stored.into_answer(Utc::now().date_naive()))
     }
 
     /// A physician clears a factor that requires clearance, giving a reason.
@@ -378,7 +370,11 @@ impl App {
             actor.require(Action::ScreeningClear, Scope::Anywhere)?;
             let mut errors = ValidationErrors::new();
             let reason = required_text(&mut errors, "reason", &clearance.reason, MAX_TEXT_LEN);
-            match stored.reasons.iter().find(|r| r.factor == clearance.factor) {
+            match stored
+                .reasons()
+                .iter()
+                .find(|r| r.factor == clearance.factor)
+            {
                 None => errors.add("factor", "was not found at this screening"),
                 Some(found) if found.outcome == Outcome::Contraindicated => {
                     return Err(Error::conflict(
@@ -412,7 +408,7 @@ impl App {
                             id: Set(Uuid::now_v7()),
                             organization_id: Set(actor.org_id),
                             screening_id: Set(screening_id),
-                            factor: Set(clearance.factor.as_str().to_owned()),
+                            factor: Set(clearance.factor.into()),
                             reason: Set(reason),
                             cleared_by: Set(actor.principal.id()),
                             cleared_at: Set(Utc::now()),
@@ -445,7 +441,7 @@ impl App {
                     let answer = StoredScreening::load(&txn, actor.org_id, screening_id)
                         .await?
                         .ok_or(Error::NotFound("screening"))?
-                        .into_answer(Utc::now().date_naive())?;
+                        .into_answer(Utc::now().date_naive());
                     Ok((answer, txn))
                 },
             )

@@ -24,7 +24,7 @@ use crate::error::{Error, Result};
 use crate::events::{self, Change, EventData};
 use crate::idempotency::{self, IdempotencyKey};
 use crate::ledger::Entry;
-use crate::lots::{LotDetail, detail, load, lot_status};
+use crate::lots::{LotDetail, detail, load};
 use crate::recalls::{QuarantinedUnits, move_units, quarantine_everywhere};
 use crate::txn::Txn;
 use skinledger_domain::events::EventType;
@@ -100,24 +100,16 @@ fn evaluate(
     treatments: u64,
     events: &[adverse_row::Model],
     today: NaiveDate,
-) -> Result<Finding> {
-    let reports = events
+) -> Finding {
+    let reports: Vec<_> = events
         .iter()
-        .map(|e| {
-            Ok(Report {
-                treatment: e.treatment_id,
-                severity: severity(e)?,
-                onset_on: e.onset_on,
-            })
+        .map(|e| Report {
+            treatment: e.treatment_id,
+            severity: *e.severity,
+            onset_on: e.onset_on,
         })
-        .collect::<Result<Vec<_>>>()?;
-    Ok(rule.evaluate(treatments, &reports, today))
-}
-
-fn severity(e: &adverse_row::Model) -> Result<Severity> {
-    e.severity
-        .parse()
-        .map_err(|err| Error::Internal(format!("stored adverse event unreadable: {err}")))
+        .collect();
+    rule.evaluate(treatments, &reports, today)
 }
 
 /// After an adverse event of `severity` on `treatment`: every active lot the treatment used
@@ -143,12 +135,12 @@ pub(crate) async fn check_after_adverse_event(
         let Some(lot) = lots::get_exclusive(txn, org, lot_id).await? else {
             continue;
         };
-        if lot_status(&lot.status)? != LotStatus::Active {
+        if *lot.status != LotStatus::Active {
             continue;
         }
         let used = consumables::treatments_using(txn, org, lot_id).await?;
         let events = treatments::adverse_events_after_lot(txn, org, lot_id).await?;
-        let finding = evaluate(&rule, used, &events, today)?;
+        let finding = evaluate(&rule, used, &events, today);
         if finding.crossed {
             changes.extend(hold(txn, actor, &lot, &finding).await?);
         }
@@ -227,11 +219,9 @@ impl App {
         let today = Utc::now().date_naive();
         let used = consumables::treatments_using(db, org, id).await?;
         let events = treatments::adverse_events_after_lot(db, org, id).await?;
-        let finding = evaluate(&rule, used, &events, today)?;
-        let counted: Vec<&adverse_row::Model> = events
-            .iter()
-            .filter(|e| severity(e).is_ok_and(|s| rule.counts(s)))
-            .collect();
+        let finding = evaluate(&rule, used, &events, today);
+        let counted: Vec<&adverse_row::Model> =
+            events.iter().filter(|e| rule.counts(*e.severity)).collect();
         let treatment_ids: Vec<Uuid> = counted.iter().map(|e| e.treatment_id).collect();
         let clinic_of: HashMap<Uuid, Uuid> = lookups::treatments(db, org, &treatment_ids)
             .await?
@@ -254,14 +244,14 @@ impl App {
                 adverse_event_id: e.id,
                 treatment_id: e.treatment_id,
                 clinic_id,
-                severity: severity(e)?,
+                severity: *e.severity,
                 onset_on: e.onset_on,
                 in_window: e.onset_on >= start && e.onset_on <= today,
             });
         }
         Ok(LotSignal {
             lot_id: id,
-            status: lot_status(&lot.status)?,
+            status: *lot.status,
             held_at: lot.held_at,
             window_start: start,
             in_window: finding.in_window,
@@ -304,7 +294,7 @@ impl App {
                     let lot = lots::get_exclusive(&txn, org, id)
                         .await?
                         .ok_or(Error::NotFound("lot"))?;
-                    let since = match (lot_status(&lot.status)?, lot.held_at) {
+                    let since = match (*lot.status, lot.held_at) {
                         (LotStatus::Held, Some(at)) => at,
                         _ => {
                             return Err(Error::conflict(

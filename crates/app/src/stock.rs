@@ -25,9 +25,8 @@ use crate::error::{Error, Result};
 use crate::events::{self, Change, EventData};
 use crate::idempotency::{self, IdempotencyKey};
 use crate::ledger::{self, Entry};
-use crate::lots::{Balance, lot_status};
+use crate::lots::Balance;
 use crate::paging::{Page, PageParams};
-use crate::products::product_kind;
 use skinledger_domain::events::EventType;
 
 /// Largest change one adjustment or one count may make.
@@ -195,15 +194,12 @@ pub struct Movement {
 }
 
 impl Movement {
-    fn from_row(row: movement_row::Model) -> Result<Self> {
-        let unreadable = |e: skinledger_domain::inventory::UnknownVariant| {
-            Error::Internal(format!("stored movement unreadable: {e}"))
-        };
-        Ok(Self {
+    fn from_row(row: movement_row::Model) -> Self {
+        Self {
             id: row.id,
             clinic_id: row.clinic_id,
             lot_id: row.lot_id,
-            kind: row.kind.parse().map_err(unreadable)?,
+            kind: *row.kind,
             quantity: i64::from(row.quantity),
             quarantined_delta: i64::from(row.quarantined_delta),
             in_transit_delta: i64::from(row.in_transit_delta),
@@ -215,7 +211,7 @@ impl Movement {
             transfer_id: row.transfer_id,
             reference: row.reference,
             created_at: row.created_at,
-        })
+        }
     }
 }
 
@@ -238,7 +234,7 @@ enum Bucket {
 
 impl Bucket {
     fn of_lot(lot: &lot_row::Model) -> Result<Self> {
-        Ok(match lot_status(&lot.status)? {
+        Ok(match *lot.status {
             LotStatus::Active => Bucket::OnHand,
             LotStatus::Recalled | LotStatus::Held => Bucket::Quarantined,
         })
@@ -369,7 +365,7 @@ impl App {
                     lot_id: lot.id,
                     lot_number: lot.lot_number.clone(),
                     expiry: lot.expiry,
-                    status: lot_status(&lot.status)?,
+                    status: *lot.status,
                     expired: lot.expiry < today,
                     balance: stock::balance(row).into(),
                 });
@@ -389,7 +385,7 @@ impl App {
                 .map_or(product.reorder_point, |o| o.reorder_point);
             answer.push(ProductStock {
                 product_id: product.id,
-                kind: product_kind(&product.kind)?,
+                kind: *product.kind,
                 reorder_point: u32::try_from(point).unwrap_or(0),
                 total,
                 lots,
@@ -652,11 +648,7 @@ impl App {
         let page = page.parse()?;
         let rows = movements::list(db, org, clinic_id, query.lot_id, page).await?;
         let next_after = rows.next_after;
-        let items = rows
-            .items
-            .into_iter()
-            .map(Movement::from_row)
-            .collect::<Result<Vec<_>>>()?;
+        let items = rows.items.into_iter().map(Movement::from_row).collect();
         Ok(Page::from_store(
             skinledger_store::Page { items, next_after },
             |m| m,

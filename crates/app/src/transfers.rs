@@ -30,7 +30,6 @@ use crate::error::{Error, Result};
 use crate::events::{self, Change, EventData};
 use crate::idempotency::{self, IdempotencyKey};
 use crate::ledger::{self, Entry};
-use crate::lots::lot_status;
 use crate::paging::{Page, PageParams};
 use crate::stock::require_clinic;
 use skinledger_domain::events::EventType;
@@ -176,7 +175,7 @@ async fn views(
             id: row.id,
             from_clinic_id: row.from_clinic_id,
             to_clinic_id: row.to_clinic_id,
-            status: transfer_status(&row.status)?,
+            status: *row.status,
             lines: mine,
             note: row.note,
             created_by: row.created_by,
@@ -195,12 +194,6 @@ async fn view(db: &impl ConnectionTrait, org: Uuid, row: transfer_row::Model) ->
         .await?
         .pop()
         .ok_or_else(|| Error::Internal("transfer view missing".into()))
-}
-
-fn transfer_status(status: &str) -> Result<TransferStatus> {
-    status
-        .parse()
-        .map_err(|e| Error::Internal(format!("stored transfer unreadable: {e}")))
 }
 
 async fn load(db: &impl ConnectionTrait, org: Uuid, id: Uuid) -> Result<transfer_row::Model> {
@@ -245,7 +238,7 @@ async fn lock_lots(
 /// Where returning or arriving units of a lot go: on the shelf, or into quarantine when the
 /// lot was recalled meanwhile.
 fn arriving(lot: &lot_row::Model, quantity: i64) -> Result<StockChange> {
-    Ok(match lot_status(&lot.status)? {
+    Ok(match *lot.status {
         LotStatus::Active => ledger::on_hand(quantity),
         LotStatus::Recalled | LotStatus::Held => ledger::quarantined(quantity),
     })
@@ -335,7 +328,7 @@ impl App {
                             organization_id: Set(org),
                             from_clinic_id: Set(new.from_clinic_id),
                             to_clinic_id: Set(new.to_clinic_id),
-                            status: Set(TransferStatus::InTransit.as_str().to_owned()),
+                            status: Set(TransferStatus::InTransit.into()),
                             note: Set(note),
                             created_by: Set(actor.principal.id()),
                             created_at: Set(now),
@@ -365,10 +358,10 @@ impl App {
                         let lot = lots
                             .get(&line.lot_id)
                             .ok_or_else(|| Error::Internal("transfer line without lot".into()))?;
-                        if lot_status(&lot.status)? == LotStatus::Held {
+                        if *lot.status == LotStatus::Held {
                             return Err(crate::lots::on_hold(lot));
                         }
-                        if lot_status(&lot.status)? == LotStatus::Recalled {
+                        if *lot.status == LotStatus::Recalled {
                             return Err(Error::conflict(
                                 ErrorCode::LotRecalled,
                                 format!(
@@ -510,7 +503,7 @@ impl App {
         };
         idempotency::run(self.db(), actor, key, action, &id, |txn| async move {
             let row = load(&txn, org, id).await?;
-            let current = transfer_status(&row.status)?;
+            let current = *row.status;
             if current != TransferStatus::InTransit {
                 return Err(closed(current));
             }
@@ -518,7 +511,7 @@ impl App {
             let lots = lock_lots(&txn, org, &lines).await?;
             if !transfers::close(&txn, org, id, status, actor.principal.id(), Utc::now()).await? {
                 let now = load(&txn, org, id).await?;
-                return Err(closed(transfer_status(&now.status)?));
+                return Err(closed(*now.status));
             }
             let mut entries = Vec::with_capacity(lines.len() * 2);
             for line in &lines {
@@ -528,7 +521,7 @@ impl App {
                 let q = i64::from(line.quantity);
                 let arrive = arriving(lot, q)?;
                 // Serialised units follow the stock: back to the sender, or to the receiver.
-                let (clinic, unit_status) = match (status, lot_status(&lot.status)?) {
+                let (clinic, unit_status) = match (status, *lot.status) {
                     (TransferStatus::Cancelled, LotStatus::Active) => {
                         (row.from_clinic_id, units::IN_STOCK)
                     }

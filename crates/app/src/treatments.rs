@@ -38,7 +38,7 @@ use crate::error::{Error, Result};
 use crate::events::{self, Change, EventData};
 use crate::idempotency::{self, IdempotencyKey};
 use crate::paging::{Page, PageParams};
-use crate::policy::{self, from_json, to_json};
+use crate::policy;
 use crate::txn::Txn;
 use skinledger_domain::events::EventType;
 
@@ -103,14 +103,11 @@ pub struct AdverseEvent {
 
 impl AdverseEvent {
     fn from_row(m: adverse_row::Model) -> Result<Self> {
-        let unreadable = |e: skinledger_domain::clinical::UnknownValue| {
-            Error::Internal(format!("stored adverse event unreadable: {e}"))
-        };
         Ok(Self {
             id: m.id,
             treatment_id: m.treatment_id,
-            kind: m.kind.parse().map_err(unreadable)?,
-            severity: m.severity.parse().map_err(unreadable)?,
+            kind: *m.kind,
+            severity: *m.severity,
             onset_on: m.onset_on,
             notes: m.notes,
             recorded_by: m.recorded_by,
@@ -218,7 +215,7 @@ impl Treatment {
             clinic_id: row.clinic_id,
             practitioner_id: row.practitioner_id,
             performed_at: row.performed_at,
-            status: parse_status(&row.status)?,
+            status: *row.status,
             performed_on: None,
             indications: None,
             areas: None,
@@ -256,20 +253,17 @@ impl Treatment {
     ) -> Result<Self> {
         let depth = depth_of(row.needle_depth_hundredths)?;
         let reduced = Self::reduced(&row)?;
-        let unreadable = |e: skinledger_domain::clinical::UnknownValue| {
-            Error::Internal(format!("stored treatment unreadable: {e}"))
-        };
         Ok(Self {
             performed_on: Some(row.performed_on),
-            indications: Some(from_json(&row.indications, "indications")?),
-            areas: Some(from_json(&row.areas, "areas")?),
-            device_kind: Some(row.device_kind.parse().map_err(unreadable)?),
+            indications: Some(row.indications.into_inner()),
+            areas: Some(row.areas.into_inner()),
+            device_kind: Some(*row.device_kind),
             needle_depth_mm: Some(depth),
             passes: Some(to_u32(row.passes)?),
             anaesthetic_product: row.anaesthetic_product,
             anaesthetic_minutes: row.anaesthetic_minutes.map(to_u32).transpose()?,
-            topicals: Some(from_json(&row.topicals, "topicals")?),
-            endpoint: Some(row.endpoint.parse().map_err(unreadable)?),
+            topicals: Some(row.topicals.into_inner()),
+            endpoint: Some(*row.endpoint),
             duration_minutes: Some(to_u32(row.duration_minutes)?),
             notes: row.notes,
             interval_override_reason: row.interval_override_reason,
@@ -287,12 +281,6 @@ impl Treatment {
             ..reduced
         })
     }
-}
-
-fn parse_status(status: &str) -> Result<TreatmentStatus> {
-    status
-        .parse()
-        .map_err(|e| Error::Internal(format!("stored treatment unreadable: {e}")))
 }
 
 fn to_u32(value: i32) -> Result<u32> {
@@ -717,7 +705,7 @@ async fn load(db: &impl ConnectionTrait, org: Uuid, id: Uuid) -> Result<treatmen
 /// After a conditional update touched nothing: signed in the meantime, or changed.
 async fn lost_race(db: &impl ConnectionTrait, org: Uuid, id: Uuid) -> Error {
     match treatments::get(db, org, id).await {
-        Ok(Some(row)) if row.status == TreatmentStatus::Signed.as_str() => record_signed(),
+        Ok(Some(row)) if row.status == TreatmentStatus::Signed => record_signed(),
         Ok(_) => Error::PreconditionFailed,
         Err(e) => e.into(),
     }
@@ -862,16 +850,16 @@ pub(crate) async fn record_treatment(
             practitioner_id: Set(practitioner),
             performed_at: Set(plan.performed_at),
             performed_on: Set(on),
-            status: Set(TreatmentStatus::Draft.as_str().to_owned()),
-            indications: Set(to_json(&plan.indications)?),
-            areas: Set(to_json(&plan.areas)?),
-            device_kind: Set(plan.device_kind.as_str().to_owned()),
+            status: Set(TreatmentStatus::Draft.into()),
+            indications: Set(plan.indications.clone().into()),
+            areas: Set(plan.areas.clone().into()),
+            device_kind: Set(plan.device_kind.into()),
             needle_depth_hundredths: Set(i32::from(plan.depth.hundredths())),
             passes: Set(to_i32(plan.passes)),
             anaesthetic_product: Set(anaesthetic_product),
             anaesthetic_minutes: Set(anaesthetic_minutes),
-            topicals: Set(to_json(&plan.topicals)?),
-            endpoint: Set(plan.endpoint.as_str().to_owned()),
+            topicals: Set(plan.topicals.clone().into()),
+            endpoint: Set(plan.endpoint.into()),
             duration_minutes: Set(to_i32(plan.duration_minutes)),
             notes: Set(plan.notes.clone()),
             interval_override_reason: Set(override_reason.clone()),
@@ -1028,7 +1016,7 @@ impl App {
             let txn = Txn::begin(self.db()).await?;
             let row = load(&txn, org, id).await?;
             require_practitioner(actor, &row)?;
-            if row.status == TreatmentStatus::Signed.as_str() {
+            if row.status == TreatmentStatus::Signed {
                 return Err(record_signed());
             }
             if if_match.is_some_and(|v| v != i64::from(row.version)) {
@@ -1042,14 +1030,14 @@ impl App {
             };
             if let Some(values) = &changes.indications {
                 non_empty_unique(&mut errors, "indications", values);
-                active.indications = Set(to_json(values)?);
+                active.indications = Set(values.clone().into());
             }
             if let Some(values) = &changes.areas {
                 non_empty_unique(&mut errors, "areas", values);
-                active.areas = Set(to_json(values)?);
+                active.areas = Set(values.clone().into());
             }
             if let Some(kind) = changes.device_kind {
-                active.device_kind = Set(kind.as_str().to_owned());
+                active.device_kind = Set(kind.into());
             }
             if let Some(passes) = changes.passes {
                 count(&mut errors, "passes", passes, 1, MAX_PASSES);
@@ -1074,10 +1062,10 @@ impl App {
                 active.anaesthetic_minutes = Set(minutes.flatten().map(to_i32));
             }
             if let Some(values) = &changes.topicals {
-                active.topicals = Set(to_json(&topicals(&mut errors, values))?);
+                active.topicals = Set(topicals(&mut errors, values).into());
             }
             if let Some(endpoint) = changes.endpoint {
-                active.endpoint = Set(endpoint.as_str().to_owned());
+                active.endpoint = Set(endpoint.into());
             }
             if let Some(minutes) = changes.duration_minutes {
                 count(
@@ -1106,9 +1094,7 @@ impl App {
                 };
                 let endpoint = match changes.endpoint {
                     Some(endpoint) => endpoint,
-                    None => row.endpoint.parse().map_err(|e| {
-                        Error::Internal(format!("stored treatment unreadable: {e}"))
-                    })?,
+                    None => *row.endpoint,
                 };
                 let facts = Facts::gather(
                     &txn,
@@ -1178,7 +1164,7 @@ impl App {
                 &(id, if_match),
                 |txn| async move {
                     let row = load(&txn, org, id).await?;
-                    if row.status == TreatmentStatus::Signed.as_str() {
+                    if row.status == TreatmentStatus::Signed {
                         return Err(record_signed());
                     }
                     if if_match.is_some_and(|v| v != i64::from(row.version)) {
@@ -1186,7 +1172,7 @@ impl App {
                     }
                     let now = Utc::now();
                     let active = treatment_row::ActiveModel {
-                        status: Set(TreatmentStatus::Signed.as_str().to_owned()),
+                        status: Set(TreatmentStatus::Signed.into()),
                         signed_at: Set(Some(now)),
                         signed_by: Set(Some(actor.principal.id())),
                         updated_at: Set(now),
@@ -1307,8 +1293,8 @@ impl App {
                             id: Set(Uuid::now_v7()),
                             organization_id: Set(actor.org_id),
                             treatment_id: Set(id),
-                            kind: Set(new.kind.as_str().to_owned()),
-                            severity: Set(new.severity.as_str().to_owned()),
+                            kind: Set(new.kind.into()),
+                            severity: Set(new.severity.into()),
                             onset_on: Set(new.onset_on),
                             notes: Set(notes),
                             recorded_by: Set(actor.principal.id()),

@@ -159,16 +159,9 @@ async fn lists_searches_reports_and_traces_use_indexes_at_a_hundred_thousand_cli
     record("usage report, one clinic");
 
     let now = Utc::now();
-    movements::of_kind_between(
-        db,
-        o,
-        "disposal",
-        None,
-        now - chrono::Duration::days(30),
-        now,
-    )
-    .await
-    .expect("disposals");
+    movements::disposals_between(db, o, None, now - chrono::Duration::days(30), now)
+        .await
+        .expect("disposals");
     record("disposal report");
     movements::list(db, o, clinic, None, page)
         .await

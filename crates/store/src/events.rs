@@ -6,6 +6,7 @@ use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect,
 };
+use skinledger_domain::events::EventType;
 use uuid::Uuid;
 
 use crate::entities::{event, event_sequence};
@@ -97,7 +98,7 @@ pub fn row(
     id: Uuid,
     org: Uuid,
     seq: i64,
-    event_type: &str,
+    event_type: EventType,
     occurred_at: DateTime<Utc>,
     ids: EventIds,
     payload: String,
@@ -106,7 +107,7 @@ pub fn row(
         id: Set(id),
         organization_id: Set(org),
         seq: Set(seq),
-        event_type: Set(event_type.to_owned()),
+        event_type: Set(event_type.into()),
         occurred_at: Set(occurred_at),
         clinic_id: Set(ids.clinic_id),
         other_clinic_id: Set(ids.other_clinic_id),

@@ -6,6 +6,7 @@ pub mod api_clients;
 pub mod audit;
 pub mod clients;
 pub mod clinics;
+pub mod codec;
 pub mod consumables;
 pub mod courses;
 pub mod db;

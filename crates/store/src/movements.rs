@@ -2,11 +2,13 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult,
+    QueryFilter, QueryOrder, QuerySelect,
 };
+use skinledger_domain::inventory::{DisposalReason, MovementKind};
 use uuid::Uuid;
 
+use crate::codec::Text;
 use crate::entities::movement;
 use crate::paging::{Page, PageRequest};
 
@@ -41,19 +43,42 @@ pub async fn on_hand_changes_after(
     Ok(rows.into_iter().map(i64::from).collect())
 }
 
-/// The organisation's movements of `kind` written from `from` (inclusive) to `to` (exclusive),
+/// A disposal as the disposal report reads it: the movement's clinic, who disposed of the
+/// units and why.
+#[derive(Clone, Debug, PartialEq, Eq, FromQueryResult)]
+pub struct Disposal {
+    /// The clinic whose units were written off.
+    pub clinic_id: Uuid,
+    /// `staff` or `api_client`.
+    pub actor_kind: String,
+    /// Who wrote them off.
+    pub actor_id: Option<Uuid>,
+    /// Why: a disposal's `reason` is always a disposal reason.
+    pub reason: Option<Text<DisposalReason>>,
+    /// When.
+    pub created_at: DateTime<Utc>,
+}
+
+/// The organisation's disposals written from `from` (inclusive) to `to` (exclusive),
 /// optionally at some clinics only, oldest first.
-pub async fn of_kind_between(
+pub async fn disposals_between(
     db: &impl ConnectionTrait,
     org: Uuid,
-    kind: &str,
     clinics: Option<&[Uuid]>,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
-) -> Result<Vec<movement::Model>, DbErr> {
+) -> Result<Vec<Disposal>, DbErr> {
     let mut query = movement::Entity::find()
+        .select_only()
+        .columns([
+            movement::Column::ClinicId,
+            movement::Column::ActorKind,
+            movement::Column::ActorId,
+            movement::Column::Reason,
+            movement::Column::CreatedAt,
+        ])
         .filter(movement::Column::OrganizationId.eq(org))
-        .filter(movement::Column::Kind.eq(kind))
+        .filter(movement::Column::Kind.eq(MovementKind::Disposal.as_str()))
         .filter(movement::Column::CreatedAt.gte(from))
         .filter(movement::Column::CreatedAt.lt(to));
     if let Some(clinics) = clinics {
@@ -62,6 +87,7 @@ pub async fn of_kind_between(
     query
         .order_by_asc(movement::Column::CreatedAt)
         .order_by_asc(movement::Column::Id)
+        .into_model::<Disposal>()
         .all(db)
         .await
 }

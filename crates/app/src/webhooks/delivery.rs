@@ -232,7 +232,7 @@ impl WebhookWorker {
                     webhook_id: Set(hook.id),
                     event_id: Set(event.id),
                     seq: Set(event.seq),
-                    event_type: Set(event.event_type.as_str().to_owned()),
+                    event_type: Set(event.event_type.into()),
                     payload: Set(payload(event)?),
                     status: Set(store::PENDING.into()),
                     attempts: Set(0),

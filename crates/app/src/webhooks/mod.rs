@@ -289,10 +289,7 @@ fn delivery_from_row(
         id: d.id,
         webhook_id: d.webhook_id,
         event_id: d.event_id,
-        event_type: d
-            .event_type
-            .parse()
-            .map_err(|e| Error::Internal(format!("stored delivery {}: {e}", d.id)))?,
+        event_type: *d.event_type,
         seq: d.seq,
         status,
         created_at: d.created_at,

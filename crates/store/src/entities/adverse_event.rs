@@ -1,6 +1,9 @@
 //! The `adverse_events` table.
 
 use sea_orm::entity::prelude::*;
+use skinledger_domain::clinical::{AdverseEventKind, Severity};
+
+use crate::codec::Text;
 
 /// One row of `adverse_events`.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -10,8 +13,8 @@ pub struct Model {
     pub id: Uuid,
     pub organization_id: Uuid,
     pub treatment_id: Uuid,
-    pub kind: String,
-    pub severity: String,
+    pub kind: Text<AdverseEventKind>,
+    pub severity: Text<Severity>,
     pub onset_on: Date,
     pub notes: Option<String>,
     pub recorded_by: Uuid,

@@ -1,6 +1,9 @@
 //! The `clients` table.
 
 use sea_orm::entity::prelude::*;
+use skinledger_domain::clinical::FitzpatrickType;
+
+use crate::codec::Text;
 
 /// One row of `clients`.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -14,7 +17,7 @@ pub struct Model {
     pub date_of_birth: Date,
     pub phone: Option<String>,
     pub email: Option<String>,
-    pub fitzpatrick_type: Option<String>,
+    pub fitzpatrick_type: Option<Text<FitzpatrickType>>,
     pub consent_version: Option<String>,
     pub consent_signed_at: Option<DateTimeUtc>,
     pub photo_consent: bool,

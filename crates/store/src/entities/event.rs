@@ -1,6 +1,9 @@
 //! The `events` table: the outbox of integration events.
 
 use sea_orm::entity::prelude::*;
+use skinledger_domain::events::EventType;
+
+use crate::codec::Text;
 
 /// One row of `events`.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -10,7 +13,7 @@ pub struct Model {
     pub id: Uuid,
     pub organization_id: Uuid,
     pub seq: i64,
-    pub event_type: String,
+    pub event_type: Text<EventType>,
     pub occurred_at: DateTimeUtc,
     pub clinic_id: Option<Uuid>,
     pub other_clinic_id: Option<Uuid>,

@@ -1,6 +1,9 @@
 //! The `lots` table: a maker's batch of one product, with its expiry date.
 
 use sea_orm::entity::prelude::*;
+use skinledger_domain::inventory::LotStatus;
+
+use crate::codec::Text;
 
 /// One row of `lots`.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -12,7 +15,7 @@ pub struct Model {
     pub product_id: Uuid,
     pub lot_number: String,
     pub expiry: Date,
-    pub status: String,
+    pub status: Text<LotStatus>,
     pub recalled_at: Option<DateTimeUtc>,
     pub recalled_by: Option<Uuid>,
     pub recall_reason: Option<String>,

@@ -1,6 +1,9 @@
 //! The `movements` table: the stock ledger, one row per change of a balance.
 
 use sea_orm::entity::prelude::*;
+use skinledger_domain::inventory::MovementKind;
+
+use crate::codec::Text;
 
 /// One row of `movements`: signed changes to `on_hand` (`quantity`), `quarantined` and
 /// `in_transit_out` of one lot at one clinic.
@@ -12,7 +15,7 @@ pub struct Model {
     pub organization_id: Uuid,
     pub clinic_id: Uuid,
     pub lot_id: Uuid,
-    pub kind: String,
+    pub kind: Text<MovementKind>,
     pub quantity: i32,
     pub quarantined_delta: i32,
     pub in_transit_delta: i32,

@@ -1,6 +1,9 @@
 //! The `products` table: the organisation's catalogue of devices.
 
 use sea_orm::entity::prelude::*;
+use skinledger_domain::inventory::ProductKind;
+
+use crate::codec::Text;
 
 /// One row of `products`; depths and lengths are in hundredths of a millimetre.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -9,7 +12,7 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     pub organization_id: Uuid,
-    pub kind: String,
+    pub kind: Text<ProductKind>,
     pub name: String,
     pub maker: String,
     pub gtin: Option<String>,

@@ -1,6 +1,9 @@
 //! The `screenings` table.
 
 use sea_orm::entity::prelude::*;
+use skinledger_domain::screening::{Outcome, Reason, ScreeningAnswers};
+
+use crate::codec::{Json, Text};
 
 /// One row of `screenings`; `answers` and `reasons` are JSON.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -13,9 +16,9 @@ pub struct Model {
     pub clinic_id: Option<Uuid>,
     pub screened_by: Uuid,
     pub screened_on: Date,
-    pub answers: String,
-    pub outcome: String,
-    pub reasons: String,
+    pub answers: Json<ScreeningAnswers>,
+    pub outcome: Text<Outcome>,
+    pub reasons: Json<Vec<Reason>>,
     pub valid_until: Date,
     pub policy_version: i32,
     pub created_at: DateTimeUtc,

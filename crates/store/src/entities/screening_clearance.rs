@@ -1,6 +1,9 @@
 //! The `screening_clearances` table.
 
 use sea_orm::entity::prelude::*;
+use skinledger_domain::screening::Contraindication;
+
+use crate::codec::Text;
 
 /// One row of `screening_clearances`.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -10,7 +13,7 @@ pub struct Model {
     pub id: Uuid,
     pub organization_id: Uuid,
     pub screening_id: Uuid,
-    pub factor: String,
+    pub factor: Text<Contraindication>,
     pub reason: String,
     pub cleared_by: Uuid,
     pub cleared_at: DateTimeUtc,

@@ -1,6 +1,9 @@
 //! The `transfers` table: units sent from one clinic to another.
 
 use sea_orm::entity::prelude::*;
+use skinledger_domain::inventory::TransferStatus;
+
+use crate::codec::Text;
 
 /// One row of `transfers`; `status` is `in_transit`, `received` or `cancelled`.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -11,7 +14,7 @@ pub struct Model {
     pub organization_id: Uuid,
     pub from_clinic_id: Uuid,
     pub to_clinic_id: Uuid,
-    pub status: String,
+    pub status: Text<TransferStatus>,
     pub note: Option<String>,
     pub created_by: Uuid,
     pub created_at: DateTimeUtc,

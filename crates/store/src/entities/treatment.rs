@@ -1,6 +1,9 @@
 //! The `treatments` table.
 
 use sea_orm::entity::prelude::*;
+use skinledger_domain::clinical::{Area, DeviceKind, Endpoint, Indication, TreatmentStatus};
+
+use crate::codec::{Json, Text};
 
 /// One row of `treatments`; `indications`, `areas` and `topicals` are JSON arrays.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -14,16 +17,16 @@ pub struct Model {
     pub practitioner_id: Uuid,
     pub performed_at: DateTimeUtc,
     pub performed_on: Date,
-    pub status: String,
-    pub indications: String,
-    pub areas: String,
-    pub device_kind: String,
+    pub status: Text<TreatmentStatus>,
+    pub indications: Json<Vec<Indication>>,
+    pub areas: Json<Vec<Area>>,
+    pub device_kind: Text<DeviceKind>,
     pub needle_depth_hundredths: i32,
     pub passes: i32,
     pub anaesthetic_product: Option<String>,
     pub anaesthetic_minutes: Option<i32>,
-    pub topicals: String,
-    pub endpoint: String,
+    pub topicals: Json<Vec<String>>,
+    pub endpoint: Text<Endpoint>,
     pub duration_minutes: i32,
     pub notes: Option<String>,
     pub interval_override_reason: Option<String>,

@@ -1,6 +1,9 @@
 //! The `webhook_deliveries` table: one event queued for one webhook endpoint.
 
 use sea_orm::entity::prelude::*;
+use skinledger_domain::events::EventType;
+
+use crate::codec::Text;
 
 /// One row of `webhook_deliveries`.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -12,7 +15,7 @@ pub struct Model {
     pub webhook_id: Uuid,
     pub event_id: Uuid,
     pub seq: i64,
-    pub event_type: String,
+    pub event_type: Text<EventType>,
     pub payload: String,
     pub status: String,
     pub attempts: i32,
