@@ -3,9 +3,10 @@
 
 use std::time::Duration;
 
-use chrono::{NaiveDate, Utc};
+use chrono::Utc;
 use sea_orm::ConnectionTrait;
 use serde::{Deserialize, Serialize};
+pub use skinledger_domain::events::EventData;
 use skinledger_domain::events::EventType;
 use skinledger_domain::permission::Scope;
 use skinledger_store::entities::event;
@@ -34,31 +35,6 @@ pub fn describe_metrics() {
         EVENTS_WRITTEN,
         "Integration events appended to the outbox, by type"
     );
-}
-
-/// The small, non-clinical facts an event carries beside its ids. Never screening answers,
-/// notes or adverse-event text: consumers fetch details through the API.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct EventData {
-    /// The product concerned (stock, lots).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub product_id: Option<Uuid>,
-    /// Units: received, adjusted (signed), sent, or usable now (`stock.low`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub units: Option<i64>,
-    /// The reorder point crossed (`stock.low`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reorder_point: Option<i64>,
-    /// The lot's expiry date (`lot.expiring`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expires_on: Option<NaiveDate>,
-    /// What kind of change: for `staff.changed` `created`, `updated`, `roles` or
-    /// `deactivated`; for `stock.adjusted` `adjustment`, `stocktake` or `disposal`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub change: Option<String>,
-    /// The new version of a versioned resource (client, treatment, policy).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub version: Option<i64>,
 }
 
 /// One event of the feed.
@@ -168,12 +144,10 @@ impl Change {
 }
 
 /// The rows of an organisation's events, numbered after `last`, in order.
-pub(crate) fn rows(org: Uuid, last: i64, changes: Vec<Change>) -> Result<Vec<event::ActiveModel>> {
+pub(crate) fn rows(org: Uuid, last: i64, changes: Vec<Change>) -> Vec<event::ActiveModel> {
     let now = Utc::now();
     let mut rows = Vec::with_capacity(changes.len());
     for (seq, change) in (last + 1..).zip(changes) {
-        let payload = serde_json::to_string(&change.data)
-            .map_err(|e| Error::Internal(format!("event payload: {e}")))?;
         metrics::counter!(EVENTS_WRITTEN, "type" => change.kind.as_str()).increment(1);
         rows.push(store::row(
             Uuid::now_v7(),
@@ -182,10 +156,10 @@ pub(crate) fn rows(org: Uuid, last: i64, changes: Vec<Change>) -> Result<Vec<eve
             change.kind,
             now,
             change.ids,
-            payload,
+            change.data,
         ));
     }
-    Ok(rows)
+    rows
 }
 
 /// `stock.low` for each product whose usable units at `clinic` (active lots, not expired) fell
@@ -249,7 +223,7 @@ pub(crate) async fn low_stock(
 }
 
 impl Event {
-    pub(crate) fn from_row(row: event::Model) -> Result<Self> {
+    pub(crate) fn from_row(row: event::Model) -> Self {
         let event::Model {
             id,
             organization_id: _,
@@ -264,7 +238,7 @@ impl Event {
             subject_id,
             payload,
         } = row;
-        Ok(Self {
+        Self {
             id,
             seq,
             event_type: *event_type,
@@ -275,9 +249,8 @@ impl Event {
             treatment_id,
             lot_id,
             subject_id,
-            data: serde_json::from_str(&payload)
-                .map_err(|e| Error::Internal(format!("stored event {id}: {e}")))?,
-        })
+            data: payload.into_inner(),
+        }
     }
 
     /// Whether `actor` may see this event: their roles allow its type's read action at its
@@ -365,7 +338,7 @@ impl App {
             let at_end = (rows.len() as u64) < SCAN;
             for row in rows {
                 let seq = row.seq;
-                let event = Event::from_row(row)?;
+                let event = Event::from_row(row);
                 if event.matches(query) && event.visible_to(actor) {
                     items.push(event);
                 }

@@ -119,7 +119,7 @@ pub(crate) async fn append(
             journal::set_audit_hash(db, org, &prev).await?;
         }
         if !changes.is_empty() {
-            let rows = crate::events::rows(org, head.event_seq, changes)?;
+            let rows = crate::events::rows(org, head.event_seq, changes);
             store_events::insert(db, rows).await?;
         }
     }

@@ -109,6 +109,32 @@ impl FromStr for EventType {
     }
 }
 
+/// The small, non-clinical facts an event carries beside its ids. Never screening answers,
+/// notes or adverse-event text: consumers fetch details through the API.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EventData {
+    /// The product concerned (stock, lots).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub product_id: Option<uuid::Uuid>,
+    /// Units: received, adjusted (signed), sent, or usable now (`stock.low`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub units: Option<i64>,
+    /// The reorder point crossed (`stock.low`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reorder_point: Option<i64>,
+    /// The lot's expiry date (`lot.expiring`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_on: Option<chrono::NaiveDate>,
+    /// What kind of change: for `staff.changed` `created`, `updated`, `roles` or
+    /// `deactivated`; for `stock.adjusted` `adjustment`, `stocktake` or `disposal`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub change: Option<String>,
+    /// The new version of a versioned resource (client, treatment, policy).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<i64>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

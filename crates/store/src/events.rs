@@ -6,7 +6,7 @@ use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect,
 };
-use skinledger_domain::events::EventType;
+use skinledger_domain::events::{EventData, EventType};
 use uuid::Uuid;
 
 use crate::entities::{event, event_sequence};
@@ -101,7 +101,7 @@ pub fn row(
     event_type: EventType,
     occurred_at: DateTime<Utc>,
     ids: EventIds,
-    payload: String,
+    payload: EventData,
 ) -> event::ActiveModel {
     event::ActiveModel {
         id: Set(id),
@@ -115,7 +115,7 @@ pub fn row(
         treatment_id: Set(ids.treatment_id),
         lot_id: Set(ids.lot_id),
         subject_id: Set(ids.subject_id),
-        payload: Set(payload),
+        payload: Set(payload.into()),
     }
 }
 

@@ -217,8 +217,6 @@ impl WebhookWorker {
             let events: Vec<Event> = events
                 .into_iter()
                 .map(Event::from_row)
-                .collect::<Result<Vec<_>>>()?
-                .into_iter()
                 .filter(|e| wanted.is_empty() || wanted.contains(&e.event_type))
                 .collect();
             let ids: Vec<Uuid> = events.iter().map(|e| e.id).collect();

@@ -1,9 +1,9 @@
 //! The `events` table: the outbox of integration events.
 
 use sea_orm::entity::prelude::*;
-use skinledger_domain::events::EventType;
+use skinledger_domain::events::{EventData, EventType};
 
-use crate::codec::Text;
+use crate::codec::{Json, Text};
 
 /// One row of `events`.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -21,7 +21,7 @@ pub struct Model {
     pub treatment_id: Option<Uuid>,
     pub lot_id: Option<Uuid>,
     pub subject_id: Option<Uuid>,
-    pub payload: String,
+    pub payload: Json<EventData>,
 }
 
 /// No relations are navigated through the ORM; queries join explicitly.
