@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use skinledger_domain::ValidationErrors;
 use skinledger_domain::inventory::{
     AdjustmentReason, LotStatus, MovementKind, ProductKind, StockBalance, StockChange,
+    is_expired_on,
 };
 use skinledger_domain::permission::{Action, Scope};
 use skinledger_store::entities::{lot as lot_row, movement as movement_row};
@@ -196,7 +197,7 @@ pub struct Movement {
 
 impl Movement {
     fn from_row(row: movement_row::Model) -> Result<Self> {
-        let unreadable = |e: skinledger_domain::inventory::UnknownVariant| {
+        let unreadable = |e: skinledger_domain::wire::UnknownValue| {
             Error::Internal(format!("stored movement unreadable: {e}"))
         };
         Ok(Self {
@@ -238,9 +239,10 @@ enum Bucket {
 
 impl Bucket {
     fn of_lot(lot: &lot_row::Model) -> Result<Self> {
-        Ok(match lot_status(&lot.status)? {
-            LotStatus::Active => Bucket::OnHand,
-            LotStatus::Recalled | LotStatus::Held => Bucket::Quarantined,
+        Ok(if lot_status(&lot.status)?.quarantines_units() {
+            Bucket::Quarantined
+        } else {
+            Bucket::OnHand
         })
     }
 
@@ -370,7 +372,7 @@ impl App {
                     lot_number: lot.lot_number.clone(),
                     expiry: lot.expiry,
                     status: lot_status(&lot.status)?,
-                    expired: lot.expiry < today,
+                    expired: is_expired_on(lot.expiry, today),
                     balance: stock::balance(row).into(),
                 });
         }

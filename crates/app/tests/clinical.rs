@@ -18,10 +18,11 @@ use skinledger_app::screenings::{NewClearance, NewScreening};
 use skinledger_app::treatments::{NewAddendum, NewAdverseEvent, TreatmentChanges};
 use skinledger_app::{Error, IdempotencyKey, PageParams};
 use skinledger_domain::clinical::{AdverseEventKind, Severity, TreatmentStatus};
+use skinledger_domain::contraindication::Contraindication;
 use skinledger_domain::eligibility::Blocker;
 use skinledger_domain::policy::{ClinicalPolicy, FactorOutcome, default_rule};
 use skinledger_domain::role::Role;
-use skinledger_domain::screening::{Contraindication, Outcome, ScreeningAnswers};
+use skinledger_domain::screening::{Outcome, ScreeningAnswers};
 use skinledger_store::Db;
 
 skinledger_store::on_both_backends!(

@@ -20,11 +20,12 @@ use skinledger_app::receipts::ReceiptRequest;
 use skinledger_app::reports::ReportPeriod;
 use skinledger_app::screenings::{NewClearance, NewScreening};
 use skinledger_domain::clinical::Endpoint;
+use skinledger_domain::contraindication::Contraindication;
 use skinledger_domain::inventory::{DisposalReason, MovementKind};
 use skinledger_domain::local_time::TimeZone;
 use skinledger_domain::policy::ClinicalPolicy;
 use skinledger_domain::role::Role;
-use skinledger_domain::screening::{Contraindication, Outcome, ScreeningAnswers};
+use skinledger_domain::screening::{Outcome, ScreeningAnswers};
 use skinledger_store::Db;
 
 skinledger_store::on_both_backends!(

@@ -8,11 +8,13 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::ErrorCode;
+use crate::calendar::days_after;
 use crate::clinical::Endpoint;
+use crate::contraindication::Contraindication;
 use crate::depth::NeedleDepth;
-use crate::policy::{ClinicalPolicy, days_after};
+use crate::policy::ClinicalPolicy;
 use crate::role::Role;
-use crate::screening::{Contraindication, Outcome, Reason};
+use crate::screening::{Outcome, Reason};
 
 /// The client's latest screening as stored: its reasons, the clearances since, its validity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

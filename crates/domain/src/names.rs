@@ -149,10 +149,24 @@ impl fmt::Debug for Password {
     }
 }
 
+/// Gives text newtypes (a `String` checked by the type's `parse`) the conversions serde and
+/// callers use: `TryFrom<String>` through `parse`, `From<T> for String` and `Display`, and, when
+/// the list ends in `; FromStr`, `FromStr` through `parse` as well.
 macro_rules! text_conversions {
-    ($($ty:ident),*) => {$(
+    ($($ty:ident),+ ; FromStr) => {
+        $crate::names::text_conversions!($($ty),+);
+        $(
+            impl ::std::str::FromStr for $ty {
+                type Err = $crate::names::TextError;
+                fn from_str(s: &str) -> Result<Self, Self::Err> {
+                    Self::parse(s)
+                }
+            }
+        )+
+    };
+    ($($ty:ident),+) => {$(
         impl TryFrom<String> for $ty {
-            type Error = TextError;
+            type Error = $crate::names::TextError;
             fn try_from(value: String) -> Result<Self, Self::Error> {
                 Self::parse(&value)
             }
@@ -162,13 +176,15 @@ macro_rules! text_conversions {
                 value.0
             }
         }
-        impl fmt::Display for $ty {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        impl ::std::fmt::Display for $ty {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.write_str(&self.0)
             }
         }
-    )*};
+    )+};
 }
+pub(crate) use text_conversions;
+
 text_conversions!(Slug, Name, Email);
 
 #[cfg(test)]

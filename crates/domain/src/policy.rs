@@ -5,19 +5,17 @@
 
 use std::collections::HashSet;
 
-use chrono::{Days, NaiveDate};
 use serde::{Deserialize, Serialize};
 
-use crate::clinical::{Endpoint, wire_enum};
+use crate::calendar::MAX_POLICY_DAYS;
+use crate::clinical::Endpoint;
+use crate::contraindication::Contraindication;
 use crate::course::CoursePlan;
 use crate::depth::NeedleDepth;
 use crate::error::ValidationErrors;
 use crate::role::Role;
-use crate::screening::Contraindication;
 use crate::signal::SignalRule;
-
-/// The longest span, in days, any policy figure may take: a year.
-pub const MAX_POLICY_DAYS: u32 = 365;
+use crate::wire::wire_enum;
 
 wire_enum! {
     /// What a screening factor does to a client's eligibility when it is present.
@@ -577,17 +575,12 @@ fn check_days(errors: &mut ValidationErrors, field: &str, days: u32, min: u32) {
     }
 }
 
-/// `date` plus `days`; saturates at the end of the calendar, which no real date approaches.
-pub(crate) fn days_after(date: NaiveDate, days: u32) -> NaiveDate {
-    date.checked_add_days(Days::new(u64::from(days)))
-        .unwrap_or(NaiveDate::MAX)
-}
-
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;
 
     use super::*;
+    use crate::wire::tests::assert_wire_names;
 
     fn mm(hundredths: u16) -> NeedleDepth {
         depth(hundredths)
@@ -598,6 +591,11 @@ mod tests {
             Ok(()) => Vec::new(),
             Err(errors) => errors.0.into_iter().map(|e| e.field).collect(),
         }
+    }
+
+    #[test]
+    fn factor_outcomes_use_one_snake_case_name_on_the_wire_and_in_code() {
+        assert_wire_names(&FactorOutcome::ALL, FactorOutcome::as_str);
     }
 
     #[test]

@@ -7,42 +7,14 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use crate::clinical::wire_enum;
+use crate::calendar::days_after;
+use crate::contraindication::Contraindication;
 use crate::error::ValidationErrors;
-use crate::policy::{ClinicalPolicy, FactorOutcome, days_after};
+use crate::policy::{ClinicalPolicy, FactorOutcome};
+use crate::wire::wire_enum;
 
 /// Longest free-text medication list accepted, ample for any real list.
 pub const MAX_MEDICATIONS_LEN: usize = 2000;
-
-wire_enum! {
-    /// A factor that can stand in the way of microneedling.
-    pub enum Contraindication ("contraindication") {
-        /// Pregnancy.
-        Pregnancy => "pregnancy",
-        /// Active acne or a cystic breakout.
-        ActiveAcne => "active_acne",
-        /// Inflamed or infected skin in the area.
-        InflamedOrInfectedSkin => "inflamed_or_infected_skin",
-        /// An active herpes (cold sore) outbreak.
-        ActiveHerpes => "active_herpes",
-        /// A history of herpes, not currently active.
-        HerpesHistory => "herpes_history",
-        /// Eczema or rosacea in the area.
-        EczemaOrRosacea => "eczema_or_rosacea",
-        /// Anticoagulants or other blood thinners.
-        Anticoagulants => "anticoagulants",
-        /// Anti-inflammatory medication within the policy's window.
-        AntiInflammatoryMedication => "anti_inflammatory_medication",
-        /// An autoimmune disease.
-        AutoimmuneDisease => "autoimmune_disease",
-        /// Frequent alcohol use.
-        FrequentAlcoholUse => "frequent_alcohol_use",
-        /// Very sensitive skin.
-        VerySensitiveSkin => "very_sensitive_skin",
-        /// Waxing or skin resurfacing within the policy's window.
-        RecentWaxingOrResurfacing => "recent_waxing_or_resurfacing",
-    }
-}
 
 wire_enum! {
     /// Where a screening, or one factor of it, leaves the client; ordered least to most severe.
@@ -421,6 +393,7 @@ mod tests {
 
     use super::*;
     use crate::policy::FactorRule;
+    use crate::wire::tests::assert_wire_names;
 
     fn date(y: i32, m: u32, d: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, d).unwrap_or(NaiveDate::MIN)
@@ -438,6 +411,12 @@ mod tests {
             }
         }
         policy
+    }
+
+    #[test]
+    fn every_enum_uses_one_snake_case_name_on_the_wire_and_in_code() {
+        assert_wire_names(&Outcome::ALL, Outcome::as_str);
+        assert_wire_names(&ReasonBasis::ALL, ReasonBasis::as_str);
     }
 
     #[test]

@@ -34,11 +34,12 @@ use skinledger_app::{Actor, App, Principal, secrets};
 use skinledger_domain::clinical::{
     AdverseEventKind, Area, DeviceKind, Endpoint, FitzpatrickType, Indication, Severity,
 };
+use skinledger_domain::contraindication::Contraindication;
 use skinledger_domain::depth::NeedleDepth;
 use skinledger_domain::gtin::Gtin;
 use skinledger_domain::inventory::{LotNumber, ProductKind};
 use skinledger_domain::role::{Grant, Role};
-use skinledger_domain::screening::{Contraindication, ScreeningAnswers};
+use skinledger_domain::screening::ScreeningAnswers;
 use uuid::Uuid;
 
 /// The demo organisation's slug.
