@@ -243,7 +243,7 @@ async fn lock_lots(
 }
 
 /// Where returning or arriving units of a lot go: on the shelf, or into quarantine when the
-/// lot was recalled meanwhile.
+/// lot was recalled or put on hold meanwhile.
 fn arriving(lot: &lot_row::Model, quantity: i64) -> Result<StockChange> {
     Ok(if lot_status(&lot.status)?.quarantines_units() {
         ledger::quarantined(quantity)

@@ -230,7 +230,7 @@ impl Serial {
     }
 }
 
-text_conversions!(LotNumber, Serial; FromStr);
+text_conversions!(TextError: LotNumber, Serial; FromStr);
 
 /// Units of one lot at one clinic, by where they stand. No count is ever below zero.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]

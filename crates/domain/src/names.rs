@@ -149,24 +149,25 @@ impl fmt::Debug for Password {
     }
 }
 
-/// Gives text newtypes (a `String` checked by the type's `parse`) the conversions serde and
-/// callers use: `TryFrom<String>` through `parse`, `From<T> for String` and `Display`, and, when
-/// the list ends in `; FromStr`, `FromStr` through `parse` as well.
+/// Gives text newtypes (a `String` checked by the type's `parse`, which fails with the error
+/// named before the colon) the conversions serde and callers use: `TryFrom<String>` through
+/// `parse`, `From<T> for String` and `Display`, and, when the list ends in `; FromStr`,
+/// `FromStr` through `parse` as well.
 macro_rules! text_conversions {
-    ($($ty:ident),+ ; FromStr) => {
-        $crate::names::text_conversions!($($ty),+);
+    ($error:ty: $($ty:ident),+ ; FromStr) => {
+        $crate::names::text_conversions!($error: $($ty),+);
         $(
             impl ::std::str::FromStr for $ty {
-                type Err = $crate::names::TextError;
+                type Err = $error;
                 fn from_str(s: &str) -> Result<Self, Self::Err> {
                     Self::parse(s)
                 }
             }
         )+
     };
-    ($($ty:ident),+) => {$(
+    ($error:ty: $($ty:ident),+) => {$(
         impl TryFrom<String> for $ty {
-            type Error = $crate::names::TextError;
+            type Error = $error;
             fn try_from(value: String) -> Result<Self, Self::Error> {
                 Self::parse(&value)
             }
@@ -185,7 +186,7 @@ macro_rules! text_conversions {
 }
 pub(crate) use text_conversions;
 
-text_conversions!(Slug, Name, Email);
+text_conversions!(TextError: Slug, Name, Email);
 
 #[cfg(test)]
 mod tests {
