@@ -2,8 +2,7 @@
 
 use crate::wire::wire_enum;
 
-/// The refusal of a name that is none of an enum's values, under the name the treatment record
-/// has always used for it.
+/// The refusal of a name that is none of the values of one of these enums.
 pub use crate::wire::UnknownValue;
 
 wire_enum! {
