@@ -216,6 +216,13 @@ wire_enum! {
     }
 }
 
+impl TreatmentStatus {
+    /// Whether a record in this status may still be edited or signed: only a draft may.
+    pub fn is_editable(self) -> bool {
+        self == Self::Draft
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::fmt::Display;
