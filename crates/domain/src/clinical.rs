@@ -2,9 +2,6 @@
 
 use crate::wire::wire_enum;
 
-/// The refusal of a name that is none of the values of one of these enums.
-pub use crate::wire::UnknownValue;
-
 wire_enum! {
     /// What a treatment is meant to improve.
     pub enum Indication ("indication") {
@@ -147,9 +144,17 @@ wire_enum! {
     }
 }
 
+impl TreatmentStatus {
+    /// Whether a record in this status may still be edited or signed: only a draft may.
+    pub fn is_editable(self) -> bool {
+        self == Self::Draft
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::wire::UnknownValue;
     use crate::wire::tests::assert_wire_names;
 
     #[test]
