@@ -1,5 +1,5 @@
-//! What every request and answer passes at the edge: request ids clients may not abuse, the
-//! caller's trace, the client's address, and the headers a security review expects.
+//! What every request and answer passes at the edge: request ids callers may not abuse, the
+//! caller's trace, the caller's address, and the headers a security review expects.
 
 use std::net::{IpAddr, SocketAddr};
 
@@ -10,17 +10,17 @@ use axum::response::Response;
 
 use crate::common::REQUEST_ID;
 
-/// The longest request id a client may choose.
+/// The longest request id a caller may choose.
 pub const MAX_REQUEST_ID: usize = 64;
 
-/// Whether a client's `X-Request-Id` may be kept: 1 to 64 visible ASCII characters. Anything
+/// Whether a caller's `X-Request-Id` may be kept: 1 to 64 visible ASCII characters. Anything
 /// else is replaced by a generated id, so that it cannot fill logs and the audit log.
 pub fn acceptable_request_id(value: &HeaderValue) -> bool {
     let bytes = value.as_bytes();
     !bytes.is_empty() && bytes.len() <= MAX_REQUEST_ID && bytes.iter().all(u8::is_ascii_graphic)
 }
 
-/// Drops a request id the client chose that is not acceptable (a generated one replaces it),
+/// Drops a request id the caller chose that is not acceptable (a generated one replaces it),
 /// and every id after the first.
 pub async fn request_ids(mut request: Request, next: Next) -> Response {
     let headers = request.headers_mut();
@@ -74,25 +74,25 @@ impl opentelemetry::propagation::Extractor for TraceHeaders<'_> {
 /// one the outermost trusted proxy saw (in `X-Forwarded-For`). Login throttling counts per
 /// address.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ClientAddr(pub IpAddr);
+pub struct CallerAddr(pub IpAddr);
 
-/// Works out the client's address and keeps it with the request, for throttling and logs.
+/// Works out the caller's address and keeps it with the request, for throttling and logs.
 /// Each trusted proxy appends the address it received from to `X-Forwarded-For`, so the
 /// `hops`-th entry from the right is the one the outermost trusted proxy saw; entries further
-/// left are the client's own say and are ignored.
-pub async fn client_address(State(hops): State<u8>, mut request: Request, next: Next) -> Response {
+/// left are the caller's own say and are ignored.
+pub async fn caller_address(State(hops): State<u8>, mut request: Request, next: Next) -> Response {
     let peer = request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|ConnectInfo(addr)| addr.ip());
-    if let Some(addr) = client_addr(peer, request.headers(), hops) {
-        request.extensions_mut().insert(ClientAddr(addr));
+    if let Some(addr) = caller_addr(peer, request.headers(), hops) {
+        request.extensions_mut().insert(CallerAddr(addr));
     }
     next.run(request).await
 }
 
-/// The client address of a request from `peer` with `headers`, trusting `hops` proxies.
-pub fn client_addr(peer: Option<IpAddr>, headers: &HeaderMap, hops: u8) -> Option<IpAddr> {
+/// The address a request from `peer` with `headers` came from, trusting `hops` proxies.
+pub fn caller_addr(peer: Option<IpAddr>, headers: &HeaderMap, hops: u8) -> Option<IpAddr> {
     if hops == 0 {
         return peer;
     }
@@ -186,7 +186,7 @@ mod tests {
     }
 
     #[test]
-    fn the_client_address_is_the_one_the_outermost_trusted_proxy_saw() {
+    fn the_caller_address_is_the_one_the_outermost_trusted_proxy_saw() {
         let peer: IpAddr = "10.0.0.9".parse().expect("an address");
         let mut headers = HeaderMap::new();
         headers.append(
@@ -194,7 +194,7 @@ mod tests {
             HeaderValue::from_static("6.6.6.6, 203.0.113.7"),
         );
         headers.append("x-forwarded-for", HeaderValue::from_static("10.0.0.2"));
-        let addr = |hops| client_addr(Some(peer), &headers, hops).map(|a| a.to_string());
+        let addr = |hops| caller_addr(Some(peer), &headers, hops).map(|a| a.to_string());
         assert_eq!(addr(0).as_deref(), Some("10.0.0.9"), "no proxy trusted");
         assert_eq!(addr(1).as_deref(), Some("10.0.0.2"));
         assert_eq!(addr(2).as_deref(), Some("203.0.113.7"));
@@ -208,6 +208,6 @@ mod tests {
             HeaderName::from_static("x-forwarded-for"),
             HeaderValue::from_static("not-an-address"),
         )]);
-        assert_eq!(client_addr(Some(peer), &garbage, 1), Some(peer));
+        assert_eq!(caller_addr(Some(peer), &garbage, 1), Some(peer));
     }
 }

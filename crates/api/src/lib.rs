@@ -215,7 +215,7 @@ async fn router(
                 .layer(PropagateRequestIdLayer::x_request_id())
                 .layer(axum::middleware::from_fn_with_state(
                     settings.trusted_proxy_hops,
-                    edge::client_address,
+                    edge::caller_address,
                 ))
                 .layer(axum::Extension(BodyLimit(settings.body_limit)))
                 .layer(DefaultBodyLimit::max(settings.body_limit))

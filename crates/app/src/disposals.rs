@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use skinledger_domain::ValidationErrors;
-use skinledger_domain::inventory::{DisposalReason, LotStatus, MovementKind, Serial};
+use skinledger_domain::inventory::{DisposalReason, MovementKind, Serial, Withdrawal};
 use skinledger_domain::local_time::TimeZone;
 use skinledger_domain::permission::{Action, Scope};
 use skinledger_store::entities::lot as lot_row;
@@ -239,10 +239,10 @@ impl App {
                     let lot = lots::get_shared(&txn, org, request.lot_id)
                         .await?
                         .ok_or(Error::NotFound("lot"))?;
-                    match *lot.status {
-                        LotStatus::Active => {}
-                        LotStatus::Recalled => return Err(recalled(&lot)),
-                        LotStatus::Held => return Err(crate::lots::on_hold(&lot)),
+                    match lot.status.withdrawal() {
+                        None => {}
+                        Some(Withdrawal::Recalled) => return Err(recalled(&lot)),
+                        Some(Withdrawal::OnHold) => return Err(crate::lots::on_hold(&lot)),
                     }
                     take_unit(&txn, org, clinic_id, &lot, request.serial.as_ref()).await?;
                     let entry = Entry {

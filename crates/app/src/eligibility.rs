@@ -8,12 +8,12 @@ use chrono::NaiveDate;
 use sea_orm::ConnectionTrait;
 use serde::{Deserialize, Serialize};
 use skinledger_domain::clinical::Endpoint;
+use skinledger_domain::contraindication::Contraindication;
 use skinledger_domain::depth::NeedleDepth;
 use skinledger_domain::eligibility::{self, Blocker, EligibilityInput, ScreeningState};
 use skinledger_domain::permission::{Action, Scope};
 use skinledger_domain::policy::ClinicalPolicy;
 use skinledger_domain::role::Role;
-use skinledger_domain::screening::Contraindication;
 use skinledger_store::{clients, clinics, screenings, staff, treatments};
 use uuid::Uuid;
 

@@ -171,7 +171,7 @@ pub(crate) async fn low_stock(
     clinic: Uuid,
     lost: impl IntoIterator<Item = (Uuid, i64)>,
 ) -> Result<Vec<Change>> {
-    use skinledger_domain::inventory::LotStatus;
+    use skinledger_domain::inventory::lot_usable_on;
     use skinledger_store::{lots, products, stock};
 
     let mut by_product: std::collections::BTreeMap<Uuid, i64> = std::collections::BTreeMap::new();
@@ -197,7 +197,7 @@ pub(crate) async fn low_stock(
         let usable_lots: Vec<Uuid> = lots::of_product(db, org, product_id)
             .await?
             .into_iter()
-            .filter(|l| l.status == LotStatus::Active && l.expiry >= today)
+            .filter(|l| lot_usable_on(*l.status, l.expiry, today).is_ok())
             .map(|l| l.id)
             .collect();
         let usable: i64 = stock::of_lots_at(db, org, clinic, &usable_lots)
@@ -368,6 +368,7 @@ impl App {
     /// [`EXPIRING_WITHIN_DAYS`] days (and has not expired), once a day per lot and clinic:
     /// run it as often as wanted, from any number of replicas. Answers how many were written.
     pub async fn announce_expiring_lots(&self) -> Result<usize> {
+        use skinledger_domain::inventory::is_expired_on;
         use skinledger_store::{lots, orgs, stock};
         let now = Utc::now();
         let today = now.date_naive();
@@ -397,7 +398,7 @@ impl App {
                 let Some(lot) = lots.get(&balance.lot_id) else {
                     continue;
                 };
-                if lot.expiry < today
+                if is_expired_on(lot.expiry, today)
                     || lot.expiry > horizon
                     || announced.contains(&(Some(lot.id), Some(balance.clinic_id)))
                 {

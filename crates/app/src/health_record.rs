@@ -61,7 +61,11 @@ impl App {
         Ok(views(db, actor, rows)
             .await?
             .into_iter()
-            .filter(|t| t.adverse_events.as_ref().is_some_and(|e| !e.is_empty()))
+            .filter(|t| {
+                t.clinical
+                    .as_ref()
+                    .is_some_and(|c| !c.adverse_events.is_empty())
+            })
             .collect())
     }
 }

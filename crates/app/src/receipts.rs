@@ -8,7 +8,9 @@ use serde::{Deserialize, Serialize};
 use skinledger_domain::ValidationErrors;
 use skinledger_domain::gs1;
 use skinledger_domain::gtin::Gtin;
-use skinledger_domain::inventory::{LotNumber, LotStatus, MovementKind, Serial};
+use skinledger_domain::inventory::{
+    LotNumber, LotStatus, MovementKind, Serial, Withdrawal, is_expired_on,
+};
 use skinledger_domain::permission::{Action, Scope};
 use skinledger_store::entities::{lot as lot_row, product as product_row, unit as unit_row};
 use skinledger_store::{clinics, is_unique_violation, lots, products, units};
@@ -310,7 +312,7 @@ impl App {
             let parsed = ParsedReceipt::parse(&request)?;
             let product = resolve_product(db, org, &parsed.product).await?;
             let today = timezone_of(&clinic).today();
-            if parsed.expiry < today {
+            if is_expired_on(parsed.expiry, today) {
                 return Err(Error::conflict(
                     ErrorCode::LotExpired,
                     format!(
@@ -353,9 +355,9 @@ impl App {
                             ),
                         ));
                     }
-                    match *lot.status {
-                        LotStatus::Active => {}
-                        LotStatus::Recalled => {
+                    match lot.status.withdrawal() {
+                        None => {}
+                        Some(Withdrawal::Recalled) => {
                             return Err(Error::conflict(
                                 ErrorCode::LotRecalled,
                                 format!(
@@ -364,7 +366,7 @@ impl App {
                                 ),
                             ));
                         }
-                        LotStatus::Held => return Err(crate::lots::on_hold(&lot)),
+                        Some(Withdrawal::OnHold) => return Err(crate::lots::on_hold(&lot)),
                     }
                     let now = Utc::now();
                     let unit_rows = parsed

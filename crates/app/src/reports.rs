@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use chrono::{Days, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
-use skinledger_domain::inventory::{LotStatus, ProductKind};
+use skinledger_domain::inventory::{ProductKind, lot_usable_on};
 use skinledger_domain::permission::{self, Action, Scope};
 use skinledger_store::entities::{clinic as clinic_row, lot as lot_row, product as product_row};
 use skinledger_store::{consumables, lookups, lots, products, stock};
@@ -201,7 +201,7 @@ impl App {
             let Some(lot) = lots.get(&row.lot_id) else {
                 continue;
             };
-            if *lot.status == LotStatus::Active && lot.expiry >= today {
+            if lot_usable_on(*lot.status, lot.expiry, today).is_ok() {
                 *usable.entry((row.clinic_id, lot.product_id)).or_default() +=
                     i64::from(row.on_hand);
             }

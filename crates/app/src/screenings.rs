@@ -10,10 +10,10 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{ConnectionTrait, Set};
 use serde::{Deserialize, Serialize};
 use skinledger_domain::ValidationErrors;
+use skinledger_domain::contraindication::Contraindication;
 use skinledger_domain::permission::{Action, Scope};
 use skinledger_domain::screening::{
-    self, Contraindication, EarlierScreening, Outcome, Reason, ScreeningAnswers, can_clear,
-    outcome_with_clearances,
+    self, EarlierScreening, Outcome, Reason, ScreeningAnswers, can_clear, outcome_with_clearances,
 };
 use skinledger_store::entities::{screening as screening_row, screening_clearance};
 use skinledger_store::{clients, clinics, is_unique_violation, screenings};

@@ -135,7 +135,8 @@ pub(crate) async fn check_after_adverse_event(
         let Some(lot) = lots::get_exclusive(txn, org, lot_id).await? else {
             continue;
         };
-        if *lot.status != LotStatus::Active {
+        // A lot recalled or on hold already is out of use: there is nothing to hold.
+        if lot.status.withdrawal().is_some() {
             continue;
         }
         let used = consumables::treatments_using(txn, org, lot_id).await?;

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use skinledger_domain::ValidationErrors;
 use skinledger_domain::inventory::{
     AdjustmentReason, LotStatus, MovementKind, ProductKind, StockBalance, StockChange,
+    is_expired_on,
 };
 use skinledger_domain::permission::{Action, Scope};
 use skinledger_store::entities::{lot as lot_row, movement as movement_row};
@@ -234,9 +235,10 @@ enum Bucket {
 
 impl Bucket {
     fn of_lot(lot: &lot_row::Model) -> Result<Self> {
-        Ok(match *lot.status {
-            LotStatus::Active => Bucket::OnHand,
-            LotStatus::Recalled | LotStatus::Held => Bucket::Quarantined,
+        Ok(if lot.status.quarantines_units() {
+            Bucket::Quarantined
+        } else {
+            Bucket::OnHand
         })
     }
 
@@ -366,7 +368,7 @@ impl App {
                     lot_number: lot.lot_number.clone(),
                     expiry: lot.expiry,
                     status: *lot.status,
-                    expired: lot.expiry < today,
+                    expired: is_expired_on(lot.expiry, today),
                     balance: stock::balance(row).into(),
                 });
         }

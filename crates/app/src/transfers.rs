@@ -11,7 +11,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{ConnectionTrait, Set};
 use serde::{Deserialize, Serialize};
 use skinledger_domain::ValidationErrors;
-use skinledger_domain::inventory::{LotStatus, MovementKind, Serial, StockChange, TransferStatus};
+use skinledger_domain::inventory::{MovementKind, Serial, StockChange, TransferStatus, Withdrawal};
 use skinledger_domain::permission::{self, Action, Scope};
 use skinledger_store::entities::{
     lot as lot_row, transfer as transfer_row, transfer_line as line_row,
@@ -236,11 +236,12 @@ async fn lock_lots(
 }
 
 /// Where returning or arriving units of a lot go: on the shelf, or into quarantine when the
-/// lot was recalled meanwhile.
+/// lot was recalled or put on hold meanwhile.
 fn arriving(lot: &lot_row::Model, quantity: i64) -> Result<StockChange> {
-    Ok(match *lot.status {
-        LotStatus::Active => ledger::on_hand(quantity),
-        LotStatus::Recalled | LotStatus::Held => ledger::quarantined(quantity),
+    Ok(if lot.status.quarantines_units() {
+        ledger::quarantined(quantity)
+    } else {
+        ledger::on_hand(quantity)
     })
 }
 
@@ -358,17 +359,18 @@ impl App {
                         let lot = lots
                             .get(&line.lot_id)
                             .ok_or_else(|| Error::Internal("transfer line without lot".into()))?;
-                        if *lot.status == LotStatus::Held {
-                            return Err(crate::lots::on_hold(lot));
-                        }
-                        if *lot.status == LotStatus::Recalled {
-                            return Err(Error::conflict(
-                                ErrorCode::LotRecalled,
-                                format!(
-                                    "lot {} is recalled and stays in quarantine",
-                                    lot.lot_number
-                                ),
-                            ));
+                        match lot.status.withdrawal() {
+                            None => {}
+                            Some(Withdrawal::OnHold) => return Err(crate::lots::on_hold(lot)),
+                            Some(Withdrawal::Recalled) => {
+                                return Err(Error::conflict(
+                                    ErrorCode::LotRecalled,
+                                    format!(
+                                        "lot {} is recalled and stays in quarantine",
+                                        lot.lot_number
+                                    ),
+                                ));
+                            }
                         }
                         let q = i64::from(line.quantity);
                         if let Some(sent) = new.lines.iter().find(|l| l.lot_id == line.lot_id)
@@ -521,17 +523,15 @@ impl App {
                 let q = i64::from(line.quantity);
                 let arrive = arriving(lot, q)?;
                 // Serialised units follow the stock: back to the sender, or to the receiver.
-                let (clinic, unit_status) = match (status, *lot.status) {
-                    (TransferStatus::Cancelled, LotStatus::Active) => {
-                        (row.from_clinic_id, units::IN_STOCK)
-                    }
-                    (TransferStatus::Cancelled, LotStatus::Recalled | LotStatus::Held) => {
-                        (row.from_clinic_id, units::QUARANTINED)
-                    }
-                    (_, LotStatus::Active) => (row.to_clinic_id, units::IN_STOCK),
-                    (_, LotStatus::Recalled | LotStatus::Held) => {
-                        (row.to_clinic_id, units::QUARANTINED)
-                    }
+                let clinic = if status == TransferStatus::Cancelled {
+                    row.from_clinic_id
+                } else {
+                    row.to_clinic_id
+                };
+                let unit_status = if lot.status.quarantines_units() {
+                    units::QUARANTINED
+                } else {
+                    units::IN_STOCK
                 };
                 units::land(&txn, org, line.lot_id, id, clinic, unit_status).await?;
                 let entry = |clinic, change| Entry {

@@ -15,13 +15,16 @@ use skinledger_app::clients::ClientChanges;
 use skinledger_app::courses::NewCourse;
 use skinledger_app::eligibility::EligibilityRequest;
 use skinledger_app::screenings::{NewClearance, NewScreening};
-use skinledger_app::treatments::{NewAddendum, NewAdverseEvent, TreatmentChanges};
+use skinledger_app::treatments::{
+    ClinicalRecord, NewAddendum, NewAdverseEvent, Treatment, TreatmentChanges,
+};
 use skinledger_app::{Error, IdempotencyKey, PageParams};
 use skinledger_domain::clinical::{AdverseEventKind, Severity, TreatmentStatus};
+use skinledger_domain::contraindication::Contraindication;
 use skinledger_domain::eligibility::Blocker;
 use skinledger_domain::policy::{ClinicalPolicy, FactorOutcome, default_rule};
 use skinledger_domain::role::Role;
-use skinledger_domain::screening::{Contraindication, Outcome, ScreeningAnswers};
+use skinledger_domain::screening::{Outcome, ScreeningAnswers};
 use skinledger_store::Db;
 
 skinledger_store::on_both_backends!(
@@ -651,11 +654,14 @@ async fn a_physician_may_override_too_soon_and_the_reason_is_recorded(db: Db) {
 
     let t = w.treat(&physician, again).await;
     assert_eq!(
-        t.interval_override_reason.as_deref(),
+        clinical(&t).interval_override_reason.as_deref(),
         Some("touch-up of one scar, agreed with client")
     );
     let read = w.app.get_treatment(&physician, t.id).await.expect("read");
-    assert_eq!(read.interval_override_reason, t.interval_override_reason);
+    assert_eq!(
+        clinical(&read).interval_override_reason,
+        clinical(&t).interval_override_reason
+    );
 
     // An override does not lift anything else.
     let pregnant = w.client(&nurse, "Not", "Now").await;
@@ -793,7 +799,7 @@ async fn a_signed_record_cannot_change_but_takes_addenda_and_adverse_events(db: 
         .treat(&nurse, treatment(w.org.clinic, client.id, 1.0, days_ago(1)))
         .await;
     assert_eq!(t.status, TreatmentStatus::Draft);
-    assert_eq!(t.version, Some(1));
+    assert_eq!(t.version(), Some(1));
 
     let notes = |text: &str| TreatmentChanges {
         notes: Some(text.into()),
@@ -811,9 +817,9 @@ async fn a_signed_record_cannot_change_but_takes_addenda_and_adverse_events(db: 
         .update_treatment(&nurse, t.id, notes("slight redness"), Some(1))
         .await
         .expect("draft edited");
-    assert_eq!(edited.version, Some(2));
-    assert_eq!(edited.notes.as_deref(), Some("slight redness"));
-    assert_eq!(edited.passes, Some(8));
+    assert_eq!(edited.version(), Some(2));
+    assert_eq!(clinical(&edited).notes.as_deref(), Some("slight redness"));
+    assert_eq!(clinical(&edited).passes, 8);
     let e = failure(
         w.app
             .update_treatment(&nurse, t.id, notes("stale"), Some(1))
@@ -829,8 +835,8 @@ async fn a_signed_record_cannot_change_but_takes_addenda_and_adverse_events(db: 
         .await
         .expect("signed");
     assert_eq!(signed.status, TreatmentStatus::Signed);
-    assert_eq!(signed.signed_by, nurse.staff_id());
-    assert!(signed.signed_at.is_some());
+    assert_eq!(clinical(&signed).signed_by, nurse.staff_id());
+    assert!(clinical(&signed).signed_at.is_some());
 
     let e = failure(
         w.app
@@ -888,10 +894,10 @@ async fn a_signed_record_cannot_change_but_takes_addenda_and_adverse_events(db: 
 
     let read = w.app.get_treatment(&nurse, t.id).await.expect("read");
     assert_eq!(read.status, TreatmentStatus::Signed);
-    assert_eq!(read.notes.as_deref(), Some("slight redness"));
-    assert_eq!(read.addenda, Some(vec![addendum]));
-    assert_eq!(read.adverse_events, Some(vec![event]));
-    assert_eq!(read.version, Some(3));
+    assert_eq!(clinical(&read).notes.as_deref(), Some("slight redness"));
+    assert_eq!(clinical(&read).addenda, vec![addendum]);
+    assert_eq!(clinical(&read).adverse_events, vec![event]);
+    assert_eq!(read.version(), Some(3));
 }
 
 async fn aftercare_end_dates_count_from_the_treatment_day(db: Db) {
@@ -934,7 +940,7 @@ async fn aftercare_end_dates_count_from_the_treatment_day(db: Db) {
     );
     assert_eq!(care.aftercare.next_eligible_on, after(28));
     assert_eq!(care.aftercare.results_expected_from, after(42));
-    assert_eq!(t.aftercare.as_ref(), Some(&care.aftercare));
+    assert_eq!(clinical(&t).aftercare, care.aftercare);
 
     // A later policy change does not rewrite the aftercare already given.
     let mut shorter = ClinicalPolicy::default();
@@ -1028,6 +1034,13 @@ async fn front_desk_never_receives_clinical_fields(db: Db) {
     ];
     let seen = w.app.get_treatment(&desk, t.id).await.expect("readable");
     assert_eq!(json_keys(&seen), reduced);
+    assert!(seen.clinical.is_none());
+    // Both shapes read back as they were written (an idempotent replay answers from the JSON).
+    for shown in [&t, &seen] {
+        let json = serde_json::to_value(shown).expect("serialised");
+        let back: Treatment = serde_json::from_value(json).expect("read back");
+        assert_eq!(&back, shown);
+    }
     let listed = w
         .app
         .list_client_treatments(&desk, client.id, &PageParams::default())
@@ -1596,4 +1609,9 @@ async fn writes_and_reads_of_clinical_data_are_audited_naming_the_client(db: Db)
             .filter(|e| e.client_id == Some(client.id))
             .all(|e| e.actor_id == nurse.staff_id())
     );
+}
+
+/// The clinical record of a treatment shown in full.
+fn clinical(t: &Treatment) -> &ClinicalRecord {
+    t.clinical.as_ref().expect("the clinical record is shown")
 }

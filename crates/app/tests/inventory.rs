@@ -138,7 +138,7 @@ async fn fefo_takes_the_earliest_usable_lot_and_never_an_expired_or_recalled_one
     let t = w
         .treat(&nurse, treatment_using(clinic, client, vec![one_of(p.id)]))
         .await;
-    let used = t.consumables.clone().expect("consumables shown");
+    let used = t.clinical.clone().expect("consumables shown").consumables;
     assert_eq!(used.len(), 1);
     assert_eq!(used[0].lot_id, soon.lot.id);
     assert_eq!(used[0].lot_number, "SOON");
@@ -151,7 +151,7 @@ async fn fefo_takes_the_earliest_usable_lot_and_never_an_expired_or_recalled_one
         balance(4, 0, 0)
     );
     let read = app.get_treatment(&nurse, t.id).await.expect("readable");
-    assert_eq!(read.consumables, Some(used));
+    assert_eq!(read.clinical.map(|c| c.consumables), Some(used));
 
     // Naming the expired or the recalled lot is refused, and no treatment is left behind.
     for (lot, code) in [
@@ -185,8 +185,9 @@ async fn fefo_takes_the_earliest_usable_lot_and_never_an_expired_or_recalled_one
         .treat(&nurse, treatment_using(clinic, client, vec![nine]))
         .await;
     let taken: Vec<(String, i64)> = t
-        .consumables
+        .clinical
         .expect("consumables shown")
+        .consumables
         .into_iter()
         .map(|u| (u.lot_number, u.quantity))
         .collect();
@@ -359,7 +360,11 @@ async fn a_serial_is_consumed_once_even_by_concurrent_treatments(db: Db) {
         }
     }
     assert_eq!(treated.len(), 1);
-    let used = treated[0].consumables.clone().expect("consumables shown");
+    let used = treated[0]
+        .clinical
+        .clone()
+        .expect("consumables shown")
+        .consumables;
     assert_eq!(used[0].serial.as_deref(), Some("SN-0001"));
     assert_eq!(used[0].lot_id, r.lot.id);
     assert_eq!(
@@ -479,7 +484,10 @@ async fn a_recall_quarantines_every_clinics_stock_and_the_trace_names_every_clie
                 treatment_using(clinic, client.id, vec![one_of(p.id)]),
             )
             .await;
-        assert_eq!(t.consumables.expect("consumables shown")[0].lot_id, lot);
+        assert_eq!(
+            t.clinical.expect("consumables shown").consumables[0].lot_id,
+            lot
+        );
         clients.push((client.id, t.id, clinic));
     }
     let in_transit = app
@@ -532,7 +540,7 @@ async fn a_recall_quarantines_every_clinics_stock_and_the_trace_names_every_clie
         .treat(&nurse_a, treatment_using(a, client, vec![one_of(p.id)]))
         .await;
     assert_eq!(
-        t.consumables.expect("consumables shown")[0].lot_id,
+        t.clinical.expect("consumables shown").consumables[0].lot_id,
         good.lot.id
     );
     let e = failure(
@@ -1076,7 +1084,10 @@ async fn transfers_move_stock_in_two_steps_and_only_the_receiving_clinic_receive
     let t = w
         .treat(&nurse, treatment_using(b, client, vec![one_of(p.id)]))
         .await;
-    assert_eq!(t.consumables.expect("consumables shown")[0].lot_id, lot);
+    assert_eq!(
+        t.clinical.expect("consumables shown").consumables[0].lot_id,
+        lot
+    );
 
     let listed = app
         .list_transfers(&nurse_b, &TransferQuery::default(), &page(1))
@@ -1439,7 +1450,7 @@ async fn a_treatment_needs_a_needle_device_labelled_for_its_depth_and_consumes_n
             treatment_using(clinic, client, vec![one_of(cream.id), one_of(shallow.id)]),
         )
         .await;
-    assert_eq!(t.consumables.expect("consumables shown").len(), 2);
+    assert_eq!(t.clinical.expect("consumables shown").consumables.len(), 2);
     assert_eq!(balance_of(app, admin, clinic, lot).await, balance(4, 0, 0));
 
     // A draft's depth is never corrected beyond the device used.

@@ -20,11 +20,12 @@ use skinledger_app::receipts::ReceiptRequest;
 use skinledger_app::reports::ReportPeriod;
 use skinledger_app::screenings::{NewClearance, NewScreening};
 use skinledger_domain::clinical::Endpoint;
+use skinledger_domain::contraindication::Contraindication;
 use skinledger_domain::inventory::{DisposalReason, MovementKind};
 use skinledger_domain::local_time::TimeZone;
 use skinledger_domain::policy::ClinicalPolicy;
 use skinledger_domain::role::Role;
-use skinledger_domain::screening::{Contraindication, Outcome, ScreeningAnswers};
+use skinledger_domain::screening::{Outcome, ScreeningAnswers};
 use skinledger_store::Db;
 
 skinledger_store::on_both_backends!(
@@ -520,7 +521,7 @@ async fn a_session_at_half_past_eleven_utc_in_auckland_is_on_the_next_local_day(
     session.needle_depth_mm = mm(0.5);
     let t = w.treat(&nurse, session).await;
     let local = yesterday + Days::new(1);
-    assert_eq!(t.performed_on, Some(local));
+    assert_eq!(t.clinical.as_ref().map(|c| c.performed_on), Some(local));
     let care = w
         .app
         .get_treatment_aftercare(&nurse, t.id)

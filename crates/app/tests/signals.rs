@@ -291,7 +291,10 @@ async fn a_release_puts_the_held_units_back_and_a_second_release_is_refused(db: 
     let t =
         s.w.treat(&s.nurse, treatment_using(a, client, vec![one_of(product)]))
             .await;
-    assert_eq!(t.consumables.expect("consumables")[0].lot_id, s.lot);
+    assert_eq!(
+        t.clinical.expect("consumables").consumables[0].lot_id,
+        s.lot
+    );
 }
 
 async fn a_lot_on_hold_can_be_recalled_instead(db: Db) {

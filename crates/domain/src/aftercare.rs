@@ -3,9 +3,10 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use crate::calendar::days_after;
 use crate::depth::NeedleDepth;
 use crate::eligibility::next_eligible_on;
-use crate::policy::{ClinicalPolicy, days_after};
+use crate::policy::ClinicalPolicy;
 
 /// One instruction, dated for the client's session.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

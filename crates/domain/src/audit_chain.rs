@@ -18,6 +18,8 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use crate::wire::wire_enum;
+
 /// The `prev_hash` of an organisation's first event.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
@@ -129,37 +131,23 @@ impl Link<'_> {
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
-/// Why a chain does not verify, at the first event where it breaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum Break {
-    /// The event at this number is not what was hashed: its content or its hash was changed.
-    Changed,
-    /// No event has this number although later ones exist, or the chain ends before the head
-    /// recorded: an event was deleted.
-    Missing,
-    /// An event that was never appended: a second event with this number, or one beyond the
-    /// head recorded.
-    Inserted,
-    /// The event at this number does not link to the hash of the one before: the earlier event
-    /// was rewritten with a new hash, or this link was.
-    Relinked,
-    /// The event at an anchored number (a head recorded elsewhere earlier) no longer has the
-    /// anchored hash, or no longer exists: the chain was rewritten from there on.
-    AnchorMismatch,
-}
-
-impl Break {
-    /// The wire name.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Break::Changed => "changed",
-            Break::Missing => "missing",
-            Break::Inserted => "inserted",
-            Break::Relinked => "relinked",
-            Break::AnchorMismatch => "anchor_mismatch",
-        }
+wire_enum! {
+    /// Why a chain does not verify, at the first event where it breaks.
+    pub enum Break ("chain break") {
+        /// The event at this number is not what was hashed: its content or its hash was changed.
+        Changed => "changed",
+        /// No event has this number although later ones exist, or the chain ends before the head
+        /// recorded: an event was deleted.
+        Missing => "missing",
+        /// An event that was never appended: a second event with this number, or one beyond the
+        /// head recorded.
+        Inserted => "inserted",
+        /// The event at this number does not link to the hash of the one before: the earlier event
+        /// was rewritten with a new hash, or this link was.
+        Relinked => "relinked",
+        /// The event at an anchored number (a head recorded elsewhere earlier) no longer has the
+        /// anchored hash, or no longer exists: the chain was rewritten from there on.
+        AnchorMismatch => "anchor_mismatch",
     }
 }
 
@@ -299,6 +287,11 @@ mod tests {
             detail: Some(r#"{"code":"x\"y"}"#),
             request_id: None,
         }
+    }
+
+    #[test]
+    fn every_break_uses_one_snake_case_name_on_the_wire_and_in_code() {
+        crate::wire::tests::assert_wire_names(&Break::ALL, Break::as_str);
     }
 
     #[test]

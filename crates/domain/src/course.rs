@@ -3,8 +3,8 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use crate::calendar::{MAX_POLICY_DAYS, days_after};
 use crate::error::ValidationErrors;
-use crate::policy::{MAX_POLICY_DAYS, days_after};
 
 /// Most sessions one course may plan: two years of monthly sessions.
 pub const MAX_SESSIONS: u32 = 24;

@@ -4,7 +4,7 @@
 //! status and one gRPC code (fixed by the api layer) and one row in the error catalogue
 //! (`docs/errors.md`), which a test keeps equal to [`ErrorCode::ALL`].
 
-use crate::clinical::wire_enum;
+use crate::wire::wire_enum;
 
 wire_enum! {
     /// The stable, machine-readable `code` of an error answer.

@@ -5,107 +5,90 @@
 //! answers, notes or adverse-event text. A consumer fetches the details through the API with
 //! its own credentials, so it sees only what its roles allow.
 
-use std::fmt;
-use std::str::FromStr;
-
 use serde::{Deserialize, Serialize};
 
-use crate::clinical::UnknownValue;
 use crate::permission::Action;
+use crate::wire::wire_enum;
 
-macro_rules! event_types {
-    ($( $(#[$meta:meta])* $variant:ident => $wire:literal, $action:ident; )+) => {
-        /// The kind of an event.
-        ///
-        /// Its OpenAPI schema lists the wire names (`crate::openapi`): a derived one would
-        /// list the variant names.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-        pub enum EventType {
-            $( $(#[$meta])* #[serde(rename = $wire)] $variant, )+
-        }
-
-        impl EventType {
-            /// Every kind, in declaration order.
-            pub const ALL: [Self; [$($wire),+].len()] = [$(Self::$variant),+];
-
-            /// The wire name (`client.created`).
-            pub const fn as_str(self) -> &'static str {
-                match self {
-                    $(Self::$variant => $wire,)+
-                }
-            }
-
-            /// What a caller must be allowed, at the event's clinic (or anywhere, for an event
-            /// of no clinic), to see the event.
-            pub const fn read_action(self) -> Action {
-                match self {
-                    $(Self::$variant => Action::$action,)+
-                }
-            }
-        }
-    };
-}
-
-event_types! {
-    /// A client was registered.
-    ClientCreated => "client.created", ClientRead;
-    /// A client's details changed.
-    ClientUpdated => "client.updated", ClientRead;
-    /// A contraindication screening was recorded.
-    ScreeningRecorded => "screening.recorded", ClientRead;
-    /// A physician cleared a screening factor.
-    ScreeningCleared => "screening.cleared", ClientRead;
-    /// A treatment was recorded.
-    TreatmentCreated => "treatment.created", ClientRead;
-    /// A treatment was signed and is now immutable.
-    TreatmentSigned => "treatment.signed", ClientRead;
-    /// An addendum was added to a signed treatment.
-    TreatmentAddendumAdded => "treatment.addendum_added", ClientRead;
-    /// An adverse event was recorded on a treatment.
-    AdverseEventRecorded => "adverse_event.recorded", ClientRead;
-    /// A delivery was received at a clinic.
-    StockReceived => "stock.received", StockRead;
-    /// Stock was adjusted, counted or written off at a clinic.
-    StockAdjusted => "stock.adjusted", StockRead;
-    /// A clinic's usable stock of a product fell to or below its reorder point.
-    StockLow => "stock.low", StockRead;
-    /// A lot expires within the policy's horizon (once a day per lot and clinic).
-    LotExpiring => "lot.expiring", StockRead;
-    /// A lot was recalled.
-    LotRecalled => "lot.recalled", StockRead;
-    /// Adverse events after a lot's treatments crossed the policy's signal: the lot is on hold
-    /// at every clinic.
-    LotSignal => "lot.signal", StockRead;
-    /// A lot on hold was released back into usable stock.
-    LotReleased => "lot.released", StockRead;
-    /// Stock left a clinic for another.
-    TransferSent => "transfer.sent", StockRead;
-    /// A transfer arrived.
-    TransferReceived => "transfer.received", StockRead;
-    /// A transfer was cancelled and its stock returned.
-    TransferCancelled => "transfer.cancelled", StockRead;
-    /// A staff member was added, changed, deactivated, or their roles changed.
-    StaffChanged => "staff.changed", StaffRead;
-    /// The clinical policy changed.
-    PolicyChanged => "policy.changed", PolicyRead;
-    /// A webhook endpoint was disabled after failing for too long.
-    WebhookDisabled => "webhook.disabled", WebhookManage;
-}
-
-impl fmt::Display for EventType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+wire_enum! {
+    /// The kind of an event.
+    ///
+    /// Its OpenAPI schema lists the wire names (`crate::openapi`): a derived one would list the
+    /// variant names.
+    pub enum EventType ("event type", schema by hand) {
+        /// A client was registered.
+        ClientCreated => "client.created",
+        /// A client's details changed.
+        ClientUpdated => "client.updated",
+        /// A contraindication screening was recorded.
+        ScreeningRecorded => "screening.recorded",
+        /// A physician cleared a screening factor.
+        ScreeningCleared => "screening.cleared",
+        /// A treatment was recorded.
+        TreatmentCreated => "treatment.created",
+        /// A treatment was signed and is now immutable.
+        TreatmentSigned => "treatment.signed",
+        /// An addendum was added to a signed treatment.
+        TreatmentAddendumAdded => "treatment.addendum_added",
+        /// An adverse event was recorded on a treatment.
+        AdverseEventRecorded => "adverse_event.recorded",
+        /// A delivery was received at a clinic.
+        StockReceived => "stock.received",
+        /// Stock was adjusted, counted or written off at a clinic.
+        StockAdjusted => "stock.adjusted",
+        /// A clinic's usable stock of a product fell to or below its reorder point.
+        StockLow => "stock.low",
+        /// A lot expires within the policy's horizon (once a day per lot and clinic).
+        LotExpiring => "lot.expiring",
+        /// A lot was recalled.
+        LotRecalled => "lot.recalled",
+        /// Adverse events after a lot's treatments crossed the policy's signal: the lot is on hold
+        /// at every clinic.
+        LotSignal => "lot.signal",
+        /// A lot on hold was released back into usable stock.
+        LotReleased => "lot.released",
+        /// Stock left a clinic for another.
+        TransferSent => "transfer.sent",
+        /// A transfer arrived.
+        TransferReceived => "transfer.received",
+        /// A transfer was cancelled and its stock returned.
+        TransferCancelled => "transfer.cancelled",
+        /// A staff member was added, changed, deactivated, or their roles changed.
+        StaffChanged => "staff.changed",
+        /// The clinical policy changed.
+        PolicyChanged => "policy.changed",
+        /// A webhook endpoint was disabled after failing for too long.
+        WebhookDisabled => "webhook.disabled",
     }
 }
 
-impl FromStr for EventType {
-    type Err = UnknownValue;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|t| t.as_str() == s)
-            .ok_or_else(|| UnknownValue::new("event type", s))
+impl EventType {
+    /// What a caller must be allowed, at the event's clinic (or anywhere, for an event of no
+    /// clinic), to see the event.
+    pub const fn read_action(self) -> Action {
+        match self {
+            Self::ClientCreated => Action::ClientRead,
+            Self::ClientUpdated => Action::ClientRead,
+            Self::ScreeningRecorded => Action::ClientRead,
+            Self::ScreeningCleared => Action::ClientRead,
+            Self::TreatmentCreated => Action::ClientRead,
+            Self::TreatmentSigned => Action::ClientRead,
+            Self::TreatmentAddendumAdded => Action::ClientRead,
+            Self::AdverseEventRecorded => Action::ClientRead,
+            Self::StockReceived => Action::StockRead,
+            Self::StockAdjusted => Action::StockRead,
+            Self::StockLow => Action::StockRead,
+            Self::LotExpiring => Action::StockRead,
+            Self::LotRecalled => Action::StockRead,
+            Self::LotSignal => Action::StockRead,
+            Self::LotReleased => Action::StockRead,
+            Self::TransferSent => Action::StockRead,
+            Self::TransferReceived => Action::StockRead,
+            Self::TransferCancelled => Action::StockRead,
+            Self::StaffChanged => Action::StaffRead,
+            Self::PolicyChanged => Action::PolicyRead,
+            Self::WebhookDisabled => Action::WebhookManage,
+        }
     }
 }
 

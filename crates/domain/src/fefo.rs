@@ -7,7 +7,7 @@
 use chrono::NaiveDate;
 use uuid::Uuid;
 
-use crate::inventory::LotStatus;
+use crate::inventory::{LotRefusal, LotStatus, Withdrawal, is_expired_on, lot_usable_on};
 
 /// One lot's stock at the treating clinic, as the store reads it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -27,12 +27,17 @@ pub struct LotCandidate {
 impl LotCandidate {
     /// Whether units of this lot may be used on `on`: active, and not past its expiry date.
     pub fn is_usable_on(&self, on: NaiveDate) -> bool {
-        self.status == LotStatus::Active && !self.is_expired_on(on)
+        self.usable_on(on).is_ok()
+    }
+
+    /// Whether units of this lot may be used on `on`, or why not.
+    pub fn usable_on(&self, on: NaiveDate) -> Result<(), LotRefusal> {
+        lot_usable_on(self.status, self.expiry, on)
     }
 
     /// Whether the lot is past its expiry date on `on`.
     pub fn is_expired_on(&self, on: NaiveDate) -> bool {
-        self.expiry < on
+        is_expired_on(self.expiry, on)
     }
 }
 
@@ -54,6 +59,16 @@ pub enum FefoError {
     /// The lot named is on hold after an adverse-event signal.
     #[error("the lot is on hold after an adverse-event signal, and is not used until released")]
     LotOnHold,
+}
+
+impl From<LotRefusal> for FefoError {
+    fn from(refusal: LotRefusal) -> Self {
+        match refusal {
+            LotRefusal::Withdrawn(Withdrawal::Recalled) => FefoError::LotRecalled,
+            LotRefusal::Withdrawn(Withdrawal::OnHold) => FefoError::LotOnHold,
+            LotRefusal::Expired => FefoError::LotExpired,
+        }
+    }
 }
 
 impl FefoError {
@@ -137,17 +152,10 @@ pub fn available_since(on_hand_now: i64, later_changes: &[i64]) -> i64 {
 
 /// Checks that `quantity` units of one lot the client named may be used on `on`.
 ///
-/// A recall is reported before expiry because it is the graver reason and holds whatever the
-/// date.
+/// A recall or a hold is reported before expiry because it is the graver reason and holds
+/// whatever the date ([`lot_usable_on`]).
 pub fn check_lot(candidate: &LotCandidate, on: NaiveDate, quantity: i64) -> Result<(), FefoError> {
-    match candidate.status {
-        LotStatus::Recalled => return Err(FefoError::LotRecalled),
-        LotStatus::Held => return Err(FefoError::LotOnHold),
-        LotStatus::Active => {}
-    }
-    if candidate.is_expired_on(on) {
-        return Err(FefoError::LotExpired);
-    }
+    candidate.usable_on(on)?;
     if candidate.on_hand < quantity {
         return Err(FefoError::OutOfStock {
             available: candidate.on_hand.max(0),

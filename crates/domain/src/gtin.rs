@@ -1,10 +1,9 @@
 //! Global Trade Item Numbers: the product number printed under every roller's and cartridge's
 //! barcode.
 
-use std::fmt;
-use std::str::FromStr;
-
 use serde::{Deserialize, Serialize};
+
+use crate::names::text_conversions;
 
 /// A GTIN with a valid check digit, always held as 14 digits (GTIN-14).
 ///
@@ -80,33 +79,7 @@ pub fn check_digit(body: &str) -> Option<u8> {
     u8::try_from((10 - sum % 10) % 10).ok()
 }
 
-impl fmt::Display for Gtin {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl FromStr for Gtin {
-    type Err = GtinError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::parse(s)
-    }
-}
-
-impl TryFrom<String> for Gtin {
-    type Error = GtinError;
-
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        Self::parse(&value)
-    }
-}
-
-impl From<Gtin> for String {
-    fn from(value: Gtin) -> Self {
-        value.0
-    }
-}
+text_conversions!(GtinError: Gtin; FromStr);
 
 #[cfg(test)]
 mod tests {

@@ -1,82 +1,24 @@
 //! The vocabulary of device stock: product kinds, lots, movements, transfers, and the balance
 //! of one lot at one clinic.
 
-use std::fmt;
-use std::str::FromStr;
-
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::gs1::is_cset82;
-use crate::names::TextError;
+use crate::names::{TextError, text_conversions};
+use crate::wire::wire_enum;
 
-/// A name sent by a client that is not one of an enum's wire names.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown {kind} `{value}`; expected one of: {expected}")]
-pub struct UnknownVariant {
-    /// What was being named (`product kind`).
-    pub kind: &'static str,
-    /// The name as sent.
-    pub value: String,
-    /// The accepted names, comma-separated.
-    pub expected: String,
+wire_enum! {
+    /// What kind of device a product is.
+    pub enum ProductKind ("product kind", refusal lists names) {
+        /// A disposable dermaroller.
+        Roller => "roller",
+        /// A needle cartridge for a microneedling pen.
+        PenCartridge => "pen_cartridge",
+        /// Anything else the clinic stocks.
+        Other => "other",
+    }
 }
-
-/// Gives a wire enum its `ALL`, `as_str`, `Display` and `FromStr`, so the five enums below
-/// cannot drift from their serde names.
-macro_rules! wire_enum {
-    ($ty:ident, $kind:literal, [$($variant:ident => $name:literal),+ $(,)?]) => {
-        impl $ty {
-            /// Every value, in a stable order.
-            pub const ALL: [$ty; [$($name),+].len()] = [$($ty::$variant),+];
-
-            /// The wire name, as in JSON and the database.
-            pub fn as_str(self) -> &'static str {
-                match self {
-                    $($ty::$variant => $name),+
-                }
-            }
-        }
-
-        impl fmt::Display for $ty {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-
-        impl FromStr for $ty {
-            type Err = UnknownVariant;
-
-            fn from_str(s: &str) -> Result<Self, Self::Err> {
-                $ty::ALL
-                    .into_iter()
-                    .find(|v| v.as_str() == s)
-                    .ok_or_else(|| UnknownVariant {
-                        kind: $kind,
-                        value: s.to_owned(),
-                        expected: [$($name),+].join(", "),
-                    })
-            }
-        }
-    };
-}
-
-/// What kind of device a product is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum ProductKind {
-    /// A disposable dermaroller.
-    Roller,
-    /// A needle cartridge for a microneedling pen.
-    PenCartridge,
-    /// Anything else the clinic stocks.
-    Other,
-}
-wire_enum!(ProductKind, "product kind", [
-    Roller => "roller",
-    PenCartridge => "pen_cartridge",
-    Other => "other",
-]);
 
 impl ProductKind {
     /// Whether a unit carries needles and may touch one client only, once.
@@ -95,123 +37,143 @@ impl ProductKind {
     }
 }
 
-/// Whether a lot may still be used.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum LotStatus {
-    /// Usable until its expiry date.
-    Active,
-    /// Withdrawn by the maker or the organisation; never used again, whatever its expiry.
+wire_enum! {
+    /// Whether a lot may still be used.
+    pub enum LotStatus ("lot status", refusal lists names) {
+        /// Usable until its expiry date.
+        Active => "active",
+        /// Withdrawn by the maker or the organisation; never used again, whatever its expiry.
+        Recalled => "recalled",
+        /// Set aside at every clinic because adverse events after its treatments crossed the
+        /// policy's signal; released back to active or turned into a recall by an `org_admin`.
+        Held => "held",
+    }
+}
+
+impl LotStatus {
+    /// Why a lot in this status is out of use whatever the date, or `None` for an active lot.
+    pub fn withdrawal(self) -> Option<Withdrawal> {
+        match self {
+            LotStatus::Active => None,
+            LotStatus::Recalled => Some(Withdrawal::Recalled),
+            LotStatus::Held => Some(Withdrawal::OnHold),
+        }
+    }
+
+    /// Whether the lot's units are kept in quarantine rather than on the shelf: exactly while
+    /// it is withdrawn, so units that arrive or come back then go to quarantine too.
+    pub fn quarantines_units(self) -> bool {
+        self.withdrawal().is_some()
+    }
+}
+
+/// Why a lot is out of use whatever the date: its units are neither used, received, sent nor
+/// written off at the chair, and stay in quarantine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Withdrawal {
+    /// Recalled by the maker or the organisation; never used again.
     Recalled,
-    /// Set aside at every clinic because adverse events after its treatments crossed the
-    /// policy's signal; released back to active or turned into a recall by an `org_admin`.
-    Held,
+    /// On hold after an adverse-event signal, until an `org_admin` releases or recalls it.
+    OnHold,
 }
-wire_enum!(LotStatus, "lot status", [
-    Active => "active",
-    Recalled => "recalled",
-    Held => "held",
-]);
 
-/// Why a clinic's stock of a lot changed; one ledger row per change.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum MovementKind {
-    /// Units delivered to the clinic.
-    Receipt,
-    /// A unit used in a treatment.
-    Consumption,
-    /// Units sent to another clinic, in transit until received.
-    TransferOut,
-    /// Units of a transfer arriving at the receiving clinic.
-    TransferIn,
-    /// A transfer called off before it was received; the units return to the sender.
-    TransferCancel,
-    /// A correction with a reason: damage, loss, disposal, a stocktake.
-    Adjustment,
-    /// Units of a recalled lot taken out of usable stock.
-    RecallQuarantine,
-    /// A single unit written off at the chair: dropped, contaminated, its packaging damaged.
-    Disposal,
-    /// Units of a lot put on hold by an adverse-event signal, taken out of usable stock.
-    SignalHold,
-    /// Units set aside while their lot was on hold, back in usable stock when the hold ends.
-    HoldRelease,
-}
-wire_enum!(MovementKind, "movement kind", [
-    Receipt => "receipt",
-    Consumption => "consumption",
-    TransferOut => "transfer_out",
-    TransferIn => "transfer_in",
-    TransferCancel => "transfer_cancel",
-    Adjustment => "adjustment",
-    RecallQuarantine => "recall_quarantine",
-    Disposal => "disposal",
-    SignalHold => "signal_hold",
-    HoldRelease => "hold_release",
-]);
-
-/// Why a practitioner wrote off a unit at the chair.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum DisposalReason {
-    /// It fell: a needle that touched the floor is not sterile.
-    Dropped,
-    /// It touched something other than the prepared skin before use.
-    Contaminated,
-    /// Its sterile packaging was found open or torn when it was opened.
-    PackagingDamaged,
-}
-wire_enum!(DisposalReason, "disposal reason", [
-    Dropped => "dropped",
-    Contaminated => "contaminated",
-    PackagingDamaged => "packaging_damaged",
-]);
-
-/// Why stock was adjusted by hand.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum AdjustmentReason {
-    /// Packaging broken, so sterility is no longer assured.
-    Damaged,
-    /// Past its expiry date and taken off the shelf.
+/// Why units of a lot may not be used on a day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LotRefusal {
+    /// The lot is withdrawn, whatever its expiry.
+    Withdrawn(Withdrawal),
+    /// The lot is past its expiry date.
     Expired,
-    /// Missing without explanation.
-    Lost,
-    /// Thrown away for another reason.
-    Disposed,
-    /// A stocktake found a different count than the ledger.
-    CountCorrection,
 }
-wire_enum!(AdjustmentReason, "adjustment reason", [
-    Damaged => "damaged",
-    Expired => "expired",
-    Lost => "lost",
-    Disposed => "disposed",
-    CountCorrection => "count_correction",
-]);
 
-/// Where a transfer between two clinics stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum TransferStatus {
-    /// Sent, not yet received.
-    InTransit,
-    /// Received by the other clinic.
-    Received,
-    /// Called off; the units went back to the sender.
-    Cancelled,
+/// Whether a lot whose expiry date is `expiry` is past it on `on`. The date printed on the box
+/// is the last day of use, so a lot expiring on `on` is not expired yet.
+pub fn is_expired_on(expiry: NaiveDate, on: NaiveDate) -> bool {
+    expiry < on
 }
-wire_enum!(TransferStatus, "transfer status", [
-    InTransit => "in_transit",
-    Received => "received",
-    Cancelled => "cancelled",
-]);
+
+/// Whether units of a lot with `status` and `expiry` may be used on `on`, or why not. A
+/// withdrawal is named before expiry because it is the graver reason and holds whatever the
+/// date.
+pub fn lot_usable_on(
+    status: LotStatus,
+    expiry: NaiveDate,
+    on: NaiveDate,
+) -> Result<(), LotRefusal> {
+    if let Some(withdrawal) = status.withdrawal() {
+        return Err(LotRefusal::Withdrawn(withdrawal));
+    }
+    if is_expired_on(expiry, on) {
+        return Err(LotRefusal::Expired);
+    }
+    Ok(())
+}
+
+wire_enum! {
+    /// Why a clinic's stock of a lot changed; one ledger row per change.
+    pub enum MovementKind ("movement kind", refusal lists names) {
+        /// Units delivered to the clinic.
+        Receipt => "receipt",
+        /// A unit used in a treatment.
+        Consumption => "consumption",
+        /// Units sent to another clinic, in transit until received.
+        TransferOut => "transfer_out",
+        /// Units of a transfer arriving at the receiving clinic.
+        TransferIn => "transfer_in",
+        /// A transfer called off before it was received; the units return to the sender.
+        TransferCancel => "transfer_cancel",
+        /// A correction with a reason: damage, loss, disposal, a stocktake.
+        Adjustment => "adjustment",
+        /// Units of a recalled lot taken out of usable stock.
+        RecallQuarantine => "recall_quarantine",
+        /// A single unit written off at the chair: dropped, contaminated, its packaging damaged.
+        Disposal => "disposal",
+        /// Units of a lot put on hold by an adverse-event signal, taken out of usable stock.
+        SignalHold => "signal_hold",
+        /// Units set aside while their lot was on hold, back in usable stock when the hold ends.
+        HoldRelease => "hold_release",
+    }
+}
+
+wire_enum! {
+    /// Why a practitioner wrote off a unit at the chair.
+    pub enum DisposalReason ("disposal reason", refusal lists names) {
+        /// It fell: a needle that touched the floor is not sterile.
+        Dropped => "dropped",
+        /// It touched something other than the prepared skin before use.
+        Contaminated => "contaminated",
+        /// Its sterile packaging was found open or torn when it was opened.
+        PackagingDamaged => "packaging_damaged",
+    }
+}
+
+wire_enum! {
+    /// Why stock was adjusted by hand.
+    pub enum AdjustmentReason ("adjustment reason", refusal lists names) {
+        /// Packaging broken, so sterility is no longer assured.
+        Damaged => "damaged",
+        /// Past its expiry date and taken off the shelf.
+        Expired => "expired",
+        /// Missing without explanation.
+        Lost => "lost",
+        /// Thrown away for another reason.
+        Disposed => "disposed",
+        /// A stocktake found a different count than the ledger.
+        CountCorrection => "count_correction",
+    }
+}
+
+wire_enum! {
+    /// Where a transfer between two clinics stands.
+    pub enum TransferStatus ("transfer status", refusal lists names) {
+        /// Sent, not yet received.
+        InTransit => "in_transit",
+        /// Received by the other clinic.
+        Received => "received",
+        /// Called off; the units went back to the sender.
+        Cancelled => "cancelled",
+    }
+}
 
 /// The longest lot number or serial GS1 allows, in AIs (10) and (21).
 const MAX_GS1_TEXT: usize = 20;
@@ -268,33 +230,7 @@ impl Serial {
     }
 }
 
-macro_rules! gs1_text_conversions {
-    ($($ty:ident),*) => {$(
-        impl TryFrom<String> for $ty {
-            type Error = TextError;
-            fn try_from(value: String) -> Result<Self, Self::Error> {
-                Self::parse(&value)
-            }
-        }
-        impl From<$ty> for String {
-            fn from(value: $ty) -> Self {
-                value.0
-            }
-        }
-        impl FromStr for $ty {
-            type Err = TextError;
-            fn from_str(s: &str) -> Result<Self, Self::Err> {
-                Self::parse(s)
-            }
-        }
-        impl fmt::Display for $ty {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(&self.0)
-            }
-        }
-    )*};
-}
-gs1_text_conversions!(LotNumber, Serial);
+text_conversions!(TextError: LotNumber, Serial; FromStr);
 
 /// Units of one lot at one clinic, by where they stand. No count is ever below zero.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -358,6 +294,8 @@ impl StockBalance {
 
 #[cfg(test)]
 mod tests {
+    use std::fmt;
+    use std::str::FromStr;
 
     use proptest::prelude::*;
 
@@ -390,6 +328,14 @@ mod tests {
         assert_round_trips(&MovementKind::ALL);
         assert_round_trips(&AdjustmentReason::ALL);
         assert_round_trips(&TransferStatus::ALL);
+        assert_round_trips(&DisposalReason::ALL);
+        use crate::wire::tests::assert_wire_names;
+        assert_wire_names(&ProductKind::ALL, ProductKind::as_str);
+        assert_wire_names(&LotStatus::ALL, LotStatus::as_str);
+        assert_wire_names(&MovementKind::ALL, MovementKind::as_str);
+        assert_wire_names(&DisposalReason::ALL, DisposalReason::as_str);
+        assert_wire_names(&AdjustmentReason::ALL, AdjustmentReason::as_str);
+        assert_wire_names(&TransferStatus::ALL, TransferStatus::as_str);
         assert_eq!(MovementKind::ALL.len(), 10);
         assert_eq!(LotStatus::ALL.len(), 3);
     }
@@ -402,6 +348,34 @@ mod tests {
             "unknown product kind `cartridge`; expected one of: roller, pen_cartridge, other"
         );
         assert!("Active".parse::<LotStatus>().is_err());
+    }
+
+    #[test]
+    fn a_lot_is_usable_through_its_expiry_date_while_active() {
+        let day = |d: u32| NaiveDate::from_ymd_opt(2026, 3, d).unwrap();
+        assert!(!is_expired_on(day(10), day(10)));
+        assert!(is_expired_on(day(10), day(11)));
+        assert_eq!(lot_usable_on(LotStatus::Active, day(10), day(10)), Ok(()));
+        assert_eq!(
+            lot_usable_on(LotStatus::Active, day(10), day(11)),
+            Err(LotRefusal::Expired)
+        );
+        // A withdrawal is named first, whatever the date.
+        assert_eq!(
+            lot_usable_on(LotStatus::Recalled, day(10), day(11)),
+            Err(LotRefusal::Withdrawn(Withdrawal::Recalled))
+        );
+        assert_eq!(
+            lot_usable_on(LotStatus::Held, day(10), day(1)),
+            Err(LotRefusal::Withdrawn(Withdrawal::OnHold))
+        );
+    }
+
+    #[test]
+    fn only_an_active_lot_keeps_its_units_on_the_shelf() {
+        assert!(!LotStatus::Active.quarantines_units());
+        assert!(LotStatus::Recalled.quarantines_units());
+        assert!(LotStatus::Held.quarantines_units());
     }
 
     #[test]

@@ -7,7 +7,9 @@
 
 pub mod aftercare;
 pub mod audit_chain;
+pub mod calendar;
 pub mod clinical;
+pub mod contraindication;
 pub mod course;
 pub mod depth;
 pub mod eligibility;
@@ -27,6 +29,7 @@ pub mod policy;
 pub mod role;
 pub mod screening;
 pub mod signal;
+pub mod wire;
 
 pub use error::{FieldError, ValidationErrors};
 pub use error_code::ErrorCode;

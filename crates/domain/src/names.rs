@@ -149,10 +149,25 @@ impl fmt::Debug for Password {
     }
 }
 
+/// Gives text newtypes (a `String` checked by the type's `parse`, which fails with the error
+/// named before the colon) the conversions serde and callers use: `TryFrom<String>` through
+/// `parse`, `From<T> for String` and `Display`, and, when the list ends in `; FromStr`,
+/// `FromStr` through `parse` as well.
 macro_rules! text_conversions {
-    ($($ty:ident),*) => {$(
+    ($error:ty: $($ty:ident),+ ; FromStr) => {
+        $crate::names::text_conversions!($error: $($ty),+);
+        $(
+            impl ::std::str::FromStr for $ty {
+                type Err = $error;
+                fn from_str(s: &str) -> Result<Self, Self::Err> {
+                    Self::parse(s)
+                }
+            }
+        )+
+    };
+    ($error:ty: $($ty:ident),+) => {$(
         impl TryFrom<String> for $ty {
-            type Error = TextError;
+            type Error = $error;
             fn try_from(value: String) -> Result<Self, Self::Error> {
                 Self::parse(&value)
             }
@@ -162,14 +177,16 @@ macro_rules! text_conversions {
                 value.0
             }
         }
-        impl fmt::Display for $ty {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        impl ::std::fmt::Display for $ty {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.write_str(&self.0)
             }
         }
-    )*};
+    )+};
 }
-text_conversions!(Slug, Name, Email);
+pub(crate) use text_conversions;
+
+text_conversions!(TextError: Slug, Name, Email);
 
 #[cfg(test)]
 mod tests {

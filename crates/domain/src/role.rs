@@ -1,53 +1,29 @@
 //! Roles a staff member or API client holds, per clinic or across the organisation.
 
-use std::fmt;
-use std::str::FromStr;
-
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-/// A role. Every role but [`Role::OrgAdmin`] is held at one clinic.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    /// Manages everything in the organisation.
-    OrgAdmin,
-    /// Runs one clinic: its staff roles and its stock.
-    ClinicManager,
-    /// Treats up to the deepest needles, clears screenings, overrides intervals.
-    Physician,
-    /// Treats up to the nurse's depth limit.
-    Nurse,
-    /// Treats superficially, up to the esthetician's depth limit.
-    Esthetician,
-    /// Books and greets clients; sees contact details and dates, never clinical content.
-    FrontDesk,
+use crate::wire::wire_enum;
+
+wire_enum! {
+    /// A role. Every role but [`Role::OrgAdmin`] is held at one clinic.
+    pub enum Role ("role") {
+        /// Manages everything in the organisation.
+        OrgAdmin => "org_admin",
+        /// Runs one clinic: its staff roles and its stock.
+        ClinicManager => "clinic_manager",
+        /// Treats up to the deepest needles, clears screenings, overrides intervals.
+        Physician => "physician",
+        /// Treats up to the nurse's depth limit.
+        Nurse => "nurse",
+        /// Treats superficially, up to the esthetician's depth limit.
+        Esthetician => "esthetician",
+        /// Books and greets clients; sees contact details and dates, never clinical content.
+        FrontDesk => "front_desk",
+    }
 }
 
 impl Role {
-    /// Every role, in a stable order.
-    pub const ALL: [Role; 6] = [
-        Role::OrgAdmin,
-        Role::ClinicManager,
-        Role::Physician,
-        Role::Nurse,
-        Role::Esthetician,
-        Role::FrontDesk,
-    ];
-
-    /// The wire name (`clinic_manager`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::OrgAdmin => "org_admin",
-            Role::ClinicManager => "clinic_manager",
-            Role::Physician => "physician",
-            Role::Nurse => "nurse",
-            Role::Esthetician => "esthetician",
-            Role::FrontDesk => "front_desk",
-        }
-    }
-
     /// Whether the role spans the organisation rather than one clinic.
     pub fn is_org_wide(self) -> bool {
         matches!(self, Role::OrgAdmin)
@@ -56,28 +32,6 @@ impl Role {
     /// Whether the role performs treatments.
     pub fn is_clinical(self) -> bool {
         matches!(self, Role::Physician | Role::Nurse | Role::Esthetician)
-    }
-}
-
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// A role name that is not one of ours.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown role `{0}`")]
-pub struct UnknownRole(pub String);
-
-impl FromStr for Role {
-    type Err = UnknownRole;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Role::ALL
-            .into_iter()
-            .find(|r| r.as_str() == s)
-            .ok_or_else(|| UnknownRole(s.to_owned()))
     }
 }
 
@@ -115,6 +69,7 @@ impl Grant {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::wire::tests::assert_wire_names;
 
     #[test]
     fn role_names_round_trip() {
@@ -126,6 +81,11 @@ mod tests {
             );
         }
         assert!("admin".parse::<Role>().is_err());
+        assert_wire_names(&Role::ALL, Role::as_str);
+        assert_eq!(
+            "wizard".parse::<Role>().map_err(|e| e.to_string()),
+            Err("unknown role `wizard`".to_owned())
+        );
     }
 
     #[test]

@@ -101,16 +101,14 @@ where
 }
 
 /// Measures the authenticated read of one client by id over REST and gRPC, and its floor.
-async fn reads_by_id(config: &Config, client: &Client, token: &str) {
-    let (status, me) = client
-        .call(reqwest::Method::GET, "/v1/me", token, None)
-        .await;
+async fn reads_by_id(config: &Config, api: &HttpApi, token: &str) {
+    let (status, me) = api.call(reqwest::Method::GET, "/v1/me", token, None).await;
     assert_eq!(status, 200, "{me}");
     let org: Uuid = me["organization_id"]
         .as_str()
         .and_then(|id| id.parse().ok())
         .expect("the organisation id");
-    let (status, page) = client
+    let (status, page) = api
         .call(reqwest::Method::GET, "/v1/clients?limit=1", token, None)
         .await;
     assert_eq!(status, 200, "{page}");
@@ -138,14 +136,14 @@ async fn reads_by_id(config: &Config, client: &Client, token: &str) {
     let rest_read = |_| {
         let path = &path;
         async move {
-            let (status, _) = client.call(reqwest::Method::GET, path, token, None).await;
+            let (status, _) = api.call(reqwest::Method::GET, path, token, None).await;
             assert_eq!(status, 200);
         }
     };
     measure("", WARM_UP, rest_read).await;
     let mut rest = measure("REST GET /v1/clients/{id}", READS, rest_read).await;
 
-    let channel = tonic::transport::Channel::from_shared(client.base.clone())
+    let channel = tonic::transport::Channel::from_shared(api.base.clone())
         .expect("a URI")
         .connect()
         .await
@@ -182,12 +180,13 @@ async fn reads_by_id(config: &Config, client: &Client, token: &str) {
     grpc.print_against("gRPC / REST", &mut rest);
 }
 
-struct Client {
+/// The server under measurement, over HTTP.
+struct HttpApi {
     http: reqwest::Client,
     base: String,
 }
 
-impl Client {
+impl HttpApi {
     async fn call(
         &self,
         method: reqwest::Method,
@@ -245,14 +244,14 @@ async fn run(backend: &str, test_db: TestDb) {
     let server = tokio::spawn(skinledger::launch(config.clone(), listener, async {
         let _ = stopped.await;
     }));
-    let client = Client {
+    let api = HttpApi {
         http: reqwest::Client::new(),
         base,
     };
     for _ in 0..100 {
-        if client
+        if api
             .http
-            .get(format!("{}/readyz", client.base))
+            .get(format!("{}/readyz", api.base))
             .send()
             .await
             .is_ok_and(|r| r.status().is_success())
@@ -268,7 +267,7 @@ async fn run(backend: &str, test_db: TestDb) {
     let mut latencies = Vec::new();
     for _ in 0..16 {
         let t = Instant::now();
-        client.login("nurse@demo.test").await;
+        api.login("nurse@demo.test").await;
         latencies.push(t.elapsed());
     }
     Figures {
@@ -278,26 +277,26 @@ async fn run(backend: &str, test_db: TestDb) {
     }
     .print();
 
-    let physician = client.login("physician@demo.test").await;
-    let admin = client.login("admin@demo.test").await;
+    let physician = api.login("physician@demo.test").await;
+    let admin = api.login("admin@demo.test").await;
     let mut me = measure("GET /v1/me", 2000, |_| async {
-        let (status, _) = client
+        let (status, _) = api
             .call(reqwest::Method::GET, "/v1/me", &physician, None)
             .await;
         assert_eq!(status, 200);
     })
     .await;
     me.print();
-    reads_by_id(&config, &client, &physician).await;
+    reads_by_id(&config, &api, &physician).await;
 
-    let (_, clinics) = client
+    let (_, clinics) = api
         .call(reqwest::Method::GET, "/v1/clinics", &admin, None)
         .await;
     let mitte = clinics["items"][0]["id"]
         .as_str()
         .expect("a clinic")
         .to_owned();
-    let (_, products) = client
+    let (_, products) = api
         .call(
             reqwest::Method::GET,
             "/v1/products?kind=roller",
@@ -316,7 +315,7 @@ async fn run(backend: &str, test_db: TestDb) {
         .expect("the demo roller")
         .to_owned();
     let expiry = (chrono::Utc::now().date_naive() + chrono::Duration::days(365)).to_string();
-    let (status, receipt) = client
+    let (status, receipt) = api
         .call(
             reqwest::Method::POST,
             &format!("/v1/clinics/{mitte}/receipts"),
@@ -329,9 +328,9 @@ async fn run(backend: &str, test_db: TestDb) {
 
     let clients = std::sync::Mutex::new(vec![String::new(); SESSIONS]);
     let mut registered = measure("POST /v1/clients", SESSIONS, |i| {
-        let (client, physician, clients) = (&client, &physician, &clients);
+        let (api, physician, clients) = (&api, &physician, &clients);
         async move {
-            let (status, body) = client
+            let (status, body) = api
                 .call(
                     reqwest::Method::POST,
                     "/v1/clients",
@@ -349,9 +348,9 @@ async fn run(backend: &str, test_db: TestDb) {
 
     let no = json!({"pregnant": false, "active_acne": false, "inflamed_or_infected_skin": false, "active_herpes": false, "herpes_history": false, "eczema_or_rosacea": false, "anticoagulants": false, "autoimmune_disease": false, "frequent_alcohol_use": false, "very_sensitive_skin": false});
     let mut screened = measure("POST /v1/clients/{id}/screenings", SESSIONS, |i| {
-        let (client, physician, clients, no, mitte) = (&client, &physician, &clients, &no, &mitte);
+        let (api, physician, clients, no, mitte) = (&api, &physician, &clients, &no, &mitte);
         async move {
-            let (status, body) = client
+            let (status, body) = api
                 .call(
                     reqwest::Method::POST,
                     &format!("/v1/clients/{}/screenings", clients[i]),
@@ -366,21 +365,21 @@ async fn run(backend: &str, test_db: TestDb) {
     screened.print();
 
     let mut treated = measure("POST /v1/treatments (with consumption)", SESSIONS, |i| {
-        let (client, physician, clients, mitte, roller, lot) = (&client, &physician, &clients, &mitte, &roller, &lot);
+        let (api, physician, clients, mitte, roller, lot) = (&api, &physician, &clients, &mitte, &roller, &lot);
         async move {
             let body = json!({
                 "clinic_id": mitte, "client_id": clients[i], "indications": ["fine_lines_and_wrinkles"], "areas": ["full_face"],
                 "device_kind": "roller", "needle_depth_mm": 0.5, "passes": 8, "endpoint": "erythema", "duration_minutes": 30,
                 "consumables": [{"product_id": roller, "lot_id": lot}],
             });
-            let (status, answer) = client.call(reqwest::Method::POST, "/v1/treatments", physician, Some(&body)).await;
+            let (status, answer) = api.call(reqwest::Method::POST, "/v1/treatments", physician, Some(&body)).await;
             assert_eq!(status, 201, "{answer}");
         }
     })
     .await;
     treated.print();
 
-    let (status, _) = client
+    let (status, _) = api
         .call(
             reqwest::Method::POST,
             &format!("/v1/lots/{lot}/recall"),
@@ -390,9 +389,9 @@ async fn run(backend: &str, test_db: TestDb) {
         .await;
     assert_eq!(status, 200);
     let mut traced = measure("GET /v1/lots/{id}/trace (JSON)", 20, |_| {
-        let (client, admin, lot) = (&client, &admin, &lot);
+        let (api, admin, lot) = (&api, &admin, &lot);
         async move {
-            let (status, body) = client
+            let (status, body) = api
                 .call(
                     reqwest::Method::GET,
                     &format!("/v1/lots/{lot}/trace"),
@@ -408,9 +407,9 @@ async fn run(backend: &str, test_db: TestDb) {
     traced.label = format!("GET /v1/lots/{{id}}/trace, {SESSIONS} clients (JSON)");
     traced.print();
     let started = Instant::now();
-    let csv = client
+    let csv = api
         .http
-        .get(format!("{}/v1/lots/{lot}/trace", client.base))
+        .get(format!("{}/v1/lots/{lot}/trace", api.base))
         .bearer_auth(&admin)
         .header("accept", "text/csv")
         .send()

@@ -29,9 +29,9 @@ pub fn adverse_event(
             .build()?,
     )];
     let lots: BTreeSet<_> = treatment
-        .consumables
+        .clinical
         .iter()
-        .flatten()
+        .flat_map(|c| c.consumables.iter())
         .map(|u| u.lot_id)
         .collect();
     for lot in lots {
@@ -82,7 +82,12 @@ pub fn adverse_event(
 pub fn adverse_events(treatments: &[Treatment]) -> Result<Vec<FhirAdverseEvent>, BuilderError> {
     treatments
         .iter()
-        .flat_map(|t| t.adverse_events.iter().flatten().map(move |e| (e, t)))
+        .flat_map(|t| {
+            t.clinical
+                .iter()
+                .flat_map(|c| c.adverse_events.iter())
+                .map(move |e| (e, t))
+        })
         .map(|(e, t)| adverse_event(e, t))
         .collect()
 }

@@ -68,10 +68,11 @@ impl DeviceFacts<'_> {
     }
 
     fn status(&self) -> FHIRDeviceStatus {
-        match self.lot.lot.status {
-            // A lot on hold is out of use until released.
-            LotStatus::Recalled | LotStatus::Held => FHIRDeviceStatus::Inactive,
-            LotStatus::Active => FHIRDeviceStatus::Active,
+        // A recalled lot is out of use for good, a lot on hold until released.
+        if self.lot.lot.status.withdrawal().is_some() {
+            FHIRDeviceStatus::Inactive
+        } else {
+            FHIRDeviceStatus::Active
         }
     }
 

@@ -43,7 +43,8 @@ async fn lots_of(app: &App, actor: &Actor, treatments: &[Treatment]) -> FhirResu
     let mut products = HashMap::new();
     for unit in treatments
         .iter()
-        .flat_map(|t| t.consumables.iter().flatten())
+        .filter_map(|t| t.clinical.as_ref())
+        .flat_map(|c| c.consumables.iter())
     {
         if lots.contains_key(&unit.lot_id) {
             continue;

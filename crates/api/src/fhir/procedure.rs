@@ -20,7 +20,7 @@ use fhir_model::r4b::resources::{
 use fhir_model::r4b::types::{Annotation, Extension, ExtensionValue, Meta, Quantity};
 use skinledger_app::lots::LotDetail;
 use skinledger_app::products::Product;
-use skinledger_app::treatments::Treatment;
+use skinledger_app::treatments::{ClinicalRecord, Treatment};
 use uuid::Uuid;
 
 use super::codes::{
@@ -40,14 +40,12 @@ pub fn procedure(treatment: &Treatment, lots: &Lots) -> Result<Procedure, Builde
         treatment.status.as_str(),
         Some(&super::codes::words(treatment.status.as_str())),
     )?;
-    let full = treatment.performed_on.is_some();
     let mut meta = Meta::builder().tag(vec![Some(status_tag)]);
-    if let (Some(version), Some(updated_at)) = (treatment.version, treatment.updated_at) {
+    if let Some(clinical) = &treatment.clinical {
         meta = meta
-            .version_id(version.to_string())
-            .last_updated(instant(updated_at));
-    }
-    if !full {
+            .version_id(clinical.version.to_string())
+            .last_updated(instant(clinical.updated_at));
+    } else {
         meta = meta.security(vec![Some(coding(
             OBSERVATION_VALUE,
             "REDACTED",
@@ -82,10 +80,10 @@ pub fn procedure(treatment: &Treatment, lots: &Lots) -> Result<Procedure, Builde
             CLINIC_IDS,
             &treatment.clinic_id.to_string(),
         )?);
-    if !full {
+    let Some(clinical) = &treatment.clinical else {
         return base.build();
-    }
-    let (contained, focal_devices) = devices(treatment, lots)?;
+    };
+    let (contained, focal_devices) = devices(clinical, lots)?;
     base.contained(contained)
         .code(concept(
             PROCEDURE,
@@ -93,25 +91,23 @@ pub fn procedure(treatment: &Treatment, lots: &Lots) -> Result<Procedure, Builde
             "Microneedling (collagen induction therapy)",
         )?)
         .reason_code(
-            treatment
+            clinical
                 .indications
                 .iter()
-                .flatten()
                 .map(|i| wire_concept(INDICATION, i.as_str()).map(Some))
                 .collect::<Result<_, _>>()?,
         )
         .body_site(
-            treatment
+            clinical
                 .areas
                 .iter()
-                .flatten()
                 .map(|a| wire_concept(AREA, a.as_str()).map(Some))
                 .collect::<Result<_, _>>()?,
         )
-        .note(notes(treatment)?)
+        .note(notes(clinical)?)
         .focal_device(focal_devices)
-        .used_code(used(treatment)?)
-        .extension(extensions(treatment)?)
+        .used_code(used(clinical)?)
+        .extension(extensions(clinical)?)
         .build()
 }
 
@@ -120,10 +116,10 @@ type Devices = (Vec<Resource>, Vec<Option<ProcedureFocalDevice>>);
 
 /// The devices consumed: a contained `Device` for each unit with a serial, and one
 /// `focalDevice` per unit or lot.
-fn devices(treatment: &Treatment, lots: &Lots) -> Result<Devices, BuilderError> {
+fn devices(clinical: &ClinicalRecord, lots: &Lots) -> Result<Devices, BuilderError> {
     let mut contained = Vec::new();
     let mut focal = Vec::new();
-    for unit in treatment.consumables.iter().flatten() {
+    for unit in &clinical.consumables {
         let facts = lots
             .get(&unit.lot_id)
             .map(|(lot, product)| DeviceFacts { lot, product });
@@ -149,16 +145,15 @@ fn devices(treatment: &Treatment, lots: &Lots) -> Result<Devices, BuilderError> 
 }
 
 /// The practitioner's notes, then each addendum.
-fn notes(treatment: &Treatment) -> Result<Vec<Option<Annotation>>, BuilderError> {
+fn notes(clinical: &ClinicalRecord) -> Result<Vec<Option<Annotation>>, BuilderError> {
     let mut notes = Vec::new();
-    if let Some(text) = &treatment.notes {
-        let mut note = Annotation::builder().text(text.clone());
-        if let Some(at) = treatment.created_at {
-            note = note.time(date_time(at));
-        }
+    if let Some(text) = &clinical.notes {
+        let note = Annotation::builder()
+            .text(text.clone())
+            .time(date_time(clinical.created_at));
         notes.push(Some(note.build()?));
     }
-    for addendum in treatment.addenda.iter().flatten() {
+    for addendum in &clinical.addenda {
         notes.push(Some(
             Annotation::builder()
                 .time(date_time(addendum.created_at))
@@ -171,17 +166,17 @@ fn notes(treatment: &Treatment) -> Result<Vec<Option<Annotation>>, BuilderError>
 
 /// The anaesthetic and topicals applied, by name.
 fn used(
-    treatment: &Treatment,
+    clinical: &ClinicalRecord,
 ) -> Result<Vec<Option<fhir_model::r4b::types::CodeableConcept>>, BuilderError> {
     let mut used = Vec::new();
-    if let Some(product) = &treatment.anaesthetic_product {
-        let text = match treatment.anaesthetic_minutes {
+    if let Some(product) = &clinical.anaesthetic_product {
+        let text = match clinical.anaesthetic_minutes {
             Some(minutes) => format!("{product} (topical anaesthetic, {minutes} min)"),
             None => format!("{product} (topical anaesthetic)"),
         };
         used.push(Some(text_concept(&text)?));
     }
-    for topical in treatment.topicals.iter().flatten() {
+    for topical in &clinical.topicals {
         used.push(Some(text_concept(topical)?));
     }
     Ok(used)
@@ -198,39 +193,30 @@ fn quantity(value: f64, unit: &str) -> Result<Quantity, BuilderError> {
 }
 
 /// What FHIR's `Procedure` has no element for.
-fn extensions(treatment: &Treatment) -> Result<Vec<Extension>, BuilderError> {
-    let mut extensions = Vec::new();
-    if let Some(kind) = treatment.device_kind {
-        extensions.push(extension(
+fn extensions(clinical: &ClinicalRecord) -> Result<Vec<Extension>, BuilderError> {
+    let mut extensions = vec![
+        extension(
             "device-kind",
-            ExtensionValue::Code(kind.as_str().to_owned()),
-        )?);
-    }
-    if let Some(depth) = treatment.needle_depth_mm {
-        extensions.push(extension(
+            ExtensionValue::Code(clinical.device_kind.as_str().to_owned()),
+        )?,
+        extension(
             "needle-depth",
-            ExtensionValue::Quantity(quantity(depth.mm(), "mm")?),
-        )?);
-    }
-    if let Some(passes) = treatment.passes {
-        extensions.push(extension(
+            ExtensionValue::Quantity(quantity(clinical.needle_depth_mm.mm(), "mm")?),
+        )?,
+        extension(
             "passes",
-            ExtensionValue::Integer(i32::try_from(passes).unwrap_or(i32::MAX)),
-        )?);
-    }
-    if let Some(endpoint) = treatment.endpoint {
-        extensions.push(extension(
+            ExtensionValue::Integer(i32::try_from(clinical.passes).unwrap_or(i32::MAX)),
+        )?,
+        extension(
             "endpoint",
-            ExtensionValue::Code(endpoint.as_str().to_owned()),
-        )?);
-    }
-    if let Some(minutes) = treatment.duration_minutes {
-        extensions.push(extension(
+            ExtensionValue::Code(clinical.endpoint.as_str().to_owned()),
+        )?,
+        extension(
             "duration",
-            ExtensionValue::Quantity(quantity(f64::from(minutes), "min")?),
-        )?);
-    }
-    if let Some(reason) = &treatment.interval_override_reason {
+            ExtensionValue::Quantity(quantity(f64::from(clinical.duration_minutes), "min")?),
+        )?,
+    ];
+    if let Some(reason) = &clinical.interval_override_reason {
         extensions.push(extension(
             "interval-override-reason",
             ExtensionValue::String(reason.clone()),

@@ -4,7 +4,7 @@ use skinledger_app::App;
 use skinledger_app::auth::TokenRequest;
 use tonic::{Request, Response, Status};
 
-use crate::edge::ClientAddr;
+use crate::edge::CallerAddr;
 
 use super::pb::auth_service_server::AuthService;
 use super::pb::{MeRequest, MeResponse, RevokeRequest, RevokeResponse, TokenResponse};
@@ -23,8 +23,8 @@ impl AuthService for AuthGrpc {
         let request_id = request_id(&request);
         let source = request
             .extensions()
-            .get::<ClientAddr>()
-            .map(|ClientAddr(addr)| *addr);
+            .get::<CallerAddr>()
+            .map(|CallerAddr(addr)| *addr);
         let grant = TokenRequest::from(request.into_inner())
             .into_grant()
             .map_err(status)?;

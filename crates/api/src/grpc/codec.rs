@@ -23,22 +23,22 @@ where
     type Encode = T;
     type Decode = U;
     type Encoder = ProstEncoder<T>;
-    type Decoder = ClientErrorDecoder<U>;
+    type Decoder = BadRequestDecoder<U>;
 
     fn encoder(&mut self) -> Self::Encoder {
         self.0.encoder()
     }
 
     fn decoder(&mut self) -> Self::Decoder {
-        ClientErrorDecoder(ProstDecoder::new(BufferSettings::default()))
+        BadRequestDecoder(ProstDecoder::new(BufferSettings::default()))
     }
 }
 
 /// Decodes with prost; a decode failure is `bad_request`.
 #[derive(Debug)]
-pub struct ClientErrorDecoder<U>(ProstDecoder<U>);
+pub struct BadRequestDecoder<U>(ProstDecoder<U>);
 
-impl<U: prost::Message + Default> Decoder for ClientErrorDecoder<U> {
+impl<U: prost::Message + Default> Decoder for BadRequestDecoder<U> {
     type Item = U;
     type Error = Status;
 

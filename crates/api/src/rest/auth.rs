@@ -9,7 +9,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::extract::{Caller, Json, RequestId};
-use crate::edge::ClientAddr;
+use crate::edge::CallerAddr;
 use crate::error::{ApiResult, Problem};
 
 /// The auth routes.
@@ -27,12 +27,12 @@ pub fn routes() -> OpenApiRouter<App> {
 async fn token(
     State(app): State<App>,
     RequestId(request_id): RequestId,
-    source: Option<axum::Extension<ClientAddr>>,
+    source: Option<axum::Extension<CallerAddr>>,
     Json(request): Json<TokenRequest>,
 ) -> ApiResult<axum::Json<TokenAnswer>> {
     tracing::Span::current().record("grant_type", request.grant_type.as_str());
     let grant = request.into_grant()?;
-    let source = source.map(|axum::Extension(ClientAddr(addr))| addr);
+    let source = source.map(|axum::Extension(CallerAddr(addr))| addr);
     Ok(axum::Json(app.token_from(grant, request_id, source).await?))
 }
 

@@ -46,7 +46,7 @@ async fn create_treatment(
 ) -> ApiResult<Tagged<Created<axum::Json<Treatment>>>> {
     let treatment = app.create_treatment(&actor, body, key.as_ref()).await?;
     Ok(Tagged::new(
-        treatment.version,
+        treatment.version(),
         Created(
             format!("/v1/treatments/{}", treatment.id),
             axum::Json(treatment),
@@ -66,7 +66,7 @@ async fn get_treatment(
     Id(id): Id,
 ) -> ApiResult<Tagged<axum::Json<Treatment>>> {
     let treatment = app.get_treatment(&actor, id).await?;
-    Ok(Tagged::new(treatment.version, axum::Json(treatment)))
+    Ok(Tagged::new(treatment.version(), axum::Json(treatment)))
 }
 
 /// Edit a draft (its practitioner only); a signed record answers 409 `record_signed`.
@@ -87,7 +87,7 @@ async fn update_treatment(
     Json(body): Json<TreatmentChanges>,
 ) -> ApiResult<Tagged<axum::Json<Treatment>>> {
     let treatment = app.update_treatment(&actor, id, body, if_match).await?;
-    Ok(Tagged::new(treatment.version, axum::Json(treatment)))
+    Ok(Tagged::new(treatment.version(), axum::Json(treatment)))
 }
 
 /// Sign a draft (its practitioner only), making it immutable; signing again answers 409
@@ -109,7 +109,7 @@ async fn sign_treatment(
     let treatment = app
         .sign_treatment(&actor, id, if_match, key.as_ref())
         .await?;
-    Ok(Tagged::new(treatment.version, axum::Json(treatment)))
+    Ok(Tagged::new(treatment.version(), axum::Json(treatment)))
 }
 
 /// Append a correction to a treatment, signed or not (clinical roles at its clinic).

@@ -1,7 +1,7 @@
 //! The `screening_clearances` table.
 
 use sea_orm::entity::prelude::*;
-use skinledger_domain::screening::Contraindication;
+use skinledger_domain::contraindication::Contraindication;
 
 use crate::codec::Text;
 

@@ -4,7 +4,7 @@ use skinledger_app::Page;
 use skinledger_app::consumption::{ConsumableRequest, ConsumedUnit};
 use skinledger_app::eligibility::{EligibilityAnswer, EligibilityRequest};
 use skinledger_app::treatments::{
-    Addendum, AdverseEvent, NewAddendum, NewAdverseEvent, NewTreatment, Treatment,
+    Addendum, AdverseEvent, ClinicalRecord, NewAddendum, NewAdverseEvent, NewTreatment, Treatment,
     TreatmentAftercare, TreatmentChanges, count_errors,
 };
 use skinledger_domain::ValidationErrors;
@@ -308,27 +308,8 @@ fn consumables(
         .collect()
 }
 
-/// The values of a list as text; a list left out (for callers who may not read clinical
-/// content) travels empty.
-fn strings<T: std::fmt::Display>(values: Option<Vec<T>>) -> Vec<String> {
-    values
-        .unwrap_or_default()
-        .iter()
-        .map(ToString::to_string)
-        .collect()
-}
-
-/// The items of a list as messages; a list left out (for callers who may not read clinical
-/// content) travels empty.
-fn each<T, U: From<T>>(values: Option<Vec<T>>) -> Vec<U> {
-    values
-        .unwrap_or_default()
-        .into_iter()
-        .map(Into::into)
-        .collect()
-}
-
-/// The record as the app answered it: every field it left out stays unset here too.
+/// The record as the app answered it: without its clinical record (for callers who may not
+/// read clinical content), every clinical field stays unset.
 impl From<Treatment> for pb::Treatment {
     fn from(t: Treatment) -> Self {
         let Treatment {
@@ -338,63 +319,78 @@ impl From<Treatment> for pb::Treatment {
             practitioner_id,
             performed_at,
             status,
-            performed_on,
-            indications,
-            areas,
-            device_kind,
-            needle_depth_mm,
-            passes,
-            anaesthetic_product,
-            anaesthetic_minutes,
-            topicals,
-            endpoint,
-            duration_minutes,
-            notes,
-            interval_override_reason,
-            policy_version,
-            course_id,
-            version,
-            signed_at,
-            signed_by,
-            addenda,
-            adverse_events,
-            consumables,
-            aftercare,
-            created_at,
-            updated_at,
+            clinical,
         } = t;
-        pb::Treatment {
+        let shown = pb::Treatment {
             id: id.to_string(),
             client_id: client_id.to_string(),
             clinic_id: clinic_id.to_string(),
             practitioner_id: practitioner_id.to_string(),
             performed_at: time(performed_at),
             status: status.as_str().to_owned(),
-            performed_on: performed_on.map(date),
-            indications: strings(indications),
-            areas: strings(areas),
-            device_kind: device_kind.map(|k| k.as_str().to_owned()),
-            needle_depth_mm: needle_depth_mm.map(|d| d.mm()),
-            passes,
-            anaesthetic_product,
-            anaesthetic_minutes,
-            topicals: topicals.unwrap_or_default(),
-            endpoint: endpoint.map(|e| e.as_str().to_owned()),
-            duration_minutes,
-            notes,
-            interval_override_reason,
-            policy_version,
-            course_id: course_id.map(|c| c.to_string()),
-            version,
-            signed_at: signed_at.map(time),
-            signed_by: signed_by.map(|s| s.to_string()),
-            addenda: each(addenda),
-            adverse_events: each(adverse_events),
-            aftercare: aftercare.map(Into::into),
-            created_at: created_at.map(time),
-            updated_at: updated_at.map(time),
-            consumables: each(consumables),
+            ..Default::default()
+        };
+        match clinical {
+            Some(clinical) => with_clinical(shown, clinical),
+            None => shown,
         }
+    }
+}
+
+/// `shown` with the clinical record's fields.
+fn with_clinical(shown: pb::Treatment, clinical: ClinicalRecord) -> pb::Treatment {
+    let ClinicalRecord {
+        performed_on,
+        indications,
+        areas,
+        device_kind,
+        needle_depth_mm,
+        passes,
+        anaesthetic_product,
+        anaesthetic_minutes,
+        topicals,
+        endpoint,
+        duration_minutes,
+        notes,
+        interval_override_reason,
+        policy_version,
+        course_id,
+        version,
+        signed_at,
+        signed_by,
+        addenda,
+        adverse_events,
+        consumables,
+        aftercare,
+        created_at,
+        updated_at,
+    } = clinical;
+    pb::Treatment {
+        performed_on: Some(date(performed_on)),
+        indications: indications.iter().map(ToString::to_string).collect(),
+        areas: areas.iter().map(ToString::to_string).collect(),
+        device_kind: Some(device_kind.as_str().to_owned()),
+        needle_depth_mm: Some(needle_depth_mm.mm()),
+        passes: Some(passes),
+        anaesthetic_product,
+        anaesthetic_minutes,
+        topicals,
+        endpoint: Some(endpoint.as_str().to_owned()),
+        duration_minutes: Some(duration_minutes),
+        notes,
+        interval_override_reason,
+        policy_version: Some(policy_version),
+        course_id: course_id.map(|c| c.to_string()),
+        version: Some(version),
+        signed_at: signed_at.map(time),
+        signed_by: signed_by.map(|s| s.to_string()),
+        addenda: addenda.into_iter().map(Into::into).collect(),
+        adverse_events: adverse_events.into_iter().map(Into::into).collect(),
+        aftercare: Some(aftercare.into()),
+        created_at: Some(time(created_at)),
+        updated_at: Some(time(updated_at)),
+        consumables: consumables.into_iter().map(Into::into).collect(),
+        ..shown
     }
 }
 
