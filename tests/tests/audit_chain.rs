@@ -21,7 +21,7 @@ use futures::future::join_all;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-use skinledger_app::audit::READ_AUDIT_FLUSH;
+use skinledger_app::read_audit::READ_AUDIT_FLUSH;
 use skinledger_domain::role::Role;
 use skinledger_e2e::replica::{Replica, create_org_from_cli, run_cli};
 use skinledger_e2e::{

@@ -26,10 +26,10 @@ impl Principal {
     }
 
     /// `staff` or `api_client`.
-    pub fn kind(self) -> crate::audit::ActorKind {
+    pub fn kind(self) -> ActorKind {
         match self {
-            Principal::Staff(_) => crate::audit::ActorKind::Staff,
-            Principal::ApiClient(_) => crate::audit::ActorKind::ApiClient,
+            Principal::Staff(_) => ActorKind::Staff,
+            Principal::ApiClient(_) => ActorKind::ApiClient,
         }
     }
 }
@@ -83,5 +83,33 @@ impl Actor {
             .filter(|g| g.clinic_id == Some(clinic))
             .map(|g| g.role)
             .collect()
+    }
+}
+
+/// Who did something, as the audit log and the stock ledger record it.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum ActorKind {
+    /// A staff member.
+    Staff,
+    /// An integration's API client.
+    ApiClient,
+    /// Someone not (yet) authenticated, such as a failed login.
+    Anonymous,
+    /// The server itself or its command line.
+    System,
+}
+
+impl ActorKind {
+    /// The wire and stored name.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ActorKind::Staff => "staff",
+            ActorKind::ApiClient => "api_client",
+            ActorKind::Anonymous => "anonymous",
+            ActorKind::System => "system",
+        }
     }
 }

@@ -15,8 +15,8 @@ use uuid::Uuid;
 
 use crate::actor::Actor;
 use crate::audit::{AuditEvent, Subject};
-use crate::auth::RoleGrant;
 use crate::error::{Error, Result};
+use crate::grants::{RoleGrant, parse_grants};
 use crate::paging::{Page, PageParams};
 use crate::txn::Txn;
 use crate::{App, secrets};
@@ -50,15 +50,6 @@ pub struct NewApiClient {
     pub name: String,
     /// The roles it acts with (at least one).
     pub roles: Vec<RoleGrant>,
-}
-
-/// Reads the stored grants of an API client.
-pub(crate) fn parse_grants(stored: &str) -> Vec<Grant> {
-    serde_json::from_str::<Vec<RoleGrant>>(stored)
-        .unwrap_or_default()
-        .into_iter()
-        .filter_map(|g| Grant::new(g.role, g.clinic_id).ok())
-        .collect()
 }
 
 fn from_row(m: api_client::Model, secret: Option<String>) -> ApiClient {

@@ -15,31 +15,7 @@ use uuid::Uuid;
 use crate::actor::Actor;
 use crate::error::{Error, Result};
 
-/// Who did something, as the audit log and the stock ledger record it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ActorKind {
-    /// A staff member.
-    Staff,
-    /// An integration's API client.
-    ApiClient,
-    /// Someone not (yet) authenticated, such as a failed login.
-    Anonymous,
-    /// The server itself or its command line.
-    System,
-}
-
-impl ActorKind {
-    /// The wire and stored name.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            ActorKind::Staff => "staff",
-            ActorKind::ApiClient => "api_client",
-            ActorKind::Anonymous => "anonymous",
-            ActorKind::System => "system",
-        }
-    }
-}
+pub use crate::actor::ActorKind;
 
 /// How an audited attempt ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
@@ -224,8 +200,6 @@ impl Stamped {
         }
     }
 }
-
-pub use crate::read_audit::{READ_AUDIT_FLUSH, ReadAuditTask, ReadAuditWriter};
 
 /// What a write concerns, as far as it is known before the write runs: recorded with a
 /// refusal, so that an inspector sees who tried what, on whom, where.

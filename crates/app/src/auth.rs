@@ -7,7 +7,7 @@ use chrono::{Duration as ChronoDuration, Utc};
 use sea_orm::{ConnectionTrait, Set};
 use serde::{Deserialize, Serialize};
 use skinledger_domain::ValidationErrors;
-use skinledger_domain::role::{Grant, Role};
+use skinledger_domain::role::Grant;
 use skinledger_store::entities::{refresh_token, staff as staff_row};
 use skinledger_store::{api_clients, orgs, staff, tokens};
 use uuid::Uuid;
@@ -16,6 +16,7 @@ use crate::ErrorCode;
 use crate::actor::{Actor, Principal};
 use crate::audit::{ActorKind, AuditEvent, AuditOutcome};
 use crate::error::{Error, Result};
+pub use crate::grants::RoleGrant;
 use crate::throttle::{self, Decision};
 use crate::txn::Txn;
 use crate::{App, secrets};
@@ -176,25 +177,6 @@ pub struct TokenAnswer {
     pub refresh_token: Option<String>,
 }
 
-/// A role held, as the API shows it.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RoleGrant {
-    /// The role.
-    pub role: Role,
-    /// The clinic, or `null` for organisation-wide roles.
-    pub clinic_id: Option<Uuid>,
-}
-
-impl From<Grant> for RoleGrant {
-    fn from(g: Grant) -> Self {
-        Self {
-            role: g.role,
-            clinic_id: g.clinic_id,
-        }
-    }
-}
-
 /// Who the caller is.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Me {
@@ -214,16 +196,6 @@ pub struct Me {
     pub organization_name: String,
     /// Roles per clinic and organisation-wide.
     pub roles: Vec<RoleGrant>,
-}
-
-/// Parses stored role rows into grants, skipping rows that are no longer understood.
-pub(crate) fn grants_of(rows: &[skinledger_store::entities::staff_role::Model]) -> Vec<Grant> {
-    rows.iter()
-        .filter_map(|r| {
-            let role = r.role.parse::<Role>().ok()?;
-            Grant::new(role, r.clinic_id).ok()
-        })
-        .collect()
 }
 
 fn invalid_credentials() -> Error {
@@ -789,7 +761,7 @@ impl App {
                 let grants = api_clients::acting_grants(db, org_id, id)
                     .await?
                     .ok_or_else(Error::unauthenticated)?;
-                Ok(crate::api_clients::parse_grants(&grants))
+                Ok(crate::grants::parse_grants(&grants))
             }
         }
     }

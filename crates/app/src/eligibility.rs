@@ -20,9 +20,9 @@ use uuid::Uuid;
 use crate::App;
 use crate::actor::Actor;
 use crate::audit::AuditEvent;
-use crate::auth::grants_of;
 use crate::clinics::timezone_of;
 use crate::error::{Error, Result};
+use crate::grants::grants_of;
 use crate::policy;
 use crate::screenings::StoredScreening;
 

@@ -10,15 +10,14 @@ pub use skinledger_domain::events::EventData;
 use skinledger_domain::events::EventType;
 use skinledger_domain::permission::Scope;
 use skinledger_store::entities::event;
-use skinledger_store::events::{self as store, EventIds};
+use skinledger_store::events as store;
 use uuid::Uuid;
 
+pub(crate) use crate::changes::Change;
+pub use crate::changes::EVENTS_WRITTEN;
 use crate::paging::{DEFAULT_LIMIT, MAX_LIMIT};
 use crate::txn::Txn;
 use crate::{Actor, App, Error, ErrorCode, Result};
-
-/// Events written, by type (`# HELP` in the api layer's metrics).
-pub const EVENTS_WRITTEN: &str = "skinledger_events_written_total";
 
 /// How far ahead `lot.expiring` looks, in days (the expiring report's default horizon).
 pub const EXPIRING_WITHIN_DAYS: u64 = 30;
@@ -88,78 +87,6 @@ pub struct FeedQuery {
     pub limit: Option<u64>,
     /// How long to wait for a newer event when there is none (at most 30 s).
     pub wait: Option<Duration>,
-}
-
-/// A change about to be reported, built where the change is made.
-#[derive(Debug, Clone)]
-pub(crate) struct Change {
-    kind: EventType,
-    ids: EventIds,
-    data: EventData,
-}
-
-impl Change {
-    pub(crate) fn new(kind: EventType) -> Self {
-        Self {
-            kind,
-            ids: EventIds::default(),
-            data: EventData::default(),
-        }
-    }
-
-    pub(crate) fn clinic(mut self, id: impl Into<Option<Uuid>>) -> Self {
-        self.ids.clinic_id = id.into();
-        self
-    }
-
-    pub(crate) fn other_clinic(mut self, id: Uuid) -> Self {
-        self.ids.other_clinic_id = Some(id);
-        self
-    }
-
-    pub(crate) fn client(mut self, id: Uuid) -> Self {
-        self.ids.client_id = Some(id);
-        self
-    }
-
-    pub(crate) fn treatment(mut self, id: Uuid) -> Self {
-        self.ids.treatment_id = Some(id);
-        self
-    }
-
-    pub(crate) fn lot(mut self, id: Uuid) -> Self {
-        self.ids.lot_id = Some(id);
-        self
-    }
-
-    pub(crate) fn subject(mut self, id: Uuid) -> Self {
-        self.ids.subject_id = Some(id);
-        self
-    }
-
-    pub(crate) fn data(mut self, data: EventData) -> Self {
-        self.data = data;
-        self
-    }
-}
-
-/// The rows of an organisation's events, numbered after `last`, in order.
-pub(crate) fn rows(org: Uuid, last: i64, changes: Vec<Change>) -> Vec<event::ActiveModel> {
-    let now = Utc::now();
-    let mut rows = Vec::with_capacity(changes.len());
-    for (seq, change) in (last + 1..).zip(changes) {
-        metrics::counter!(EVENTS_WRITTEN, "type" => change.kind.as_str()).increment(1);
-        rows.push(store::row(
-            Uuid::now_v7(),
-            org,
-            seq,
-            change.kind,
-            now,
-            change.ids,
-            change.data,
-        ));
-    }
-    rows
 }
 
 /// `stock.low` for each product whose usable units at `clinic` (active lots, not expired) fell

@@ -11,6 +11,7 @@ pub mod audit;
 pub mod audit_chain;
 pub mod auth;
 pub(crate) mod callers;
+pub(crate) mod changes;
 pub mod clients;
 pub mod clinics;
 pub mod consumption;
@@ -19,6 +20,7 @@ pub mod disposals;
 pub mod eligibility;
 pub mod error;
 pub mod events;
+pub(crate) mod grants;
 pub mod health_record;
 pub mod idempotency;
 pub(crate) mod ledger;
@@ -96,7 +98,7 @@ struct Inner {
     db: Db,
     settings: AppSettings,
     tokens: tokens::TokenService,
-    read_audit: audit::ReadAuditWriter,
+    read_audit: read_audit::ReadAuditWriter,
     callers: callers::Callers,
     /// Sends webhook deliveries.
     outbound: Arc<webhooks::outbound::Outbound>,
@@ -106,7 +108,7 @@ struct Inner {
 
 impl App {
     /// Builds the app over a migrated database, starting the background writer of read audits.
-    pub fn new(db: Db, settings: AppSettings) -> (Self, audit::ReadAuditTask) {
+    pub fn new(db: Db, settings: AppSettings) -> (Self, read_audit::ReadAuditTask) {
         let tokens = tokens::TokenService::new(
             &settings.signing_key,
             &settings.issuer,
@@ -114,7 +116,7 @@ impl App {
             settings.access_ttl,
         );
         let (read_audit, task) =
-            audit::ReadAuditWriter::start(db.clone(), settings.audit_spool.clone());
+            read_audit::ReadAuditWriter::start(db.clone(), settings.audit_spool.clone());
         let callers = callers::Callers::new(settings.caller_cache);
         let outbound = webhooks::delivery::outbound(&settings.webhooks);
         let app = Self {
@@ -156,7 +158,7 @@ impl App {
     }
 
     /// The background writer of audit events of reads.
-    pub fn read_audit(&self) -> &audit::ReadAuditWriter {
+    pub fn read_audit(&self) -> &read_audit::ReadAuditWriter {
         &self.inner.read_audit
     }
 

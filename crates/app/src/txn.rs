@@ -18,8 +18,8 @@ use skinledger_store::{Db, audit as store_audit, events as store_events, journal
 use uuid::Uuid;
 
 use crate::audit::{AuditEvent, Stamped};
+use crate::changes::{self, Change};
 use crate::error::Result;
-use crate::events::Change;
 
 /// A write transaction on the write handle. Use it like a connection; [`Txn::audit`] and
 /// [`Txn::publish`] stage what it tells, and [`Txn::commit`] appends that and commits. Dropped
@@ -119,7 +119,7 @@ pub(crate) async fn append(
             journal::set_audit_hash(db, org, &prev).await?;
         }
         if !changes.is_empty() {
-            let rows = crate::events::rows(org, head.event_seq, changes);
+            let rows = changes::rows(org, head.event_seq, changes);
             store_events::insert(db, rows).await?;
         }
     }

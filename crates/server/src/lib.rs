@@ -54,7 +54,10 @@ pub async fn migrate(db: &Db) -> anyhow::Result<()> {
 const MIGRATION_LOCK: i64 = 0x736b_696e_6c65_6467;
 
 /// Builds the app over a connected database.
-pub fn app(config: &Config, db: Db) -> anyhow::Result<(App, skinledger_app::audit::ReadAuditTask)> {
+pub fn app(
+    config: &Config,
+    db: Db,
+) -> anyhow::Result<(App, skinledger_app::read_audit::ReadAuditTask)> {
     let settings = AppSettings {
         issuer: config.token_issuer.clone(),
         audience: config.token_audience.clone(),

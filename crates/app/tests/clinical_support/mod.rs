@@ -5,13 +5,14 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use chrono::{DateTime, Days, NaiveDate, NaiveTime, Utc};
-use skinledger_app::audit::{AuditEntry, ReadAuditTask};
+use skinledger_app::audit::AuditEntry;
 use skinledger_app::auth::{RoleGrant, TokenGrant};
 use skinledger_app::clients::{Client, NewClient};
 use skinledger_app::clinics::NewClinic;
 use skinledger_app::consumption::ConsumableRequest;
 use skinledger_app::orgs::NewOrganization;
 use skinledger_app::products::NewProduct;
+use skinledger_app::read_audit::ReadAuditTask;
 use skinledger_app::receipts::ReceiptRequest;
 use skinledger_app::screenings::{NewScreening, Screening};
 use skinledger_app::staff::NewStaff;

@@ -5,10 +5,11 @@ use std::ops::Deref;
 use std::time::Duration;
 
 use skinledger_app::api_clients::{ApiClient, NewApiClient};
-use skinledger_app::audit::{AuditEntry, ReadAuditTask};
+use skinledger_app::audit::AuditEntry;
 use skinledger_app::auth::{RoleGrant, TokenAnswer, TokenGrant};
 use skinledger_app::clinics::{Clinic, NewClinic};
 use skinledger_app::orgs::NewOrganization;
+use skinledger_app::read_audit::ReadAuditTask;
 use skinledger_app::staff::{NewStaff, StaffMember};
 use skinledger_app::{Actor, App, AppSettings, Error, PageParams, Result, SigningKey};
 use skinledger_domain::role::Role;
