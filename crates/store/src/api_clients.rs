@@ -1,13 +1,13 @@
 //! API clients: machine credentials of an organisation's own systems.
 
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect,
 };
 use uuid::Uuid;
 
 use crate::entities::api_client;
 use crate::paging::{Page, PageRequest};
+use crate::scoped;
 
 /// Inserts an API client.
 pub async fn insert(
@@ -31,10 +31,7 @@ pub async fn get(
     org: Uuid,
     id: Uuid,
 ) -> Result<Option<api_client::Model>, DbErr> {
-    api_client::Entity::find_by_id(id)
-        .filter(api_client::Column::OrganizationId.eq(org))
-        .one(db)
-        .await
+    scoped::get::<api_client::Entity>(db, org, id).await
 }
 
 /// The stored grants of an API client that may act now (not revoked); `None` when there is no
@@ -72,14 +69,6 @@ pub async fn list(
     org: Uuid,
     page: PageRequest,
 ) -> Result<Page<api_client::Model>, DbErr> {
-    let mut query = api_client::Entity::find().filter(api_client::Column::OrganizationId.eq(org));
-    if let Some(after) = page.after {
-        query = query.filter(api_client::Column::Id.gt(after));
-    }
-    let rows = query
-        .order_by_asc(api_client::Column::Id)
-        .limit(page.limit + 1)
-        .all(db)
-        .await?;
-    Ok(Page::from_rows(rows, page.limit, |c| c.id))
+    let query = api_client::Entity::find().filter(api_client::Column::OrganizationId.eq(org));
+    scoped::page(db, query, page).await
 }

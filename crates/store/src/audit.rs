@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use crate::entities::audit_event;
 use crate::paging::{Page, PageRequest};
+use crate::scoped;
 
 /// Appends events numbered and hashed by the caller, under the organisation's journal lock
 /// (`journal::reserve`). There is no update or delete.
@@ -114,13 +115,5 @@ pub async fn list(
     if let Some(to) = filter.to {
         query = query.filter(audit_event::Column::OccurredAt.lt(to));
     }
-    if let Some(after) = page.after {
-        query = query.filter(audit_event::Column::Id.gt(after));
-    }
-    let rows = query
-        .order_by_asc(audit_event::Column::Id)
-        .limit(page.limit + 1)
-        .all(db)
-        .await?;
-    Ok(Page::from_rows(rows, page.limit, |e| e.id))
+    scoped::page(db, query, page).await
 }

@@ -2,13 +2,13 @@
 
 use sea_orm::sea_query::{Condition, ExprTrait, LikeExpr};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect,
 };
 use uuid::Uuid;
 
 use crate::entities::client;
 use crate::paging::{Page, PageRequest};
+use crate::scoped;
 
 /// The value of `name_search`: `first last`, lowercased, inner whitespace collapsed.
 pub fn name_key(first: &str, last: &str) -> String {
@@ -64,10 +64,7 @@ pub async fn get(
     org: Uuid,
     id: Uuid,
 ) -> Result<Option<client::Model>, DbErr> {
-    client::Entity::find_by_id(id)
-        .filter(client::Column::OrganizationId.eq(org))
-        .one(db)
-        .await
+    scoped::get::<client::Entity>(db, org, id).await
 }
 
 /// One client, locked until the transaction ends (PostgreSQL; SQLite has a single writer
@@ -132,15 +129,7 @@ pub async fn list(
         }
         query = query.filter(any);
     }
-    if let Some(after) = page.after {
-        query = query.filter(client::Column::Id.gt(after));
-    }
-    let rows = query
-        .order_by_asc(client::Column::Id)
-        .limit(page.limit + 1)
-        .all(db)
-        .await?;
-    Ok(Page::from_rows(rows, page.limit, |c| c.id))
+    scoped::page(db, query, page).await
 }
 
 #[cfg(test)]

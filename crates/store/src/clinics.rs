@@ -1,13 +1,11 @@
 //! Clinics of an organisation.
 
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 use crate::entities::clinic;
 use crate::paging::{Page, PageRequest};
+use crate::scoped;
 
 /// Inserts a clinic.
 pub async fn insert(
@@ -31,10 +29,7 @@ pub async fn get(
     org: Uuid,
     id: Uuid,
 ) -> Result<Option<clinic::Model>, DbErr> {
-    clinic::Entity::find_by_id(id)
-        .filter(clinic::Column::OrganizationId.eq(org))
-        .one(db)
-        .await
+    scoped::get::<clinic::Entity>(db, org, id).await
 }
 
 /// A page of the organisation's clinics, optionally only those in `only`.
@@ -48,15 +43,7 @@ pub async fn list(
     if let Some(ids) = only {
         query = query.filter(clinic::Column::Id.is_in(ids.iter().copied()));
     }
-    if let Some(after) = page.after {
-        query = query.filter(clinic::Column::Id.gt(after));
-    }
-    let rows = query
-        .order_by_asc(clinic::Column::Id)
-        .limit(page.limit + 1)
-        .all(db)
-        .await?;
-    Ok(Page::from_rows(rows, page.limit, |c| c.id))
+    scoped::page(db, query, page).await
 }
 
 /// Which of `ids` are clinics of the organisation.

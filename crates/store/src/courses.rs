@@ -1,13 +1,11 @@
 //! Courses of treatments a client is put on.
 
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 use crate::entities::course;
 use crate::paging::{Page, PageRequest};
+use crate::scoped;
 
 /// Inserts a course.
 pub async fn insert(
@@ -23,10 +21,7 @@ pub async fn get(
     org: Uuid,
     id: Uuid,
 ) -> Result<Option<course::Model>, DbErr> {
-    course::Entity::find_by_id(id)
-        .filter(course::Column::OrganizationId.eq(org))
-        .one(db)
-        .await
+    scoped::get::<course::Entity>(db, org, id).await
 }
 
 /// A page of one client's courses, oldest first.
@@ -36,16 +31,8 @@ pub async fn list_for_client(
     client: Uuid,
     page: PageRequest,
 ) -> Result<Page<course::Model>, DbErr> {
-    let mut query = course::Entity::find()
+    let query = course::Entity::find()
         .filter(course::Column::OrganizationId.eq(org))
         .filter(course::Column::ClientId.eq(client));
-    if let Some(after) = page.after {
-        query = query.filter(course::Column::Id.gt(after));
-    }
-    let rows = query
-        .order_by_asc(course::Column::Id)
-        .limit(page.limit + 1)
-        .all(db)
-        .await?;
-    Ok(Page::from_rows(rows, page.limit, |c| c.id))
+    scoped::page(db, query, page).await
 }

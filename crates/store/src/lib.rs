@@ -26,6 +26,7 @@ pub mod orgs;
 pub mod paging;
 pub mod policies;
 pub mod products;
+pub mod scoped;
 pub mod screenings;
 pub mod staff;
 pub mod stock;

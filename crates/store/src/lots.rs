@@ -10,6 +10,7 @@ use uuid::Uuid;
 use skinledger_domain::inventory::LotStatus;
 
 use crate::entities::lot;
+use crate::scoped;
 
 /// One lot of the organisation.
 pub async fn get(
@@ -17,10 +18,7 @@ pub async fn get(
     org: Uuid,
     id: Uuid,
 ) -> Result<Option<lot::Model>, DbErr> {
-    lot::Entity::find_by_id(id)
-        .filter(lot::Column::OrganizationId.eq(org))
-        .one(db)
-        .await
+    scoped::get::<lot::Entity>(db, org, id).await
 }
 
 /// One lot, read with a shared lock until the transaction ends (PostgreSQL; SQLite has a

@@ -11,6 +11,7 @@ use uuid::Uuid;
 use crate::codec::Text;
 use crate::entities::movement;
 use crate::paging::{Page, PageRequest};
+use crate::scoped;
 
 /// Appends a movement. There is no update or delete.
 pub async fn insert(
@@ -106,15 +107,7 @@ pub async fn list(
     if let Some(lot) = lot {
         query = query.filter(movement::Column::LotId.eq(lot));
     }
-    if let Some(after) = page.after {
-        query = query.filter(movement::Column::Id.gt(after));
-    }
-    let rows = query
-        .order_by_asc(movement::Column::Id)
-        .limit(page.limit + 1)
-        .all(db)
-        .await?;
-    Ok(Page::from_rows(rows, page.limit, |m| m.id))
+    scoped::page(db, query, page).await
 }
 
 /// Per clinic, the net change to the quarantine of a lot by movements at or after `since`:

@@ -4,12 +4,13 @@ use chrono::Utc;
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    Set,
 };
 use uuid::Uuid;
 
 use crate::entities::{clinic_reorder_point, product};
 use crate::paging::{Page, PageRequest};
+use crate::scoped;
 
 /// Filters of the product list.
 #[derive(Debug, Clone, Default)]
@@ -34,10 +35,7 @@ pub async fn get(
     org: Uuid,
     id: Uuid,
 ) -> Result<Option<product::Model>, DbErr> {
-    product::Entity::find_by_id(id)
-        .filter(product::Column::OrganizationId.eq(org))
-        .one(db)
-        .await
+    scoped::get::<product::Entity>(db, org, id).await
 }
 
 /// The organisation's product with this GTIN (14 digits).
@@ -115,15 +113,7 @@ pub async fn list(
     if let Some(gtin) = &filter.gtin {
         query = query.filter(product::Column::Gtin.eq(gtin.as_str()));
     }
-    if let Some(after) = page.after {
-        query = query.filter(product::Column::Id.gt(after));
-    }
-    let rows = query
-        .order_by_asc(product::Column::Id)
-        .limit(page.limit + 1)
-        .all(db)
-        .await?;
-    Ok(Page::from_rows(rows, page.limit, |p| p.id))
+    scoped::page(db, query, page).await
 }
 
 /// The clinic reorder points of the given products.

@@ -3,12 +3,12 @@
 use chrono::NaiveDate;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
 };
 use uuid::Uuid;
 
 use crate::entities::{screening, screening_clearance};
 use crate::paging::{Page, PageRequest};
+use crate::scoped;
 
 /// Inserts a screening.
 pub async fn insert(
@@ -24,10 +24,7 @@ pub async fn get(
     org: Uuid,
     id: Uuid,
 ) -> Result<Option<screening::Model>, DbErr> {
-    screening::Entity::find_by_id(id)
-        .filter(screening::Column::OrganizationId.eq(org))
-        .one(db)
-        .await
+    scoped::get::<screening::Entity>(db, org, id).await
 }
 
 /// A page of one client's screenings, oldest first.
@@ -37,18 +34,10 @@ pub async fn list_for_client(
     client: Uuid,
     page: PageRequest,
 ) -> Result<Page<screening::Model>, DbErr> {
-    let mut query = screening::Entity::find()
+    let query = screening::Entity::find()
         .filter(screening::Column::OrganizationId.eq(org))
         .filter(screening::Column::ClientId.eq(client));
-    if let Some(after) = page.after {
-        query = query.filter(screening::Column::Id.gt(after));
-    }
-    let rows = query
-        .order_by_asc(screening::Column::Id)
-        .limit(page.limit + 1)
-        .all(db)
-        .await?;
-    Ok(Page::from_rows(rows, page.limit, |s| s.id))
+    scoped::page(db, query, page).await
 }
 
 /// The client's latest screening taken on or before `on` (the last recorded that day wins).

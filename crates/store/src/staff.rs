@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use crate::entities::{staff, staff_role};
 use crate::paging::{Page, PageRequest};
+use crate::scoped;
 
 /// Inserts a staff member.
 pub async fn insert(
@@ -31,10 +32,7 @@ pub async fn get(
     org: Uuid,
     id: Uuid,
 ) -> Result<Option<staff::Model>, DbErr> {
-    staff::Entity::find_by_id(id)
-        .filter(staff::Column::OrganizationId.eq(org))
-        .one(db)
-        .await
+    scoped::get::<staff::Entity>(db, org, id).await
 }
 
 /// A staff member found by login email.
@@ -70,15 +68,7 @@ pub async fn list(
             .await?;
         query = query.filter(staff::Column::Id.is_in(holders));
     }
-    if let Some(after) = page.after {
-        query = query.filter(staff::Column::Id.gt(after));
-    }
-    let rows = query
-        .order_by_asc(staff::Column::Id)
-        .limit(page.limit + 1)
-        .all(db)
-        .await?;
-    Ok(Page::from_rows(rows, page.limit, |s| s.id))
+    scoped::page(db, query, page).await
 }
 
 /// Every role row of one staff member.

@@ -4,13 +4,13 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Condition, Expr};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
 };
 use skinledger_domain::inventory::TransferStatus;
 use uuid::Uuid;
 
 use crate::entities::{transfer, transfer_line};
 use crate::paging::{Page, PageRequest};
+use crate::scoped;
 
 /// Filters of the transfer list.
 #[derive(Debug, Clone, Default)]
@@ -49,10 +49,7 @@ pub async fn get(
     org: Uuid,
     id: Uuid,
 ) -> Result<Option<transfer::Model>, DbErr> {
-    transfer::Entity::find_by_id(id)
-        .filter(transfer::Column::OrganizationId.eq(org))
-        .one(db)
-        .await
+    scoped::get::<transfer::Entity>(db, org, id).await
 }
 
 /// The lines of the given transfers, in lot order.
@@ -127,13 +124,5 @@ pub async fn list(
     if let Some(status) = filter.status {
         query = query.filter(transfer::Column::Status.eq(status.as_str()));
     }
-    if let Some(after) = page.after {
-        query = query.filter(transfer::Column::Id.gt(after));
-    }
-    let rows = query
-        .order_by_asc(transfer::Column::Id)
-        .limit(page.limit + 1)
-        .all(db)
-        .await?;
-    Ok(Page::from_rows(rows, page.limit, |t| t.id))
+    scoped::page(db, query, page).await
 }

@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use crate::entities::{adverse_event, treatment, treatment_addendum};
 use crate::paging::{Page, PageRequest};
+use crate::scoped;
 
 /// Inserts a treatment.
 pub async fn insert(
@@ -26,10 +27,7 @@ pub async fn get(
     org: Uuid,
     id: Uuid,
 ) -> Result<Option<treatment::Model>, DbErr> {
-    treatment::Entity::find_by_id(id)
-        .filter(treatment::Column::OrganizationId.eq(org))
-        .one(db)
-        .await
+    scoped::get::<treatment::Entity>(db, org, id).await
 }
 
 /// Saves the `Set` fields of `changes` and increments the version, only while the treatment is
@@ -108,18 +106,10 @@ pub async fn list_for_client(
     client: Uuid,
     page: PageRequest,
 ) -> Result<Page<treatment::Model>, DbErr> {
-    let mut query = treatment::Entity::find()
+    let query = treatment::Entity::find()
         .filter(treatment::Column::OrganizationId.eq(org))
         .filter(treatment::Column::ClientId.eq(client));
-    if let Some(after) = page.after {
-        query = query.filter(treatment::Column::Id.gt(after));
-    }
-    let rows = query
-        .order_by_asc(treatment::Column::Id)
-        .limit(page.limit + 1)
-        .all(db)
-        .await?;
-    Ok(Page::from_rows(rows, page.limit, |t| t.id))
+    scoped::page(db, query, page).await
 }
 
 /// The course and day of every treatment that counts towards one of `course_ids`.

@@ -17,6 +17,7 @@ use uuid::Uuid;
 
 use crate::entities::{webhook, webhook_attempt, webhook_delivery};
 use crate::paging::{Page, PageRequest};
+use crate::scoped;
 
 /// A delivery waiting for its (next) attempt.
 pub const PENDING: &str = "pending";
@@ -47,10 +48,7 @@ pub async fn get(
     org: Uuid,
     id: Uuid,
 ) -> Result<Option<webhook::Model>, DbErr> {
-    webhook::Entity::find_by_id(id)
-        .filter(webhook::Column::OrganizationId.eq(org))
-        .one(db)
-        .await
+    scoped::get::<webhook::Entity>(db, org, id).await
 }
 
 /// One webhook of the organisation, locked until the transaction ends (PostgreSQL; SQLite's
@@ -73,16 +71,8 @@ pub async fn list(
     org: Uuid,
     page: PageRequest,
 ) -> Result<Page<webhook::Model>, DbErr> {
-    let mut query = webhook::Entity::find().filter(webhook::Column::OrganizationId.eq(org));
-    if let Some(after) = page.after {
-        query = query.filter(webhook::Column::Id.gt(after));
-    }
-    let rows = query
-        .order_by_asc(webhook::Column::Id)
-        .limit(page.limit + 1)
-        .all(db)
-        .await?;
-    Ok(Page::from_rows(rows, page.limit, |w| w.id))
+    let query = webhook::Entity::find().filter(webhook::Column::OrganizationId.eq(org));
+    scoped::page(db, query, page).await
 }
 
 /// The organisation's webhooks sending to `url`.
@@ -324,15 +314,7 @@ pub async fn list_deliveries(
     if let Some(status) = status {
         query = query.filter(webhook_delivery::Column::Status.eq(status));
     }
-    if let Some(after) = page.after {
-        query = query.filter(webhook_delivery::Column::Id.gt(after));
-    }
-    let rows = query
-        .order_by_asc(webhook_delivery::Column::Id)
-        .limit(page.limit + 1)
-        .all(db)
-        .await?;
-    Ok(Page::from_rows(rows, page.limit, |d| d.id))
+    scoped::page(db, query, page).await
 }
 
 /// The attempts of some deliveries, in the order they were made.
