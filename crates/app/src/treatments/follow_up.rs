@@ -145,7 +145,7 @@ impl App {
                         .await?,
                     );
                     txn.publish(actor.org_id, changes);
-                    Ok((AdverseEvent::from_row(added)?, txn))
+                    Ok((AdverseEvent::from(added), txn))
                 },
             )
             .await

@@ -80,9 +80,9 @@ pub struct AdverseEvent {
     pub created_at: DateTime<Utc>,
 }
 
-impl AdverseEvent {
-    pub(super) fn from_row(m: adverse_row::Model) -> Result<Self> {
-        Ok(Self {
+impl From<adverse_row::Model> for AdverseEvent {
+    fn from(m: adverse_row::Model) -> Self {
+        Self {
             id: m.id,
             treatment_id: m.treatment_id,
             kind: *m.kind,
@@ -91,7 +91,7 @@ impl AdverseEvent {
             notes: m.notes,
             recorded_by: m.recorded_by,
             created_at: m.created_at,
-        })
+        }
     }
 }
 
@@ -187,17 +187,17 @@ impl Treatment {
         self.clinical.as_ref().map(|c| c.version)
     }
 
-    /// Who, where, when and the status, with `clinical` when the caller may read it.
-    fn shown(row: &treatment_row::Model, clinical: Option<ClinicalRecord>) -> Result<Self> {
-        Ok(Self {
+    /// Who, where, when and the status: what any role of the organisation may see.
+    fn shown(row: &treatment_row::Model) -> Self {
+        Self {
             id: row.id,
             client_id: row.client_id,
             clinic_id: row.clinic_id,
             practitioner_id: row.practitioner_id,
             performed_at: row.performed_at,
             status: *row.status,
-            clinical,
-        })
+            clinical: None,
+        }
     }
 }
 
@@ -327,7 +327,7 @@ pub(crate) async fn views(
     let mut answers = Vec::with_capacity(rows.len());
     for row in rows {
         if !full_ids.contains(&row.id) {
-            answers.push(Treatment::shown(&row, None)?);
+            answers.push(Treatment::shown(&row));
             continue;
         }
         let policy = match policies.entry(row.policy_version) {
@@ -346,15 +346,12 @@ pub(crate) async fn views(
             .iter()
             .filter(|e| e.treatment_id == row.id)
             .cloned()
-            .map(AdverseEvent::from_row)
-            .collect::<Result<Vec<_>>>()?;
+            .map(AdverseEvent::from)
+            .collect();
         let used = consumed.remove(&row.id).unwrap_or_default();
-        let shown = Treatment::shown(&row, None)?;
-        let clinical = ClinicalRecord::of(row, mine, theirs, used, policy)?;
-        answers.push(Treatment {
-            clinical: Some(clinical),
-            ..shown
-        });
+        let mut answer = Treatment::shown(&row);
+        answer.clinical = Some(ClinicalRecord::of(row, mine, theirs, used, policy)?);
+        answers.push(answer);
     }
     Ok(answers)
 }
