@@ -86,30 +86,16 @@ impl Actor {
     }
 }
 
-/// Who did something, as the audit log and the stock ledger record it.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum ActorKind {
-    /// A staff member.
-    Staff,
-    /// An integration's API client.
-    ApiClient,
-    /// Someone not (yet) authenticated, such as a failed login.
-    Anonymous,
-    /// The server itself or its command line.
-    System,
-}
-
-impl ActorKind {
-    /// The wire and stored name.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            ActorKind::Staff => "staff",
-            ActorKind::ApiClient => "api_client",
-            ActorKind::Anonymous => "anonymous",
-            ActorKind::System => "system",
-        }
+skinledger_domain::wire_enum! {
+    /// Who did something, as the audit log and the stock ledger record it.
+    pub enum ActorKind ("actor kind") {
+        /// A staff member.
+        Staff => "staff",
+        /// An integration's API client.
+        ApiClient => "api_client",
+        /// Someone not (yet) authenticated, such as a failed login.
+        Anonymous => "anonymous",
+        /// The server itself or its command line.
+        System => "system",
     }
 }

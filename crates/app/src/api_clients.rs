@@ -16,7 +16,7 @@ use uuid::Uuid;
 use crate::actor::Actor;
 use crate::audit::{AuditEvent, Subject};
 use crate::error::{Error, Result};
-use crate::grants::{RoleGrant, parse_grants};
+use crate::grants::RoleGrant;
 use crate::paging::{Page, PageParams};
 use crate::txn::Txn;
 use crate::{App, secrets};
@@ -55,10 +55,7 @@ pub struct NewApiClient {
 fn from_row(m: api_client::Model, secret: Option<String>) -> ApiClient {
     ApiClient {
         id: m.id,
-        roles: parse_grants(&m.grants)
-            .into_iter()
-            .map(RoleGrant::from)
-            .collect(),
+        roles: m.grants.iter().copied().map(RoleGrant::from).collect(),
         name: m.name,
         client_id: m.client_id,
         client_secret: secret,
@@ -101,9 +98,7 @@ impl App {
             }
             errors.into_result()?;
             let name = name.ok_or_else(|| Error::invalid("name", "is required"))?;
-            let stored: Vec<RoleGrant> = grants.into_iter().map(RoleGrant::from).collect();
-            let stored =
-                serde_json::to_string(&stored).map_err(|e| Error::Internal(e.to_string()))?;
+            let stored: Vec<Grant> = grants.into_iter().collect();
             let secret = secrets::random_secret("sls_");
             let txn = Txn::begin(self.db()).await?;
             let row = api_clients::insert(
@@ -114,7 +109,7 @@ impl App {
                     name: Set(name.to_string()),
                     client_id: Set(secrets::random_id("slc_")),
                     secret_hash: Set(secrets::digest(&secret)),
-                    grants: Set(stored),
+                    grants: Set(stored.into()),
                     created_by: Set(Some(actor.principal.id())),
                     created_at: Set(Utc::now()),
                     last_used_at: Set(None),

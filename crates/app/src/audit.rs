@@ -17,32 +17,19 @@ use crate::error::{Error, Result};
 
 pub use crate::actor::ActorKind;
 
-/// How an audited attempt ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum AuditOutcome {
-    /// Done.
-    Success,
-    /// Credentials that did not hold.
-    Failure,
-    /// Refused by permission (403).
-    Denied,
-    /// Refused by a business rule or invalid input (409, 412, 422).
-    Refused,
-    /// Refused by login throttling (429).
-    Throttled,
-}
-
-impl AuditOutcome {
-    /// The wire and stored name.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            AuditOutcome::Success => "success",
-            AuditOutcome::Failure => "failure",
-            AuditOutcome::Denied => "denied",
-            AuditOutcome::Refused => "refused",
-            AuditOutcome::Throttled => "throttled",
-        }
+skinledger_domain::wire_enum! {
+    /// How an audited attempt ended.
+    pub enum AuditOutcome ("audit outcome") {
+        /// Done.
+        Success => "success",
+        /// Credentials that did not hold.
+        Failure => "failure",
+        /// Refused by permission (403).
+        Denied => "denied",
+        /// Refused by a business rule or invalid input (409, 412, 422).
+        Refused => "refused",
+        /// Refused by login throttling (429).
+        Throttled => "throttled",
     }
 }
 

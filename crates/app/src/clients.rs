@@ -25,11 +25,9 @@ use crate::error::{Error, Result};
 use crate::events::{Change, EventData};
 use crate::idempotency::{self, IdempotencyKey};
 use crate::paging::{Page, PageParams};
+use crate::text::{MAX_TEXT_LEN, optional_text};
 use crate::txn::Txn;
 use skinledger_domain::events::EventType;
-
-/// Longest free text accepted in notes, addenda and reasons.
-pub(crate) const MAX_TEXT_LEN: usize = 10_000;
 
 /// A client as the API shows it.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
@@ -176,35 +174,6 @@ impl ClientChanges {
         .filter_map(|(name, sent)| sent.then_some(name))
         .collect()
     }
-}
-
-/// Free text trimmed to `None` when blank, refused beyond `max` characters.
-pub(crate) fn optional_text(
-    errors: &mut ValidationErrors,
-    field: &str,
-    value: Option<&str>,
-    max: usize,
-) -> Option<String> {
-    let value = value.map(str::trim).filter(|v| !v.is_empty())?;
-    if value.chars().count() > max {
-        errors.add(field, format!("must be at most {max} characters"));
-        return None;
-    }
-    Some(value.to_owned())
-}
-
-/// Free text that must be there: trimmed, 1 to `max` characters.
-pub(crate) fn required_text(
-    errors: &mut ValidationErrors,
-    field: &str,
-    value: &str,
-    max: usize,
-) -> Option<String> {
-    let text = optional_text(errors, field, Some(value), max);
-    if text.is_none() && value.trim().is_empty() {
-        errors.add(field, "must not be empty");
-    }
-    text
 }
 
 /// A phone number: digits with the usual separators, 5 to 20 digits.

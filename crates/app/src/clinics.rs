@@ -18,6 +18,7 @@ use crate::audit::{AuditEvent, Subject};
 use crate::error::{Error, Result};
 use crate::idempotency::{self, IdempotencyKey};
 use crate::paging::{Page, PageParams};
+use crate::text::optional_text;
 use crate::txn::Txn;
 
 /// A clinic as the API shows it.
@@ -123,20 +124,6 @@ pub(crate) fn clinic_inactive(row: &clinic::Model) -> Error {
 /// parse.
 pub(crate) fn timezone_of(row: &clinic::Model) -> TimeZone {
     TimeZone::parse(&row.timezone).unwrap_or_default()
-}
-
-fn optional_text(
-    errors: &mut ValidationErrors,
-    field: &str,
-    value: Option<&str>,
-    max: usize,
-) -> Option<String> {
-    let value = value.map(str::trim).filter(|v| !v.is_empty())?;
-    if value.chars().count() > max {
-        errors.add(field, format!("must be at most {max} characters"));
-        return None;
-    }
-    Some(value.to_owned())
 }
 
 impl App {

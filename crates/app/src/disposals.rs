@@ -19,7 +19,6 @@ use crate::App;
 use crate::ErrorCode;
 use crate::actor::Actor;
 use crate::audit::{self, AuditEvent, Subject};
-use crate::clients::optional_text;
 use crate::clinics::{active_clinic, timezone_of};
 use crate::error::{Error, Result};
 use crate::events::{self, Change, EventData};
@@ -27,6 +26,7 @@ use crate::idempotency::{self, IdempotencyKey};
 use crate::ledger::{self, Entry};
 use crate::lots::Balance;
 use crate::reports::ReportPeriod;
+use crate::text::optional_text;
 use skinledger_domain::events::EventType;
 
 /// Disposals by one practitioner on one day above which the day shows in the report.

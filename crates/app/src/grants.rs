@@ -24,21 +24,12 @@ impl From<Grant> for RoleGrant {
     }
 }
 
-/// Parses stored role rows into grants, skipping rows that are no longer understood.
+/// The grants of a staff member's role rows.
 pub(crate) fn grants_of(rows: &[skinledger_store::entities::staff_role::Model]) -> Vec<Grant> {
     rows.iter()
-        .filter_map(|r| {
-            let role = r.role.parse::<Role>().ok()?;
-            Grant::new(role, r.clinic_id).ok()
+        .map(|r| Grant {
+            role: *r.role,
+            clinic_id: r.clinic_id,
         })
-        .collect()
-}
-
-/// Reads the stored grants of an API client.
-pub(crate) fn parse_grants(stored: &str) -> Vec<Grant> {
-    serde_json::from_str::<Vec<RoleGrant>>(stored)
-        .unwrap_or_default()
-        .into_iter()
-        .filter_map(|g| Grant::new(g.role, g.clinic_id).ok())
         .collect()
 }

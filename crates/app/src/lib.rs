@@ -38,6 +38,7 @@ pub mod secrets;
 pub mod signals;
 pub mod staff;
 pub mod stock;
+pub(crate) mod text;
 pub mod throttle;
 pub mod tokens;
 pub mod transfers;

@@ -4,7 +4,7 @@ use sea_orm::Set;
 use serde::{Deserialize, Serialize};
 use skinledger_domain::ValidationErrors;
 use skinledger_domain::names::{Email, Name, Password, Slug};
-use skinledger_domain::role::Role;
+use skinledger_domain::role::{Grant, Role};
 use skinledger_store::entities::staff as staff_row;
 use skinledger_store::{is_unique_violation, orgs, staff};
 use uuid::Uuid;
@@ -87,7 +87,10 @@ impl App {
             &txn,
             org.id,
             admin.id,
-            &[(None, Role::OrgAdmin.as_str().to_owned())],
+            &[Grant {
+                role: Role::OrgAdmin,
+                clinic_id: None,
+            }],
         )
         .await?;
         txn.audit(AuditEvent {

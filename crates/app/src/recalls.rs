@@ -16,12 +16,12 @@ use crate::App;
 use crate::ErrorCode;
 use crate::actor::Actor;
 use crate::audit::{AuditEvent, Subject};
-use crate::clients::{MAX_TEXT_LEN, required_text};
 use crate::error::{Error, Result};
 use crate::events::{self, Change, EventData};
 use crate::idempotency::{self, IdempotencyKey};
 use crate::ledger::{self, Entry};
 use crate::lots::{Lot, LotDetail, detail, load};
+use crate::text::{MAX_TEXT_LEN, required_text};
 use crate::txn::Txn;
 use skinledger_domain::events::EventType;
 

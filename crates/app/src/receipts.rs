@@ -20,13 +20,13 @@ use crate::App;
 use crate::ErrorCode;
 use crate::actor::Actor;
 use crate::audit::{AuditEvent, Subject};
-use crate::clients::optional_text;
 use crate::clinics::{active_clinic, clinic_inactive, timezone_of};
 use crate::error::{Error, Result};
 use crate::events::{Change, EventData};
 use crate::idempotency::{self, IdempotencyKey};
 use crate::ledger::{self, Entry};
 use crate::lots::{Balance, Lot};
+use crate::text::optional_text;
 use skinledger_domain::events::EventType;
 
 /// Most units received in one receipt.

@@ -23,13 +23,13 @@ use crate::App;
 use crate::ErrorCode;
 use crate::actor::Actor;
 use crate::audit::{AuditEvent, Subject};
-use crate::clients::{MAX_TEXT_LEN, required_text};
 use crate::clinics::timezone_of;
 use crate::error::{Error, Result};
 use crate::events::Change;
 use crate::idempotency::{self, IdempotencyKey};
 use crate::paging::{Page, PageParams};
 use crate::policy;
+use crate::text::{MAX_TEXT_LEN, required_text};
 use skinledger_domain::events::EventType;
 
 /// A physician's clearance of one factor.

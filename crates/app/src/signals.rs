@@ -19,13 +19,13 @@ use crate::App;
 use crate::ErrorCode;
 use crate::actor::Actor;
 use crate::audit::{ActorKind, AuditEvent, AuditOutcome, Subject};
-use crate::clients::{MAX_TEXT_LEN, required_text};
 use crate::error::{Error, Result};
 use crate::events::{self, Change, EventData};
 use crate::idempotency::{self, IdempotencyKey};
 use crate::ledger::Entry;
 use crate::lots::{LotDetail, detail, load};
 use crate::recalls::{QuarantinedUnits, move_units, quarantine_everywhere};
+use crate::text::{MAX_TEXT_LEN, required_text};
 use crate::txn::Txn;
 use skinledger_domain::events::EventType;
 

@@ -231,11 +231,8 @@ impl App {
                         }
                         Err(e) => return Err(e.into()),
                     };
-                    let pairs: Vec<_> = grants
-                        .iter()
-                        .map(|g| (g.clinic_id, g.role.as_str().to_owned()))
-                        .collect();
-                    staff::replace_roles(&txn, actor.org_id, row.id, &pairs).await?;
+                    let grants: Vec<Grant> = grants.iter().copied().collect();
+                    staff::replace_roles(&txn, actor.org_id, row.id, &grants).await?;
                     txn.audit(
                         AuditEvent::by(actor, "staff.create", "staff", Some(row.id))
                             .detail(&requested_roles),
@@ -411,7 +408,7 @@ impl App {
             let holds_admin = staff::roles(&txn, actor.org_id, id)
                 .await?
                 .iter()
-                .any(|r| r.role == Role::OrgAdmin.as_str());
+                .any(|r| r.role == Role::OrgAdmin);
             if row.active
                 && holds_admin
                 && !staff::other_active_org_admins(&txn, actor.org_id, id).await?
@@ -477,17 +474,13 @@ impl App {
             {
                 return Err(last_org_admin());
             }
-            let pairs: Vec<_> = after
-                .iter()
-                .map(|g| (g.clinic_id, g.role.as_str().to_owned()))
-                .collect();
-            staff::replace_roles(&txn, actor.org_id, id, &pairs).await?;
+            let after: Vec<Grant> = after.iter().copied().collect();
+            staff::replace_roles(&txn, actor.org_id, id, &after).await?;
             txn.audit(AuditEvent::by(actor, "staff.set_roles", "staff", Some(id)).detail(&roles));
             txn.publish(actor.org_id, vec![staff_changed(id, "roles")]);
             txn.commit().await?;
             self.forget_caller(actor.org_id, crate::Principal::Staff(id));
-            let grants: Vec<Grant> = after.into_iter().collect();
-            Ok(StaffMember::from_row(row, &grants))
+            Ok(StaffMember::from_row(row, &after))
         })
         .await
     }

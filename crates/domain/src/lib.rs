@@ -29,6 +29,7 @@ pub mod policy;
 pub mod role;
 pub mod screening;
 pub mod signal;
+pub mod webhook;
 pub mod wire;
 
 pub use error::{FieldError, ValidationErrors};

@@ -71,7 +71,14 @@ impl std::error::Error for UnknownValue {}
 ///
 /// Without `schema by hand`, every wire name must be its variant in snake_case (the tests of
 /// each enum hold it): the OpenAPI derivation reads the enum's `rename_all = "snake_case"`, not
-/// the per-variant names passed through the macro.
+/// the per-variant names passed through the macro. With it, an invocation may still derive
+/// `utoipa::ToSchema` itself among its attributes: the per-variant names are then the schema's.
+///
+/// The macro is exported for the crates above the domain (the app's own wire enums, such as an
+/// audit outcome or a grant type), so they are declared the same way. Expanded there, the schema
+/// is derived when this crate's `openapi` feature is on, which needs `utoipa` and `serde` among
+/// the caller's dependencies.
+#[macro_export]
 macro_rules! wire_enum {
     (
         $(#[$meta:meta])*
@@ -79,11 +86,11 @@ macro_rules! wire_enum {
             $( $(#[$vmeta:meta])* $variant:ident => $wire:literal, )+
         }
     ) => {
-        $crate::wire::wire_enum! {
+        $crate::wire_enum! {
             @derived_schema [$(#[$meta])*] $vis $name
             { $( [$(#[$vmeta])*] $variant => $wire, )+ }
         }
-        $crate::wire::wire_enum! {
+        $crate::wire_enum! {
             @conversions $name $kind [::core::option::Option::None]
             { $( $variant => $wire, )+ }
         }
@@ -94,11 +101,11 @@ macro_rules! wire_enum {
             $( $(#[$vmeta:meta])* $variant:ident => $wire:literal, )+
         }
     ) => {
-        $crate::wire::wire_enum! {
+        $crate::wire_enum! {
             @derived_schema [$(#[$meta])*] $vis $name
             { $( [$(#[$vmeta])*] $variant => $wire, )+ }
         }
-        $crate::wire::wire_enum! {
+        $crate::wire_enum! {
             @conversions $name $kind [::core::option::Option::Some(&[$($wire),+])]
             { $( $variant => $wire, )+ }
         }
@@ -117,7 +124,7 @@ macro_rules! wire_enum {
         $vis enum $name {
             $( $(#[$vmeta])* #[serde(rename = $wire)] $variant, )+
         }
-        $crate::wire::wire_enum! {
+        $crate::wire_enum! {
             @conversions $name $kind [::core::option::Option::None]
             { $( $variant => $wire, )+ }
         }
@@ -126,15 +133,16 @@ macro_rules! wire_enum {
         @derived_schema [$(#[$meta:meta])*] $vis:vis $name:ident
         { $( [$(#[$vmeta:meta])*] $variant:ident => $wire:literal, )+ }
     ) => {
-        $(#[$meta])*
-        #[derive(
-            Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord,
-            ::serde::Serialize, ::serde::Deserialize,
-        )]
-        #[cfg_attr(feature = "openapi", derive(::utoipa::ToSchema))]
-        #[serde(rename_all = "snake_case")]
-        $vis enum $name {
-            $( $(#[$vmeta])* #[serde(rename = $wire)] $variant, )+
+        $crate::with_schema! {
+            $(#[$meta])*
+            #[derive(
+                Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord,
+                ::serde::Serialize, ::serde::Deserialize,
+            )]
+            #[serde(rename_all = "snake_case")]
+            $vis enum $name {
+                $( $(#[$vmeta])* #[serde(rename = $wire)] $variant, )+
+            }
         }
     };
     (
@@ -175,7 +183,29 @@ macro_rules! wire_enum {
         }
     };
 }
-pub(crate) use wire_enum;
+pub use crate::wire_enum;
+
+/// Derives `utoipa::ToSchema` for the item when the domain's `openapi` feature is on, wherever
+/// the item is declared (a `cfg_attr` in an exported macro would read the caller's features).
+#[cfg(feature = "openapi")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! with_schema {
+    ($($item:tt)*) => {
+        #[derive(::utoipa::ToSchema)]
+        $($item)*
+    };
+}
+
+/// Derives `utoipa::ToSchema` for the item when the domain's `openapi` feature is on (it is off).
+#[cfg(not(feature = "openapi"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! with_schema {
+    ($($item:tt)*) => {
+        $($item)*
+    };
+}
 
 #[cfg(test)]
 pub(crate) mod tests {

@@ -3,8 +3,10 @@
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect,
 };
+use skinledger_domain::role::Grant;
 use uuid::Uuid;
 
+use crate::codec::Json;
 use crate::entities::api_client;
 use crate::paging::{Page, PageRequest};
 use crate::scoped;
@@ -40,15 +42,16 @@ pub async fn acting_grants(
     db: &impl ConnectionTrait,
     org: Uuid,
     id: Uuid,
-) -> Result<Option<String>, DbErr> {
-    api_client::Entity::find_by_id(id)
+) -> Result<Option<Vec<Grant>>, DbErr> {
+    let grants: Option<Json<Vec<Grant>>> = api_client::Entity::find_by_id(id)
         .select_only()
         .column(api_client::Column::Grants)
         .filter(api_client::Column::OrganizationId.eq(org))
         .filter(api_client::Column::RevokedAt.is_null())
         .into_tuple()
         .one(db)
-        .await
+        .await?;
+    Ok(grants.map(Json::into_inner))
 }
 
 /// An API client by its public client id, whichever organisation it belongs to: the client id

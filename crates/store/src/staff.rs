@@ -4,8 +4,10 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, JoinType, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect, RelationDef, Set,
 };
+use skinledger_domain::role::{Grant, Role};
 use uuid::Uuid;
 
+use crate::codec::Text;
 use crate::entities::{staff, staff_role};
 use crate::paging::{Page, PageRequest};
 use crate::scoped;
@@ -95,8 +97,8 @@ pub async fn acting_roles(
     org: Uuid,
     staff_id: Uuid,
     session: i32,
-) -> Result<Option<Vec<(Option<Uuid>, String)>>, DbErr> {
-    let rows: Vec<(Uuid, Option<Uuid>, Option<String>)> = staff::Entity::find()
+) -> Result<Option<Vec<(Option<Uuid>, Role)>>, DbErr> {
+    let rows: Vec<(Uuid, Option<Uuid>, Option<Text<Role>>)> = staff::Entity::find()
         .select_only()
         .column(staff::Column::Id)
         .column(staff_role::Column::ClinicId)
@@ -116,7 +118,7 @@ pub async fn acting_roles(
     }
     Ok(Some(
         rows.into_iter()
-            .filter_map(|(_, clinic, role)| role.map(|role| (clinic, role)))
+            .filter_map(|(_, clinic, role)| role.map(|role| (clinic, *role)))
             .collect(),
     ))
 }
@@ -145,12 +147,12 @@ pub async fn roles_of(
         .await
 }
 
-/// Replaces a staff member's roles with `roles` (`(clinic, role)` pairs).
+/// Replaces a staff member's roles with `roles`.
 pub async fn replace_roles(
     db: &impl ConnectionTrait,
     org: Uuid,
     staff_id: Uuid,
-    roles: &[(Option<Uuid>, String)],
+    roles: &[Grant],
 ) -> Result<(), DbErr> {
     staff_role::Entity::delete_many()
         .filter(staff_role::Column::OrganizationId.eq(org))
@@ -158,13 +160,13 @@ pub async fn replace_roles(
         .exec(db)
         .await?;
     let now = chrono::Utc::now();
-    for (clinic_id, role) in roles {
+    for Grant { role, clinic_id } in roles {
         staff_role::ActiveModel {
             id: Set(Uuid::now_v7()),
             organization_id: Set(org),
             staff_id: Set(staff_id),
             clinic_id: Set(*clinic_id),
-            role: Set(role.clone()),
+            role: Set((*role).into()),
             created_at: Set(now),
         }
         .insert(db)
@@ -183,7 +185,7 @@ pub async fn other_active_org_admins(
         .select_only()
         .column(staff_role::Column::StaffId)
         .filter(staff_role::Column::OrganizationId.eq(org))
-        .filter(staff_role::Column::Role.eq("org_admin"))
+        .filter(staff_role::Column::Role.eq(Role::OrgAdmin.as_str()))
         .filter(staff_role::Column::StaffId.ne(except))
         .into_tuple()
         .all(db)

@@ -13,6 +13,7 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect,
 };
+use skinledger_domain::webhook::DeliveryStatus;
 use uuid::Uuid;
 
 use crate::entities::{webhook, webhook_attempt, webhook_delivery};
@@ -20,11 +21,11 @@ use crate::paging::{Page, PageRequest};
 use crate::scoped;
 
 /// A delivery waiting for its (next) attempt.
-pub const PENDING: &str = "pending";
+pub const PENDING: &str = DeliveryStatus::Pending.as_str();
 /// A delivery the endpoint accepted.
-pub const DELIVERED: &str = "delivered";
+pub const DELIVERED: &str = DeliveryStatus::Delivered.as_str();
 /// A delivery given up after failing for the whole retry window.
-pub const FAILED: &str = "failed";
+pub const FAILED: &str = DeliveryStatus::Failed.as_str();
 
 /// Inserts a webhook.
 pub async fn insert(

@@ -11,14 +11,16 @@ use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, QuerySelect, Set};
 use skinledger_domain::clinical::FitzpatrickType;
 use skinledger_domain::inventory::ProductKind;
 use skinledger_domain::policy::ClinicalPolicy;
-use skinledger_store::entities::{client, policy, product};
-use skinledger_store::{Db, clients, orgs, policies, products};
+use skinledger_domain::role::{Grant, Role};
+use skinledger_store::entities::{client, policy, product, staff, staff_role};
+use skinledger_store::{Db, clients, orgs, policies, products, staff as staff_store};
 use uuid::Uuid;
 
 skinledger_store::on_both_backends!(
     typed_columns_round_trip,
     an_unknown_stored_name_is_refused_naming_it,
     unreadable_stored_json_is_refused_naming_its_column,
+    a_role_the_code_does_not_know_refuses_the_caller,
 );
 
 async fn org(db: &Db) -> Uuid {
@@ -236,4 +238,48 @@ async fn unreadable_stored_json_is_refused_naming_its_column(db: Db) {
     let message = refusal(policies::current(db.read(), org).await);
     assert!(message.contains("`document`"), "{message}");
     assert!(message.contains("ninety"), "{message}");
+}
+
+/// A staff member's roles come back as roles; a role row the code does not know (written by a
+/// later version, or by hand) fails the caller's resolution naming the value, rather than being
+/// skipped so that the caller acts with the roles that are left.
+async fn a_role_the_code_does_not_know_refuses_the_caller(db: Db) {
+    let org = org(&db).await;
+    let now = Utc::now();
+    let member = staff_store::insert(
+        db.write(),
+        staff::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            organization_id: Set(org),
+            email: Set("nurse@example.test".into()),
+            name: Set("Nurse".into()),
+            password_hash: Set(String::new()),
+            active: Set(true),
+            session_version: Set(0),
+            created_at: Set(now),
+            updated_at: Set(now),
+        },
+    )
+    .await
+    .expect("a staff member");
+    let grants = [Grant {
+        role: Role::OrgAdmin,
+        clinic_id: None,
+    }];
+    staff_store::replace_roles(db.write(), org, member.id, &grants)
+        .await
+        .expect("the roles");
+    let roles = staff_store::acting_roles(db.read(), org, member.id, 0)
+        .await
+        .expect("the caller");
+    assert_eq!(roles, Some(vec![(None, Role::OrgAdmin)]));
+
+    staff_role::Entity::update_many()
+        .col_expr(staff_role::Column::Role, Expr::value("chief"))
+        .filter(staff_role::Column::StaffId.eq(member.id))
+        .exec(db.write())
+        .await
+        .expect("the role overwritten");
+    let message = refusal(staff_store::acting_roles(db.read(), org, member.id, 0).await);
+    assert!(message.contains("`chief`"), "{message}");
 }

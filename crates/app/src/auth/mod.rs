@@ -314,15 +314,12 @@ impl App {
                     .ok_or_else(Error::unauthenticated)?;
                 Ok(roles
                     .into_iter()
-                    .filter_map(|(clinic, role)| Grant::new(role.parse().ok()?, clinic).ok())
+                    .map(|(clinic_id, role)| Grant { role, clinic_id })
                     .collect())
             }
-            Principal::ApiClient(id) => {
-                let grants = api_clients::acting_grants(db, org_id, id)
-                    .await?
-                    .ok_or_else(Error::unauthenticated)?;
-                Ok(crate::grants::parse_grants(&grants))
-            }
+            Principal::ApiClient(id) => api_clients::acting_grants(db, org_id, id)
+                .await?
+                .ok_or_else(Error::unauthenticated),
         }
     }
 

@@ -35,47 +35,24 @@ pub enum TokenGrant {
     },
 }
 
-/// How an access token is presented: `Authorization: Bearer <token>`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-pub enum TokenType {
-    /// The only kind issued.
-    Bearer,
-}
-
-impl TokenType {
-    /// The wire name.
-    pub const fn as_str(self) -> &'static str {
-        "Bearer"
+skinledger_domain::wire_enum! {
+    /// How an access token is presented: `Authorization: Bearer <token>`.
+    #[derive(utoipa::ToSchema)]
+    pub enum TokenType ("token type", schema by hand) {
+        /// The only kind issued.
+        Bearer => "Bearer",
     }
 }
 
-/// The grant types of `POST /v1/auth/token`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum GrantType {
-    /// A staff member's organisation, email and password.
-    Password,
-    /// A refresh token from an earlier answer.
-    RefreshToken,
-    /// An API client's id and secret.
-    ClientCredentials,
-}
-
-impl GrantType {
-    /// Every grant type.
-    pub const ALL: [GrantType; 3] = [
-        GrantType::Password,
-        GrantType::RefreshToken,
-        GrantType::ClientCredentials,
-    ];
-
-    /// The wire name.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            GrantType::Password => "password",
-            GrantType::RefreshToken => "refresh_token",
-            GrantType::ClientCredentials => "client_credentials",
-        }
+skinledger_domain::wire_enum! {
+    /// The grant types of `POST /v1/auth/token`.
+    pub enum GrantType ("grant type", refusal lists names) {
+        /// A staff member's organisation, email and password.
+        Password => "password",
+        /// A refresh token from an earlier answer.
+        RefreshToken => "refresh_token",
+        /// An API client's id and secret.
+        ClientCredentials => "client_credentials",
     }
 }
 
@@ -114,9 +91,7 @@ impl TokenRequest {
             }
         }
         let mut errors = ValidationErrors::new();
-        let grant_type = GrantType::ALL
-            .into_iter()
-            .find(|g| g.as_str() == self.grant_type);
+        let grant_type = self.grant_type.parse::<GrantType>().ok();
         let grant = match grant_type {
             Some(GrantType::Password) => TokenGrant::Password {
                 org: need(&mut errors, "org", self.org),

@@ -20,7 +20,6 @@ use crate::App;
 use crate::ErrorCode;
 use crate::actor::Actor;
 use crate::audit::{self, AuditEvent, Subject};
-use crate::clients::optional_text;
 use crate::clinics::active_clinic;
 use crate::error::{Error, Result};
 use crate::events::{self, Change, EventData};
@@ -28,6 +27,7 @@ use crate::idempotency::{self, IdempotencyKey};
 use crate::ledger::{self, Entry};
 use crate::lots::Balance;
 use crate::paging::{Page, PageParams};
+use crate::text::optional_text;
 use skinledger_domain::events::EventType;
 
 mod stocktake;

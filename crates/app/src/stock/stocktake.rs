@@ -14,12 +14,12 @@ use crate::App;
 use crate::ErrorCode;
 use crate::actor::Actor;
 use crate::audit::{AuditEvent, Subject};
-use crate::clients::optional_text;
 use crate::clinics::active_clinic;
 use crate::error::{Error, Result};
 use crate::events::{self, Change, EventData};
 use crate::idempotency::{self, IdempotencyKey};
 use crate::ledger::{self};
+use crate::text::optional_text;
 use skinledger_domain::events::EventType;
 
 use super::{Adjustment, Bucket, HandChange, MAX_ADJUSTMENT, adjust, require_clinic};

@@ -20,11 +20,11 @@ use super::{load, lost_race, treatment_change};
 use crate::App;
 use crate::actor::Actor;
 use crate::audit::{AuditEvent, Subject};
-use crate::clients::{MAX_TEXT_LEN, optional_text};
 use crate::consumption;
 use crate::eligibility::{Facts, depth_of};
 use crate::error::{Error, Result};
 use crate::idempotency::{self, IdempotencyKey};
+use crate::text::{MAX_TEXT_LEN, optional_text};
 use crate::txn::Txn;
 
 impl App {

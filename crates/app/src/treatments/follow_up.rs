@@ -19,11 +19,11 @@ use super::{load, treatment_change};
 use crate::App;
 use crate::actor::Actor;
 use crate::audit::{AuditEvent, Subject};
-use crate::clients::{MAX_TEXT_LEN, optional_text, required_text};
 use crate::eligibility::depth_of;
 use crate::error::{Error, Result};
 use crate::idempotency::{self, IdempotencyKey};
 use crate::policy;
+use crate::text::{MAX_TEXT_LEN, optional_text, required_text};
 
 impl App {
     /// Appends an addendum to a treatment, signed or not (clinical roles at its clinic).

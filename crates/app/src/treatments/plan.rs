@@ -19,10 +19,10 @@ use super::wire::{
 use crate::ErrorCode;
 use crate::actor::Actor;
 use crate::audit::AuditEvent;
-use crate::clients::{MAX_TEXT_LEN, optional_text, required_text};
 use crate::clinics::{active_clinic, timezone_of};
 use crate::eligibility::Facts;
 use crate::error::{Error, Result};
+use crate::text::{MAX_TEXT_LEN, optional_text, required_text};
 use crate::txn::Txn;
 
 /// How far in the future `performed_at` may lie, for clocks that are slightly off.

@@ -32,7 +32,7 @@ use skinledger_store::webhooks as store;
 use uuid::Uuid;
 
 use super::outbound::{AttemptOutcome, Outbound, Sent};
-use super::{parse_types, signing};
+use super::{DeliveryStatus, signing};
 use crate::audit::{ActorKind, AuditEvent, AuditOutcome};
 use crate::events::{Change, Event};
 use crate::txn::Txn;
@@ -213,7 +213,7 @@ impl WebhookWorker {
                 return Ok(queued);
             };
             let full = events.len() as u64 == QUEUE_BATCH;
-            let wanted = parse_types(&hook.event_types);
+            let wanted = &hook.event_types;
             let events: Vec<Event> = events
                 .into_iter()
                 .map(Event::from_row)
@@ -232,7 +232,7 @@ impl WebhookWorker {
                     seq: Set(event.seq),
                     event_type: Set(event.event_type.into()),
                     payload: Set(payload(event)?),
-                    status: Set(store::PENDING.into()),
+                    status: Set(DeliveryStatus::Pending.into()),
                     attempts: Set(0),
                     next_attempt_at: Set(now),
                     first_attempt_at: Set(None),
@@ -353,7 +353,7 @@ impl WebhookWorker {
                 organization_id: Set(row.organization_id),
                 delivery_id: Set(row.id),
                 attempted_at: Set(attempted_at),
-                outcome: Set(sent.outcome.as_str().to_owned()),
+                outcome: Set(sent.outcome.into()),
                 status_code: Set(sent.status.map(i32::from)),
                 latency_ms: Set(i64::try_from(sent.latency.as_millis()).unwrap_or(i64::MAX)),
                 error: Set(sent.error.clone()),
@@ -371,7 +371,7 @@ impl WebhookWorker {
             .map_err(|e| Error::Internal(format!("retry window: {e}")))?;
         let mut disabled = false;
         if sent.outcome == AttemptOutcome::Success {
-            active.status = Set(store::DELIVERED.into());
+            active.status = Set(DeliveryStatus::Delivered.into());
             active.finished_at = Set(Some(now));
             metrics::counter!(DELIVERIES, "outcome" => "delivered").increment(1);
             if let Some(occurred) = occurred_at(&row.payload) {
@@ -379,7 +379,7 @@ impl WebhookWorker {
                     .record((now - occurred).to_std().unwrap_or_default().as_secs_f64());
             }
         } else if now - first >= window {
-            active.status = Set(store::FAILED.into());
+            active.status = Set(DeliveryStatus::Failed.into());
             active.finished_at = Set(Some(now));
             metrics::counter!(DELIVERIES, "outcome" => "given_up").increment(1);
             disabled = hook.enabled;

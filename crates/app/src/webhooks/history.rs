@@ -6,6 +6,7 @@ use sea_orm::Set;
 use serde::{Deserialize, Serialize};
 use skinledger_domain::events::EventType;
 use skinledger_domain::permission::{Action, Scope};
+pub use skinledger_domain::webhook::DeliveryStatus;
 use skinledger_store::entities::{webhook_attempt, webhook_delivery};
 use skinledger_store::events as event_store;
 use skinledger_store::webhooks as store;
@@ -26,48 +27,6 @@ use super::{AttemptOutcome, Webhook, from_row};
 pub struct WebhookReplay {
     /// A feed cursor (`0` for the oldest event kept), not after the webhook's own `cursor`.
     pub after: String,
-}
-
-/// The state of a delivery.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum DeliveryStatus {
-    /// Waiting for its first or next attempt, or being attempted.
-    Pending,
-    /// The endpoint accepted it (2xx).
-    Delivered,
-    /// Given up after failing for the whole retry window.
-    Failed,
-}
-
-impl DeliveryStatus {
-    /// The wire and stored name.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            DeliveryStatus::Pending => store::PENDING,
-            DeliveryStatus::Delivered => store::DELIVERED,
-            DeliveryStatus::Failed => store::FAILED,
-        }
-    }
-
-    fn parse(s: &str) -> Result<Self> {
-        [
-            DeliveryStatus::Pending,
-            DeliveryStatus::Delivered,
-            DeliveryStatus::Failed,
-        ]
-        .into_iter()
-        .find(|d| d.as_str() == s)
-        .ok_or_else(|| Error::Internal(format!("stored delivery status {s}")))
-    }
-}
-
-impl std::str::FromStr for DeliveryStatus {
-    type Err = String;
-
-    fn from_str(s: &str) -> std::result::Result<Self, String> {
-        Self::parse(s).map_err(|_| "must be pending, delivered or failed".to_owned())
-    }
 }
 
 /// One request made for a delivery.
@@ -122,7 +81,7 @@ pub struct DeliveryQuery {
 fn attempt_from_row(a: webhook_attempt::Model) -> WebhookAttempt {
     WebhookAttempt {
         attempted_at: a.attempted_at,
-        outcome: AttemptOutcome::parse(&a.outcome).unwrap_or(AttemptOutcome::ConnectionError),
+        outcome: *a.outcome,
         status_code: a.status_code.and_then(|s| u16::try_from(s).ok()),
         latency_ms: a.latency_ms,
         error: a.error,
@@ -132,13 +91,13 @@ fn attempt_from_row(a: webhook_attempt::Model) -> WebhookAttempt {
 fn delivery_from_row(
     d: webhook_delivery::Model,
     attempts: &mut Vec<webhook_attempt::Model>,
-) -> Result<WebhookDelivery> {
-    let status = DeliveryStatus::parse(&d.status)?;
+) -> WebhookDelivery {
+    let status = *d.status;
     let mine: Vec<WebhookAttempt> = attempts
         .extract_if(.., |a| a.delivery_id == d.id)
         .map(attempt_from_row)
         .collect();
-    Ok(WebhookDelivery {
+    WebhookDelivery {
         id: d.id,
         webhook_id: d.webhook_id,
         event_id: d.event_id,
@@ -149,7 +108,7 @@ fn delivery_from_row(
         next_attempt_at: (status == DeliveryStatus::Pending).then_some(d.next_attempt_at),
         finished_at: d.finished_at,
         attempts: mine,
-    })
+    }
 }
 
 impl App {
@@ -180,7 +139,7 @@ impl App {
             .items
             .into_iter()
             .map(|d| delivery_from_row(d, &mut attempts))
-            .collect::<Result<Vec<_>>>()?;
+            .collect();
         Ok(Page::from_store(
             skinledger_store::Page {
                 items,
@@ -215,7 +174,7 @@ impl App {
             let now = Utc::now();
             // One pending delivery per event and endpoint: a retry of an event already queued
             // again brings that one forward.
-            let target = if row.status == store::PENDING {
+            let target = if row.status == DeliveryStatus::Pending {
                 row
             } else {
                 match store::pending_delivery_of(&txn, webhook, row.event_id).await? {
@@ -225,8 +184,8 @@ impl App {
             };
             let mut active: webhook_delivery::ActiveModel = target.clone().into();
             active.next_attempt_at = Set(now);
-            if target.status != store::PENDING {
-                active.status = Set(store::PENDING.into());
+            if target.status != DeliveryStatus::Pending {
+                active.status = Set(DeliveryStatus::Pending.into());
                 active.first_attempt_at = Set(None);
                 active.finished_at = Set(None);
                 active.leased_until = Set(None);
@@ -240,7 +199,7 @@ impl App {
             );
             let mut attempts = store::attempts_of(&txn, &[updated.id]).await?;
             txn.commit().await?;
-            delivery_from_row(updated, &mut attempts)
+            Ok(delivery_from_row(updated, &mut attempts))
         })
         .await
     }

@@ -142,21 +142,18 @@ pub struct WebhookChanges {
     pub enabled: Option<bool>,
 }
 
-fn parse_types(stored: &str) -> Vec<EventType> {
-    serde_json::from_str::<Vec<EventType>>(stored).unwrap_or_default()
-}
-
-fn stored_types(types: &[EventType]) -> Result<String> {
+/// The event types as stored: sorted, each once (empty for every type).
+fn stored_types(types: &[EventType]) -> Vec<EventType> {
     let mut types = types.to_vec();
     types.sort();
     types.dedup();
-    serde_json::to_string(&types).map_err(|e| Error::Internal(e.to_string()))
+    types
 }
 
 fn from_row(m: webhook::Model, secret: Option<String>) -> Webhook {
     Webhook {
         id: m.id,
-        event_types: parse_types(&m.event_types),
+        event_types: m.event_types.into_inner(),
         url: m.url,
         description: m.description,
         enabled: m.enabled,
@@ -211,7 +208,7 @@ impl App {
             let url = self.checked_url(&mut errors, "url", &new.url).await;
             errors.into_result()?;
             let url = url.ok_or_else(|| Error::invalid("url", "is required"))?;
-            let types = stored_types(&new.event_types)?;
+            let types = stored_types(&new.event_types);
             let (secret, bytes) = signing::new_secret();
             let sealed = signing::seal(&bytes, &self.settings().signing_key);
             let now = Utc::now();
@@ -226,7 +223,7 @@ impl App {
                     organization_id: Set(actor.org_id),
                     url: Set(url.clone()),
                     description: Set(description.flatten()),
-                    event_types: Set(types),
+                    event_types: Set(types.into()),
                     enabled: Set(true),
                     disabled_at: Set(None),
                     disabled_reason: Set(None),
@@ -300,9 +297,9 @@ impl App {
                 changed.push("url");
             }
             if let Some(types) = &changes.event_types {
-                let types = stored_types(types)?;
-                if types != row.event_types {
-                    active.event_types = Set(types);
+                let types = stored_types(types);
+                if *row.event_types != types {
+                    active.event_types = Set(types.into());
                     changed.push("event_types");
                 }
             }

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper_util::rt::TokioIo;
-use serde::{Deserialize, Serialize};
+pub use skinledger_domain::webhook::AttemptOutcome;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use url::{Host, Url};
@@ -149,52 +149,6 @@ pub fn parse_url(raw: &str) -> Result<Url, Refusal> {
         return Err(Refusal::Malformed("must not have a fragment"));
     }
     Ok(url)
-}
-
-/// How an attempt ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum AttemptOutcome {
-    /// The endpoint answered 2xx.
-    Success,
-    /// The endpoint answered something else (a redirect included: it is not followed).
-    HttpError,
-    /// No answer within the timeout.
-    Timeout,
-    /// No connection, or the connection failed.
-    ConnectionError,
-    /// The host is, or resolves only to, addresses deliveries may not reach.
-    AddressRefused,
-    /// Nothing was sent: the webhook's secret cannot be read with this server's signing key.
-    NotSent,
-}
-
-impl AttemptOutcome {
-    /// The wire and stored name.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            AttemptOutcome::Success => "success",
-            AttemptOutcome::HttpError => "http_error",
-            AttemptOutcome::Timeout => "timeout",
-            AttemptOutcome::ConnectionError => "connection_error",
-            AttemptOutcome::AddressRefused => "address_refused",
-            AttemptOutcome::NotSent => "not_sent",
-        }
-    }
-
-    /// Reads a stored name.
-    pub fn parse(s: &str) -> Option<Self> {
-        [
-            AttemptOutcome::Success,
-            AttemptOutcome::HttpError,
-            AttemptOutcome::Timeout,
-            AttemptOutcome::ConnectionError,
-            AttemptOutcome::AddressRefused,
-            AttemptOutcome::NotSent,
-        ]
-        .into_iter()
-        .find(|o| o.as_str() == s)
-    }
 }
 
 /// What one request gave.

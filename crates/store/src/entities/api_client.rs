@@ -1,6 +1,9 @@
 //! The `api_clients` table.
 
 use sea_orm::entity::prelude::*;
+use skinledger_domain::role::Grant;
+
+use crate::codec::Json;
 
 /// One row of `api_clients`.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -13,7 +16,7 @@ pub struct Model {
     pub client_id: String,
     pub secret_hash: String,
     /// The granted roles as JSON: `[{"role": "...", "clinic_id": "..." | null}]`.
-    pub grants: String,
+    pub grants: Json<Vec<Grant>>,
     pub created_by: Option<Uuid>,
     pub created_at: DateTimeUtc,
     pub last_used_at: Option<DateTimeUtc>,

@@ -1,6 +1,9 @@
 //! The `staff_roles` table.
 
 use sea_orm::entity::prelude::*;
+use skinledger_domain::role::Role;
+
+use crate::codec::Text;
 
 /// One row of `staff_roles`.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -11,7 +14,7 @@ pub struct Model {
     pub organization_id: Uuid,
     pub staff_id: Uuid,
     pub clinic_id: Option<Uuid>,
-    pub role: String,
+    pub role: Text<Role>,
     pub created_at: DateTimeUtc,
 }
 

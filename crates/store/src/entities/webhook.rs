@@ -1,6 +1,9 @@
 //! The `webhooks` table: an organisation's webhook endpoints.
 
 use sea_orm::entity::prelude::*;
+use skinledger_domain::events::EventType;
+
+use crate::codec::Json;
 
 /// One row of `webhooks`.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -11,7 +14,8 @@ pub struct Model {
     pub organization_id: Uuid,
     pub url: String,
     pub description: Option<String>,
-    pub event_types: String,
+    /// The event types delivered, sorted, each once.
+    pub event_types: Json<Vec<EventType>>,
     pub enabled: bool,
     pub disabled_at: Option<DateTimeUtc>,
     pub disabled_reason: Option<String>,

@@ -1,6 +1,9 @@
 //! The `webhook_attempts` table: every request made for a webhook delivery.
 
 use sea_orm::entity::prelude::*;
+use skinledger_domain::webhook::AttemptOutcome;
+
+use crate::codec::Text;
 
 /// One row of `webhook_attempts`.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -11,7 +14,7 @@ pub struct Model {
     pub organization_id: Uuid,
     pub delivery_id: Uuid,
     pub attempted_at: DateTimeUtc,
-    pub outcome: String,
+    pub outcome: Text<AttemptOutcome>,
     pub status_code: Option<i32>,
     pub latency_ms: i64,
     pub error: Option<String>,

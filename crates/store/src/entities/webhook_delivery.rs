@@ -2,6 +2,7 @@
 
 use sea_orm::entity::prelude::*;
 use skinledger_domain::events::EventType;
+use skinledger_domain::webhook::DeliveryStatus;
 
 use crate::codec::Text;
 
@@ -17,7 +18,7 @@ pub struct Model {
     pub seq: i64,
     pub event_type: Text<EventType>,
     pub payload: String,
-    pub status: String,
+    pub status: Text<DeliveryStatus>,
     pub attempts: i32,
     pub next_attempt_at: DateTimeUtc,
     pub first_attempt_at: Option<DateTimeUtc>,
