@@ -22,7 +22,6 @@ use crate::actor::Actor;
 use crate::audit::AuditEvent;
 use crate::clinics::timezone_of;
 use crate::error::{Error, Result};
-use crate::grants::grants_of;
 use crate::policy;
 use crate::screenings::StoredScreening;
 
@@ -126,18 +125,15 @@ impl Facts {
             Some(row) => Some((row.performed_on, depth_of(row.needle_depth_hundredths)?)),
             None => None,
         };
-        let active = staff::get(db, org, practitioner)
+        // Read in this transaction, not taken from the caller's cached roles: a role removed
+        // a moment ago no longer counts.
+        let roles = staff::active_roles(db, org, practitioner)
             .await?
-            .is_some_and(|m| m.active);
-        let roles = if active {
-            grants_of(&staff::roles(db, org, practitioner).await?)
-                .into_iter()
-                .filter(|g| g.clinic_id == Some(clinic))
-                .map(|g| g.role)
-                .collect()
-        } else {
-            Vec::new()
-        };
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|(at, _)| *at == Some(clinic))
+            .map(|(_, role)| role)
+            .collect();
         Ok(Self {
             policy_version,
             policy,

@@ -99,7 +99,7 @@ pub(crate) async fn low_stock(
     lost: impl IntoIterator<Item = (Uuid, i64)>,
 ) -> Result<Vec<Change>> {
     use skinledger_domain::inventory::lot_usable_on;
-    use skinledger_store::{lots, products, stock};
+    use skinledger_store::stock;
 
     let mut by_product: std::collections::BTreeMap<Uuid, i64> = std::collections::BTreeMap::new();
     for (product, units) in lost {
@@ -107,38 +107,27 @@ pub(crate) async fn low_stock(
             *by_product.entry(product).or_default() += units;
         }
     }
+    let products: Vec<Uuid> = by_product.keys().copied().collect();
     let today = Utc::now().date_naive();
     let mut changes = Vec::new();
-    for (product_id, lost) in by_product {
-        let Some(product) = products::get(db, org, product_id).await? else {
-            continue;
-        };
-        let point = products::reorder_points_of(db, org, &[product_id])
-            .await?
-            .into_iter()
-            .find(|o| o.clinic_id == clinic)
-            .map_or(product.reorder_point, |o| o.reorder_point);
+    for shelf in stock::shelves(db, org, clinic, &products).await? {
+        let point = i64::from(shelf.reorder_point);
         if point <= 0 {
             continue;
         }
-        let usable_lots: Vec<Uuid> = lots::of_product(db, org, product_id)
-            .await?
-            .into_iter()
-            .filter(|l| lot_usable_on(*l.status, l.expiry, today).is_ok())
-            .map(|l| l.id)
-            .collect();
-        let usable: i64 = stock::of_lots_at(db, org, clinic, &usable_lots)
-            .await?
+        let lost = by_product.get(&shelf.product_id).copied().unwrap_or(0);
+        let usable: i64 = shelf
+            .lots
             .iter()
-            .map(|b| i64::from(b.on_hand))
+            .filter(|l| lot_usable_on(l.status, l.expiry, today).is_ok())
+            .map(|l| l.on_hand)
             .sum();
-        let point = i64::from(point);
         if usable <= point && usable + lost > point {
             changes.push(
                 Change::new(EventType::StockLow)
                     .clinic(clinic)
                     .data(EventData {
-                        product_id: Some(product_id),
+                        product_id: Some(shelf.product_id),
                         units: Some(usable),
                         reorder_point: Some(point),
                         ..EventData::default()

@@ -12,9 +12,11 @@ pub mod inventory_support;
 use std::time::Duration;
 
 use chrono::{Days, Utc};
-use clinical_support::{World, new_client, today};
+use clinical_support::{World, days_ago, new_client, today};
 use futures::future::join_all;
-use inventory_support::{add_product, eligible_client, one_of, receive, roller, treatment_using};
+use inventory_support::{
+    add_product, eligible_client, one_of, receive, roller, set_expiry, treatment_using,
+};
 use skinledger_app::clients::ClientChanges;
 use skinledger_app::events::{Event, EventPage, FeedQuery};
 use skinledger_app::transfers::{NewTransfer, TransferLineRequest};
@@ -30,6 +32,7 @@ skinledger_store::on_both_backends!(
     every_change_is_in_the_feed_once_in_order_and_a_refused_one_is_not,
     events_never_carry_clinical_content,
     stock_changes_and_a_crossed_reorder_point_are_announced,
+    a_clinics_own_reorder_point_counts_only_usable_units_on_its_shelf,
     each_caller_sees_only_the_events_of_what_their_roles_may_read,
     concurrent_writers_get_one_gap_free_sequence,
     a_waiting_feed_answers_as_soon_as_an_event_is_written,
@@ -331,6 +334,52 @@ async fn stock_changes_and_a_crossed_reorder_point_are_announced(db: Db) {
     assert_eq!(types(&page.items), [EventType::TransferSent]);
     assert_eq!(page.items[0].clinic_id, Some(w.org.clinic));
     assert_eq!(page.items[0].other_clinic_id, Some(w.org.other_clinic));
+}
+
+/// The reorder point that holds at a clinic is its own when set (here 3, the organisation's 0
+/// would never report), and only usable units on that clinic's shelf count: an expired lot's
+/// units at the clinic and the units at another clinic do not.
+async fn a_clinics_own_reorder_point_counts_only_usable_units_on_its_shelf(db: Db) {
+    let w = World::new(db).await;
+    let admin = &w.org.admin;
+    let (clinic, elsewhere) = (w.org.clinic, w.org.other_clinic);
+    let doc = w.staff(&w.org, "doc", Role::Physician, clinic).await;
+    let product = add_product(
+        &w.app,
+        admin,
+        skinledger_app::products::NewProduct {
+            reorder_point: Some(0),
+            clinic_reorder_points: vec![skinledger_app::products::ClinicReorderPointChange {
+                clinic_id: clinic,
+                reorder_point: Some(3),
+            }],
+            ..roller("Clinic roller", 0.5)
+        },
+    )
+    .await;
+    let later = today() + Days::new(400);
+    receive(&w.app, admin, clinic, product.id, "USABLE", later, 4).await;
+    let stale = receive(&w.app, admin, clinic, product.id, "STALE", later, 10).await;
+    set_expiry(&w.app, stale.lot.id, days_ago(1)).await;
+    receive(&w.app, admin, elsewhere, product.id, "AWAY", later, 10).await;
+    let start = now(&w.app, admin).await;
+    let client = eligible_client(&w, &doc, "Rita", "Reorder").await;
+    w.treat(
+        &doc,
+        treatment_using(clinic, client, vec![one_of(product.id)]),
+    )
+    .await;
+    // 4 usable units → 3: at the clinic's reorder point.
+    let page = feed(&w.app, admin, &start).await;
+    let low: Vec<&Event> = page
+        .items
+        .iter()
+        .filter(|e| e.event_type == EventType::StockLow)
+        .collect();
+    assert_eq!(low.len(), 1, "{:?}", types(&page.items));
+    assert_eq!(low[0].clinic_id, Some(clinic));
+    assert_eq!(low[0].data.units, Some(3));
+    assert_eq!(low[0].data.reorder_point, Some(3));
 }
 
 async fn each_caller_sees_only_the_events_of_what_their_roles_may_read(db: Db) {

@@ -151,6 +151,7 @@ async fn fefo_takes_the_earliest_usable_lot_and_never_an_expired_or_recalled_one
         balance(4, 0, 0)
     );
     let read = app.get_treatment(&nurse, t.id).await.expect("readable");
+    assert_eq!(read, t, "the answer to the write is what a read answers");
     assert_eq!(read.clinical.map(|c| c.consumables), Some(used));
 
     // Naming the expired or the recalled lot is refused, and no treatment is left behind.
@@ -184,6 +185,8 @@ async fn fefo_takes_the_earliest_usable_lot_and_never_an_expired_or_recalled_one
     let t = w
         .treat(&nurse, treatment_using(clinic, client, vec![nine]))
         .await;
+    let read = app.get_treatment(&nurse, t.id).await.expect("readable");
+    assert_eq!(read, t, "the answer to the write is what a read answers");
     let taken: Vec<(String, i64)> = t
         .clinical
         .expect("consumables shown")

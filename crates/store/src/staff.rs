@@ -98,7 +98,26 @@ pub async fn acting_roles(
     staff_id: Uuid,
     session: i32,
 ) -> Result<Option<Vec<(Option<Uuid>, Role)>>, DbErr> {
-    let rows: Vec<(Uuid, Option<Uuid>, Option<Text<Role>>)> = staff::Entity::find()
+    roles_if_active(db, org, staff_id, Some(session)).await
+}
+
+/// The roles, as `(clinic, role)` pairs, of a staff member who is active, whatever their
+/// session; `None` when there is no such staff member. One statement, as [`acting_roles`].
+pub async fn active_roles(
+    db: &impl ConnectionTrait,
+    org: Uuid,
+    staff_id: Uuid,
+) -> Result<Option<Vec<(Option<Uuid>, Role)>>, DbErr> {
+    roles_if_active(db, org, staff_id, None).await
+}
+
+async fn roles_if_active(
+    db: &impl ConnectionTrait,
+    org: Uuid,
+    staff_id: Uuid,
+    session: Option<i32>,
+) -> Result<Option<Vec<(Option<Uuid>, Role)>>, DbErr> {
+    let mut query = staff::Entity::find()
         .select_only()
         .column(staff::Column::Id)
         .column(staff_role::Column::ClinicId)
@@ -106,8 +125,11 @@ pub async fn acting_roles(
         .join_rev(JoinType::LeftJoin, roles_of_staff())
         .filter(staff::Column::OrganizationId.eq(org))
         .filter(staff::Column::Id.eq(staff_id))
-        .filter(staff::Column::Active.eq(true))
-        .filter(staff::Column::SessionVersion.eq(session))
+        .filter(staff::Column::Active.eq(true));
+    if let Some(session) = session {
+        query = query.filter(staff::Column::SessionVersion.eq(session));
+    }
+    let rows: Vec<(Uuid, Option<Uuid>, Option<Text<Role>>)> = query
         .order_by_asc(staff_role::Column::Role)
         .order_by_asc(staff_role::Column::Id)
         .into_tuple()

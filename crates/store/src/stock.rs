@@ -4,12 +4,16 @@
 //! count below zero. The database decides, so the rule holds across replicas and races: of two
 //! requests for the last unit, the second finds no row to update.
 
-use chrono::Utc;
-use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Set};
-use skinledger_domain::inventory::{StockBalance, StockChange};
+use chrono::{NaiveDate, Utc};
+use sea_orm::sea_query::{Condition, Expr, ExprTrait, JoinType, Order, Query};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Set, UpdateMany,
+};
+use skinledger_domain::inventory::{LotStatus, StockBalance, StockChange};
+
 use uuid::Uuid;
 
+use crate::codec::Text;
 use crate::entities::stock;
 
 fn to_i32(value: i64) -> Result<i32, DbErr> {
@@ -58,6 +62,31 @@ pub async fn apply(
     change: StockChange,
     expected: Option<StockBalance>,
 ) -> Result<bool, DbErr> {
+    let update = conditional_update(org, clinic, lot, change, expected)?;
+    Ok(update.exec(db).await?.rows_affected == 1)
+}
+
+/// [`apply`], answering the balance as it stands after the change, or `None` when the change
+/// was not applied: one statement (`UPDATE ... RETURNING`) where a read would otherwise follow.
+pub async fn apply_returning(
+    db: &impl ConnectionTrait,
+    org: Uuid,
+    clinic: Uuid,
+    lot: Uuid,
+    change: StockChange,
+    expected: Option<StockBalance>,
+) -> Result<Option<stock::Model>, DbErr> {
+    let update = conditional_update(org, clinic, lot, change, expected)?;
+    Ok(update.exec_with_returning(db).await?.into_iter().next())
+}
+
+fn conditional_update(
+    org: Uuid,
+    clinic: Uuid,
+    lot: Uuid,
+    change: StockChange,
+    expected: Option<StockBalance>,
+) -> Result<UpdateMany<stock::Entity>, DbErr> {
     let buckets = [
         (stock::Column::OnHand, change.on_hand),
         (stock::Column::Quarantined, change.quarantined),
@@ -88,7 +117,7 @@ pub async fn apply(
             .filter(stock::Column::Quarantined.eq(to_i32(expected.quarantined)?))
             .filter(stock::Column::InTransitOut.eq(to_i32(expected.in_transit_out)?));
     }
-    Ok(update.exec(db).await?.rows_affected == 1)
+    Ok(update)
 }
 
 /// The balance of one lot at one clinic.
@@ -170,4 +199,127 @@ pub async fn on_hand(
         .order_by_asc(stock::Column::LotId)
         .all(db)
         .await
+}
+
+/// What decides whether a clinic runs low on a product: its reorder point there (the clinic's
+/// own when set, else the product's), and every lot of the product with its status, expiry and
+/// units on hand at the clinic.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Shelf {
+    /// The product.
+    pub product_id: Uuid,
+    /// The reorder point that holds at the clinic.
+    pub reorder_point: i32,
+    /// Each lot of the product, with what the clinic holds of it (0 when nothing).
+    pub lots: Vec<ShelfLot>,
+}
+
+/// A lot of a product on a clinic's [`Shelf`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShelfLot {
+    /// Active, recalled or on hold.
+    pub status: LotStatus,
+    /// Its expiry date.
+    pub expiry: NaiveDate,
+    /// Units on hand at the clinic.
+    pub on_hand: i64,
+}
+
+/// The [`Shelf`] of each of `products` at a clinic, in product order; products of another
+/// organisation are left out. One statement for any number of products.
+pub async fn shelves(
+    db: &impl ConnectionTrait,
+    org: Uuid,
+    clinic: Uuid,
+    products: &[Uuid],
+) -> Result<Vec<Shelf>, DbErr> {
+    use crate::entities::{clinic_reorder_point as point, lot, product};
+    if products.is_empty() {
+        return Ok(Vec::new());
+    }
+    let statement = Query::select()
+        .column((product::Entity, product::Column::Id))
+        .expr_as(
+            Expr::col((product::Entity, product::Column::ReorderPoint)),
+            "product_point",
+        )
+        .expr_as(
+            Expr::col((point::Entity, point::Column::ReorderPoint)),
+            "clinic_point",
+        )
+        .column((lot::Entity, lot::Column::Status))
+        .column((lot::Entity, lot::Column::Expiry))
+        .column((stock::Entity, stock::Column::OnHand))
+        .from(product::Entity)
+        .join(
+            JoinType::LeftJoin,
+            point::Entity,
+            Condition::all()
+                .add(
+                    Expr::col((point::Entity, point::Column::OrganizationId))
+                        .equals((product::Entity, product::Column::OrganizationId)),
+                )
+                .add(
+                    Expr::col((point::Entity, point::Column::ProductId))
+                        .equals((product::Entity, product::Column::Id)),
+                )
+                .add(Expr::col((point::Entity, point::Column::ClinicId)).eq(clinic)),
+        )
+        .join(
+            JoinType::LeftJoin,
+            lot::Entity,
+            Condition::all()
+                .add(
+                    Expr::col((lot::Entity, lot::Column::OrganizationId))
+                        .equals((product::Entity, product::Column::OrganizationId)),
+                )
+                .add(
+                    Expr::col((lot::Entity, lot::Column::ProductId))
+                        .equals((product::Entity, product::Column::Id)),
+                ),
+        )
+        .join(
+            JoinType::LeftJoin,
+            stock::Entity,
+            Condition::all()
+                .add(
+                    Expr::col((stock::Entity, stock::Column::OrganizationId))
+                        .equals((lot::Entity, lot::Column::OrganizationId)),
+                )
+                .add(
+                    Expr::col((stock::Entity, stock::Column::LotId))
+                        .equals((lot::Entity, lot::Column::Id)),
+                )
+                .add(Expr::col((stock::Entity, stock::Column::ClinicId)).eq(clinic)),
+        )
+        .and_where(Expr::col((product::Entity, product::Column::OrganizationId)).eq(org))
+        .and_where(
+            Expr::col((product::Entity, product::Column::Id)).is_in(products.iter().copied()),
+        )
+        .order_by((product::Entity, product::Column::Id), Order::Asc)
+        .to_owned();
+    let mut shelves: Vec<Shelf> = Vec::new();
+    for row in db.query_all(&statement).await? {
+        let product_id: Uuid = row.try_get("", "id")?;
+        let product_point: i32 = row.try_get("", "product_point")?;
+        let clinic_point: Option<i32> = row.try_get("", "clinic_point")?;
+        let status: Option<Text<LotStatus>> = row.try_get("", "status")?;
+        let expiry: Option<NaiveDate> = row.try_get("", "expiry")?;
+        let on_hand: Option<i32> = row.try_get("", "on_hand")?;
+        if shelves.last().is_none_or(|s| s.product_id != product_id) {
+            shelves.push(Shelf {
+                product_id,
+                reorder_point: clinic_point.unwrap_or(product_point),
+                lots: Vec::new(),
+            });
+        }
+        if let (Some(shelf), Some(status), Some(expiry)) = (shelves.last_mut(), status, expiry) {
+            shelf.lots.push(ShelfLot {
+                status: *status,
+                expiry,
+                on_hand: on_hand.map_or(0, i64::from),
+            });
+        }
+    }
+    Ok(shelves)
 }

@@ -102,19 +102,19 @@ async fn candidates(
     Ok((found, lots, tracked))
 }
 
-/// After `quantity` units of `lot` were taken (the balance row is now held by this
-/// transaction), checks that they stood on the shelf at the session.
+/// After `quantity` units of `lot` were taken, leaving `left` on hand (the balance row is now
+/// held by this transaction), checks that they stood on the shelf at the session.
 async fn check_stood(
     db: &impl ConnectionTrait,
     session: &Session,
     lot: Uuid,
+    left: i64,
     quantity: i64,
     planned: &Planned,
 ) -> Result<()> {
-    let now = stock::get(db, session.org, session.clinic, lot)
-        .await?
-        .map_or(0, |s| i64::from(s.on_hand));
-    let stood = session.stood(db, lot, now.saturating_add(quantity)).await?;
+    let stood = session
+        .stood(db, lot, left.saturating_add(quantity))
+        .await?;
     if stood < quantity {
         return Err(refusal(FefoError::OutOfStock { available: stood }, planned));
     }
@@ -122,6 +122,12 @@ async fn check_stood(
 }
 
 /// Takes `quantity` units of one lot at a clinic, checking it as the client named it.
+///
+/// The units are taken first, by the conditional update; the lot is then checked as it was read
+/// in this transaction. That is enough: a recall or a hold moves the lot's units off every
+/// shelf in the transaction that marks it, so units still on the shelf when the update takes
+/// them mean no withdrawal came first. When the units are not there, the balance and the lot
+/// are read again to say why (a recall may have come in between), or to try again.
 async fn take_from_lot(
     db: &impl ConnectionTrait,
     session: &Session,
@@ -131,17 +137,27 @@ async fn take_from_lot(
 ) -> Result<()> {
     let (org, clinic) = (session.org, session.clinic);
     for _ in 0..ALLOCATION_ATTEMPTS {
-        let balance = stock::get(db, org, clinic, lot.id).await?;
-        let on_hand = balance.as_ref().map_or(0, |s| i64::from(s.on_hand));
-        // Read again each time: a recall may have come in between.
+        let taken =
+            stock::apply_returning(db, org, clinic, lot.id, ledger::on_hand(-quantity), None)
+                .await?;
+        if let Some(after) = taken {
+            let left = i64::from(after.on_hand);
+            fefo::check_lot(
+                &candidate(lot, left.saturating_add(quantity))?,
+                session.judged_on,
+                quantity,
+            )
+            .map_err(|e| refusal(e, planned))?;
+            return check_stood(db, session, lot.id, left, quantity, planned).await;
+        }
+        let on_hand = stock::get(db, org, clinic, lot.id)
+            .await?
+            .map_or(0, |s| i64::from(s.on_hand));
         let current = lots::get(db, org, lot.id)
             .await?
             .ok_or(Error::NotFound("lot"))?;
         fefo::check_lot(&candidate(&current, on_hand)?, session.judged_on, quantity)
             .map_err(|e| refusal(e, planned))?;
-        if stock::apply(db, org, clinic, lot.id, ledger::on_hand(-quantity), None).await? {
-            return check_stood(db, session, lot.id, quantity, planned).await;
-        }
     }
     Err(refusal(FefoError::OutOfStock { available: 0 }, planned))
 }
@@ -170,14 +186,25 @@ async fn take_fefo(
         allocation.sort_by_key(|(lot, _)| *lot);
         let mut taken: Vec<(lot_row::Model, i64)> = Vec::with_capacity(allocation.len());
         for (lot_id, units) in allocation {
-            if !stock::apply(db, org, clinic, lot_id, ledger::on_hand(-units), None).await? {
+            let Some(after) =
+                stock::apply_returning(db, org, clinic, lot_id, ledger::on_hand(-units), None)
+                    .await?
+            else {
                 // Give back what this attempt took; it nets out within the transaction.
                 for (lot, units) in &taken {
                     stock::apply(db, org, clinic, lot.id, ledger::on_hand(*units), None).await?;
                 }
                 continue 'attempt;
-            }
-            check_stood(db, session, lot_id, units, planned).await?;
+            };
+            check_stood(
+                db,
+                session,
+                lot_id,
+                i64::from(after.on_hand),
+                units,
+                planned,
+            )
+            .await?;
             let lot = lots
                 .get(&lot_id)
                 .cloned()

@@ -24,11 +24,11 @@ use skinledger_store::{clients, clinics, courses, treatments};
 use uuid::Uuid;
 
 pub use self::plan::count_errors;
-pub(crate) use self::plan::{TreatmentPlan, record_treatment};
+pub(crate) use self::plan::{Recorded, TreatmentPlan, record_treatment};
 use self::refusal::record_signed;
-use self::view::view;
 pub(crate) use self::view::views;
 pub use self::view::{Addendum, AdverseEvent, ClinicalRecord, Treatment, TreatmentAftercare};
+use self::view::{recorded, view};
 pub use self::wire::{NewAddendum, NewAdverseEvent, NewTreatment, TreatmentChanges};
 use crate::App;
 use crate::ErrorCode;
@@ -122,7 +122,8 @@ impl App {
                 "treatment.create",
                 &new,
                 |txn| async move {
-                    let (row, today) = record_treatment(&txn, actor, practitioner, &plan).await?;
+                    let Recorded { row, today, policy } =
+                        record_treatment(&txn, actor, practitioner, &plan).await?;
                     // Same transaction, before the commit: a refused consumption leaves no
                     // treatment behind, and a rolled-back treatment consumed nothing.
                     let used = consumption::consume(&txn, actor, &row, &devices, today).await?;
@@ -137,7 +138,7 @@ impl App {
                         .await?,
                     );
                     txn.publish(org, changes);
-                    let answer = view(&txn, actor, row).await?;
+                    let answer = recorded(actor, row, used, &policy)?;
                     Ok((answer, txn))
                 },
             )

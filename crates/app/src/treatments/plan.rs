@@ -8,6 +8,7 @@ use skinledger_domain::clinical::{Area, DeviceKind, Endpoint, Indication, Treatm
 use skinledger_domain::depth::NeedleDepth;
 use skinledger_domain::eligibility::Blocker;
 use skinledger_domain::permission::{Action, Scope};
+use skinledger_domain::policy::ClinicalPolicy;
 use skinledger_store::entities::treatment as treatment_row;
 use skinledger_store::{clients, courses, treatments};
 use uuid::Uuid;
@@ -171,7 +172,7 @@ pub(crate) async fn record_treatment(
     actor: &Actor,
     practitioner: Uuid,
     plan: &TreatmentPlan,
-) -> Result<(treatment_row::Model, NaiveDate)> {
+) -> Result<Recorded> {
     let org = actor.org_id;
     clients::get_for_update(txn, org, plan.client_id)
         .await?
@@ -271,7 +272,21 @@ pub(crate) async fn record_treatment(
                 "interval_overridden": override_reason.is_some(),
             })),
     );
-    Ok((row, zone.today()))
+    Ok(Recorded {
+        row,
+        today: zone.today(),
+        policy: facts.policy,
+    })
+}
+
+/// A treatment just recorded, with what its answer and its consumption need.
+pub(crate) struct Recorded {
+    /// The row inserted.
+    pub(crate) row: treatment_row::Model,
+    /// Today on the clinic's calendar.
+    pub(crate) today: NaiveDate,
+    /// The clinical policy it was judged under.
+    pub(crate) policy: ClinicalPolicy,
 }
 
 /// A validated count as stored.

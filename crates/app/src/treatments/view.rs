@@ -356,6 +356,28 @@ pub(crate) async fn views(
     Ok(answers)
 }
 
+/// The answer for a treatment just recorded, from what the write already holds: no addenda or
+/// adverse events yet, the consumables just taken (in the order they were recorded), and the
+/// policy it was judged under. It is the answer a read gives, without reading the row back.
+pub(super) fn recorded(
+    actor: &Actor,
+    row: treatment_row::Model,
+    consumables: Vec<ConsumedUnit>,
+    policy: &ClinicalPolicy,
+) -> Result<Treatment> {
+    let mut answer = Treatment::shown(&row);
+    if actor.may(Action::ClinicalRead, Scope::Clinic(row.clinic_id)) {
+        answer.clinical = Some(ClinicalRecord::of(
+            row,
+            Vec::new(),
+            Vec::new(),
+            consumables,
+            policy,
+        )?);
+    }
+    Ok(answer)
+}
+
 /// The answer for one row, as `actor` may see it.
 pub(super) async fn view(
     db: &impl ConnectionTrait,
