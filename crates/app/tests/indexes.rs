@@ -18,6 +18,7 @@ use common::Harness;
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement};
 use skinledger_store::audit::AuditFilter;
 use skinledger_store::testing::TestDb;
+use skinledger_store::testing::scale::{Scale, seed_large_organisation};
 use skinledger_store::{PageRequest, audit, clients, consumables, lookups, movements, treatments};
 use uuid::Uuid;
 
@@ -36,9 +37,6 @@ const BIG: [&str; 5] = [
     "movements",
     "audit_events",
 ];
-
-const FIRST_NAMES: &str = "'Anna','Ben','Clara','David','Emma','Felix','Greta','Hannes','Ida','Jonas',\
-     'Karla','Leon','Mia','Noah','Olga','Paul','Rosa','Sami','Tilda','Umut'";
 
 /// Records every statement sent through a connection.
 #[derive(Clone, Default)]
@@ -63,7 +61,12 @@ async fn lists_searches_reports_and_traces_use_indexes_at_a_hundred_thousand_cli
     let h = Harness::new(test_db.db.clone());
     let org = h.organization("big").await;
     let clinic = h.clinic(&org.admin, "Mitte").await.id;
-    seed(&test_db.db, org.id, clinic, org.admin_id).await;
+    let scale = Scale {
+        clients: CLIENTS,
+        treatments_per_client: 1,
+        lots: LOTS,
+    };
+    seed_large_organisation(&test_db.db, org.id, clinic, org.admin_id, scale).await;
 
     let recorder = Recorder::default();
     let mut conn: DatabaseConnection = Database::connect(test_db.url.as_str())
@@ -249,88 +252,4 @@ async fn explain(db: &DatabaseConnection, statement: &Statement) -> String {
         })
         .collect::<Vec<_>>()
         .join("\n")
-}
-
-/// Seeds the organisation with [`CLIENTS`] clients, each with a signed treatment at `clinic`
-/// by `practitioner` in the last two years that consumed one roller of one of [`LOTS`] lots,
-/// the ledger's movement for it, and an audit event of a read of the client; then lets the
-/// planner know the tables' sizes, as autovacuum would.
-async fn seed(db: &skinledger_store::Db, org: Uuid, clinic: Uuid, practitioner: Uuid) {
-    let product = Uuid::now_v7();
-    let statements = [
-        format!(
-            "INSERT INTO products (id, organization_id, kind, name, maker, gtin, \
-             needle_length_hundredths, needle_count, max_depth_hundredths, single_use, \
-             reorder_point, version, created_at, updated_at) \
-             VALUES ('{product}', '{org}', 'roller', 'Roller 0.5 mm', 'Maker', NULL, 50, 192, \
-             NULL, true, 0, 1, now(), now())"
-        ),
-        format!(
-            "INSERT INTO lots (id, organization_id, product_id, lot_number, expiry, status, \
-             created_at, serial_tracked) \
-             SELECT gen_random_uuid(), '{org}', '{product}', 'LOT-' || lpad(g::text, 4, '0'), \
-             current_date + 365, 'active', now(), false FROM generate_series(1, {LOTS}) g"
-        ),
-        format!(
-            "INSERT INTO clients (id, organization_id, first_name, last_name, date_of_birth, \
-             phone, email, fitzpatrick_type, consent_version, consent_signed_at, photo_consent, \
-             notes, name_search, reverse_name_search, email_search, phone_search, version, \
-             created_at, updated_at) \
-             SELECT gen_random_uuid(), '{org}', f, l, date '1960-01-01' + g % 15000, \
-             '+49 151 ' || lpad(g::text, 7, '0'), lower(f || '.' || l || '@example.test'), \
-             NULL, NULL, NULL, false, NULL, lower(f || ' ' || l), lower(l || ' ' || f), \
-             lower(f || '.' || l || '@example.test'), '49151' || lpad(g::text, 7, '0'), 1, \
-             now(), now() \
-             FROM (SELECT g, (ARRAY[{FIRST_NAMES}])[1 + g % 20] AS f, \
-                          initcap(substr(md5(g::text), 1, 10)) AS l \
-                   FROM generate_series(1, {CLIENTS}) g) s"
-        ),
-        format!(
-            "INSERT INTO treatments (id, organization_id, clinic_id, client_id, practitioner_id, \
-             performed_at, performed_on, status, indications, areas, device_kind, \
-             needle_depth_hundredths, passes, anaesthetic_product, anaesthetic_minutes, \
-             topicals, endpoint, duration_minutes, notes, interval_override_reason, \
-             policy_version, course_id, version, signed_at, signed_by, created_at, updated_at) \
-             SELECT gen_random_uuid(), '{org}', '{clinic}', id, '{practitioner}', t, t::date, \
-             'signed', '[\"fine_lines_and_wrinkles\"]', '[\"full_face\"]', 'roller', 50, 8, \
-             NULL, NULL, '[]', 'erythema', 30, NULL, NULL, 0, NULL, 1, t, '{practitioner}', t, t \
-             FROM (SELECT id, now() - random() * interval '730 days' AS t FROM clients \
-                   WHERE organization_id = '{org}') c"
-        ),
-        format!(
-            "INSERT INTO treatment_consumables (id, organization_id, treatment_id, clinic_id, \
-             performed_on, product_id, lot_id, serial, quantity, created_at) \
-             SELECT gen_random_uuid(), t.organization_id, t.id, t.clinic_id, t.performed_on, \
-             '{product}', l.id, NULL, 1, t.created_at \
-             FROM (SELECT *, row_number() OVER () % {LOTS} AS k FROM treatments \
-                   WHERE organization_id = '{org}') t \
-             JOIN (SELECT id, row_number() OVER (ORDER BY lot_number) - 1 AS k FROM lots \
-                   WHERE organization_id = '{org}') l ON l.k = t.k"
-        ),
-        format!(
-            "INSERT INTO movements (id, organization_id, clinic_id, lot_id, kind, quantity, \
-             quarantined_delta, in_transit_delta, reason, note, actor_kind, actor_id, \
-             treatment_id, transfer_id, reference, created_at) \
-             SELECT gen_random_uuid(), organization_id, clinic_id, lot_id, 'consumption', \
-             -quantity, 0, 0, NULL, NULL, 'staff', '{practitioner}', treatment_id, NULL, NULL, \
-             created_at FROM treatment_consumables WHERE organization_id = '{org}'"
-        ),
-        format!(
-            "INSERT INTO audit_events (id, organization_id, actor_kind, actor_id, action, \
-             entity_kind, entity_id, client_id, outcome, detail, request_id, occurred_at, seq, \
-             prev_hash, hash) \
-             SELECT gen_random_uuid(), organization_id, 'staff', '{practitioner}', \
-             'client.read', 'client', id, id, 'success', NULL, NULL, now(), \
-             (SELECT COALESCE(MAX(seq), 0) FROM audit_events WHERE organization_id = '{org}') \
-             + row_number() OVER (ORDER BY id), '', '' FROM clients \
-             WHERE organization_id = '{org}'"
-        ),
-        "VACUUM ANALYZE".to_owned(),
-    ];
-    for statement in statements {
-        db.write()
-            .execute_unprepared(&statement)
-            .await
-            .unwrap_or_else(|e| panic!("{e}: {statement}"));
-    }
 }

@@ -10,6 +10,8 @@ use uuid::Uuid;
 
 use crate::db::{Db, DbSettings};
 
+pub mod scale;
+
 /// The environment variable naming the PostgreSQL server tests may create databases on.
 pub const POSTGRES_URL_VAR: &str = "SKINLEDGER_TEST_POSTGRES_URL";
 
