@@ -1,8 +1,6 @@
 //! Password hashing (argon2id) and random secrets stored by hash (refresh tokens, API client
 //! secrets: high-entropy, so a SHA-256 digest is enough and keeps their checks cheap).
 
-use std::cell::RefCell;
-
 use argon2::password_hash::phc::{Output, ParamsString, PasswordHash, Salt};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 use base64::Engine;
@@ -94,13 +92,9 @@ async fn on_worker<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static)
         .map_err(|_| Error::Internal("a password worker failed".into()))
 }
 
-thread_local! {
-    /// A password worker's argon2 memory: allocated once, at the largest cost met, and reused
-    /// by every hash on that worker.
-    static MEMORY: RefCell<Vec<Block>> = const { RefCell::new(Vec::new()) };
-}
-
-/// argon2 of `password` with `salt` under `params` into `out`, in this thread's memory.
+/// argon2 of `password` with `salt` under `params` into `out`. Its memory (19 MiB at the default
+/// cost) is taken for this hash and given back after it, so a server that hashed passwords once
+/// does not keep that memory for good.
 fn argon2_into(
     algorithm: Algorithm,
     version: Version,
@@ -109,18 +103,13 @@ fn argon2_into(
     salt: &[u8],
     out: &mut [u8],
 ) -> std::result::Result<(), argon2::Error> {
-    MEMORY.with_borrow_mut(|memory| {
-        let need = params.block_count();
-        if memory.len() < need {
-            memory.resize(need, Block::default());
-        }
-        Argon2::new(algorithm, version, params.clone()).hash_password_into_with_memory(
-            password,
-            salt,
-            out,
-            &mut memory[..need],
-        )
-    })
+    let mut memory = vec![Block::default(); params.block_count()];
+    Argon2::new(algorithm, version, params.clone()).hash_password_into_with_memory(
+        password,
+        salt,
+        out,
+        &mut memory,
+    )
 }
 
 /// The PHC string of argon2id (default parameters) of `password` with a random salt.

@@ -1,15 +1,25 @@
-//! Measures the running service as its clients use it, and prints the figures.
+//! Measures the running service as its clients use it, next to what the database itself takes
+//! for the same work, and prints the figures and their ratios.
 //!
 //! `cargo bench -p skinledger --bench service` runs it on SQLite, and on PostgreSQL too when
-//! `SKINLEDGER_TEST_POSTGRES_URL` is set. It starts the real server on a free port with the demo
-//! organisation, then measures over HTTP: logins, authenticated reads under concurrency,
-//! client registration, treatment recording (eligibility, first-expiry-first-out consumption and
-//! the ledger in one transaction) and the trace of a recalled lot that touched every client.
+//! `SKINLEDGER_TEST_POSTGRES_URL` is set. The server is the real `skinledger` binary, built with
+//! optimisations and started as a process of its own on a fresh database with the demo
+//! organisation; this program is its client, over REST and gRPC, with `BENCH_CONCURRENCY`
+//! requests in flight (32 by default). It prints, for each goal:
 //!
-//! The authenticated read of one client by id is measured over REST and over gRPC, next to its
-//! floor measured in the same run: the same `SELECT` through the same driver and pool settings,
-//! with as many tasks in flight and no HTTP, token or permission check. The ratios say how
-//! much the service adds to what the database itself takes.
+//! - **P1 read**: the authenticated read of one client by id over REST and gRPC, against its
+//!   floor: the same `SELECT` through the same driver and pool settings, as many in flight, with
+//!   no HTTP, token, permission or audit.
+//! - **P2 write**: `POST /v1/treatments` with eligibility, first-expiry-first-out consumption,
+//!   ledger, audit and events, against its floor: the same use case run in this process on the
+//!   same database (the same statements through the same driver, no HTTP or token), and the
+//!   oversell check (the lot's balance is exactly what was received less what was used).
+//! - **P4 footprint**: the server's resident memory when ready and at its peak under
+//!   `BENCH_MIXED_CONCURRENCY` (64) requests of mixed load in flight, and how long it takes to be
+//!   ready on an existing database.
+//!
+//! `BENCH_SESSIONS` (300) sets the treatments per side and `BENCH_READS` (10,000) the reads per
+//! transport. Nothing here asserts a time.
 
 #![expect(
     clippy::expect_used,
@@ -17,6 +27,7 @@
     reason = "a benchmark program"
 )]
 
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
@@ -27,12 +38,17 @@ use skinledger_store::testing::TestDb;
 use tonic::codegen::http::uri::PathAndQuery;
 use uuid::Uuid;
 
-const SESSIONS: usize = 300;
-const CONCURRENCY: usize = 8;
-/// Reads of one client by id, per transport and for the floor.
-const READS: usize = 5000;
-/// Reads before each measurement, to open connections and fill caches.
-const WARM_UP: usize = 500;
+/// A setting from the environment, or its default.
+fn setting(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn concurrency() -> usize {
+    setting("BENCH_CONCURRENCY", 32)
+}
 
 struct Figures {
     label: String,
@@ -63,19 +79,24 @@ impl Figures {
         );
     }
 
+    /// Its throughput as a share of `base`'s.
+    fn ratio(&self, base: &Figures) -> f64 {
+        self.throughput() / base.throughput()
+    }
+
     /// How `self` compares with `base`: its throughput as a share of `base`'s, its p99 as a
     /// multiple of `base`'s.
     fn print_against(&mut self, name: &str, base: &mut Figures) {
         println!(
             "  {name:<48} throughput {:>5.2} x   p99 {:>5.2} x",
-            self.throughput() / base.throughput(),
+            self.ratio(base),
             self.at(0.99).as_secs_f64() / base.at(0.99).as_secs_f64(),
         );
     }
 }
 
-/// Runs `total` calls of `call(i)`, keeping `CONCURRENCY` in flight, timing each.
-async fn measure<F, Fut>(label: &str, total: usize, call: F) -> Figures
+/// Runs `total` calls of `call(i)`, keeping `in_flight` of them running, timing each.
+async fn measure<F, Fut>(label: &str, total: usize, in_flight: usize, call: F) -> Figures
 where
     F: Fn(usize) -> Fut,
     Fut: Future<Output = ()>,
@@ -90,7 +111,7 @@ where
                 t.elapsed()
             }
         })
-        .buffer_unordered(CONCURRENCY)
+        .buffer_unordered(in_flight)
         .collect()
         .await;
     Figures {
@@ -100,8 +121,98 @@ where
     }
 }
 
-/// Measures the authenticated read of one client by id over REST and gRPC, and its floor.
-async fn reads_by_id(config: &Config, api: &HttpApi, token: &str) {
+/// The `skinledger` binary running as a process of its own.
+struct Server {
+    child: tokio::process::Child,
+    api: HttpApi,
+}
+
+impl Server {
+    /// Starts `skinledger serve` (seeding the demo with `demo`) and waits until it is ready;
+    /// answers the server and how long it took to be ready.
+    async fn start(config: &Config, demo: bool) -> (Server, Duration) {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_skinledger"));
+        command
+            .arg("serve")
+            .env("SKINLEDGER_DATABASE_URL", &config.database_url)
+            .env("SKINLEDGER_LISTEN_ADDR", format!("127.0.0.1:{port}"))
+            .env("SKINLEDGER_DATA_DIR", &config.data_dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true);
+        if demo {
+            command.arg("--demo");
+        }
+        let started = Instant::now();
+        let child = command.spawn().expect("the server starts");
+        let api = HttpApi {
+            http: reqwest::Client::new(),
+            base: format!("http://127.0.0.1:{port}"),
+        };
+        loop {
+            let ready = api
+                .http
+                .get(format!("{}/readyz", api.base))
+                .send()
+                .await
+                .is_ok_and(|r| r.status().is_success());
+            if ready {
+                break;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(120),
+                "the server did not become ready"
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        (Server { child, api }, started.elapsed())
+    }
+
+    /// Resident memory now and at its peak, in MiB (`VmRSS`, `VmHWM`).
+    fn memory(&self) -> (f64, f64) {
+        let pid = self.child.id().expect("running");
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+        let field = |name: &str| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(name))
+                .and_then(|v| v.split_whitespace().next())
+                .and_then(|kib| kib.parse::<f64>().ok())
+                .map_or(f64::NAN, |kib| kib / 1024.0)
+        };
+        (field("VmRSS:"), field("VmHWM:"))
+    }
+
+    fn print_memory(&self, when: &str) {
+        let (now, peak) = self.memory();
+        println!(
+            "  {:<48} now {now:.1} MiB, peak {peak:.1} MiB",
+            format!("server resident memory {when}")
+        );
+    }
+
+    async fn stop(mut self) {
+        if let Some(pid) = self.child.id() {
+            let _ = tokio::process::Command::new("kill")
+                .arg(pid.to_string())
+                .status()
+                .await;
+        }
+        let _ = tokio::time::timeout(Duration::from_secs(30), self.child.wait()).await;
+    }
+}
+
+/// P1: the authenticated read of one client by id over REST and gRPC, and its floor. Answers
+/// the REST and gRPC ratios to the floor.
+async fn reads_by_id(config: &Config, api: &HttpApi, token: &str) -> (f64, f64) {
+    let in_flight = concurrency();
+    let reads = setting("BENCH_READS", 10_000);
+    let warm_up = reads / 10;
     let (status, me) = api.call(reqwest::Method::GET, "/v1/me", token, None).await;
     assert_eq!(status, 200, "{me}");
     let org: Uuid = me["organization_id"]
@@ -129,8 +240,9 @@ async fn reads_by_id(config: &Config, api: &HttpApi, token: &str) {
             assert!(row.is_some());
         }
     };
-    measure("", WARM_UP, select).await;
-    let mut floor = measure("floor: the same SELECT, no HTTP", READS, select).await;
+    measure("", warm_up, in_flight, select).await;
+    let mut floor = measure("floor: the same SELECT, no HTTP", reads, in_flight, select).await;
+    db.close().await.expect("the floor's pool closes");
 
     let path = format!("/v1/clients/{id}");
     let rest_read = |_| {
@@ -140,37 +252,16 @@ async fn reads_by_id(config: &Config, api: &HttpApi, token: &str) {
             assert_eq!(status, 200);
         }
     };
-    measure("", WARM_UP, rest_read).await;
-    let mut rest = measure("REST GET /v1/clients/{id}", READS, rest_read).await;
+    measure("", warm_up, in_flight, rest_read).await;
+    let mut rest = measure("REST GET /v1/clients/{id}", reads, in_flight, rest_read).await;
 
-    let channel = tonic::transport::Channel::from_shared(api.base.clone())
-        .expect("a URI")
-        .connect()
-        .await
-        .expect("a gRPC channel");
-    let grpc = tonic::client::Grpc::new(channel);
-    let bearer: tonic::metadata::MetadataValue<_> =
-        format!("Bearer {token}").parse().expect("metadata");
-    let grpc_read = |_| {
-        let (mut grpc, bearer, id) = (grpc.clone(), bearer.clone(), id.clone());
-        async move {
-            let mut request = tonic::Request::new(pb::GetClientRequest { id });
-            request.metadata_mut().insert("authorization", bearer);
-            grpc.ready().await.expect("the channel is ready");
-            let answer: tonic::Response<pb::Client> = grpc
-                .unary(
-                    request,
-                    PathAndQuery::from_static("/skinledger.v1.ClientService/GetClient"),
-                    tonic_prost::ProstCodec::default(),
-                )
-                .await
-                .expect("GetClient answers");
-            assert!(!answer.get_ref().id.is_empty());
-        }
+    let grpc = GrpcApi::connect(api, token, in_flight).await;
+    let grpc_read = |i| {
+        let (grpc, id) = (&grpc, id.clone());
+        async move { grpc.get_client(i, id).await }
     };
-    measure("", WARM_UP, grpc_read).await;
-    let mut grpc = measure("gRPC GetClient", READS, grpc_read).await;
-    db.close().await.expect("the floor's pool closes");
+    measure("", warm_up, in_flight, grpc_read).await;
+    let mut grpc = measure("gRPC GetClient", reads, in_flight, grpc_read).await;
 
     floor.print();
     rest.print();
@@ -178,6 +269,49 @@ async fn reads_by_id(config: &Config, api: &HttpApi, token: &str) {
     rest.print_against("REST / floor", &mut floor);
     grpc.print_against("gRPC / floor", &mut floor);
     grpc.print_against("gRPC / REST", &mut rest);
+    (rest.ratio(&floor), grpc.ratio(&floor))
+}
+
+/// gRPC clients of the server, one HTTP/2 connection per request in flight.
+struct GrpcApi {
+    channels: Vec<tonic::client::Grpc<tonic::transport::Channel>>,
+    bearer: tonic::metadata::MetadataValue<tonic::metadata::Ascii>,
+}
+
+impl GrpcApi {
+    async fn connect(api: &HttpApi, token: &str, connections: usize) -> Self {
+        let mut channels = Vec::with_capacity(connections);
+        for _ in 0..connections.max(1) {
+            let channel = tonic::transport::Channel::from_shared(api.base.clone())
+                .expect("a URI")
+                .connect()
+                .await
+                .expect("a gRPC channel");
+            channels.push(tonic::client::Grpc::new(channel));
+        }
+        Self {
+            channels,
+            bearer: format!("Bearer {token}").parse().expect("metadata"),
+        }
+    }
+
+    async fn get_client(&self, i: usize, id: String) {
+        let mut grpc = self.channels[i % self.channels.len()].clone();
+        let mut request = tonic::Request::new(pb::GetClientRequest { id });
+        request
+            .metadata_mut()
+            .insert("authorization", self.bearer.clone());
+        grpc.ready().await.expect("the channel is ready");
+        let answer: tonic::Response<pb::Client> = grpc
+            .unary(
+                request,
+                PathAndQuery::from_static("/skinledger.v1.ClientService/GetClient"),
+                tonic_prost::ProstCodec::default(),
+            )
+            .await
+            .expect("GetClient answers");
+        assert!(!answer.get_ref().id.is_empty());
+    }
 }
 
 /// The server under measurement, over HTTP.
@@ -220,46 +354,140 @@ impl HttpApi {
     }
 }
 
-async fn run(backend: &str, test_db: TestDb) {
+/// The ceiling every write of one organisation shares, measured by `pgbench` when it is
+/// installed: each write ends by numbering its audit and integration events under the
+/// organisation's journal row, locked until it commits, so the writes of one organisation commit
+/// one after another. The script does only that, for an organisation of its own: take the row
+/// (the upsert a write sends), record the chain's new hash, commit. Answers transactions per
+/// second.
+async fn pgbench_journal_floor(config: &Config, url: &str, in_flight: usize) -> Option<f64> {
+    let db = skinledger::connect(config).await.expect("database");
+    let org = Uuid::now_v7();
+    skinledger_store::orgs::insert(
+        db.write(),
+        org,
+        &format!("pgbench-{}", org.simple()),
+        "pgbench",
+    )
+    .await
+    .expect("an organisation for pgbench");
+    db.close().await.expect("the pool closes");
+    let script = format!(
+        "BEGIN;\n\
+         INSERT INTO event_sequences (organization_id, last_seq, purged_through, audit_seq, audit_hash) \
+         VALUES ('{org}', 1, 0, 2, '') ON CONFLICT (organization_id) DO UPDATE SET \
+         last_seq = event_sequences.last_seq + 1, audit_seq = event_sequences.audit_seq + 2 \
+         RETURNING last_seq, audit_seq, audit_hash;\n\
+         UPDATE event_sequences SET audit_hash = md5(random()::text) WHERE organization_id = '{org}';\n\
+         COMMIT;\n"
+    );
+    let file = tempfile::NamedTempFile::new().expect("a script file");
+    std::fs::write(file.path(), script).expect("the script");
+    let output = tokio::process::Command::new("pgbench")
+        .args(["-n", "-M", "prepared", "-j", "2", "-T", "10"])
+        .arg("-c")
+        .arg(in_flight.to_string())
+        .arg("-f")
+        .arg(file.path())
+        .arg(url)
+        .output()
+        .await
+        .ok()?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    text.lines()
+        .find_map(|l| l.strip_prefix("tps = "))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|tps| tps.parse().ok())
+}
+
+/// Registers `count` clients, each screened at `clinic` with nothing to report, so that each
+/// may be treated today; prints the two rates.
+async fn eligible_clients(
+    api: &HttpApi,
+    token: &str,
+    clinic: &str,
+    count: usize,
+    tag: &str,
+) -> Vec<String> {
+    let in_flight = concurrency();
+    let clients = std::sync::Mutex::new(vec![String::new(); count]);
+    let mut registered = measure("POST /v1/clients", count, in_flight, |i| {
+        let clients = &clients;
+        async move {
+            let body = json!({"first_name": format!("{tag}{i}"), "last_name": "Client", "date_of_birth": "1990-05-17", "phone": format!("+49 151 {i:07}"), "email": format!("{tag}{i}@example.test")});
+            let (status, body) = api
+                .call(reqwest::Method::POST, "/v1/clients", token, Some(&body))
+                .await;
+            assert_eq!(status, 201, "{body}");
+            clients.lock().expect("lock")[i] = body["id"].as_str().expect("id").to_owned();
+        }
+    })
+    .await;
+    let clients = clients.into_inner().expect("lock");
+    let no = json!({"pregnant": false, "active_acne": false, "inflamed_or_infected_skin": false, "active_herpes": false, "herpes_history": false, "eczema_or_rosacea": false, "anticoagulants": false, "autoimmune_disease": false, "frequent_alcohol_use": false, "very_sensitive_skin": false});
+    let mut screened = measure("POST /v1/clients/{id}/screenings", count, in_flight, |i| {
+        let (clients, no) = (&clients, &no);
+        async move {
+            let (status, body) = api
+                .call(
+                    reqwest::Method::POST,
+                    &format!("/v1/clients/{}/screenings", clients[i]),
+                    token,
+                    Some(&json!({"clinic_id": clinic, "answers": no})),
+                )
+                .await;
+            assert_eq!(status, 201, "{body}");
+        }
+    })
+    .await;
+    registered.print();
+    screened.print();
+    clients
+}
+
+/// A treatment of `client` at `clinic` with one roller of `lot`.
+fn treatment(clinic: &str, client: &str, roller: &str, lot: &str) -> Value {
+    json!({
+        "clinic_id": clinic, "client_id": client, "indications": ["fine_lines_and_wrinkles"], "areas": ["full_face"],
+        "device_kind": "roller", "needle_depth_mm": 0.5, "passes": 8, "endpoint": "erythema", "duration_minutes": 30,
+        "consumables": [{"product_id": roller, "lot_id": lot}],
+    })
+}
+
+/// What one backend reached, for the summary.
+struct Reached {
+    backend: String,
+    p1_rest: f64,
+    p1_grpc: f64,
+    p2: f64,
+    p2_journal: Option<f64>,
+    oversold: bool,
+    ready: Duration,
+    rss_ready: f64,
+    rss_peak: f64,
+}
+
+async fn run(backend: &str, test_db: TestDb) -> Reached {
     println!("\n{backend}");
+    let in_flight = concurrency();
+    let sessions = setting("BENCH_SESSIONS", 300);
     let data = tempfile::tempdir().expect("tempdir");
     let config = Config {
-        listen_addr: "127.0.0.1:0".parse().expect("address"),
         database_url: test_db.url.clone(),
         data_dir: data.path().to_owned(),
         ..Config::default()
     };
-    {
-        let db = skinledger::connect(&config).await.expect("database");
-        let (app, audit) = skinledger::app(&config, db).expect("app");
-        skinledger::demo::seed(&app).await.expect("demo seeded");
-        drop(app);
-        audit.finish().await;
-    }
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("address"));
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(skinledger::launch(config.clone(), listener, async {
-        let _ = stopped.await;
-    }));
-    let api = HttpApi {
-        http: reqwest::Client::new(),
-        base,
-    };
-    for _ in 0..100 {
-        if api
-            .http
-            .get(format!("{}/readyz", api.base))
-            .send()
-            .await
-            .is_ok_and(|r| r.status().is_success())
-        {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    // The first start migrates and seeds; the second is a start on an existing database.
+    let (seeding, _) = Server::start(&config, true).await;
+    seeding.stop().await;
+    let (server, ready) = Server::start(&config, false).await;
+    let (rss_ready, _) = server.memory();
+    println!(
+        "  {:<48} {:>8.1} ms  resident {rss_ready:.1} MiB",
+        "ready on an existing database",
+        ready.as_secs_f64() * 1e3
+    );
+    let api = &server.api;
 
     // One account's logins run one after another: concurrent attempts on one account count
     // towards its throttling, as password guesses would.
@@ -279,7 +507,7 @@ async fn run(backend: &str, test_db: TestDb) {
 
     let physician = api.login("physician@demo.test").await;
     let admin = api.login("admin@demo.test").await;
-    let mut me = measure("GET /v1/me", 2000, |_| async {
+    let mut me = measure("GET /v1/me", 2000, in_flight, |_| async {
         let (status, _) = api
             .call(reqwest::Method::GET, "/v1/me", &physician, None)
             .await;
@@ -287,7 +515,11 @@ async fn run(backend: &str, test_db: TestDb) {
     })
     .await;
     me.print();
-    reads_by_id(&config, &api, &physician).await;
+    server.print_memory("after the logins");
+
+    println!("  P1: the read of one client by id");
+    let (p1_rest, p1_grpc) = reads_by_id(&config, api, &physician).await;
+    server.print_memory("after the reads");
 
     let (_, clinics) = api
         .call(reqwest::Method::GET, "/v1/clinics", &admin, None)
@@ -315,69 +547,145 @@ async fn run(backend: &str, test_db: TestDb) {
         .expect("the demo roller")
         .to_owned();
     let expiry = (chrono::Utc::now().date_naive() + chrono::Duration::days(365)).to_string();
+    let received = 2 * sessions + 10;
     let (status, receipt) = api
         .call(
             reqwest::Method::POST,
             &format!("/v1/clinics/{mitte}/receipts"),
             &admin,
-            Some(&json!({"product_id": roller, "lot_number": "BENCH-1", "expiry": expiry, "quantity": SESSIONS + 10})),
+            Some(&json!({"product_id": roller, "lot_number": "BENCH-1", "expiry": expiry, "quantity": received})),
         )
         .await;
     assert_eq!(status, 201, "{receipt}");
     let lot = receipt["lot"]["id"].as_str().expect("a lot").to_owned();
 
-    let clients = std::sync::Mutex::new(vec![String::new(); SESSIONS]);
-    let mut registered = measure("POST /v1/clients", SESSIONS, |i| {
-        let (api, physician, clients) = (&api, &physician, &clients);
+    println!("  P2: recording a treatment that consumes a roller");
+    let for_service = eligible_clients(api, &physician, &mitte, sessions, "svc").await;
+    let for_floor = eligible_clients(api, &physician, &mitte, sessions, "floor").await;
+
+    // The floor: the same use case on the same database, in this process: the same statements
+    // through the same driver, with no HTTP, token or JSON.
+    let db = skinledger::connect(&config).await.expect("database");
+    let (app, audit) = skinledger::app(&config, db.clone()).expect("app");
+    let actor = app
+        .authenticate(&physician, None)
+        .await
+        .expect("the physician");
+    let mut floor = measure(
+        "floor: the same use case, no HTTP",
+        sessions,
+        in_flight,
+        |i| {
+            let (app, actor) = (&app, &actor);
+            let new: skinledger_app::treatments::NewTreatment =
+                serde_json::from_value(treatment(&mitte, &for_floor[i], &roller, &lot))
+                    .expect("a treatment");
+            async move {
+                app.create_treatment(actor, new, None)
+                    .await
+                    .expect("recorded");
+            }
+        },
+    )
+    .await;
+    let mut treated = measure("REST POST /v1/treatments", sessions, in_flight, |i| {
+        let body = treatment(&mitte, &for_service[i], &roller, &lot);
+        let physician = &physician;
         async move {
-            let (status, body) = api
+            let (status, answer) = api
                 .call(
                     reqwest::Method::POST,
-                    "/v1/clients",
+                    "/v1/treatments",
                     physician,
-                    Some(&json!({"first_name": format!("Bench{i}"), "last_name": "Client", "date_of_birth": "1990-05-17", "phone": format!("+49 151 {i:07}"), "email": format!("bench{i}@example.test")})),
+                    Some(&body),
                 )
                 .await;
-            assert_eq!(status, 201, "{body}");
-            clients.lock().expect("lock")[i] = body["id"].as_str().expect("id").to_owned();
-        }
-    })
-    .await;
-    registered.print();
-    let clients = clients.into_inner().expect("lock");
-
-    let no = json!({"pregnant": false, "active_acne": false, "inflamed_or_infected_skin": false, "active_herpes": false, "herpes_history": false, "eczema_or_rosacea": false, "anticoagulants": false, "autoimmune_disease": false, "frequent_alcohol_use": false, "very_sensitive_skin": false});
-    let mut screened = measure("POST /v1/clients/{id}/screenings", SESSIONS, |i| {
-        let (api, physician, clients, no, mitte) = (&api, &physician, &clients, &no, &mitte);
-        async move {
-            let (status, body) = api
-                .call(
-                    reqwest::Method::POST,
-                    &format!("/v1/clients/{}/screenings", clients[i]),
-                    physician,
-                    Some(&json!({"clinic_id": mitte, "answers": no})),
-                )
-                .await;
-            assert_eq!(status, 201, "{body}");
-        }
-    })
-    .await;
-    screened.print();
-
-    let mut treated = measure("POST /v1/treatments (with consumption)", SESSIONS, |i| {
-        let (api, physician, clients, mitte, roller, lot) = (&api, &physician, &clients, &mitte, &roller, &lot);
-        async move {
-            let body = json!({
-                "clinic_id": mitte, "client_id": clients[i], "indications": ["fine_lines_and_wrinkles"], "areas": ["full_face"],
-                "device_kind": "roller", "needle_depth_mm": 0.5, "passes": 8, "endpoint": "erythema", "duration_minutes": 30,
-                "consumables": [{"product_id": roller, "lot_id": lot}],
-            });
-            let (status, answer) = api.call(reqwest::Method::POST, "/v1/treatments", physician, Some(&body)).await;
             assert_eq!(status, 201, "{answer}");
         }
     })
     .await;
+    floor.print();
     treated.print();
+    treated.print_against("REST / floor", &mut floor);
+    let p2 = treated.ratio(&floor);
+    let journal = if backend.starts_with("PostgreSQL") {
+        pgbench_journal_floor(&config, &test_db.url, in_flight).await
+    } else {
+        None
+    };
+    match journal {
+        Some(tps) => println!(
+            "  {:<48} {tps:>8.1} tx/s; REST is {:.2} x of it",
+            "pgbench: one organisation's journal, lock + commit",
+            treated.throughput() / tps
+        ),
+        None => println!(
+            "  {:<48} not measured (PostgreSQL with pgbench only)",
+            "pgbench: one organisation's journal"
+        ),
+    }
+    let org = actor.org_id;
+    let balance = skinledger_store::stock::get(
+        db.read(),
+        org,
+        mitte.parse().expect("clinic id"),
+        lot.parse().expect("lot id"),
+    )
+    .await
+    .expect("the balance")
+    .expect("a balance");
+    let oversold = i64::from(balance.on_hand) != (received - 2 * sessions) as i64;
+    println!(
+        "  {:<48} received {received}, used {}, on hand {}",
+        "the lot's balance",
+        2 * sessions,
+        balance.on_hand
+    );
+    drop(app);
+    audit.finish().await;
+    db.close().await.expect("the pool closes");
+    server.print_memory("after the writes");
+
+    // P4: mixed load with many requests in flight, then the server's memory.
+    let mixed = setting("BENCH_MIXED_CONCURRENCY", 64);
+    let grpc = GrpcApi::connect(api, &physician, mixed).await;
+    let some_client = for_service[0].clone();
+    let mut load = measure(
+        "mixed: reads (REST, gRPC), client writes",
+        8 * sessions,
+        mixed,
+        |i| {
+            let (grpc, physician, client) = (&grpc, &physician, &some_client);
+            async move {
+                match i % 4 {
+                    0 => {
+                        let body = json!({"first_name": format!("Mix{i}"), "last_name": "Load", "date_of_birth": "1985-01-02"});
+                        let (status, _) = api
+                            .call(reqwest::Method::POST, "/v1/clients", physician, Some(&body))
+                            .await;
+                        assert_eq!(status, 201);
+                    }
+                    1 => grpc.get_client(i, client.clone()).await,
+                    _ => {
+                        let (status, _) = api
+                            .call(
+                                reqwest::Method::GET,
+                                &format!("/v1/clients/{client}"),
+                                physician,
+                                None,
+                            )
+                            .await;
+                        assert_eq!(status, 200);
+                    }
+                }
+            }
+        },
+    )
+    .await;
+    load.label = format!("mixed, {mixed} in flight (REST, gRPC, writes)");
+    load.print();
+    server.print_memory("after the mixed load");
+    let (_, rss_peak) = server.memory();
 
     let (status, _) = api
         .call(
@@ -388,8 +696,8 @@ async fn run(backend: &str, test_db: TestDb) {
         )
         .await;
     assert_eq!(status, 200);
-    let mut traced = measure("GET /v1/lots/{id}/trace (JSON)", 20, |_| {
-        let (api, admin, lot) = (&api, &admin, &lot);
+    let mut traced = measure("GET /v1/lots/{id}/trace (JSON)", 20, 4, |_| {
+        let (admin, lot) = (&admin, &lot);
         async move {
             let (status, body) = api
                 .call(
@@ -400,48 +708,67 @@ async fn run(backend: &str, test_db: TestDb) {
                 )
                 .await;
             assert_eq!(status, 200);
-            assert_eq!(body["treatments"].as_array().map(Vec::len), Some(SESSIONS));
+            assert_eq!(
+                body["treatments"].as_array().map(Vec::len),
+                Some(2 * sessions)
+            );
         }
     })
     .await;
-    traced.label = format!("GET /v1/lots/{{id}}/trace, {SESSIONS} clients (JSON)");
+    traced.label = format!("GET /v1/lots/{{id}}/trace, {} clients (JSON)", 2 * sessions);
     traced.print();
-    let started = Instant::now();
-    let csv = api
-        .http
-        .get(format!("{}/v1/lots/{lot}/trace", api.base))
-        .bearer_auth(&admin)
-        .header("accept", "text/csv")
-        .send()
-        .await
-        .expect("answer")
-        .text()
-        .await
-        .expect("text");
-    println!(
-        "  {:<48} {:>6} lines     {:>8.2} ms",
-        "GET /v1/lots/{id}/trace (CSV)",
-        csv.lines().count(),
-        started.elapsed().as_secs_f64() * 1e3
-    );
 
-    let _ = stop.send(());
-    server
-        .await
-        .expect("server task")
-        .expect("server stopped cleanly");
+    server.stop().await;
     drop(test_db);
+    Reached {
+        backend: backend.to_owned(),
+        p1_rest,
+        p1_grpc,
+        p2,
+        p2_journal: journal.map(|tps| treated.throughput() / tps),
+        oversold,
+        ready,
+        rss_ready,
+        rss_peak,
+    }
+}
+
+fn summary(reached: &[Reached]) {
+    println!("\nGoals (ratios to the floor measured in the same run)");
+    for r in reached {
+        println!("  {}", r.backend);
+        println!(
+            "    P1 read    REST {:.2} x, gRPC {:.2} x the floor (goal 0.6 x)",
+            r.p1_rest, r.p1_grpc
+        );
+        println!(
+            "    P2 write   {:.2} x the use case without HTTP{} (goal 0.5 x); oversold: {}",
+            r.p2,
+            r.p2_journal
+                .map(|j| format!(", {j:.2} x the journal's pgbench ceiling"))
+                .unwrap_or_default(),
+            if r.oversold { "YES" } else { "none" }
+        );
+        println!(
+            "    P4         ready in {:.0} ms (goal 300 ms); resident {:.1} MiB ready, {:.1} MiB at peak (goal 50 MiB)",
+            r.ready.as_secs_f64() * 1e3,
+            r.rss_ready,
+            r.rss_peak
+        );
+    }
 }
 
 #[tokio::main(flavor = "multi_thread")]
 async fn main() {
     println!(
-        "skinledger service benchmark: {SESSIONS} sessions, {CONCURRENCY} requests in flight, {} cores",
+        "skinledger service benchmark: {} requests in flight, {} cores",
+        concurrency(),
         std::thread::available_parallelism().map_or(0, usize::from)
     );
-    run("SQLite (embedded default)", TestDb::sqlite().await).await;
+    let mut reached = vec![run("SQLite (embedded default)", TestDb::sqlite().await).await];
     match TestDb::postgres().await {
-        Some(db) => run("PostgreSQL", db).await,
+        Some(db) => reached.push(run("PostgreSQL", db).await),
         None => println!("\nPostgreSQL: skipped (set SKINLEDGER_TEST_POSTGRES_URL)"),
     }
+    summary(&reached);
 }
