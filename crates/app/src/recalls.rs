@@ -347,7 +347,11 @@ impl App {
         let treatment_ids: Vec<Uuid> = used.iter().map(|c| c.treatment_id).collect();
         let treatments = lookups::treatments(db, org, &treatment_ids).await?;
         let client_ids: Vec<Uuid> = treatments.iter().map(|t| t.client_id).collect();
-        let practitioner_ids: Vec<Uuid> = treatments.iter().map(|t| t.practitioner_id).collect();
+        // A few practitioners treat with one lot; thousands of treatments name them again.
+        let mut practitioner_ids: Vec<Uuid> =
+            treatments.iter().map(|t| t.practitioner_id).collect();
+        practitioner_ids.sort_unstable();
+        practitioner_ids.dedup();
         let clients: HashMap<Uuid, _> = lookups::clients(db, org, &client_ids)
             .await?
             .into_iter()
