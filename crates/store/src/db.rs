@@ -181,11 +181,15 @@ impl Db {
                     host_of(url)
                 )))
             };
-            // One connection first, so that a refusal says why (a pool only says it timed out).
+            // The pool opens its first connection while one connection of its own is tried
+            // beside it, so that a refusal says why (a pool only says it timed out) without
+            // making a start that succeeds wait for two connections one after the other (each
+            // may take a TLS handshake).
             let probe = url
                 .parse::<sea_orm::sqlx::postgres::PgConnectOptions>()
                 .map_err(|e| unreachable(e.to_string()))?;
-            match tokio::time::timeout(
+            let pooled = tokio::spawn(Database::connect(options));
+            let refusal = match tokio::time::timeout(
                 settings.connect_timeout,
                 sea_orm::sqlx::PgConnection::connect_with(&probe),
             )
@@ -193,17 +197,21 @@ impl Db {
             {
                 Ok(Ok(connection)) => {
                     let _ = connection.close().await;
+                    None
                 }
-                Ok(Err(e)) => return Err(unreachable(e.to_string())),
-                Err(_) => {
-                    return Err(unreachable(format!(
-                        "no answer within {} ms",
-                        settings.connect_timeout.as_millis()
-                    )));
-                }
+                Ok(Err(e)) => Some(unreachable(e.to_string())),
+                Err(_) => Some(unreachable(format!(
+                    "no answer within {} ms",
+                    settings.connect_timeout.as_millis()
+                ))),
+            };
+            if let Some(refusal) = refusal {
+                pooled.abort();
+                return Err(refusal);
             }
-            let pool = Database::connect(options)
+            let pool = pooled
                 .await
+                .map_err(|e| unreachable(e.to_string()))?
                 .map_err(|e| unreachable(describe(&e)))?;
             Ok(Self {
                 read: pool.clone(),
