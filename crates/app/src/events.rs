@@ -98,7 +98,7 @@ pub(crate) async fn low_stock(
     clinic: Uuid,
     lost: impl IntoIterator<Item = (Uuid, i64)>,
 ) -> Result<Vec<Change>> {
-    use skinledger_domain::inventory::lot_usable_on;
+    use skinledger_domain::inventory::{lot_usable_on, reorder_point_at, runs_low};
     use skinledger_store::stock;
 
     let mut by_product: std::collections::BTreeMap<Uuid, i64> = std::collections::BTreeMap::new();
@@ -111,10 +111,10 @@ pub(crate) async fn low_stock(
     let today = Utc::now().date_naive();
     let mut changes = Vec::new();
     for shelf in stock::shelves(db, org, clinic, &products).await? {
-        let point = i64::from(shelf.reorder_point);
-        if point <= 0 {
-            continue;
-        }
+        let point = reorder_point_at(
+            i64::from(shelf.product_reorder_point),
+            shelf.clinic_reorder_point.map(i64::from),
+        );
         let lost = by_product.get(&shelf.product_id).copied().unwrap_or(0);
         let usable: i64 = shelf
             .lots
@@ -122,7 +122,8 @@ pub(crate) async fn low_stock(
             .filter(|l| lot_usable_on(l.status, l.expiry, today).is_ok())
             .map(|l| l.on_hand)
             .sum();
-        if usable <= point && usable + lost > point {
+        // Reported once, by the change that crossed the point.
+        if runs_low(usable, point) && !runs_low(usable + lost, point) {
             changes.push(
                 Change::new(EventType::StockLow)
                     .clinic(clinic)

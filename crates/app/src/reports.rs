@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use chrono::{Days, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
-use skinledger_domain::inventory::{ProductKind, lot_usable_on};
+use skinledger_domain::inventory::{ProductKind, lot_usable_on, reorder_point_at, runs_low};
 use skinledger_domain::permission::{self, Action, Scope};
 use skinledger_store::entities::{clinic as clinic_row, lot as lot_row, product as product_row};
 use skinledger_store::{consumables, lookups, lots, products, stock};
@@ -211,12 +211,15 @@ impl App {
         let mut lines = Vec::new();
         for clinic in scope.clinics.iter().filter(|c| c.active) {
             for product in &catalogue {
-                let point = overrides
-                    .get(&(clinic.id, product.id))
-                    .copied()
-                    .unwrap_or(product.reorder_point);
+                let point = reorder_point_at(
+                    i64::from(product.reorder_point),
+                    overrides
+                        .get(&(clinic.id, product.id))
+                        .copied()
+                        .map(i64::from),
+                );
                 let on_hand = usable.get(&(clinic.id, product.id)).copied().unwrap_or(0);
-                if point > 0 && on_hand <= i64::from(point) {
+                if runs_low(on_hand, point) {
                     lines.push(LowStockLine {
                         clinic_id: clinic.id,
                         clinic_name: clinic.name.clone(),

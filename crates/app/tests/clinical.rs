@@ -336,6 +336,28 @@ async fn each_eligibility_blocker_is_reported_alone_and_all_together(db: Db) {
         .await
         .expect("checked");
     assert_eq!(codes(&a), vec!["not_assigned_to_clinic"]);
+    // A practitioner who has left holds no role anywhere, whatever their role rows say.
+    let leaver = w.staff(&w.org, "leaver", Role::Nurse, w.org.clinic).await;
+    let for_leaver = || EligibilityRequest {
+        practitioner_id: leaver.staff_id(),
+        ..dry_run(fine.id, 0.5)
+    };
+    let a = w
+        .app
+        .check_eligibility(&physician, for_leaver())
+        .await
+        .expect("checked");
+    assert!(a.eligible, "{a:?}");
+    w.app
+        .deactivate_staff(&w.org.admin, leaver.staff_id().expect("a staff member"))
+        .await
+        .expect("deactivated");
+    let a = w
+        .app
+        .check_eligibility(&physician, for_leaver())
+        .await
+        .expect("checked");
+    assert_eq!(codes(&a), vec!["not_assigned_to_clinic"]);
     let a = w
         .app
         .check_eligibility(&nurse, dry_run(fine.id, 1.5))

@@ -66,6 +66,14 @@ async fn now(app: &App, actor: &Actor) -> String {
     }
 }
 
+/// The events of one type in a page.
+fn of_type(page: &EventPage, event_type: EventType) -> Vec<&Event> {
+    page.items
+        .iter()
+        .filter(|e| e.event_type == event_type)
+        .collect()
+}
+
 fn types(events: &[Event]) -> Vec<EventType> {
     events.iter().map(|e| e.event_type).collect()
 }
@@ -294,11 +302,7 @@ async fn stock_changes_and_a_crossed_reorder_point_are_announced(db: Db) {
     }
     // 4 → 3 → 2 (crossed: at the reorder point) → 1 (already below: no second event).
     let page = feed(&w.app, admin, &start).await;
-    let low: Vec<&Event> = page
-        .items
-        .iter()
-        .filter(|e| e.event_type == EventType::StockLow)
-        .collect();
+    let low = of_type(&page, EventType::StockLow);
     assert_eq!(low.len(), 1, "{:?}", types(&page.items));
     assert_eq!(low[0].clinic_id, Some(w.org.clinic));
     assert_eq!(low[0].data.product_id, Some(product.id));
@@ -371,11 +375,7 @@ async fn a_clinics_own_reorder_point_counts_only_usable_units_on_its_shelf(db: D
     .await;
     // 4 usable units → 3: at the clinic's reorder point.
     let page = feed(&w.app, admin, &start).await;
-    let low: Vec<&Event> = page
-        .items
-        .iter()
-        .filter(|e| e.event_type == EventType::StockLow)
-        .collect();
+    let low = of_type(&page, EventType::StockLow);
     assert_eq!(low.len(), 1, "{:?}", types(&page.items));
     assert_eq!(low[0].clinic_id, Some(clinic));
     assert_eq!(low[0].data.units, Some(3));

@@ -109,6 +109,18 @@ pub fn lot_usable_on(
     Ok(())
 }
 
+/// The reorder point of a product at a clinic: the clinic's own when it has one, else the
+/// product's.
+pub fn reorder_point_at(product: i64, clinic: Option<i64>) -> i64 {
+    clinic.unwrap_or(product)
+}
+
+/// Whether a clinic runs low on a product: its usable units are at or below the reorder point.
+/// A reorder point of 0 (or less) never reports.
+pub fn runs_low(usable: i64, reorder_point: i64) -> bool {
+    reorder_point > 0 && usable <= reorder_point
+}
+
 wire_enum! {
     /// Why a clinic's stock of a lot changed; one ledger row per change.
     pub enum MovementKind ("movement kind", refusal lists names) {
@@ -300,6 +312,17 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+
+    #[test]
+    fn a_clinics_own_reorder_point_wins_and_zero_never_runs_low() {
+        assert_eq!(reorder_point_at(5, None), 5);
+        assert_eq!(reorder_point_at(5, Some(2)), 2);
+        assert_eq!(reorder_point_at(5, Some(0)), 0);
+        assert!(runs_low(3, 3));
+        assert!(runs_low(0, 3));
+        assert!(!runs_low(4, 3));
+        assert!(!runs_low(0, 0));
+    }
 
     fn assert_round_trips<T>(all: &[T])
     where

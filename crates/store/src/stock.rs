@@ -5,12 +5,11 @@
 //! requests for the last unit, the second finds no row to update.
 
 use chrono::{NaiveDate, Utc};
-use sea_orm::sea_query::{Condition, Expr, ExprTrait, JoinType, Order, Query};
+use sea_orm::sea_query::{Condition, Expr, ExprTrait, IntoColumnRef, JoinType, Order, Query};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Set, UpdateMany,
 };
 use skinledger_domain::inventory::{LotStatus, StockBalance, StockChange};
-
 use uuid::Uuid;
 
 use crate::codec::Text;
@@ -201,15 +200,17 @@ pub async fn on_hand(
         .await
 }
 
-/// What decides whether a clinic runs low on a product: its reorder point there (the clinic's
-/// own when set, else the product's), and every lot of the product with its status, expiry and
-/// units on hand at the clinic.
+/// What decides whether a clinic runs low on a product: the product's reorder point and the
+/// clinic's own, and every lot of the product with its status, expiry and units on hand at the
+/// clinic.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Shelf {
     /// The product.
     pub product_id: Uuid,
-    /// The reorder point that holds at the clinic.
-    pub reorder_point: i32,
+    /// The product's reorder point.
+    pub product_reorder_point: i32,
+    /// The clinic's own reorder point of the product, when it has one.
+    pub clinic_reorder_point: Option<i32>,
     /// Each lot of the product, with what the clinic holds of it (0 when nothing).
     pub lots: Vec<ShelfLot>,
 }
@@ -254,43 +255,34 @@ pub async fn shelves(
         .join(
             JoinType::LeftJoin,
             point::Entity,
-            Condition::all()
-                .add(
-                    Expr::col((point::Entity, point::Column::OrganizationId))
-                        .equals((product::Entity, product::Column::OrganizationId)),
-                )
-                .add(
-                    Expr::col((point::Entity, point::Column::ProductId))
-                        .equals((product::Entity, product::Column::Id)),
-                )
-                .add(Expr::col((point::Entity, point::Column::ClinicId)).eq(clinic)),
+            within_org(
+                (point::Entity, point::Column::OrganizationId),
+                (point::Entity, point::Column::ProductId),
+                (product::Entity, product::Column::OrganizationId),
+                (product::Entity, product::Column::Id),
+            )
+            .add(Expr::col((point::Entity, point::Column::ClinicId)).eq(clinic)),
         )
         .join(
             JoinType::LeftJoin,
             lot::Entity,
-            Condition::all()
-                .add(
-                    Expr::col((lot::Entity, lot::Column::OrganizationId))
-                        .equals((product::Entity, product::Column::OrganizationId)),
-                )
-                .add(
-                    Expr::col((lot::Entity, lot::Column::ProductId))
-                        .equals((product::Entity, product::Column::Id)),
-                ),
+            within_org(
+                (lot::Entity, lot::Column::OrganizationId),
+                (lot::Entity, lot::Column::ProductId),
+                (product::Entity, product::Column::OrganizationId),
+                (product::Entity, product::Column::Id),
+            ),
         )
         .join(
             JoinType::LeftJoin,
             stock::Entity,
-            Condition::all()
-                .add(
-                    Expr::col((stock::Entity, stock::Column::OrganizationId))
-                        .equals((lot::Entity, lot::Column::OrganizationId)),
-                )
-                .add(
-                    Expr::col((stock::Entity, stock::Column::LotId))
-                        .equals((lot::Entity, lot::Column::Id)),
-                )
-                .add(Expr::col((stock::Entity, stock::Column::ClinicId)).eq(clinic)),
+            within_org(
+                (stock::Entity, stock::Column::OrganizationId),
+                (stock::Entity, stock::Column::LotId),
+                (lot::Entity, lot::Column::OrganizationId),
+                (lot::Entity, lot::Column::Id),
+            )
+            .add(Expr::col((stock::Entity, stock::Column::ClinicId)).eq(clinic)),
         )
         .and_where(Expr::col((product::Entity, product::Column::OrganizationId)).eq(org))
         .and_where(
@@ -309,7 +301,8 @@ pub async fn shelves(
         if shelves.last().is_none_or(|s| s.product_id != product_id) {
             shelves.push(Shelf {
                 product_id,
-                reorder_point: clinic_point.unwrap_or(product_point),
+                product_reorder_point: product_point,
+                clinic_reorder_point: clinic_point,
                 lots: Vec::new(),
             });
         }
@@ -322,4 +315,17 @@ pub async fn shelves(
         }
     }
     Ok(shelves)
+}
+
+/// The join of a row to the row its `key` names, within one organisation: the two organisation
+/// columns equal, and `key` equal to `id`.
+fn within_org(
+    org: impl IntoColumnRef,
+    key: impl IntoColumnRef,
+    target_org: impl IntoColumnRef,
+    id: impl IntoColumnRef,
+) -> Condition {
+    Condition::all()
+        .add(Expr::col(org).equals(target_org))
+        .add(Expr::col(key).equals(id))
 }

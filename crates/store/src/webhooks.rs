@@ -20,12 +20,8 @@ use crate::entities::{webhook, webhook_attempt, webhook_delivery};
 use crate::paging::{Page, PageRequest};
 use crate::scoped;
 
-/// A delivery waiting for its (next) attempt.
-pub const PENDING: &str = DeliveryStatus::Pending.as_str();
-/// A delivery the endpoint accepted.
-pub const DELIVERED: &str = DeliveryStatus::Delivered.as_str();
-/// A delivery given up after failing for the whole retry window.
-pub const FAILED: &str = DeliveryStatus::Failed.as_str();
+/// A delivery waiting for its (next) attempt, as stored.
+const PENDING: &str = DeliveryStatus::Pending.as_str();
 
 /// Inserts a webhook.
 pub async fn insert(
@@ -306,14 +302,14 @@ pub async fn list_deliveries(
     db: &impl ConnectionTrait,
     org: Uuid,
     webhook: Uuid,
-    status: Option<&str>,
+    status: Option<DeliveryStatus>,
     page: PageRequest,
 ) -> Result<Page<webhook_delivery::Model>, DbErr> {
     let mut query = webhook_delivery::Entity::find()
         .filter(webhook_delivery::Column::OrganizationId.eq(org))
         .filter(webhook_delivery::Column::WebhookId.eq(webhook));
     if let Some(status) = status {
-        query = query.filter(webhook_delivery::Column::Status.eq(status));
+        query = query.filter(webhook_delivery::Column::Status.eq(status.as_str()));
     }
     scoped::page(db, query, page).await
 }

@@ -177,12 +177,7 @@ impl App {
             ..anonymous_event(member.organization_id, "auth.login", request_id)
         });
         txn.commit().await?;
-        Ok(TokenAnswer {
-            access_token: access.token,
-            token_type: TokenType::Bearer,
-            expires_in: access.expires_in,
-            refresh_token: Some(refresh),
-        })
+        Ok(TokenAnswer::bearer(access, Some(refresh)))
     }
 
     async fn client_credentials_grant(
@@ -236,12 +231,7 @@ impl App {
         let access =
             self.tokens()
                 .issue(client.organization_id, Principal::ApiClient(client.id), 0)?;
-        Ok(TokenAnswer {
-            access_token: access.token,
-            token_type: TokenType::Bearer,
-            expires_in: access.expires_in,
-            refresh_token: None,
-        })
+        Ok(TokenAnswer::bearer(access, None))
     }
 
     /// Revokes the family of a refresh token (logout). Unknown tokens are ignored, so the

@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 use crate::txn::Txn;
 use crate::{App, secrets};
 
-use super::{REFRESH_RETRY_WINDOW, TokenAnswer, TokenType, anonymous_event, invalid_grant};
+use super::{REFRESH_RETRY_WINDOW, TokenAnswer, anonymous_event, invalid_grant};
 
 impl App {
     pub(super) async fn new_refresh_token(
@@ -123,12 +123,7 @@ impl App {
             Principal::Staff(row.staff_id),
             member.session_version,
         )?;
-        Ok(Some(TokenAnswer {
-            access_token: access.token,
-            token_type: TokenType::Bearer,
-            expires_in: access.expires_in,
-            refresh_token: Some(next),
-        }))
+        Ok(Some(TokenAnswer::bearer(access, Some(next))))
     }
 
     pub(super) async fn refresh_grant(
@@ -191,11 +186,6 @@ impl App {
         )?;
         txn.audit(event("auth.refresh"));
         txn.commit().await?;
-        Ok(TokenAnswer {
-            access_token: access.token,
-            token_type: TokenType::Bearer,
-            expires_in: access.expires_in,
-            refresh_token: Some(refresh),
-        })
+        Ok(TokenAnswer::bearer(access, Some(refresh)))
     }
 }

@@ -8,6 +8,7 @@ use uuid::Uuid;
 use crate::audit::ActorKind;
 use crate::error::{Error, Result};
 pub use crate::grants::RoleGrant;
+use crate::tokens::AccessToken;
 
 /// A token request, by grant type.
 #[derive(Debug, Clone)]
@@ -128,6 +129,18 @@ pub struct TokenAnswer {
     pub expires_in: u64,
     /// A refresh token (not for client credentials).
     pub refresh_token: Option<String>,
+}
+
+impl TokenAnswer {
+    /// The answer carrying `access`, as a bearer token, and a refresh token when one was issued.
+    pub(crate) fn bearer(access: AccessToken, refresh_token: Option<String>) -> Self {
+        Self {
+            access_token: access.token,
+            token_type: TokenType::Bearer,
+            expires_in: access.expires_in,
+            refresh_token,
+        }
+    }
 }
 
 /// Who the caller is.

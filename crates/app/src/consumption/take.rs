@@ -136,6 +136,7 @@ async fn take_from_lot(
     quantity: i64,
 ) -> Result<()> {
     let (org, clinic) = (session.org, session.clinic);
+    let mut current = lot.clone();
     for _ in 0..ALLOCATION_ATTEMPTS {
         let taken =
             stock::apply_returning(db, org, clinic, lot.id, ledger::on_hand(-quantity), None)
@@ -143,7 +144,7 @@ async fn take_from_lot(
         if let Some(after) = taken {
             let left = i64::from(after.on_hand);
             fefo::check_lot(
-                &candidate(lot, left.saturating_add(quantity))?,
+                &candidate(&current, left.saturating_add(quantity))?,
                 session.judged_on,
                 quantity,
             )
@@ -153,7 +154,7 @@ async fn take_from_lot(
         let on_hand = stock::get(db, org, clinic, lot.id)
             .await?
             .map_or(0, |s| i64::from(s.on_hand));
-        let current = lots::get(db, org, lot.id)
+        current = lots::get(db, org, lot.id)
             .await?
             .ok_or(Error::NotFound("lot"))?;
         fefo::check_lot(&candidate(&current, on_hand)?, session.judged_on, quantity)

@@ -4,7 +4,7 @@ use chrono::Utc;
 use skinledger_domain::inventory::{MovementKind, StockChange, TransferStatus};
 use skinledger_domain::permission::{Action, Scope};
 use skinledger_store::entities::lot as lot_row;
-use skinledger_store::transfers::{self};
+use skinledger_store::transfers;
 use skinledger_store::units;
 use uuid::Uuid;
 
@@ -44,6 +44,7 @@ fn arriving(lot: &lot_row::Model, quantity: i64) -> Result<StockChange> {
         ledger::on_hand(quantity)
     })
 }
+
 impl App {
     /// Confirms that a transfer arrived (managers of the receiving clinic and `org_admin`;
     /// anyone else 403): in transit leaves the sender, on hand grows at the receiver. A transfer

@@ -6,7 +6,7 @@ use skinledger_domain::ValidationErrors;
 use skinledger_domain::inventory::{MovementKind, StockChange, TransferStatus, Withdrawal};
 use skinledger_domain::permission::{Action, Scope};
 use skinledger_store::entities::{transfer as transfer_row, transfer_line as line_row};
-use skinledger_store::transfers::{self};
+use skinledger_store::transfers;
 use skinledger_store::{lots, units};
 use uuid::Uuid;
 

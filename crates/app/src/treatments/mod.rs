@@ -23,8 +23,9 @@ use skinledger_store::entities::treatment as treatment_row;
 use skinledger_store::{clients, clinics, courses, treatments};
 use uuid::Uuid;
 
+use self::plan::Recorded;
 pub use self::plan::count_errors;
-pub(crate) use self::plan::{Recorded, TreatmentPlan, record_treatment};
+pub(crate) use self::plan::{TreatmentPlan, record_treatment};
 use self::refusal::record_signed;
 pub(crate) use self::view::views;
 pub use self::view::{Addendum, AdverseEvent, ClinicalRecord, Treatment, TreatmentAftercare};

@@ -199,6 +199,25 @@ impl Treatment {
             clinical: None,
         }
     }
+
+    /// Everything, the clinical record included: what clinical roles at its clinic see.
+    fn in_full(
+        row: treatment_row::Model,
+        addenda: Vec<Addendum>,
+        adverse_events: Vec<AdverseEvent>,
+        consumables: Vec<ConsumedUnit>,
+        policy: &ClinicalPolicy,
+    ) -> Result<Self> {
+        let mut answer = Self::shown(&row);
+        answer.clinical = Some(ClinicalRecord::of(
+            row,
+            addenda,
+            adverse_events,
+            consumables,
+            policy,
+        )?);
+        Ok(answer)
+    }
 }
 
 impl ClinicalRecord {
@@ -349,9 +368,7 @@ pub(crate) async fn views(
             .map(AdverseEvent::from)
             .collect();
         let used = consumed.remove(&row.id).unwrap_or_default();
-        let mut answer = Treatment::shown(&row);
-        answer.clinical = Some(ClinicalRecord::of(row, mine, theirs, used, policy)?);
-        answers.push(answer);
+        answers.push(Treatment::in_full(row, mine, theirs, used, policy)?);
     }
     Ok(answers)
 }
@@ -365,17 +382,11 @@ pub(super) fn recorded(
     consumables: Vec<ConsumedUnit>,
     policy: &ClinicalPolicy,
 ) -> Result<Treatment> {
-    let mut answer = Treatment::shown(&row);
     if actor.may(Action::ClinicalRead, Scope::Clinic(row.clinic_id)) {
-        answer.clinical = Some(ClinicalRecord::of(
-            row,
-            Vec::new(),
-            Vec::new(),
-            consumables,
-            policy,
-        )?);
+        Treatment::in_full(row, Vec::new(), Vec::new(), consumables, policy)
+    } else {
+        Ok(Treatment::shown(&row))
     }
-    Ok(answer)
 }
 
 /// The answer for one row, as `actor` may see it.

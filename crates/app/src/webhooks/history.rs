@@ -124,14 +124,9 @@ impl App {
             .await?
             .ok_or(Error::NotFound("webhook"))?;
         actor.require(Action::WebhookManage, Scope::Anywhere)?;
-        let rows = store::list_deliveries(
-            db,
-            actor.org_id,
-            webhook,
-            query.status.map(DeliveryStatus::as_str),
-            query.page.parse()?,
-        )
-        .await?;
+        let rows =
+            store::list_deliveries(db, actor.org_id, webhook, query.status, query.page.parse()?)
+                .await?;
         let ids: Vec<Uuid> = rows.items.iter().map(|d| d.id).collect();
         let mut attempts = store::attempts_of(db, &ids).await?;
         let next_cursor = rows.next_after;
