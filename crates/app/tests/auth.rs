@@ -13,7 +13,7 @@ use skinledger_app::auth::REFRESH_RETRY_WINDOW;
 use skinledger_app::auth::{RoleGrant, TokenGrant};
 use skinledger_domain::role::Role;
 use skinledger_store::Db;
-use skinledger_store::entities::refresh_token;
+use skinledger_store::entities::{refresh_token, staff};
 
 skinledger_store::on_both_backends!(
     a_staff_member_logs_in_with_a_password_and_gets_a_bearer_token_and_a_refresh_token,
@@ -30,6 +30,7 @@ skinledger_store::on_both_backends!(
     an_api_client_with_a_wrong_secret_or_unknown_id_gets_invalid_credentials,
     me_answers_the_organisation_and_the_roles_per_clinic,
     me_answers_an_api_client_without_an_email,
+    a_password_stored_at_an_older_cost_is_hashed_anew_at_its_next_login,
 );
 
 async fn a_staff_member_logs_in_with_a_password_and_gets_a_bearer_token_and_a_refresh_token(
@@ -395,4 +396,64 @@ async fn a_rotated_token_replayed_after_the_grace_window_ends_the_session(db: Db
         .unwrap();
     expect_unauthenticated(h.refresh(&first).await, "invalid_grant");
     expect_unauthenticated(h.refresh(&next).await, "invalid_grant");
+}
+
+/// The stored hash of a staff member's password.
+async fn stored_hash(h: &Harness, id: uuid::Uuid) -> String {
+    staff::Entity::find_by_id(id)
+        .one(h.app.db().read())
+        .await
+        .unwrap()
+        .expect("the staff row")
+        .password_hash
+}
+
+async fn a_password_stored_at_an_older_cost_is_hashed_anew_at_its_next_login(db: Db) {
+    use argon2::password_hash::PasswordHasher;
+    let h = Harness::new(db);
+    let org = h.organization("glow").await;
+    let before = h
+        .password_login("glow", &org.admin_email, PASSWORD)
+        .await
+        .unwrap();
+    // A hash made at the argon2 crate's default cost (19 MiB, 2 passes), as hashes once were.
+    let older = argon2::Argon2::default()
+        .hash_password(PASSWORD.as_bytes())
+        .unwrap()
+        .to_string();
+    assert!(older.contains("m=19456,t=2,p=1"), "{older}");
+    staff::Entity::update_many()
+        .col_expr(staff::Column::PasswordHash, Expr::value(older.clone()))
+        .filter(staff::Column::Id.eq(org.admin_id))
+        .exec(h.app.db().write())
+        .await
+        .unwrap();
+
+    // A wrong password changes nothing.
+    expect_unauthenticated(
+        h.password_login("glow", &org.admin_email, "not the password")
+            .await,
+        "invalid_credentials",
+    );
+    assert_eq!(stored_hash(&h, org.admin_id).await, older);
+
+    // The right one logs in and leaves a hash at the current cost in its place.
+    h.password_login("glow", &org.admin_email, PASSWORD)
+        .await
+        .expect("logged in with the older hash");
+    let renewed = stored_hash(&h, org.admin_id).await;
+    assert!(renewed.contains("m=7168,t=5,p=1"), "{renewed}");
+    assert_ne!(renewed, older);
+
+    // The password is the same one, and the sessions begun before stay valid.
+    h.password_login("glow", &org.admin_email, PASSWORD)
+        .await
+        .expect("logged in with the renewed hash");
+    assert_eq!(stored_hash(&h, org.admin_id).await, renewed);
+    h.authenticate(&before.access_token, None)
+        .await
+        .expect("an earlier access token still holds");
+    h.refresh(&before.refresh_token.unwrap())
+        .await
+        .expect("an earlier refresh token still holds");
 }

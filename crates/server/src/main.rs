@@ -7,7 +7,7 @@ use skinledger::config::Config;
 use skinledger::demo;
 use skinledger_app::orgs::NewOrganization;
 
-/// mimalloc returns memory to the system after a burst (a password hash takes 19 MiB on its
+/// mimalloc returns memory to the system after a burst (a password hash takes 7 MiB on its
 /// worker thread; 64 connections' buffers) where the system allocator kept it.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;

@@ -1,5 +1,6 @@
 //! Staff members and their roles.
 
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, JoinType, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect, RelationDef, Set,
@@ -26,6 +27,24 @@ pub async fn update(
     row: staff::ActiveModel,
 ) -> Result<staff::Model, DbErr> {
     row.update(db).await
+}
+
+/// Replaces a staff member's password hash with a new hash of the same password, if the stored
+/// one is still `old` (a password changed meanwhile is kept). Nothing else changes: sessions
+/// stay valid and the row's `updated_at` stays, since the password did not change.
+pub async fn renew_password_hash(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    old: &str,
+    new: &str,
+) -> Result<(), DbErr> {
+    staff::Entity::update_many()
+        .col_expr(staff::Column::PasswordHash, Expr::value(new))
+        .filter(staff::Column::Id.eq(id))
+        .filter(staff::Column::PasswordHash.eq(old))
+        .exec(db)
+        .await
+        .map(drop)
 }
 
 /// One staff member of the organisation.
