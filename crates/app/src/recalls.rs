@@ -339,24 +339,15 @@ impl App {
         let lot = load(db, org, id).await?;
         actor.require(Action::LotTrace, Scope::Anywhere)?;
         let visible = permission::clinics_for(&actor.grants, Action::LotTrace);
-        let used: Vec<_> = consumables::of_lot(db, org, id)
+        let used: Vec<_> = consumables::trace(db, org, id)
             .await?
             .into_iter()
             .filter(|c| visible.as_ref().is_none_or(|v| v.contains(&c.clinic_id)))
             .collect();
-        let treatment_ids: Vec<Uuid> = used.iter().map(|c| c.treatment_id).collect();
-        let treatments = lookups::treatments(db, org, &treatment_ids).await?;
-        let client_ids: Vec<Uuid> = treatments.iter().map(|t| t.client_id).collect();
         // A few practitioners treat with one lot; thousands of treatments name them again.
-        let mut practitioner_ids: Vec<Uuid> =
-            treatments.iter().map(|t| t.practitioner_id).collect();
+        let mut practitioner_ids: Vec<Uuid> = used.iter().map(|c| c.practitioner_id).collect();
         practitioner_ids.sort_unstable();
         practitioner_ids.dedup();
-        let clients: HashMap<Uuid, _> = lookups::clients(db, org, &client_ids)
-            .await?
-            .into_iter()
-            .map(|c| (c.id, c))
-            .collect();
         let staff: HashMap<Uuid, _> = lookups::staff(db, org, &practitioner_ids)
             .await?
             .into_iter()
@@ -370,35 +361,30 @@ impl App {
         let product = crate::products::load(db, org, lot.product_id).await?;
 
         let missing = |what: &str| Error::Internal(format!("trace: {what} missing"));
-        let mut entries = Vec::with_capacity(used.len());
         // Treatments come in the order performed; each lists the rows of this lot it consumed.
-        for treatment in &treatments {
-            let client = clients
-                .get(&treatment.client_id)
-                .ok_or_else(|| missing("client"))?;
-            let practitioner = staff
-                .get(&treatment.practitioner_id)
-                .ok_or_else(|| missing("practitioner"))?;
-            let clinic = clinics
-                .get(&treatment.clinic_id)
-                .ok_or_else(|| missing("clinic"))?;
-            for c in used.iter().filter(|c| c.treatment_id == treatment.id) {
-                entries.push(TraceEntry {
-                    treatment_id: treatment.id,
-                    performed_at: treatment.performed_at,
+        let entries = used
+            .into_iter()
+            .map(|c| {
+                let practitioner = staff
+                    .get(&c.practitioner_id)
+                    .ok_or_else(|| missing("practitioner"))?;
+                let clinic = clinics.get(&c.clinic_id).ok_or_else(|| missing("clinic"))?;
+                Ok(TraceEntry {
+                    treatment_id: c.treatment_id,
+                    performed_at: c.performed_at,
                     clinic_id: clinic.id,
                     clinic_name: clinic.name.clone(),
-                    client_id: client.id,
-                    client_name: format!("{} {}", client.first_name, client.last_name),
-                    phone: client.phone.clone(),
-                    email: client.email.clone(),
+                    client_id: c.client_id,
+                    client_name: format!("{} {}", c.first_name, c.last_name),
+                    phone: c.phone,
+                    email: c.email,
                     practitioner_id: practitioner.id,
                     practitioner_name: practitioner.name.clone(),
-                    serial: c.serial.clone(),
+                    serial: c.serial,
                     quantity: i64::from(c.quantity),
-                });
-            }
-        }
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
         let mut named: Vec<Uuid> = entries.iter().map(|e| e.client_id).collect();
         named.sort();
         named.dedup();

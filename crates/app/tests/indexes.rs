@@ -138,17 +138,15 @@ async fn lists_searches_reports_and_traces_use_indexes_at_a_hundred_thousand_cli
         .expect("a lot")
         .try_get("", "id")
         .expect("its id");
-    let used = consumables::of_lot(db, o, lot).await.expect("consumptions");
+    let used = consumables::trace(db, o, lot).await.expect("the trace");
     assert!(used.len() > 100, "the lot was used {} times", used.len());
-    record("consumptions of a lot (trace)");
-    let treatment_ids: Vec<Uuid> = used.iter().map(|u| u.treatment_id).collect();
-    let traced = lookups::treatments(db, o, &treatment_ids)
+    record("the trace of a lot: consumptions, treatments, clients");
+    let mut practitioners: Vec<Uuid> = used.iter().map(|u| u.practitioner_id).collect();
+    practitioners.dedup();
+    lookups::staff(db, o, &practitioners)
         .await
-        .expect("treatments");
-    record("treatments of the trace");
-    let client_ids: Vec<Uuid> = traced.iter().map(|t| t.client_id).collect();
-    lookups::clients(db, o, &client_ids).await.expect("clients");
-    record("clients of the trace");
+        .expect("practitioners");
+    record("practitioners of the trace");
 
     let today = Utc::now().date_naive();
     let month_ago = today - Days::new(30);

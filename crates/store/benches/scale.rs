@@ -23,7 +23,7 @@ use sea_orm::{ActiveModelTrait, ConnectionTrait, DbBackend, Set, Statement};
 use skinledger_store::entities::{client, staff};
 use skinledger_store::testing::TestDb;
 use skinledger_store::testing::scale::{Scale, seed_large_organisation};
-use skinledger_store::{Db, PageRequest, clients, consumables, lookups, orgs, treatments};
+use skinledger_store::{Db, PageRequest, clients, consumables, orgs, treatments};
 use uuid::Uuid;
 
 const RUNS: usize = 31;
@@ -35,7 +35,7 @@ const QUERIES: [&str; 8] = [
     "clients by email prefix",
     "clients by phone prefix",
     "a client's treatments (history)",
-    "lot trace: consumptions, treatments, clients",
+    "lot trace (consumptions, treatments, clients)",
     "usage report over a year",
     "usage report over a month",
 ];
@@ -183,15 +183,9 @@ async fn measure(db: &Db, org: &Organisation) -> Vec<(Duration, Duration)> {
     );
     figures.push(
         time(|| async {
-            let used = consumables::of_lot(db.read(), o, org.lot)
+            consumables::trace(db.read(), o, org.lot)
                 .await
-                .expect("consumptions");
-            let ids: Vec<Uuid> = used.iter().map(|u| u.treatment_id).collect();
-            let traced = lookups::treatments(db.read(), o, &ids)
-                .await
-                .expect("treatments");
-            let ids: Vec<Uuid> = traced.iter().map(|t| t.client_id).collect();
-            lookups::clients(db.read(), o, &ids).await.expect("clients");
+                .expect("the trace");
         })
         .await,
     );
@@ -227,7 +221,7 @@ async fn main() {
     for clients in sizes {
         println!("organisation of {clients} clients");
         let org = organisation(&test_db.db, clients, per_client).await;
-        let uses = consumables::of_lot(test_db.db.read(), org.id, org.lot)
+        let uses = consumables::trace(test_db.db.read(), org.id, org.lot)
             .await
             .expect("consumptions")
             .len();

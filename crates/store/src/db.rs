@@ -228,6 +228,27 @@ impl Db {
         }
     }
 
+    /// Calls `observe` with every statement sent through this handle from now on, its
+    /// transactions' included, each with its values: what a use case sends, for measuring it.
+    /// Handles cloned before keep no observer.
+    #[must_use]
+    pub fn observing(
+        mut self,
+        observe: impl Fn(&sea_orm::Statement) + Send + Sync + 'static,
+    ) -> Self {
+        let observe = Arc::new(observe);
+        let on_write = Arc::clone(&observe);
+        self.write
+            .set_metric_callback(move |info| on_write(info.statement));
+        if !self.shared {
+            self.read
+                .set_metric_callback(move |info| observe(info.statement));
+        } else {
+            self.read = self.write.clone();
+        }
+        self
+    }
+
     /// The handle for queries that only read.
     pub fn read(&self) -> &DatabaseConnection {
         &self.read

@@ -3,6 +3,7 @@
 //! lookup and list goes through these two, so a query can neither forget the organisation nor
 //! page differently from the others.
 
+use sea_orm::sea_query::{Condition, Expr, ExprTrait, IntoColumnRef};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select,
 };
@@ -83,3 +84,16 @@ scoped!(
     webhook,
     webhook_delivery,
 );
+
+/// The join of a row to the row its `key` names, within one organisation: the two organisation
+/// columns equal, and `key` equal to `id`.
+pub(crate) fn within_org(
+    org: impl IntoColumnRef,
+    key: impl IntoColumnRef,
+    target_org: impl IntoColumnRef,
+    id: impl IntoColumnRef,
+) -> Condition {
+    Condition::all()
+        .add(Expr::col(org).equals(target_org))
+        .add(Expr::col(key).equals(id))
+}

@@ -5,7 +5,7 @@
 //! requests for the last unit, the second finds no row to update.
 
 use chrono::{NaiveDate, Utc};
-use sea_orm::sea_query::{Condition, Expr, ExprTrait, IntoColumnRef, JoinType, Order, Query};
+use sea_orm::sea_query::{Expr, ExprTrait, JoinType, Order, Query};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Set, UpdateMany,
 };
@@ -14,6 +14,7 @@ use uuid::Uuid;
 
 use crate::codec::Text;
 use crate::entities::stock;
+use crate::scoped::within_org;
 
 fn to_i32(value: i64) -> Result<i32, DbErr> {
     i32::try_from(value).map_err(|_| DbErr::Custom(format!("stock quantity {value} out of range")))
@@ -315,17 +316,4 @@ pub async fn shelves(
         }
     }
     Ok(shelves)
-}
-
-/// The join of a row to the row its `key` names, within one organisation: the two organisation
-/// columns equal, and `key` equal to `id`.
-fn within_org(
-    org: impl IntoColumnRef,
-    key: impl IntoColumnRef,
-    target_org: impl IntoColumnRef,
-    id: impl IntoColumnRef,
-) -> Condition {
-    Condition::all()
-        .add(Expr::col(org).equals(target_org))
-        .add(Expr::col(key).equals(id))
 }
