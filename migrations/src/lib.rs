@@ -19,6 +19,7 @@ mod m20261206_000008_search_indexes;
 mod m20261206_000009_webhooks;
 mod m20261206_000010_audit_chain;
 mod m20261206_000011_lot_holds;
+mod m20261206_000012_trace_columns;
 
 /// Applies skinledger's migrations in order.
 pub struct Migrator;
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000009_webhooks::Migration),
             Box::new(m20261206_000010_audit_chain::Migration),
             Box::new(m20261206_000011_lot_holds::Migration),
+            Box::new(m20261206_000012_trace_columns::Migration),
         ]
     }
 }

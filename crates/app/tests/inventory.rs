@@ -48,6 +48,7 @@ skinledger_store::on_both_backends!(
     adjustments_and_stocktakes_never_go_below_zero_and_correct_each_difference_once,
     a_treatment_needs_a_needle_device_labelled_for_its_depth_and_consumes_nothing_when_refused,
     products_are_validated_and_reports_show_low_stock_expiring_lots_and_usage,
+    consumptions_recorded_before_they_carried_who_and_when_are_filled_in_and_traced_alike,
 );
 
 fn recall(reason: &str) -> RecallRequest {
@@ -1950,4 +1951,53 @@ mod property {
             runtime.block_on(run(ops));
         }
     }
+}
+
+async fn consumptions_recorded_before_they_carried_who_and_when_are_filled_in_and_traced_alike(
+    db: Db,
+) {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    use skinledger_store::entities::{treatment as treatment_row, treatment_consumable};
+    use skinledger_store::testing::{migrate_all, migrate_down_to_before};
+
+    let w = World::new(db.clone()).await;
+    let app = w.app.clone();
+    let admin = w.org.admin.clone();
+    let a = w.org.clinic;
+    let nurse = w.staff(&w.org, "nora", Role::Nurse, a).await;
+    let p = add_product(&app, &admin, roller("Trace roller 0.5 mm", 0.5)).await;
+    let lot = receive(&app, &admin, a, p.id, "T-1", today() + Days::new(120), 5)
+        .await
+        .lot
+        .id;
+    for (first, last) in [("Anna", "Berg"), ("Ben", "Kohl")] {
+        let client = eligible_client(&w, &nurse, first, last).await;
+        w.treat(&nurse, treatment_using(a, client, vec![one_of(p.id)]))
+            .await;
+    }
+    let before = app.trace_lot(&admin, lot).await.expect("traced");
+    assert_eq!(before.treatments.len(), 2);
+
+    // The consumptions as they were written before they carried their treatment's client,
+    // practitioner and instant, then the migration that fills them in.
+    migrate_down_to_before(&db, "m20261206_000012_trace_columns").await;
+    migrate_all(&db).await;
+
+    let used = treatment_consumable::Entity::find()
+        .filter(treatment_consumable::Column::LotId.eq(lot))
+        .all(db.read())
+        .await
+        .expect("the consumptions");
+    assert_eq!(used.len(), 2);
+    for row in used {
+        let treatment = treatment_row::Entity::find_by_id(row.treatment_id)
+            .one(db.read())
+            .await
+            .expect("a read")
+            .expect("its treatment");
+        assert_eq!(row.client_id, treatment.client_id);
+        assert_eq!(row.practitioner_id, treatment.practitioner_id);
+        assert_eq!(row.performed_at, treatment.performed_at);
+    }
+    assert_eq!(app.trace_lot(&admin, lot).await.expect("traced"), before);
 }

@@ -64,91 +64,74 @@ pub struct TracedUse {
 }
 
 /// Every consumption of a lot with its treatment and client, in the order the treatments were
-/// performed (then as recorded), in one statement. The consumptions come from an index that
-/// holds the columns the trace shows (`ix_treatment_consumables_lot_trace`), and each one's
-/// treatment and client are found by key. On PostgreSQL the two are joined laterally, one row
-/// each, so that the plan stays a walk of the consumptions whatever the statistics say: with a
-/// lot used by 1% of the treatments, the planner would otherwise read the whole treatment
-/// table to hash it, which takes longer once the table is large.
+/// performed (then as recorded), in one statement. The consumptions come, in that order, from
+/// an index that holds every column the trace shows but the client's contact details
+/// (`ix_treatment_consumables_lot_trace`); each one's client is found by key. On PostgreSQL the
+/// client is joined laterally, one row each, so that the plan stays a walk of the lot's
+/// consumptions whatever the statistics say (with a lot used by 1% of the treatments, the
+/// planner would otherwise read the whole client table to hash it).
 pub async fn trace(
     db: &impl ConnectionTrait,
     org: Uuid,
     lot: Uuid,
 ) -> Result<Vec<TracedUse>, DbErr> {
-    use crate::entities::{client, treatment};
+    use crate::entities::client;
     use treatment_consumable as used;
-    let (t, c) = (Alias::new("t"), Alias::new("c"));
-    let treatment_of_use = within_org(
-        (t.clone(), treatment::Column::OrganizationId),
-        (t.clone(), treatment::Column::Id),
-        (used::Entity, used::Column::OrganizationId),
-        (used::Entity, used::Column::TreatmentId),
-    );
-    let client_of_treatment = within_org(
+    let c = Alias::new("c");
+    let client_of_use = within_org(
         (c.clone(), client::Column::OrganizationId),
         (c.clone(), client::Column::Id),
-        (t.clone(), treatment::Column::OrganizationId),
-        (t.clone(), treatment::Column::ClientId),
+        (used::Entity, used::Column::OrganizationId),
+        (used::Entity, used::Column::ClientId),
     );
     let mut statement = Query::select();
     statement
-        .column((used::Entity, used::Column::TreatmentId))
-        .column((t.clone(), treatment::Column::PerformedAt))
-        .column((used::Entity, used::Column::ClinicId))
-        .column((t.clone(), treatment::Column::PractitionerId))
-        .column((t.clone(), treatment::Column::ClientId))
-        .column((c.clone(), client::Column::FirstName))
-        .column((c.clone(), client::Column::LastName))
-        .column((c.clone(), client::Column::Phone))
-        .column((c.clone(), client::Column::Email))
-        .column((used::Entity, used::Column::Quantity))
-        .column((used::Entity, used::Column::Serial))
+        .columns(
+            [
+                used::Column::TreatmentId,
+                used::Column::PerformedAt,
+                used::Column::ClinicId,
+                used::Column::PractitionerId,
+                used::Column::ClientId,
+            ]
+            .map(|column| (used::Entity, column)),
+        )
+        .columns(
+            [
+                client::Column::FirstName,
+                client::Column::LastName,
+                client::Column::Phone,
+                client::Column::Email,
+            ]
+            .map(|column| (c.clone(), column)),
+        )
+        .columns(
+            [used::Column::Quantity, used::Column::Serial].map(|column| (used::Entity, column)),
+        )
         .from(used::Entity);
     if db.get_database_backend() == DbBackend::Postgres {
-        let the_treatment = Query::select()
-            .columns([
-                (t.clone(), treatment::Column::OrganizationId),
-                (t.clone(), treatment::Column::PerformedAt),
-                (t.clone(), treatment::Column::PractitionerId),
-                (t.clone(), treatment::Column::ClientId),
-            ])
-            .from_as(treatment::Entity, t.clone())
-            .cond_where(treatment_of_use)
-            .limit(1)
-            .to_owned();
         let the_client = Query::select()
-            .columns([
-                (c.clone(), client::Column::FirstName),
-                (c.clone(), client::Column::LastName),
-                (c.clone(), client::Column::Phone),
-                (c.clone(), client::Column::Email),
-            ])
+            .columns(
+                [
+                    client::Column::FirstName,
+                    client::Column::LastName,
+                    client::Column::Phone,
+                    client::Column::Email,
+                ]
+                .map(|column| (c.clone(), column)),
+            )
             .from_as(client::Entity, c.clone())
-            .cond_where(client_of_treatment)
+            .cond_where(client_of_use)
             .limit(1)
             .to_owned();
-        statement
-            .join_lateral(
-                JoinType::InnerJoin,
-                the_treatment,
-                t.clone(),
-                Expr::value(true),
-            )
-            .join_lateral(JoinType::InnerJoin, the_client, c, Expr::value(true));
+        statement.join_lateral(JoinType::InnerJoin, the_client, c, Expr::value(true));
     } else {
-        statement
-            .join_as(
-                JoinType::InnerJoin,
-                treatment::Entity,
-                t.clone(),
-                treatment_of_use,
-            )
-            .join_as(JoinType::InnerJoin, client::Entity, c, client_of_treatment);
+        statement.join_as(JoinType::InnerJoin, client::Entity, c, client_of_use);
     }
     statement
         .and_where(Expr::col((used::Entity, used::Column::OrganizationId)).eq(org))
         .and_where(Expr::col((used::Entity, used::Column::LotId)).eq(lot))
-        .order_by((t, treatment::Column::PerformedAt), Order::Asc)
+        .order_by((used::Entity, used::Column::PerformedAt), Order::Asc)
         .order_by((used::Entity, used::Column::TreatmentId), Order::Asc)
         .order_by((used::Entity, used::Column::Id), Order::Asc);
     db.query_all(&statement)

@@ -203,6 +203,20 @@ pub async fn migrate_before(db: &Db, name: &str) {
     }
 }
 
+/// Reverts the migrations from the one named `name` on (for a test that a migration fills what
+/// it adds from data written before it: revert it, then [`migrate_all`] again).
+pub async fn migrate_down_to_before(db: &Db, name: &str) {
+    let all = Migrator::migrations();
+    let position = all
+        .iter()
+        .position(|m| m.name() == name)
+        .unwrap_or_else(|| panic!("there is no migration {name}"));
+    let steps = u32::try_from(all.len() - position).unwrap_or_else(|_| panic!("{position}"));
+    Migrator::down(db.write(), Some(steps))
+        .await
+        .unwrap_or_else(|e| panic!("cannot revert {name}: {e}"));
+}
+
 /// Whether this run is continuous integration: `CI` is set to anything but empty, `0` or
 /// `false` (as CI services and `.ci/run` set it).
 pub fn in_ci() -> bool {

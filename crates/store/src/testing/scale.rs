@@ -85,9 +85,11 @@ pub async fn seed_large_organisation(
         ),
         format!(
             "INSERT INTO treatment_consumables (id, organization_id, treatment_id, clinic_id, \
-             performed_on, product_id, lot_id, serial, quantity, created_at) \
-             SELECT gen_random_uuid(), t.organization_id, t.id, t.clinic_id, t.performed_on, \
-             '{product}', l.id, NULL, 1, t.created_at \
+             client_id, practitioner_id, performed_at, performed_on, product_id, lot_id, serial, \
+             quantity, created_at) \
+             SELECT gen_random_uuid(), t.organization_id, t.id, t.clinic_id, t.client_id, \
+             t.practitioner_id, t.performed_at, t.performed_on, '{product}', l.id, NULL, 1, \
+             t.created_at \
              FROM (SELECT *, row_number() OVER () % {lots} AS k FROM treatments \
                    WHERE organization_id = '{org}') t \
              JOIN (SELECT id, row_number() OVER (ORDER BY lot_number) - 1 AS k FROM lots \
