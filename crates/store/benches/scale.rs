@@ -35,7 +35,7 @@ const QUERIES: [&str; 8] = [
     "clients by email prefix",
     "clients by phone prefix",
     "a client's treatments (history)",
-    "lot trace (consumptions, treatments, clients)",
+    "lot trace (consumptions with their clients)",
     "usage report over a year",
     "usage report over a month",
 ];
