@@ -97,7 +97,8 @@ impl App {
         request_id: Option<String>,
     ) -> Result<TokenAnswer> {
         // Password logins are admitted a few at a time: each checks a password, which holds
-        // 7 MiB (19 MiB for a hash stored before), and a burst waits here, cheaply, rather than all at once further in.
+        // 7 MiB (19 MiB for a hash stored at the earlier cost), and a burst waits here,
+        // cheaply, rather than all at once further in.
         let _admitted = secrets::admit_password_check().await?;
         let db = self.db();
         let key = account_key(org_slug, email);
