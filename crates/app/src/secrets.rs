@@ -203,13 +203,31 @@ pub async fn hash_password(password: String) -> Result<String> {
 /// Checks a password against a stored hash, on a password worker. With no stored hash (an
 /// unknown account) a dummy hash is checked instead, so both answers take as long.
 pub async fn verify_password(password: String, stored: Option<String>) -> Result<bool> {
-    on_worker(move || {
-        let known = stored.is_some();
-        let stored = stored.unwrap_or_else(|| dummy_hash().to_owned());
-        let ok = verify_here(password.as_bytes(), &stored);
-        known && ok
-    })
-    .await
+    on_worker(move || verify_known(password.as_bytes(), stored.as_deref())).await
+}
+
+/// Whether `password` matches `stored`; with no stored hash, the dummy hash is checked and the
+/// answer is no, in as long as a known account's check takes.
+fn verify_known(password: &[u8], stored: Option<&str>) -> bool {
+    match stored {
+        Some(stored) => verify_here(password, stored),
+        None => {
+            verify_here(password, dummy_hash());
+            false
+        }
+    }
+}
+
+/// Whether a stored hash was made at the cost of a new one ([`new_hash_params`]).
+fn at_current_cost(stored: &str) -> bool {
+    let new = new_hash_params();
+    PasswordHash::new(stored)
+        .ok()
+        .and_then(|hash| Params::try_from(&hash).ok())
+        .is_some_and(|params| {
+            (params.m_cost(), params.t_cost(), params.p_cost())
+                == (new.m_cost(), new.t_cost(), new.p_cost())
+        })
 }
 
 /// A password checked at login: whether it matched, and, when its stored hash was made with
@@ -229,27 +247,13 @@ pub(crate) async fn check_login_password(
     stored: Option<String>,
 ) -> Result<LoginCheck> {
     on_worker(move || {
-        let Some(stored) = stored else {
-            verify_here(password.as_bytes(), dummy_hash());
-            return Ok(LoginCheck {
-                verified: false,
-                renewed: None,
-            });
-        };
-        let verified = verify_here(password.as_bytes(), &stored);
-        let outdated = PasswordHash::new(&stored)
-            .ok()
-            .and_then(|hash| Params::try_from(&hash).ok())
-            .is_none_or(|params| {
-                let new = new_hash_params();
-                (params.m_cost(), params.t_cost(), params.p_cost())
-                    != (new.m_cost(), new.t_cost(), new.p_cost())
-            });
-        let renewed = if verified && outdated {
-            Some(hash_here(password.as_bytes())?)
-        } else {
-            None
-        };
+        let verified = verify_known(password.as_bytes(), stored.as_deref());
+        let outdated = stored
+            .as_deref()
+            .is_some_and(|stored| !at_current_cost(stored));
+        let renewed = (verified && outdated)
+            .then(|| hash_here(password.as_bytes()))
+            .transpose()?;
         Ok(LoginCheck { verified, renewed })
     })
     .await?

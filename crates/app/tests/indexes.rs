@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 
 use chrono::{Days, Utc};
 use common::Harness;
-use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
 use skinledger_store::audit::AuditFilter;
 use skinledger_store::testing::TestDb;
 use skinledger_store::testing::scale::{Scale, seed_large_organisation};
@@ -38,16 +38,6 @@ const BIG: [&str; 5] = [
     "audit_events",
 ];
 
-/// Records every statement sent through a connection.
-#[derive(Clone, Default)]
-struct Recorder(Arc<Mutex<Vec<Statement>>>);
-
-impl Recorder {
-    fn take(&self) -> Vec<Statement> {
-        std::mem::take(&mut *self.0.lock().expect("the recorder"))
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lists_searches_reports_and_traces_use_indexes_at_a_hundred_thousand_clients() {
     if !skinledger_store::testing::postgres_or_skip(
@@ -68,18 +58,14 @@ async fn lists_searches_reports_and_traces_use_indexes_at_a_hundred_thousand_cli
     };
     seed_large_organisation(&test_db.db, org.id, clinic, org.admin_id, scale).await;
 
-    let recorder = Recorder::default();
-    let mut conn: DatabaseConnection = Database::connect(test_db.url.as_str())
-        .await
-        .expect("a connection");
-    let sink = recorder.clone();
-    conn.set_metric_callback(move |info| {
-        sink.0
-            .lock()
-            .expect("the recorder")
-            .push(info.statement.clone());
+    // Every statement sent through `db`, as sent.
+    let sent: Arc<Mutex<Vec<Statement>>> = Arc::default();
+    let sink = Arc::clone(&sent);
+    let observed = test_db.db.clone().observing(move |statement| {
+        sink.lock().expect("the record").push(statement.clone());
     });
-    let db = &conn;
+    let take = || std::mem::take(&mut *sent.lock().expect("the record"));
+    let db = observed.read();
     let (o, page) = (
         org.id,
         PageRequest {
@@ -95,10 +81,10 @@ async fn lists_searches_reports_and_traces_use_indexes_at_a_hundred_thousand_cli
         after: one.next_after,
         ..page
     };
-    recorder.take();
+    take();
 
     let mut queries: Vec<(String, Vec<Statement>)> = Vec::new();
-    let mut record = |what: &str| queries.push((what.to_owned(), recorder.take()));
+    let mut record = |what: &str| queries.push((what.to_owned(), take()));
 
     clients::list(db, o, None, page).await.expect("clients");
     record("clients, first page");
@@ -140,8 +126,9 @@ async fn lists_searches_reports_and_traces_use_indexes_at_a_hundred_thousand_cli
         .expect("its id");
     let used = consumables::trace(db, o, lot).await.expect("the trace");
     assert!(used.len() > 100, "the lot was used {} times", used.len());
-    record("the trace of a lot: consumptions, treatments, clients");
+    record("the trace of a lot: its consumptions with their clients");
     let mut practitioners: Vec<Uuid> = used.iter().map(|u| u.practitioner_id).collect();
+    practitioners.sort_unstable();
     practitioners.dedup();
     lookups::staff(db, o, &practitioners)
         .await

@@ -38,8 +38,8 @@ use skinledger_store::testing::TestDb;
 use tonic::codegen::http::uri::PathAndQuery;
 use uuid::Uuid;
 
-#[path = "service/replay.rs"]
-mod replay;
+#[path = "service/pgbench.rs"]
+mod pgbench;
 
 /// A setting from the environment, or its default.
 fn setting(name: &str, default: usize) -> usize {
@@ -384,27 +384,31 @@ async fn pgbench_journal_floor(config: &Config, url: &str, in_flight: usize) -> 
          UPDATE event_sequences SET audit_hash = md5(random()::text) WHERE organization_id = '{org}';\n\
          COMMIT;\n"
     );
-    let file = tempfile::NamedTempFile::new().expect("a script file");
-    std::fs::write(file.path(), script).expect("the script");
-    let output = tokio::process::Command::new("pgbench")
-        .args(["-n", "-M", "prepared", "-j", "2", "-T", "10"])
-        .arg("-c")
-        .arg(in_flight.to_string())
-        .arg("-f")
-        .arg(file.path())
-        .arg(url)
-        .output()
+    let arguments = [
+        "-T".to_owned(),
+        "10".to_owned(),
+        "-c".to_owned(),
+        in_flight.to_string(),
+    ];
+    pgbench::tps(url, &script, &arguments)
         .await
-        .ok()?;
-    let text = String::from_utf8_lossy(&output.stdout);
-    text.lines()
-        .find_map(|l| l.strip_prefix("tps = "))
-        .and_then(|rest| rest.split_whitespace().next())
-        .and_then(|tps| tps.parse().ok())
+        .map_err(|e| println!("  pgbench on the journal: {e}"))
+        .ok()
+}
+
+/// One `pgbench` floor of the write and the share of it the server's `throughput` reaches.
+fn print_pgbench_floor(label: &str, tps: Option<f64>, throughput: f64) {
+    match tps {
+        Some(tps) => println!(
+            "  {label:<48} {tps:>8.1} tx/s; REST is {:.2} x of it",
+            throughput / tps
+        ),
+        None => println!("  {label:<48} not measured (PostgreSQL with pgbench only)"),
+    }
 }
 
 /// The floor of the write itself: one treatment recorded in this process with its statements
-/// observed, then replayed by pgbench (see [`replay`]), `sessions` writes with as many at once
+/// observed, then replayed by pgbench (see [`pgbench`]), `sessions` writes with as many at once
 /// as the server's pool has connections (the writes that reach the database at once), each
 /// treating a client of its own, all with rollers of one lot of their own. Answers
 /// transactions per second and the statements in one write.
@@ -462,7 +466,7 @@ async fn pgbench_write_floor(
     let statements = std::mem::take(&mut *recorded.lock().expect("the record"));
     drop(app);
     audit.finish().await;
-    let script = replay::script(&statements, began, clients[0].parse().expect("a client id"));
+    let script = pgbench::script(&statements, began, clients[0].parse().expect("a client id"));
     let numbered: Vec<(i64, Uuid)> = clients[1..]
         .iter()
         .enumerate()
@@ -474,8 +478,8 @@ async fn pgbench_write_floor(
             )
         })
         .collect();
-    replay::prepare(db.write(), &numbered).await;
-    let tps = replay::run(url, &script, in_flight, per_client).await?;
+    pgbench::prepare(db.write(), &numbered).await;
+    let tps = pgbench::replay(url, &script, in_flight, per_client).await?;
     // Every replayed write took its roller, as the recorded one did.
     let balance = skinledger_store::stock::get(
         db.read(),
@@ -713,17 +717,11 @@ async fn run(backend: &str, test_db: TestDb) -> Reached {
     } else {
         None
     };
-    match journal {
-        Some(tps) => println!(
-            "  {:<48} {tps:>8.1} tx/s; REST is {:.2} x of it",
-            "pgbench: one organisation's journal, lock + commit",
-            treated.throughput() / tps
-        ),
-        None => println!(
-            "  {:<48} not measured (PostgreSQL with pgbench only)",
-            "pgbench: one organisation's journal"
-        ),
-    }
+    print_pgbench_floor(
+        "pgbench: one organisation's journal, lock + commit",
+        journal,
+        treated.throughput(),
+    );
     let org = actor.org_id;
     let balance = skinledger_store::stock::get(
         db.read(),
@@ -761,17 +759,14 @@ async fn run(backend: &str, test_db: TestDb) -> Reached {
     } else {
         None
     };
-    match replayed {
-        Some((tps, statements)) => println!(
-            "  {:<48} {tps:>8.1} tx/s; REST is {:.2} x of it",
-            format!("pgbench: the write's {statements} statements"),
-            treated.throughput() / tps
-        ),
-        None => println!(
-            "  {:<48} not measured (PostgreSQL with pgbench only)",
-            "pgbench: the write's own statements"
-        ),
-    }
+    print_pgbench_floor(
+        &match replayed {
+            Some((_, statements)) => format!("pgbench: the write's {statements} statements"),
+            None => "pgbench: the write's own statements".to_owned(),
+        },
+        replayed.map(|(tps, _)| tps),
+        treated.throughput(),
+    );
     server.print_memory("after the writes");
 
     // P4: mixed load with many requests in flight, then the server's memory.

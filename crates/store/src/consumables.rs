@@ -77,7 +77,15 @@ pub async fn trace(
 ) -> Result<Vec<TracedUse>, DbErr> {
     use crate::entities::client;
     use treatment_consumable as used;
+    /// What the trace shows of a client.
+    const CLIENT_COLUMNS: [client::Column; 4] = [
+        client::Column::FirstName,
+        client::Column::LastName,
+        client::Column::Phone,
+        client::Column::Email,
+    ];
     let c = Alias::new("c");
+    let client_columns = || CLIENT_COLUMNS.map(|column| (c.clone(), column));
     let client_of_use = within_org(
         (c.clone(), client::Column::OrganizationId),
         (c.clone(), client::Column::Id),
@@ -96,30 +104,14 @@ pub async fn trace(
             ]
             .map(|column| (used::Entity, column)),
         )
-        .columns(
-            [
-                client::Column::FirstName,
-                client::Column::LastName,
-                client::Column::Phone,
-                client::Column::Email,
-            ]
-            .map(|column| (c.clone(), column)),
-        )
+        .columns(client_columns())
         .columns(
             [used::Column::Quantity, used::Column::Serial].map(|column| (used::Entity, column)),
         )
         .from(used::Entity);
     if db.get_database_backend() == DbBackend::Postgres {
         let the_client = Query::select()
-            .columns(
-                [
-                    client::Column::FirstName,
-                    client::Column::LastName,
-                    client::Column::Phone,
-                    client::Column::Email,
-                ]
-                .map(|column| (c.clone(), column)),
-            )
+            .columns(client_columns())
             .from_as(client::Entity, c.clone())
             .cond_where(client_of_use)
             .limit(1)

@@ -1,10 +1,10 @@
-//! Rows of the foundation and clinical tables fetched by lists of ids, for reports and recall
-//! traces that name clinics, clients and practitioners.
+//! Rows of the foundation and clinical tables fetched by lists of ids, for reports, recall
+//! traces and signals that name clinics, practitioners and treatments.
 
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
-use crate::entities::{client, clinic, staff, treatment};
+use crate::entities::{clinic, staff, treatment};
 
 /// Every clinic of the organisation, oldest first.
 pub async fn clinics(db: &impl ConnectionTrait, org: Uuid) -> Result<Vec<clinic::Model>, DbErr> {
@@ -29,22 +29,6 @@ pub async fn treatments(
         .filter(treatment::Column::Id.is_in(ids.iter().copied()))
         .order_by_asc(treatment::Column::PerformedAt)
         .order_by_asc(treatment::Column::Id)
-        .all(db)
-        .await
-}
-
-/// The organisation's clients among `ids`.
-pub async fn clients(
-    db: &impl ConnectionTrait,
-    org: Uuid,
-    ids: &[Uuid],
-) -> Result<Vec<client::Model>, DbErr> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    client::Entity::find()
-        .filter(client::Column::OrganizationId.eq(org))
-        .filter(client::Column::Id.is_in(ids.iter().copied()))
         .all(db)
         .await
 }

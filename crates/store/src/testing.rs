@@ -188,14 +188,19 @@ pub async fn migrate_all(db: &Db) {
         .unwrap_or_else(|e| panic!("cannot migrate test database: {e}"));
 }
 
-/// Applies the migrations that come before the one named `name` (for a test of that migration
-/// over data written the way it was before).
-pub async fn migrate_before(db: &Db, name: &str) {
-    let steps = Migrator::migrations()
+/// How many migrations come before the one named `name`.
+fn migrations_before(name: &str) -> u32 {
+    let position = Migrator::migrations()
         .iter()
         .position(|m| m.name() == name)
         .unwrap_or_else(|| panic!("there is no migration {name}"));
-    let steps = u32::try_from(steps).unwrap_or_else(|_| panic!("{steps} migrations"));
+    u32::try_from(position).unwrap_or_else(|_| panic!("{position} migrations"))
+}
+
+/// Applies the migrations that come before the one named `name` (for a test of that migration
+/// over data written the way it was before).
+pub async fn migrate_before(db: &Db, name: &str) {
+    let steps = migrations_before(name);
     if steps > 0 {
         Migrator::up(db.write(), Some(steps))
             .await
@@ -206,12 +211,8 @@ pub async fn migrate_before(db: &Db, name: &str) {
 /// Reverts the migrations from the one named `name` on (for a test that a migration fills what
 /// it adds from data written before it: revert it, then [`migrate_all`] again).
 pub async fn migrate_down_to_before(db: &Db, name: &str) {
-    let all = Migrator::migrations();
-    let position = all
-        .iter()
-        .position(|m| m.name() == name)
-        .unwrap_or_else(|| panic!("there is no migration {name}"));
-    let steps = u32::try_from(all.len() - position).unwrap_or_else(|_| panic!("{position}"));
+    let all = u32::try_from(Migrator::migrations().len()).unwrap_or(u32::MAX);
+    let steps = all - migrations_before(name);
     Migrator::down(db.write(), Some(steps))
         .await
         .unwrap_or_else(|e| panic!("cannot revert {name}: {e}"));

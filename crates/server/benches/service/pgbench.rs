@@ -1,5 +1,6 @@
-//! The floor of the treatment write itself: the statements one `create_treatment` sends, as the
-//! driver sent them, replayed by `pgbench` on the same database with the same number in flight.
+//! `pgbench`, for the floors of the treatment write: [`tps`] runs a script, and [`script`] makes
+//! one of the statements one `create_treatment` sent, as the driver sent them, to replay it on
+//! the same database.
 //!
 //! One write is recorded through [`skinledger_store::Db::observing`]. Each statement keeps its
 //! text and its parameters (bound by pgbench, prepared, as the driver binds them), except what
@@ -177,26 +178,14 @@ pub async fn prepare(db: &impl ConnectionTrait, clients: &[(i64, Uuid)]) {
     }
 }
 
-/// The replayed writes' transactions per second, or why there is none.
-pub async fn run(
-    url: &str,
-    script: &Script,
-    in_flight: usize,
-    per_client: usize,
-) -> Result<f64, String> {
+/// Transactions per second of `script` run by `pgbench` on `url` (prepared statements, two
+/// threads) with `arguments` added (clients, length, variables), or why there is none.
+pub async fn tps(url: &str, script: &str, arguments: &[String]) -> Result<f64, String> {
     let file = tempfile::NamedTempFile::new().map_err(|e| e.to_string())?;
-    std::fs::write(file.path(), &script.text).map_err(|e| e.to_string())?;
-    let mut command = tokio::process::Command::new("pgbench");
-    command
-        .args(["-n", "-M", "prepared", "-j", "2", "-D", "i=0"])
-        .arg("-c")
-        .arg(in_flight.to_string())
-        .arg("-t")
-        .arg(per_client.to_string());
-    for (name, value) in &script.constants {
-        command.arg("-D").arg(format!("{name}={value}"));
-    }
-    let output = command
+    std::fs::write(file.path(), script).map_err(|e| e.to_string())?;
+    let output = tokio::process::Command::new("pgbench")
+        .args(["-n", "-M", "prepared", "-j", "2"])
+        .args(arguments)
         .arg("-f")
         .arg(file.path())
         .arg(url)
@@ -213,4 +202,27 @@ pub async fn run(
         .and_then(|rest| rest.split_whitespace().next())
         .and_then(|tps| tps.parse().ok())
         .ok_or_else(|| format!("no tps in {text}"))
+}
+
+/// The replayed writes' transactions per second: `per_client` writes on each of `in_flight`
+/// connections.
+pub async fn replay(
+    url: &str,
+    script: &Script,
+    in_flight: usize,
+    per_client: usize,
+) -> Result<f64, String> {
+    let mut arguments = vec![
+        "-c".to_owned(),
+        in_flight.to_string(),
+        "-t".to_owned(),
+        per_client.to_string(),
+        "-D".to_owned(),
+        "i=0".to_owned(),
+    ];
+    for (name, value) in &script.constants {
+        arguments.push("-D".to_owned());
+        arguments.push(format!("{name}={value}"));
+    }
+    tps(url, &script.text, &arguments).await
 }
