@@ -10,7 +10,7 @@
 //!   struct literal, so a field added to a message does not compile until it is read.
 //!
 //! A compile failure is the guard on this side. What the two transports carry is kept equal by
-//! `crates/api/tests/proto_openapi.rs`, which compares every message with its OpenAPI schema:
+//! `crates/api/tests/proto_openapi/`, which compares every message with its OpenAPI schema:
 //! the same field names, and a field REST requires is never `optional` in the message.
 //!
 //! Requests are refused with a [`ValidationErrors`] naming every field that does not parse, as
