@@ -9,7 +9,9 @@
 //!
 //! - **P1 read**: the authenticated read of one client by id over REST and gRPC, against its
 //!   floor: the same `SELECT` through the same driver and pool settings, as many in flight, with
-//!   no HTTP, token, permission or audit.
+//!   no HTTP, token, permission or audit. With `h2load` installed the same reads are driven by
+//!   it too, a client of its own process written in C (REST over HTTP/1.1, gRPC over HTTP/2),
+//!   so that the client takes less of the cores the server and the database share.
 //! - **P2 write**: `POST /v1/treatments` with eligibility, first-expiry-first-out consumption,
 //!   ledger, audit and events, against its floor: the same use case run in this process on the
 //!   same database (the same statements through the same driver, no HTTP or token), and the
@@ -33,6 +35,8 @@ mod clients;
 mod figures;
 #[path = "service/floors.rs"]
 mod floors;
+#[path = "service/h2load.rs"]
+mod h2load;
 #[path = "service/pgbench.rs"]
 mod pgbench;
 #[path = "service/reads.rs"]
@@ -54,8 +58,7 @@ use skinledger_store::testing::TestDb;
 /// What one backend reached, for the summary.
 struct Reached {
     backend: String,
-    p1_rest: f64,
-    p1_grpc: f64,
+    p1: reads::Reads,
     p2: f64,
     p2_journal: Option<f64>,
     p2_replayed: Option<f64>,
@@ -116,7 +119,7 @@ pub(crate) async fn run(backend: &str, test_db: TestDb) -> Reached {
     server.print_memory("after the logins");
 
     println!("  P1: the read of one client by id");
-    let (p1_rest, p1_grpc) = reads_by_id(&config, api, &physician).await;
+    let p1 = reads_by_id(&config, api, &physician).await;
     server.print_memory("after the reads");
 
     let (_, clinics) = api
@@ -344,8 +347,7 @@ pub(crate) async fn run(backend: &str, test_db: TestDb) -> Reached {
     drop(test_db);
     Reached {
         backend: backend.to_owned(),
-        p1_rest,
-        p1_grpc,
+        p1,
         p2,
         p2_journal: journal.map(|tps| treated.throughput() / tps),
         p2_replayed: replayed.map(|(tps, _)| treated.throughput() / tps),
@@ -361,8 +363,14 @@ fn summary(reached: &[Reached]) {
     for r in reached {
         println!("  {}", r.backend);
         println!(
-            "    P1 read    REST {:.2} x, gRPC {:.2} x the floor (goal 0.6 x)",
-            r.p1_rest, r.p1_grpc
+            "    P1 read    REST {:.2} x, gRPC {:.2} x the floor (goal 0.6 x){}",
+            r.p1.rest,
+            r.p1.grpc,
+            r.p1.h2load
+                .map(|(rest, grpc)| format!(
+                    "; driven by h2load: REST {rest:.2} x, gRPC {grpc:.2} x"
+                ))
+                .unwrap_or_default()
         );
         println!(
             "    P2 write   {:.2} x the use case without HTTP{}{} (goal 0.5 x the replay); oversold: {}",

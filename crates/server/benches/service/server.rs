@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 use skinledger::Config;
 use skinledger_api::grpc::pb;
 use tonic::codegen::http::uri::PathAndQuery;
+use tonic_prost::prost::Message;
 
 /// The `skinledger` binary running as a process of its own.
 pub(crate) struct Server {
@@ -118,6 +119,11 @@ impl GrpcApi {
     }
 
     pub(crate) async fn get_client(&self, i: usize, id: String) {
+        assert!(self.client(i, id).await.encoded_len() > 0);
+    }
+
+    /// The client `id` as `GetClient` answers it, on the `i`th connection.
+    pub(crate) async fn client(&self, i: usize, id: String) -> pb::Client {
         let mut grpc = self.channels[i % self.channels.len()].clone();
         let mut request = tonic::Request::new(pb::GetClientRequest { id });
         request
@@ -132,7 +138,7 @@ impl GrpcApi {
             )
             .await
             .expect("GetClient answers");
-        assert!(!answer.get_ref().id.is_empty());
+        answer.into_inner()
     }
 }
 

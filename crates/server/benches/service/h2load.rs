@@ -1,0 +1,93 @@
+//! The reads driven by `h2load` (nghttp2's load generator), when it is installed: a client of
+//! its own process, written in C, so that the load takes less of the two cores the server and
+//! the database share than the benchmark's own Rust client does.
+
+use std::process::Stdio;
+
+/// What one `h2load` run measured.
+pub(crate) struct Run {
+    pub(crate) per_second: f64,
+    /// Answers with a 2xx status.
+    pub(crate) ok: u64,
+    /// Bytes of the answers' bodies (HTTP/2 `DATA`), all answers together.
+    pub(crate) body_bytes: u64,
+}
+
+/// A request for `h2load`: `GET url` over HTTP/1.1, or `POST url` with the body in `body`
+/// over HTTP/2 (a gRPC call).
+pub(crate) struct Request<'a> {
+    pub(crate) url: &'a str,
+    pub(crate) headers: &'a [String],
+    pub(crate) body: Option<&'a std::path::Path>,
+}
+
+/// Whether `h2load` can be run here.
+pub(crate) async fn installed() -> bool {
+    tokio::process::Command::new("h2load")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .await
+        .is_ok_and(|s| s.success())
+}
+
+/// `requests` requests on `connections` connections, one at a time on each.
+pub(crate) async fn run(
+    request: &Request<'_>,
+    connections: usize,
+    requests: usize,
+) -> Result<Run, String> {
+    let mut command = tokio::process::Command::new("h2load");
+    command
+        .args(["-c", &connections.to_string(), "-m", "1"])
+        .args(["-n", &requests.to_string()]);
+    match request.body {
+        Some(body) => {
+            command.arg("-d").arg(body);
+        }
+        None => {
+            command.arg("--h1");
+        }
+    }
+    for header in request.headers {
+        command.args(["-H", header]);
+    }
+    let output = command
+        .arg(request.url)
+        .output()
+        .await
+        .map_err(|e| format!("h2load: {e}"))?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    if !output.status.success() {
+        return Err(format!(
+            "h2load failed: {text}{}",
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    parse(&text).ok_or_else(|| format!("h2load printed no figures: {text}"))
+}
+
+/// The figures of `h2load`'s report: `finished in 14.18s, 4231.67 req/s, ...`,
+/// `status codes: 60000 2xx, ...` and `traffic: ... headers (...), 22.89MB (24000000) data`.
+fn parse(text: &str) -> Option<Run> {
+    let line = |prefix: &str| text.lines().find_map(|l| l.strip_prefix(prefix));
+    let per_second = line("finished in ")?
+        .split(", ")
+        .nth(1)?
+        .strip_suffix(" req/s")?
+        .parse()
+        .ok()?;
+    let ok = line("status codes: ")?
+        .split(", ")
+        .find_map(|part| part.strip_suffix(" 2xx"))?
+        .parse()
+        .ok()?;
+    let data = line("traffic: ")?.rsplit(", ").next()?;
+    let body_bytes = data.split_once('(')?.1.split_once(')')?.0.parse().ok()?;
+    Some(Run {
+        per_second,
+        ok,
+        body_bytes,
+    })
+}
