@@ -79,9 +79,9 @@ pub(crate) async fn reads_by_id(config: &Config, api: &HttpApi, token: &str) -> 
     grpc.print_against("gRPC / floor", &mut floor);
     grpc.print_against("gRPC / REST", &mut rest);
 
-    let answer = grpc_api.client(0, id.clone()).await;
     let h2load = if h2load::installed().await {
-        Some(driven_by_h2load(api, token, &id, &answer, &floor).await)
+        let answer = grpc_api.client(0, id.clone()).await;
+        Some(driven_by_h2load(api, token, &id, &answer, &floor, reads).await)
     } else {
         println!("  (h2load is not installed: no figures from a client of its own process)");
         None
@@ -93,7 +93,7 @@ pub(crate) async fn reads_by_id(config: &Config, api: &HttpApi, token: &str) -> 
     }
 }
 
-/// The same reads with `h2load` as the client, as many connections as requests in flight:
+/// The same `reads` with `h2load` as the client, as many connections as requests in flight:
 /// REST over HTTP/1.1, gRPC over HTTP/2. Every answer must be a 2xx, and every gRPC answer the
 /// client itself (its bytes counted: a refusal has a 200 status too, with no message). Answers
 /// the REST and gRPC shares of `floor`.
@@ -103,9 +103,9 @@ async fn driven_by_h2load(
     id: &str,
     answer: &pb::Client,
     floor: &Figures,
+    reads: usize,
 ) -> (f64, f64) {
     let in_flight = concurrency();
-    let reads = setting("BENCH_READS", 10_000);
     let authorization = format!("authorization: Bearer {token}");
     let rest_url = format!("{}/v1/clients/{id}", api.base);
     let rest = h2load::Request {
@@ -158,18 +158,13 @@ async fn driven_by_h2load(
         );
         *share = run.per_second / floor.throughput();
     }
-    println!(
-        "  {:<48} throughput {:>5.2} x",
-        "REST (h2load) / floor", shares[0]
-    );
-    println!(
-        "  {:<48} throughput {:>5.2} x",
-        "gRPC (h2load) / floor", shares[1]
-    );
-    println!(
-        "  {:<48} throughput {:>5.2} x",
-        "gRPC / REST (h2load)",
-        shares[1] / shares[0]
-    );
-    (shares[0], shares[1])
+    let [rest_share, grpc_share] = shares;
+    for (name, share) in [
+        ("REST (h2load) / floor", rest_share),
+        ("gRPC (h2load) / floor", grpc_share),
+        ("gRPC / REST (h2load)", grpc_share / rest_share),
+    ] {
+        println!("  {name:<48} throughput {share:>5.2} x");
+    }
+    (rest_share, grpc_share)
 }
