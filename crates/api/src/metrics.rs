@@ -44,9 +44,36 @@ pub fn handle() -> Option<PrometheusHandle> {
                 .install_recorder()
                 .map_err(|e| tracing::warn!(error = %e, "metrics recorder not installed"))
                 .ok()
-                .inspect(|_| describe())
+                .inspect(|handle| {
+                    describe();
+                    keep_up(handle.clone());
+                })
         })
         .clone()
+}
+
+/// How often the histograms' samples are folded into their buckets.
+const UPKEEP: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// The name of the thread that folds them.
+const UPKEEP_THREAD: &str = "metrics-upkeep";
+
+/// Folds the histograms' samples into their buckets every [`UPKEEP`] on a thread of its own
+/// (the recorder outlives any one runtime). The recorder keeps every sample until then; without
+/// this only a scrape of `/metrics` would, and a server nobody scrapes would hold every request's
+/// latency for good.
+fn keep_up(handle: PrometheusHandle) {
+    let spawned = std::thread::Builder::new()
+        .name(UPKEEP_THREAD.to_owned())
+        .spawn(move || {
+            loop {
+                std::thread::sleep(UPKEEP);
+                handle.run_upkeep();
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::warn!(error = %e, "cannot start the metrics upkeep; samples are folded only when /metrics is read");
+    }
 }
 
 /// Latency buckets, in seconds.
@@ -332,6 +359,25 @@ pub async fn render(app: App) -> impl IntoResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn once_the_recorder_is_installed_its_samples_are_folded_in_the_background() {
+        assert!(handle().is_some(), "the recorder is installed");
+        let threads = || -> Vec<String> {
+            std::fs::read_dir("/proc/self/task")
+                .expect("this process's threads")
+                .filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("comm")).ok())
+                .map(|name| name.trim().to_owned())
+                .collect()
+        };
+        // A new thread names itself once it runs.
+        let named = (0..200).any(|_| {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+            threads().iter().any(|name| name == UPKEEP_THREAD)
+        });
+        assert!(named, "{:?}", threads());
+    }
 
     #[test]
     fn grpc_calls_are_labelled_by_methods_the_server_has_and_nothing_else() {

@@ -37,6 +37,8 @@ mod figures;
 mod floors;
 #[path = "service/h2load.rs"]
 mod h2load;
+#[path = "service/peer.rs"]
+mod peer;
 #[path = "service/pgbench.rs"]
 mod pgbench;
 #[path = "service/reads.rs"]
@@ -119,7 +121,7 @@ pub(crate) async fn run(backend: &str, test_db: TestDb) -> Reached {
     server.print_memory("after the logins");
 
     println!("  P1: the read of one client by id");
-    let p1 = reads_by_id(&config, api, &physician).await;
+    let p1 = reads_by_id(&config, &server, &physician).await;
     server.print_memory("after the reads");
 
     let (_, clinics) = api
@@ -367,11 +369,29 @@ fn summary(reached: &[Reached]) {
             r.p1.rest,
             r.p1.grpc,
             r.p1.h2load
-                .map(|(rest, grpc)| format!(
-                    "; driven by h2load: REST {rest:.2} x, gRPC {grpc:.2} x"
+                .as_ref()
+                .map(|d| format!(
+                    "; driven by h2load: REST {:.2} x, gRPC {:.2} x, gRPC multiplexed {:.2} x",
+                    d.rest, d.grpc, d.grpc_multiplexed
                 ))
                 .unwrap_or_default()
         );
+        if let Some(d) = &r.p1.h2load {
+            let [rest, grpc, multiplexed] = d.cpu.map(|cpu| cpu.as_secs_f64() * 1e6);
+            println!(
+                "               server CPU a read: REST {rest:.0} µs, gRPC {grpc:.0} µs, multiplexed {multiplexed:.0} µs"
+            );
+            println!(
+                "               p99 at half of peak: REST {:.2} ms, gRPC {:.2} ms (goal 5 ms); gRPC / REST {:.2} x, multiplexed {:.2} x (goal 1 x){}",
+                d.rest_p99.as_secs_f64() * 1e3,
+                d.grpc_p99.as_secs_f64() * 1e3,
+                d.grpc / d.rest,
+                d.grpc_multiplexed / d.rest,
+                r.p1.peer
+                    .map(|p| format!("; REST {p:.1} x the FastAPI peer (goal 20 x)"))
+                    .unwrap_or_default()
+            );
+        }
         println!(
             "    P2 write   {:.2} x the use case without HTTP{}{} (goal 0.5 x the replay); oversold: {}",
             r.p2,

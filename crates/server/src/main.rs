@@ -10,7 +10,7 @@ use skinledger_app::orgs::NewOrganization;
 /// mimalloc returns memory to the system after a burst (a password hash takes 7 MiB on its
 /// worker thread; 64 connections' buffers) where the system allocator kept it.
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: skinledger_allocator::MiMalloc = skinledger_allocator::MiMalloc;
 
 /// skinledger: practice management for chains of microneedling clinics.
 #[derive(Debug, Parser)]
@@ -83,6 +83,7 @@ enum OrgCommand {
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
+    skinledger_allocator::give_back_freed_memory_at_once();
     let cli = Cli::parse();
     match run(cli).await {
         Ok(()) => std::process::ExitCode::SUCCESS,

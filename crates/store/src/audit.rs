@@ -22,9 +22,12 @@ pub async fn insert(
     if rows.is_empty() {
         return Ok(());
     }
-    audit_event::Entity::insert_many(rows)
-        .exec_without_returning(db)
-        .await?;
+    // In a few fixed sizes: see `batches`.
+    for chunk in crate::batches::chunks(rows) {
+        audit_event::Entity::insert_many(chunk)
+            .exec_without_returning(db)
+            .await?;
+    }
     Ok(())
 }
 

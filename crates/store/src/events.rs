@@ -16,9 +16,12 @@ pub async fn insert(db: &impl ConnectionTrait, rows: Vec<event::ActiveModel>) ->
     if rows.is_empty() {
         return Ok(());
     }
-    event::Entity::insert_many(rows)
-        .exec_without_returning(db)
-        .await?;
+    // In a few fixed sizes: see `batches`.
+    for chunk in crate::batches::chunks(rows) {
+        event::Entity::insert_many(chunk)
+            .exec_without_returning(db)
+            .await?;
+    }
     Ok(())
 }
 

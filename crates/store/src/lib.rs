@@ -4,6 +4,7 @@
 
 pub mod api_clients;
 pub mod audit;
+mod batches;
 pub mod clients;
 pub mod clinics;
 pub mod codec;

@@ -11,6 +11,10 @@ pub(crate) struct Run {
     pub(crate) ok: u64,
     /// Bytes of the answers' bodies (HTTP/2 `DATA`), all answers together.
     pub(crate) body_bytes: u64,
+    /// Each request's time to its whole answer, when the run was [`Load::paced`].
+    pub(crate) latencies: Vec<std::time::Duration>,
+    /// The server's CPU time a request, when the caller measured it.
+    pub(crate) server_cpu: Option<std::time::Duration>,
 }
 
 /// A request for `h2load`: `GET url` over HTTP/1.1, or `POST url` with the body in `body`
@@ -32,16 +36,51 @@ pub(crate) async fn installed() -> bool {
         .is_ok_and(|s| s.success())
 }
 
-/// `requests` requests on `connections` connections, one at a time on each.
-pub(crate) async fn run(
-    request: &Request<'_>,
-    connections: usize,
-    requests: usize,
-) -> Result<Run, String> {
+/// How `h2load` sends its requests.
+#[derive(Clone, Copy)]
+pub(crate) struct Load {
+    /// Connections, each a client of its own.
+    pub(crate) connections: usize,
+    /// Requests in flight on each connection (HTTP/2 streams; 1 over HTTP/1.1).
+    pub(crate) streams: usize,
+    /// Requests in all.
+    pub(crate) requests: usize,
+    /// Requests a second across all connections, or as fast as answers come.
+    pub(crate) paced: Option<f64>,
+}
+
+impl Load {
+    /// `requests` requests on `connections` connections, one at a time on each, as fast as
+    /// answers come.
+    pub(crate) fn closed(connections: usize, requests: usize) -> Self {
+        Self {
+            connections,
+            streams: 1,
+            requests,
+            paced: None,
+        }
+    }
+}
+
+/// Runs `request` under `load`.
+pub(crate) async fn run(request: &Request<'_>, load: Load) -> Result<Run, String> {
     let mut command = tokio::process::Command::new("h2load");
     command
-        .args(["-c", &connections.to_string(), "-m", "1"])
-        .args(["-n", &requests.to_string()]);
+        .args(["-c", &load.connections.to_string()])
+        .args(["-m", &load.streams.to_string()])
+        .args(["-n", &load.requests.to_string()]);
+    // A paced run logs each request, for its latencies.
+    let log = match load.paced {
+        Some(per_second) => {
+            let log = tempfile::NamedTempFile::new().map_err(|e| format!("a log file: {e}"))?;
+            command
+                .arg(format!("--rps={:.2}", per_second / load.connections as f64))
+                .arg("--log-file")
+                .arg(log.path());
+            Some(log)
+        }
+        None => None,
+    };
     match request.body {
         Some(body) => {
             command.arg("-d").arg(body);
@@ -65,7 +104,23 @@ pub(crate) async fn run(
             String::from_utf8_lossy(&output.stderr)
         ));
     }
-    parse(&text).ok_or_else(|| format!("h2load printed no figures: {text}"))
+    let mut run = parse(&text).ok_or_else(|| format!("h2load printed no figures: {text}"))?;
+    if let Some(log) = log {
+        let lines = std::fs::read_to_string(log.path()).map_err(|e| format!("its log: {e}"))?;
+        run.latencies = latencies(&lines).ok_or_else(|| "its log does not parse".to_owned())?;
+    }
+    Ok(run)
+}
+
+/// The latencies of `h2load --log-file`'s lines: start time, status, microseconds to the end
+/// of the answer, separated by tabs.
+fn latencies(log: &str) -> Option<Vec<std::time::Duration>> {
+    log.lines()
+        .map(|line| {
+            let micros = line.split('\t').nth(2)?.trim().parse().ok()?;
+            Some(std::time::Duration::from_micros(micros))
+        })
+        .collect()
 }
 
 /// The figures of `h2load`'s report: `finished in 14.18s, 4231.67 req/s, ...`,
@@ -89,5 +144,7 @@ fn parse(text: &str) -> Option<Run> {
         per_second,
         ok,
         body_bytes,
+        latencies: Vec::new(),
+        server_cpu: None,
     })
 }

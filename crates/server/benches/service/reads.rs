@@ -1,5 +1,7 @@
 //! P1: the authenticated read of one client by id over REST and gRPC, and its floor.
 
+use std::time::Duration;
+
 use skinledger::Config;
 use skinledger_api::grpc::pb;
 use tonic_prost::prost::Message;
@@ -7,18 +9,22 @@ use uuid::Uuid;
 
 use crate::figures::{Figures, concurrency, measure, setting};
 use crate::h2load;
-use crate::server::{GrpcApi, HttpApi};
+use crate::peer;
+use crate::server::{GrpcApi, Server};
 
 /// P1's figures: REST and gRPC as shares of the floor, driven by the benchmark's own client,
 /// and by `h2load` when it is installed.
 pub(crate) struct Reads {
     pub(crate) rest: f64,
     pub(crate) grpc: f64,
-    pub(crate) h2load: Option<(f64, f64)>,
+    pub(crate) h2load: Option<Driven>,
+    /// REST (driven by h2load) as a multiple of the FastAPI peer's rate.
+    pub(crate) peer: Option<f64>,
 }
 
 /// P1: the authenticated read of one client by id over REST and gRPC, and its floor.
-pub(crate) async fn reads_by_id(config: &Config, api: &HttpApi, token: &str) -> Reads {
+pub(crate) async fn reads_by_id(config: &Config, server: &Server, token: &str) -> Reads {
+    let api = &server.api;
     let in_flight = concurrency();
     let reads = setting("BENCH_READS", 10_000);
     let warm_up = reads / 10;
@@ -79,33 +85,51 @@ pub(crate) async fn reads_by_id(config: &Config, api: &HttpApi, token: &str) -> 
     grpc.print_against("gRPC / floor", &mut floor);
     grpc.print_against("gRPC / REST", &mut rest);
 
-    let h2load = if h2load::installed().await {
+    let (h2load, peer) = if h2load::installed().await {
         let answer = grpc_api.client(0, id.clone()).await;
-        Some(driven_by_h2load(api, token, &id, &answer, &floor, reads).await)
+        let driven = driven_by_h2load(server, token, &id, &answer, &floor, reads).await;
+        // The peer's schema is PostgreSQL's: it reads UUIDs as text.
+        let peer = if config.database_url.starts_with("postgres") {
+            peer::rate(config, token, &id, in_flight, reads).await
+        } else {
+            None
+        };
+        if let Some(peer) = peer {
+            println!(
+                "  {:<48} throughput {:>5.1} x",
+                "REST (h2load) / the FastAPI peer",
+                driven.rest_rate / peer
+            );
+        }
+        (Some(driven), peer)
     } else {
         println!("  (h2load is not installed: no figures from a client of its own process)");
-        None
+        (None, None)
     };
     Reads {
         rest: rest.ratio(&floor),
         grpc: grpc.ratio(&floor),
+        peer: peer.zip(h2load.as_ref()).map(|(p, d)| d.rest_rate / p),
         h2load,
     }
 }
 
 /// The same `reads` with `h2load` as the client, as many connections as requests in flight:
-/// REST over HTTP/1.1, gRPC over HTTP/2. Every answer must be a 2xx, and every gRPC answer the
-/// client itself (its bytes counted: a refusal has a 200 status too, with no message). Answers
-/// the REST and gRPC shares of `floor`.
+/// REST over HTTP/1.1, gRPC over HTTP/2 with one call at a time on each connection, and gRPC
+/// with [`STREAMS`] calls in flight on each of fewer connections, as a gRPC client multiplexes
+/// its channel. Then each transport paced at half of the rate it reached, for the latencies at
+/// half of peak. Every answer must be a 2xx, and every gRPC answer the client itself (its bytes
+/// counted: a refusal has a 200 status too, with no message).
 async fn driven_by_h2load(
-    api: &HttpApi,
+    server: &Server,
     token: &str,
     id: &str,
     answer: &pb::Client,
     floor: &Figures,
     reads: usize,
-) -> (f64, f64) {
+) -> Driven {
     let in_flight = concurrency();
+    let api = &server.api;
     let authorization = format!("authorization: Bearer {token}");
     let rest_url = format!("{}/v1/clients/{id}", api.base);
     let rest = h2load::Request {
@@ -133,38 +157,145 @@ async fn driven_by_h2load(
     };
     let answer_bytes = 5 + answer.encoded_len();
 
-    let mut shares = [0.0; 2];
-    for (share, (label, request, bytes)) in shares.iter_mut().zip([
-        ("REST GET /v1/clients/{id}, h2load", &rest, None),
-        ("gRPC GetClient, h2load", &grpc, Some(answer_bytes)),
-    ]) {
-        h2load::run(request, in_flight, reads / 10)
-            .await
-            .expect("h2load warms up");
-        let run = h2load::run(request, in_flight, reads)
-            .await
-            .expect("h2load runs");
-        assert_eq!(run.ok, reads as u64, "{label}: answers other than 2xx");
-        if let Some(bytes) = bytes {
-            assert_eq!(
-                run.body_bytes,
-                (reads * bytes) as u64,
-                "{label}: answers other than the client"
-            );
-        }
-        println!(
-            "  {label:<48} {reads:>6} requests  {:>8.1} req/s",
-            run.per_second
-        );
-        *share = run.per_second / floor.throughput();
-    }
-    let [rest_share, grpc_share] = shares;
+    let closed = h2load::Load::closed(in_flight, reads);
+    let multiplexed = h2load::Load {
+        connections: in_flight.div_ceil(STREAMS),
+        streams: STREAMS,
+        ..closed
+    };
+    let grpc_answers = Some(answer_bytes);
+    let server = Some(server);
+    let rest_rate = h2load_run(
+        "REST GET /v1/clients/{id}, h2load",
+        &rest,
+        closed,
+        None,
+        server,
+    )
+    .await;
+    let grpc_rate = h2load_run(
+        "gRPC GetClient, h2load",
+        &grpc,
+        closed,
+        grpc_answers,
+        server,
+    )
+    .await;
+    let grpc_multiplexed = h2load_run(
+        &format!("gRPC GetClient, h2load, {STREAMS} calls a connection"),
+        &grpc,
+        multiplexed,
+        grpc_answers,
+        server,
+    )
+    .await;
+    let rest_p99 = paced_p99("REST", &rest, closed, rest_rate.per_second, None).await;
+    let grpc_p99 = paced_p99("gRPC", &grpc, closed, grpc_rate.per_second, grpc_answers).await;
+    let driven = Driven {
+        rest: rest_rate.per_second / floor.throughput(),
+        grpc: grpc_rate.per_second / floor.throughput(),
+        grpc_multiplexed: grpc_multiplexed.per_second / floor.throughput(),
+        rest_rate: rest_rate.per_second,
+        cpu: [rest_rate, grpc_rate, grpc_multiplexed].map(|run| run.server_cpu.unwrap_or_default()),
+        rest_p99,
+        grpc_p99,
+    };
     for (name, share) in [
-        ("REST (h2load) / floor", rest_share),
-        ("gRPC (h2load) / floor", grpc_share),
-        ("gRPC / REST (h2load)", grpc_share / rest_share),
+        ("REST (h2load) / floor", driven.rest),
+        ("gRPC (h2load) / floor", driven.grpc),
+        ("gRPC multiplexed (h2load) / floor", driven.grpc_multiplexed),
+        ("gRPC / REST (h2load)", driven.grpc / driven.rest),
+        (
+            "gRPC multiplexed / REST (h2load)",
+            driven.grpc_multiplexed / driven.rest,
+        ),
     ] {
         println!("  {name:<48} throughput {share:>5.2} x");
     }
-    (rest_share, grpc_share)
+    driven
+}
+
+/// Calls in flight on one connection when gRPC is driven multiplexed.
+const STREAMS: usize = 8;
+
+/// What `h2load` reached: shares of the floor, REST's rate, and the p99 latencies at half of
+/// each transport's peak.
+pub(crate) struct Driven {
+    pub(crate) rest: f64,
+    pub(crate) grpc: f64,
+    pub(crate) grpc_multiplexed: f64,
+    pub(crate) rest_rate: f64,
+    /// The server's CPU time a read: REST, gRPC, gRPC multiplexed.
+    pub(crate) cpu: [Duration; 3],
+    pub(crate) rest_p99: Duration,
+    pub(crate) grpc_p99: Duration,
+}
+
+/// One warmed-up `h2load` run of `request` under `load`, checked (every answer a 2xx, and of
+/// `answer_bytes` each when given) and printed.
+pub(crate) async fn h2load_run(
+    label: &str,
+    request: &h2load::Request<'_>,
+    load: h2load::Load,
+    answer_bytes: Option<usize>,
+    server: Option<&Server>,
+) -> h2load::Run {
+    let warm_up = h2load::Load {
+        requests: load.requests / 10,
+        ..load
+    };
+    h2load::run(request, warm_up)
+        .await
+        .expect("h2load warms up");
+    let cpu = server.map(Server::cpu);
+    let mut run = h2load::run(request, load).await.expect("h2load runs");
+    let per_request =
+        |before: Duration| server.map(|s| (s.cpu() - before).div_f64(load.requests as f64));
+    run.server_cpu = cpu.and_then(per_request);
+    let requests = load.requests;
+    assert_eq!(run.ok, requests as u64, "{label}: answers other than 2xx");
+    if let Some(bytes) = answer_bytes {
+        assert_eq!(
+            run.body_bytes,
+            (requests * bytes) as u64,
+            "{label}: answers other than the client"
+        );
+    }
+    if run.latencies.is_empty() {
+        println!(
+            "  {label:<48} {requests:>6} requests  {:>8.1} req/s{}",
+            run.per_second,
+            run.server_cpu
+                .map(|cpu| format!("  server CPU {:>4.0} µs a request", cpu.as_secs_f64() * 1e6))
+                .unwrap_or_default()
+        );
+    }
+    run
+}
+
+/// `request` paced at half of `peak` requests a second, for as long as the peak run took;
+/// prints its latencies and answers its p99.
+async fn paced_p99(
+    transport: &str,
+    request: &h2load::Request<'_>,
+    load: h2load::Load,
+    peak: f64,
+    answer_bytes: Option<usize>,
+) -> Duration {
+    let paced = h2load::Load {
+        paced: Some(peak / 2.0),
+        requests: load.requests / 2,
+        ..load
+    };
+    let run = h2load_run(transport, request, paced, answer_bytes, None).await;
+    let mut figures = Figures {
+        label: format!(
+            "{transport} at half of its peak ({:.0}/s), h2load",
+            peak / 2.0
+        ),
+        latencies: run.latencies,
+        wall: Duration::from_secs_f64(paced.requests as f64 / run.per_second),
+    };
+    figures.print();
+    figures.at(0.99)
 }

@@ -76,6 +76,23 @@ impl Server {
         (field("VmRSS:"), field("VmHWM:"))
     }
 
+    /// The CPU time the server has used so far, user and system (`/proc/<pid>/stat`).
+    pub(crate) fn cpu(&self) -> Duration {
+        let pid = self.child.id().expect("running");
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("its stat");
+        // The fields after the command's name: state is the first, utime the 12th.
+        let fields: Vec<&str> = stat
+            .rsplit_once(')')
+            .map_or("", |(_, rest)| rest)
+            .split_whitespace()
+            .collect();
+        let ticks: u64 = fields[11..13]
+            .iter()
+            .map(|t| t.parse::<u64>().expect("clock ticks"))
+            .sum();
+        Duration::from_secs_f64(ticks as f64 / clock_ticks())
+    }
+
     pub(crate) fn print_memory(&self, when: &str) {
         let (now, peak) = self.memory();
         println!(
@@ -93,6 +110,16 @@ impl Server {
         }
         let _ = tokio::time::timeout(Duration::from_secs(30), self.child.wait()).await;
     }
+}
+
+/// Clock ticks a second, as `/proc` counts CPU time.
+fn clock_ticks() -> f64 {
+    std::process::Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
+        .unwrap_or(100.0)
 }
 
 /// gRPC clients of the server, one HTTP/2 connection per request in flight.
