@@ -7,10 +7,11 @@
 //! three shapes of each insert, instead of one for every batch size it ever saw, each kept with
 //! its compiled program and parameter types until evicted.
 //!
-//! The largest chunk stays small (16 audit events are about 8 KiB): the PostgreSQL driver does
-//! not turn off Nagle's algorithm, and a message it has to write in two parts waits for the
-//! server's delayed acknowledgement, 40 ms, before its second part goes out. Chunks of 64 rows
-//! did, each of them; a batch of 500 events then took 0.3 s to write.
+//! The largest chunk stays small: the PostgreSQL driver does not turn off Nagle's algorithm, and
+//! a message it has to write in two parts waits for the server's delayed acknowledgement, 40 ms,
+//! before its second part goes out. In PostgreSQL's statement log every 64-row insert of audit
+//! events began 44 ms after the one before it (and ran in 1 ms); the 16-row ones followed each
+//! other at once.
 
 /// The row counts of one insert.
 pub(crate) const SIZES: [usize; 3] = [16, 4, 1];

@@ -13,8 +13,6 @@ pub(crate) struct Run {
     pub(crate) body_bytes: u64,
     /// Each request's time to its whole answer, when the run was [`Load::paced`].
     pub(crate) latencies: Vec<std::time::Duration>,
-    /// The server's CPU time a request, when the caller measured it.
-    pub(crate) server_cpu: Option<std::time::Duration>,
 }
 
 /// A request for `h2load`: `GET url` over HTTP/1.1, or `POST url` with the body in `body`
@@ -145,6 +143,5 @@ fn parse(text: &str) -> Option<Run> {
         ok,
         body_bytes,
         latencies: Vec::new(),
-        server_cpu: None,
     })
 }

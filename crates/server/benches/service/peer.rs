@@ -9,6 +9,7 @@ use skinledger::Config;
 
 use crate::h2load;
 use crate::reads::h2load_run;
+use crate::server::{free_port, terminate};
 
 /// What the peer needs from Python's packages.
 const MODULES: &str = "fastapi, uvicorn, sqlalchemy, psycopg2, jwt";
@@ -35,10 +36,7 @@ pub(crate) async fn rate(
         );
         return None;
     }
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port();
+    let port = free_port();
     let workers = std::thread::available_parallelism().map_or(1, usize::from);
     let url = config
         .database_url
@@ -79,7 +77,7 @@ pub(crate) async fn rate(
             }
             Err(e) => {
                 println!("  (the FastAPI peer did not start: {e})");
-                stop(&mut peer).await;
+                terminate(&mut peer).await;
                 return None;
             }
         }
@@ -90,7 +88,7 @@ pub(crate) async fn rate(
         headers: std::slice::from_ref(&authorization),
         body: None,
     };
-    let run = h2load_run(
+    let (run, _) = h2load_run(
         "FastAPI + SQLAlchemy peer, h2load",
         &request,
         h2load::Load::closed(in_flight, reads),
@@ -98,17 +96,7 @@ pub(crate) async fn rate(
         None,
     )
     .await;
-    stop(&mut peer).await;
+    // uvicorn stops its workers on SIGTERM; a kill would leave them running.
+    terminate(&mut peer).await;
     Some(run.per_second)
-}
-
-/// Stops uvicorn: on SIGTERM it stops its workers too, where a kill would leave them running.
-async fn stop(peer: &mut tokio::process::Child) {
-    if let Some(pid) = peer.id() {
-        let _ = tokio::process::Command::new("kill")
-            .arg(pid.to_string())
-            .status()
-            .await;
-    }
-    let _ = tokio::time::timeout(Duration::from_secs(30), peer.wait()).await;
 }

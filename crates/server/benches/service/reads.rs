@@ -90,15 +90,16 @@ pub(crate) async fn reads_by_id(config: &Config, server: &Server, token: &str) -
         let driven = driven_by_h2load(server, token, &id, &answer, &floor, reads).await;
         // The peer's schema is PostgreSQL's: it reads UUIDs as text.
         let peer = if config.database_url.starts_with("postgres") {
-            peer::rate(config, token, &id, in_flight, reads).await
+            peer::rate(config, token, &id, in_flight, reads)
+                .await
+                .map(|rate| driven.rest_rate / rate)
         } else {
             None
         };
-        if let Some(peer) = peer {
+        if let Some(times) = peer {
             println!(
-                "  {:<48} throughput {:>5.1} x",
-                "REST (h2load) / the FastAPI peer",
-                driven.rest_rate / peer
+                "  {:<48} throughput {times:>5.1} x",
+                "REST (h2load) / the FastAPI peer"
             );
         }
         (Some(driven), peer)
@@ -109,8 +110,8 @@ pub(crate) async fn reads_by_id(config: &Config, server: &Server, token: &str) -
     Reads {
         rest: rest.ratio(&floor),
         grpc: grpc.ratio(&floor),
-        peer: peer.zip(h2load.as_ref()).map(|(p, d)| d.rest_rate / p),
         h2load,
+        peer,
     }
 }
 
@@ -165,7 +166,7 @@ async fn driven_by_h2load(
     };
     let grpc_answers = Some(answer_bytes);
     let server = Some(server);
-    let rest_rate = h2load_run(
+    let (rest_rate, rest_cpu) = h2load_run(
         "REST GET /v1/clients/{id}, h2load",
         &rest,
         closed,
@@ -173,7 +174,7 @@ async fn driven_by_h2load(
         server,
     )
     .await;
-    let grpc_rate = h2load_run(
+    let (grpc_rate, grpc_cpu) = h2load_run(
         "gRPC GetClient, h2load",
         &grpc,
         closed,
@@ -181,7 +182,7 @@ async fn driven_by_h2load(
         server,
     )
     .await;
-    let grpc_multiplexed = h2load_run(
+    let (grpc_multiplexed, multiplexed_cpu) = h2load_run(
         &format!("gRPC GetClient, h2load, {STREAMS} calls a connection"),
         &grpc,
         multiplexed,
@@ -196,7 +197,7 @@ async fn driven_by_h2load(
         grpc: grpc_rate.per_second / floor.throughput(),
         grpc_multiplexed: grpc_multiplexed.per_second / floor.throughput(),
         rest_rate: rest_rate.per_second,
-        cpu: [rest_rate, grpc_rate, grpc_multiplexed].map(|run| run.server_cpu.unwrap_or_default()),
+        cpu: [rest_cpu, grpc_cpu, multiplexed_cpu].map(Option::unwrap_or_default),
         rest_p99,
         grpc_p99,
     };
@@ -232,14 +233,14 @@ pub(crate) struct Driven {
 }
 
 /// One warmed-up `h2load` run of `request` under `load`, checked (every answer a 2xx, and of
-/// `answer_bytes` each when given) and printed.
+/// `answer_bytes` each when given) and printed, with `server`'s CPU time a request when given.
 pub(crate) async fn h2load_run(
     label: &str,
     request: &h2load::Request<'_>,
     load: h2load::Load,
     answer_bytes: Option<usize>,
     server: Option<&Server>,
-) -> h2load::Run {
+) -> (h2load::Run, Option<Duration>) {
     let warm_up = h2load::Load {
         requests: load.requests / 10,
         ..load
@@ -247,11 +248,9 @@ pub(crate) async fn h2load_run(
     h2load::run(request, warm_up)
         .await
         .expect("h2load warms up");
-    let cpu = server.map(Server::cpu);
-    let mut run = h2load::run(request, load).await.expect("h2load runs");
-    let per_request =
-        |before: Duration| server.map(|s| (s.cpu() - before).div_f64(load.requests as f64));
-    run.server_cpu = cpu.and_then(per_request);
+    let before = server.map(|s| (s, s.cpu()));
+    let run = h2load::run(request, load).await.expect("h2load runs");
+    let cpu = before.map(|(s, before)| (s.cpu() - before).div_f64(load.requests as f64));
     let requests = load.requests;
     assert_eq!(run.ok, requests as u64, "{label}: answers other than 2xx");
     if let Some(bytes) = answer_bytes {
@@ -265,12 +264,11 @@ pub(crate) async fn h2load_run(
         println!(
             "  {label:<48} {requests:>6} requests  {:>8.1} req/s{}",
             run.per_second,
-            run.server_cpu
-                .map(|cpu| format!("  server CPU {:>4.0} µs a request", cpu.as_secs_f64() * 1e6))
+            cpu.map(|cpu| format!("  server CPU {:>4.0} µs a request", cpu.as_secs_f64() * 1e6))
                 .unwrap_or_default()
         );
     }
-    run
+    (run, cpu)
 }
 
 /// `request` paced at half of `peak` requests a second, for as long as the peak run took;
@@ -287,7 +285,7 @@ async fn paced_p99(
         requests: load.requests / 2,
         ..load
     };
-    let run = h2load_run(transport, request, paced, answer_bytes, None).await;
+    let (run, _) = h2load_run(transport, request, paced, answer_bytes, None).await;
     let mut figures = Figures {
         label: format!(
             "{transport} at half of its peak ({:.0}/s), h2load",

@@ -19,10 +19,7 @@ impl Server {
     /// Starts `skinledger serve` (seeding the demo with `demo`) and waits until it is ready;
     /// answers the server and how long it took to be ready.
     pub(crate) async fn start(config: &Config, demo: bool) -> (Server, Duration) {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
+        let port = free_port();
         let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_skinledger"));
         command
             .arg("serve")
@@ -102,24 +99,41 @@ impl Server {
     }
 
     pub(crate) async fn stop(mut self) {
-        if let Some(pid) = self.child.id() {
-            let _ = tokio::process::Command::new("kill")
-                .arg(pid.to_string())
-                .status()
-                .await;
-        }
-        let _ = tokio::time::timeout(Duration::from_secs(30), self.child.wait()).await;
+        terminate(&mut self.child).await;
     }
 }
 
-/// Clock ticks a second, as `/proc` counts CPU time.
+/// A port of this machine no one listens on.
+pub(crate) fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+/// Stops `child` as an operator would, with SIGTERM (a server that forks workers stops them
+/// too), and waits up to 30 s for it.
+pub(crate) async fn terminate(child: &mut tokio::process::Child) {
+    if let Some(pid) = child.id() {
+        let _ = tokio::process::Command::new("kill")
+            .arg(pid.to_string())
+            .status()
+            .await;
+    }
+    let _ = tokio::time::timeout(Duration::from_secs(30), child.wait()).await;
+}
+
+/// Clock ticks a second, as `/proc` counts CPU time (asked of `getconf` once).
 fn clock_ticks() -> f64 {
-    std::process::Command::new("getconf")
-        .arg("CLK_TCK")
-        .output()
-        .ok()
-        .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
-        .unwrap_or(100.0)
+    static TICKS: std::sync::OnceLock<f64> = std::sync::OnceLock::new();
+    *TICKS.get_or_init(|| {
+        std::process::Command::new("getconf")
+            .arg("CLK_TCK")
+            .output()
+            .ok()
+            .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
+            .unwrap_or(100.0)
+    })
 }
 
 /// gRPC clients of the server, one HTTP/2 connection per request in flight.
