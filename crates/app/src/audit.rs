@@ -270,7 +270,7 @@ impl crate::App {
                 .outcome(outcome)
                 .detail(refusal_detail(err, subject.clinic_id));
             event.client_id = subject.client_id;
-            self.read_audit().record(event);
+            self.read_audit().record(event).await;
         }
         result
     }
@@ -297,14 +297,16 @@ impl crate::App {
 
     /// Records a request refused before any use case ran because a field was invalid (422),
     /// naming the fields and the route, never the values sent.
-    pub fn audit_invalid_request(&self, actor: &Actor, route: &str, err: &Error) {
+    pub async fn audit_invalid_request(&self, actor: &Actor, route: &str, err: &Error) {
         let mut detail = refusal_detail(err, None);
         detail["route"] = serde_json::json!(route);
-        self.read_audit().record(
-            AuditEvent::by(actor, "request.invalid", "request", None)
-                .outcome(AuditOutcome::Refused)
-                .detail(detail),
-        );
+        self.read_audit()
+            .record(
+                AuditEvent::by(actor, "request.invalid", "request", None)
+                    .outcome(AuditOutcome::Refused)
+                    .detail(detail),
+            )
+            .await;
     }
 }
 

@@ -345,7 +345,8 @@ impl App {
             .ok_or(Error::NotFound("client"))?;
         actor.require(Action::ClientRead, Scope::Anywhere)?;
         self.read_audit()
-            .record(AuditEvent::by(actor, "client.read", "client", Some(id)).client(id));
+            .record(AuditEvent::by(actor, "client.read", "client", Some(id)).client(id))
+            .await;
         Ok(Client::view(row, actor))
     }
 
@@ -361,9 +362,9 @@ impl App {
         let page = page.parse()?;
         let rows = clients::list(self.db().read(), actor.org_id, q, page).await?;
         for row in &rows.items {
-            self.read_audit().record(
-                AuditEvent::by(actor, "client.list", "client", Some(row.id)).client(row.id),
-            );
+            self.read_audit()
+                .record(AuditEvent::by(actor, "client.list", "client", Some(row.id)).client(row.id))
+                .await;
         }
         let next_after = rows.next_after;
         let items = rows

@@ -249,7 +249,8 @@ impl App {
             .ok_or(Error::NotFound("course"))?;
         actor.require(Action::ClientRead, Scope::Anywhere)?;
         self.read_audit()
-            .record(AuditEvent::by(actor, "course.read", "course", Some(id)).client(row.client_id));
+            .record(AuditEvent::by(actor, "course.read", "course", Some(id)).client(row.client_id))
+            .await;
         views(db, actor.org_id, vec![row])
             .await?
             .pop()
@@ -270,9 +271,11 @@ impl App {
         actor.require(Action::ClientRead, Scope::Anywhere)?;
         let page = page.parse()?;
         let rows = courses::list_for_client(db, actor.org_id, client_id, page).await?;
-        self.read_audit().record(
-            AuditEvent::by(actor, "course.list", "client", Some(client_id)).client(client_id),
-        );
+        self.read_audit()
+            .record(
+                AuditEvent::by(actor, "course.list", "client", Some(client_id)).client(client_id),
+            )
+            .await;
         let next_after = rows.next_after;
         let items = views(db, actor.org_id, rows.items).await?;
         Ok(Page::from_store(

@@ -227,15 +227,17 @@ impl App {
         )
         .await?;
         let result = facts.check(on, request.needle_depth_mm, request.endpoint);
-        self.read_audit().record(
-            AuditEvent::by(
-                actor,
-                "eligibility.check",
-                "client",
-                Some(request.client_id),
+        self.read_audit()
+            .record(
+                AuditEvent::by(
+                    actor,
+                    "eligibility.check",
+                    "client",
+                    Some(request.client_id),
+                )
+                .client(request.client_id),
             )
-            .client(request.client_id),
-        );
+            .await;
         Ok(EligibilityAnswer {
             client_id: request.client_id,
             clinic_id: request.clinic_id,

@@ -30,9 +30,12 @@ impl App {
             .ok_or(Error::NotFound("client"))?;
         actor.require(Action::ClientRead, Scope::Anywhere)?;
         let rows = all_rows(db, actor.org_id, client_id).await?;
-        self.read_audit().record(
-            AuditEvent::by(actor, "treatment.list", "client", Some(client_id)).client(client_id),
-        );
+        self.read_audit()
+            .record(
+                AuditEvent::by(actor, "treatment.list", "client", Some(client_id))
+                    .client(client_id),
+            )
+            .await;
         views(db, actor, rows).await
     }
 
@@ -54,10 +57,12 @@ impl App {
             .into_iter()
             .filter(|r| actor.may(Action::ClinicalRead, Scope::Clinic(r.clinic_id)))
             .collect();
-        self.read_audit().record(
-            AuditEvent::by(actor, "adverse_event.list", "client", Some(client_id))
-                .client(client_id),
-        );
+        self.read_audit()
+            .record(
+                AuditEvent::by(actor, "adverse_event.list", "client", Some(client_id))
+                    .client(client_id),
+            )
+            .await;
         Ok(views(db, actor, rows)
             .await?
             .into_iter()

@@ -5,7 +5,9 @@
 //! [`MAX_PENDING`] events in memory the oldest go to a spool file (JSON lines under the data
 //! folder), written on the next start if not before; on shutdown whatever could not be written
 //! is spooled. Events are stamped with their id and time when they happen, so a retry never
-//! writes one twice. `/metrics` shows `skinledger_read_audit_pending` and
+//! writes one twice. The queue between the requests and the writer is bounded too ([`QUEUE`]):
+//! when the writer falls behind, a request waits for room instead of the queue growing, so
+//! reads never outrun their record. `/metrics` shows `skinledger_read_audit_pending` and
 //! `skinledger_read_audit_dropped_total` (events lost: only when no spool file is configured and
 //! the memory bound is reached).
 
@@ -24,11 +26,16 @@ use crate::txn::Staged;
 /// How long an event of a read waits at most before it is written.
 pub const READ_AUDIT_FLUSH: Duration = Duration::from_millis(200);
 
-/// Events in one insert.
-const BATCH: usize = 500;
+/// Events the writer gathers into one transaction.
+pub const BATCH: usize = 500;
 
 /// Events kept in memory while the database cannot take them; older ones are spooled.
 pub const MAX_PENDING: usize = 50_000;
+
+/// Events handed over by requests and not yet taken by the writer. A request whose event finds
+/// the queue full waits for room: a writer slower than the reads slows the reads down instead
+/// of holding their events in memory without bound.
+pub const QUEUE: usize = 4_096;
 
 /// The first wait before a failed insert is retried; it doubles up to [`RETRY_MAX`].
 const RETRY_MIN: Duration = Duration::from_millis(200);
@@ -60,7 +67,7 @@ pub fn describe_metrics() {
 /// Appends events of reads in the background, in batches.
 #[derive(Debug, Clone)]
 pub struct ReadAuditWriter {
-    tx: mpsc::UnboundedSender<Stamped>,
+    tx: mpsc::Sender<Stamped>,
 }
 
 /// The background task of a [`ReadAuditWriter`].
@@ -83,16 +90,16 @@ impl ReadAuditWriter {
     /// Starts the writer on `db`, spooling to `spool` when given (and first writing what an
     /// earlier run left there).
     pub fn start(db: Db, spool: Option<PathBuf>) -> (Self, ReadAuditTask) {
-        let (tx, rx) = mpsc::unbounded_channel::<Stamped>();
+        let (tx, rx) = mpsc::channel::<Stamped>(QUEUE);
         let (stop, stopped) = oneshot::channel::<()>();
         let queue = Queue::new(db, spool);
         let handle = tokio::spawn(queue.run(rx, stopped));
         (Self { tx }, ReadAuditTask { handle, stop })
     }
 
-    /// Queues an event of a read.
-    pub fn record(&self, event: AuditEvent) {
-        if self.tx.send(event.stamp()).is_err() {
+    /// Queues an event of a read, waiting while the queue is full.
+    pub async fn record(&self, event: AuditEvent) {
+        if self.tx.send(event.stamp()).await.is_err() {
             metrics::counter!(DROPPED).increment(1);
             tracing::error!("audit writer stopped; an event of a read was not recorded");
         }
@@ -124,11 +131,7 @@ impl Queue {
         }
     }
 
-    async fn run(
-        mut self,
-        mut rx: mpsc::UnboundedReceiver<Stamped>,
-        mut stopped: oneshot::Receiver<()>,
-    ) {
+    async fn run(mut self, mut rx: mpsc::Receiver<Stamped>, mut stopped: oneshot::Receiver<()>) {
         let mut backoff = RETRY_MIN;
         // What an earlier run spooled is written first, without waiting for a new event.
         let mut failing = self.spooled;

@@ -390,7 +390,8 @@ impl App {
         named.dedup();
         for client in named {
             self.read_audit()
-                .record(AuditEvent::by(actor, "lot.trace", "lot", Some(id)).client(client));
+                .record(AuditEvent::by(actor, "lot.trace", "lot", Some(id)).client(client))
+                .await;
         }
         Ok(LotTrace {
             lot: Lot::from_row(lot)?,

@@ -314,9 +314,12 @@ impl App {
         let rows = screenings::list_for_client(db, actor.org_id, client_id, page).await?;
         let ids: Vec<Uuid> = rows.items.iter().map(|s| s.id).collect();
         let clearances = screenings::clearances_of(db, actor.org_id, &ids).await?;
-        self.read_audit().record(
-            AuditEvent::by(actor, "screening.list", "client", Some(client_id)).client(client_id),
-        );
+        self.read_audit()
+            .record(
+                AuditEvent::by(actor, "screening.list", "client", Some(client_id))
+                    .client(client_id),
+            )
+            .await;
         let today = Utc::now().date_naive();
         let next_after = rows.next_after;
         let items = rows
@@ -343,10 +346,12 @@ impl App {
             .await?
             .ok_or(Error::NotFound("screening"))?;
         actor.require(Action::ClinicalRead, Scope::Anywhere)?;
-        self.read_audit().record(
-            AuditEvent::by(actor, "screening.read", "screening", Some(id))
-                .client(stored.row.client_id),
-        );
+        self.read_audit()
+            .record(
+                AuditEvent::by(actor, "screening.read", "screening", Some(id))
+                    .client(stored.row.client_id),
+            )
+            .await;
         Ok(stored.into_answer(Utc::now().date_naive()))
     }
 

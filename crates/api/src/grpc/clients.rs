@@ -23,7 +23,8 @@ impl ClientService for ClientGrpc {
         let actor = caller(&self.0, &request).await?;
         let key = idempotency_key(&request)?;
         let new = Write::new(&self.0, &actor, "ClientService/CreateClient")
-            .accept(NewClient::try_from(request.into_inner()))?;
+            .accept(NewClient::try_from(request.into_inner()))
+            .await?;
         let created = self
             .0
             .create_client(&actor, new, key.as_ref())
@@ -67,7 +68,8 @@ impl ClientService for ClientGrpc {
         let id = resource_id(&r.id)?;
         let if_match = r.if_match;
         let changes = Write::new(&self.0, &actor, "ClientService/UpdateClient")
-            .accept(ClientChanges::try_from(r))?;
+            .accept(ClientChanges::try_from(r))
+            .await?;
         Ok(Response::new(
             self.0
                 .update_client(&actor, id, changes, if_match)
@@ -86,7 +88,8 @@ impl ClientService for ClientGrpc {
         let r = request.into_inner();
         let client_id = resource_id(&r.client_id)?;
         let new = Write::new(&self.0, &actor, "ClientService/RecordScreening")
-            .accept(NewScreening::try_from(r))?;
+            .accept(NewScreening::try_from(r))
+            .await?;
         let recorded = self
             .0
             .record_screening(&actor, client_id, new, key.as_ref())
@@ -139,7 +142,8 @@ impl ClientService for ClientGrpc {
         let r = request.into_inner();
         let id = resource_id(&r.id)?;
         let clearance = Write::new(&self.0, &actor, "ClientService/ClearScreeningFactor")
-            .accept(NewClearance::try_from(r))?;
+            .accept(NewClearance::try_from(r))
+            .await?;
         Ok(Response::new(
             self.0
                 .clear_screening_factor(&actor, id, clearance, key.as_ref())
@@ -158,7 +162,8 @@ impl ClientService for ClientGrpc {
         let r = request.into_inner();
         let client_id = resource_id(&r.client_id)?;
         let new = Write::new(&self.0, &actor, "ClientService/CreateCourse")
-            .accept(NewCourse::try_from(r))?;
+            .accept(NewCourse::try_from(r))
+            .await?;
         Ok(Response::new(
             self.0
                 .create_course(&actor, client_id, new, key.as_ref())

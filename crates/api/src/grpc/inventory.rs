@@ -32,7 +32,8 @@ impl InventoryService for InventoryGrpc {
         let actor = caller(&self.0, &request).await?;
         let key = idempotency_key(&request)?;
         let new = Write::new(&self.0, &actor, "InventoryService/CreateProduct")
-            .accept(NewProduct::try_from(request.into_inner()))?;
+            .accept(NewProduct::try_from(request.into_inner()))
+            .await?;
         Ok(Response::new(
             self.0
                 .create_product(&actor, new, key.as_ref())
@@ -77,7 +78,8 @@ impl InventoryService for InventoryGrpc {
         let id = resource_id(&r.id)?;
         let if_match = r.if_match;
         let changes = Write::new(&self.0, &actor, "InventoryService/UpdateProduct")
-            .accept(ProductChanges::try_from(r))?;
+            .accept(ProductChanges::try_from(r))
+            .await?;
         Ok(Response::new(
             self.0
                 .update_product(&actor, id, changes, if_match)
@@ -112,7 +114,8 @@ impl InventoryService for InventoryGrpc {
         let r = request.into_inner();
         let clinic_id = resource_id(&r.clinic_id)?;
         let sent = Write::new(&self.0, &actor, "InventoryService/ReceiveStock")
-            .accept(ReceiptRequest::try_from(r))?;
+            .accept(ReceiptRequest::try_from(r))
+            .await?;
         Ok(Response::new(
             self.0
                 .receive_stock(&actor, clinic_id, sent, key.as_ref())
@@ -131,7 +134,8 @@ impl InventoryService for InventoryGrpc {
         let r = request.into_inner();
         let clinic_id = resource_id(&r.clinic_id)?;
         let sent = Write::new(&self.0, &actor, "InventoryService/AdjustStock")
-            .accept(AdjustmentRequest::try_from(r))?;
+            .accept(AdjustmentRequest::try_from(r))
+            .await?;
         Ok(Response::new(
             self.0
                 .adjust_stock(&actor, clinic_id, sent, key.as_ref())
@@ -150,7 +154,8 @@ impl InventoryService for InventoryGrpc {
         let r = request.into_inner();
         let clinic_id = resource_id(&r.clinic_id)?;
         let sent = Write::new(&self.0, &actor, "InventoryService/RecordDisposal")
-            .accept(DisposalRequest::try_from(r))?;
+            .accept(DisposalRequest::try_from(r))
+            .await?;
         Ok(Response::new(
             self.0
                 .record_disposal(&actor, clinic_id, sent, key.as_ref())
@@ -169,7 +174,8 @@ impl InventoryService for InventoryGrpc {
         let r = request.into_inner();
         let clinic_id = resource_id(&r.clinic_id)?;
         let sent = Write::new(&self.0, &actor, "InventoryService/RecordStocktake")
-            .accept(StocktakeRequest::try_from(r))?;
+            .accept(StocktakeRequest::try_from(r))
+            .await?;
         Ok(Response::new(
             self.0
                 .record_stocktake(&actor, clinic_id, sent, key.as_ref())
@@ -202,7 +208,8 @@ impl InventoryService for InventoryGrpc {
         let actor = caller(&self.0, &request).await?;
         let key = idempotency_key(&request)?;
         let new = Write::new(&self.0, &actor, "InventoryService/SendTransfer")
-            .accept(NewTransfer::try_from(request.into_inner()))?;
+            .accept(NewTransfer::try_from(request.into_inner()))
+            .await?;
         Ok(Response::new(
             self.0
                 .send_transfer(&actor, new, key.as_ref())

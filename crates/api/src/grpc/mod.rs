@@ -141,12 +141,17 @@ impl<'a> Write<'a> {
 
     /// The request as its use case takes it, or `INVALID_ARGUMENT` naming every field refused
     /// while mapping it, audited.
-    pub fn accept<T>(&self, mapped: Result<T, ValidationErrors>) -> Result<T, Status> {
-        mapped.map_err(|errors| {
-            let err = Error::Invalid(errors);
-            let route = format!("/skinledger.v1.{}", self.method);
-            self.app.audit_invalid_request(self.actor, &route, &err);
-            status(err)
-        })
+    pub async fn accept<T>(&self, mapped: Result<T, ValidationErrors>) -> Result<T, Status> {
+        match mapped {
+            Ok(request) => Ok(request),
+            Err(errors) => {
+                let err = Error::Invalid(errors);
+                let route = format!("/skinledger.v1.{}", self.method);
+                self.app
+                    .audit_invalid_request(self.actor, &route, &err)
+                    .await;
+                Err(status(err))
+            }
+        }
     }
 }

@@ -25,7 +25,8 @@ impl OrganizationService for OrganizationGrpc {
         let actor = caller(&self.0, &request).await?;
         let key = idempotency_key(&request)?;
         let new = Write::new(&self.0, &actor, "OrganizationService/CreateClinic")
-            .accept(NewClinic::try_from(request.into_inner()))?;
+            .accept(NewClinic::try_from(request.into_inner()))
+            .await?;
         let created = self
             .0
             .create_clinic(&actor, new, key.as_ref())
@@ -68,7 +69,8 @@ impl OrganizationService for OrganizationGrpc {
         let r = request.into_inner();
         let id = resource_id(&r.id)?;
         let changes = Write::new(&self.0, &actor, "OrganizationService/UpdateClinic")
-            .accept(ClinicChanges::try_from(r))?;
+            .accept(ClinicChanges::try_from(r))
+            .await?;
         Ok(Response::new(
             self.0
                 .update_clinic(&actor, id, changes)
@@ -85,7 +87,8 @@ impl OrganizationService for OrganizationGrpc {
         let actor = caller(&self.0, &request).await?;
         let key = idempotency_key(&request)?;
         let new = Write::new(&self.0, &actor, "OrganizationService/CreateStaff")
-            .accept(NewStaff::try_from(request.into_inner()))?;
+            .accept(NewStaff::try_from(request.into_inner()))
+            .await?;
         let created = self
             .0
             .create_staff(&actor, new, key.as_ref())
@@ -160,7 +163,8 @@ impl OrganizationService for OrganizationGrpc {
         let SetStaffRolesRequest { id, roles } = request.into_inner();
         let id = resource_id(&id)?;
         let roles = Write::new(&self.0, &actor, "OrganizationService/SetStaffRoles")
-            .accept(role_grants(roles))?;
+            .accept(role_grants(roles))
+            .await?;
         Ok(Response::new(
             self.0
                 .set_staff_roles(&actor, id, roles)
@@ -176,7 +180,8 @@ impl OrganizationService for OrganizationGrpc {
     ) -> Result<Response<ApiClient>, Status> {
         let actor = caller(&self.0, &request).await?;
         let new = Write::new(&self.0, &actor, "OrganizationService/CreateApiClient")
-            .accept(NewApiClient::try_from(request.into_inner()))?;
+            .accept(NewApiClient::try_from(request.into_inner()))
+            .await?;
         Ok(Response::new(
             self.0
                 .create_api_client(&actor, new)

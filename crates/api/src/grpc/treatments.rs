@@ -22,7 +22,8 @@ impl TreatmentService for TreatmentGrpc {
     ) -> Result<Response<EligibilityAnswer>, Status> {
         let actor = caller(&self.0, &request).await?;
         let check = Write::new(&self.0, &actor, "TreatmentService/CheckEligibility")
-            .accept(EligibilityRequest::try_from(request.into_inner()))?;
+            .accept(EligibilityRequest::try_from(request.into_inner()))
+            .await?;
         Ok(Response::new(
             self.0
                 .check_eligibility(&actor, check)
@@ -39,7 +40,8 @@ impl TreatmentService for TreatmentGrpc {
         let actor = caller(&self.0, &request).await?;
         let key = idempotency_key(&request)?;
         let new = Write::new(&self.0, &actor, "TreatmentService/CreateTreatment")
-            .accept(NewTreatment::try_from(request.into_inner()))?;
+            .accept(NewTreatment::try_from(request.into_inner()))
+            .await?;
         Ok(Response::new(
             self.0
                 .create_treatment(&actor, new, key.as_ref())
@@ -93,7 +95,8 @@ impl TreatmentService for TreatmentGrpc {
         let id = resource_id(&r.id)?;
         let if_match = r.if_match;
         let changes = Write::new(&self.0, &actor, "TreatmentService/UpdateTreatment")
-            .accept(TreatmentChanges::try_from(r))?;
+            .accept(TreatmentChanges::try_from(r))
+            .await?;
         Ok(Response::new(
             self.0
                 .update_treatment(&actor, id, changes, if_match)
@@ -146,7 +149,8 @@ impl TreatmentService for TreatmentGrpc {
         let r = request.into_inner();
         let id = resource_id(&r.treatment_id)?;
         let new = Write::new(&self.0, &actor, "TreatmentService/RecordAdverseEvent")
-            .accept(NewAdverseEvent::try_from(r))?;
+            .accept(NewAdverseEvent::try_from(r))
+            .await?;
         Ok(Response::new(
             self.0
                 .record_adverse_event(&actor, id, new, key.as_ref())

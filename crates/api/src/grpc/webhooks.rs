@@ -21,7 +21,8 @@ impl WebhookService for WebhookGrpc {
     ) -> Result<Response<Webhook>, Status> {
         let actor = caller(&self.0, &request).await?;
         let new = Write::new(&self.0, &actor, "WebhookService/CreateWebhook")
-            .accept(NewWebhook::try_from(request.into_inner()))?;
+            .accept(NewWebhook::try_from(request.into_inner()))
+            .await?;
         let created = self.0.create_webhook(&actor, new).await.map_err(status)?;
         Ok(Response::new(created.into()))
     }
@@ -59,7 +60,8 @@ impl WebhookService for WebhookGrpc {
         let actor = caller(&self.0, &request).await?;
         let id = resource_id(&request.get_ref().id)?;
         let changes = Write::new(&self.0, &actor, "WebhookService/UpdateWebhook")
-            .accept(webhook_changes(request.into_inner()))?;
+            .accept(webhook_changes(request.into_inner()))
+            .await?;
         let updated = self
             .0
             .update_webhook(&actor, id, changes)

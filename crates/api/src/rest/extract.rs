@@ -80,11 +80,14 @@ where
                 ApiError(Error::BadRequest(rejection.body_text()))
             }
         })?;
-        let parsed = parse_json(&bytes);
-        if let (Err(ApiError(err @ Error::Invalid(_))), Some(Caller(actor))) = (&parsed, caller) {
-            app.audit_invalid_request(&actor, &route, err);
+        let err = match parse_json(&bytes) {
+            Ok(value) => return Ok(Json(value)),
+            Err(ApiError(err)) => err,
+        };
+        if let (Error::Invalid(_), Some(Caller(actor))) = (&err, caller) {
+            app.audit_invalid_request(&actor, &route, &err).await;
         }
-        parsed.map(Json)
+        Err(ApiError(err))
     }
 }
 

@@ -165,10 +165,12 @@ impl App {
         actor.require(Action::ClinicalRead, Scope::Clinic(row.clinic_id))?;
         let policy = policy::at_version(db, actor.org_id, row.policy_version).await?;
         let depth = depth_of(row.needle_depth_hundredths)?;
-        self.read_audit().record(
-            AuditEvent::by(actor, "treatment.aftercare", "treatment", Some(id))
-                .client(row.client_id),
-        );
+        self.read_audit()
+            .record(
+                AuditEvent::by(actor, "treatment.aftercare", "treatment", Some(id))
+                    .client(row.client_id),
+            )
+            .await;
         Ok(TreatmentAftercare {
             treatment_id: row.id,
             client_id: row.client_id,

@@ -156,9 +156,12 @@ impl App {
         if !actor.may(Action::ClinicalRead, Scope::Clinic(row.clinic_id)) {
             actor.require(Action::ClientRead, Scope::Anywhere)?;
         }
-        self.read_audit().record(
-            AuditEvent::by(actor, "treatment.read", "treatment", Some(id)).client(row.client_id),
-        );
+        self.read_audit()
+            .record(
+                AuditEvent::by(actor, "treatment.read", "treatment", Some(id))
+                    .client(row.client_id),
+            )
+            .await;
         view(db, actor, row).await
     }
 
@@ -176,9 +179,12 @@ impl App {
         actor.require(Action::ClientRead, Scope::Anywhere)?;
         let page = page.parse()?;
         let rows = treatments::list_for_client(db, actor.org_id, client_id, page).await?;
-        self.read_audit().record(
-            AuditEvent::by(actor, "treatment.list", "client", Some(client_id)).client(client_id),
-        );
+        self.read_audit()
+            .record(
+                AuditEvent::by(actor, "treatment.list", "client", Some(client_id))
+                    .client(client_id),
+            )
+            .await;
         let next_after = rows.next_after;
         let items = views(db, actor, rows.items).await?;
         Ok(Page::from_store(

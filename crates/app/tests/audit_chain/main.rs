@@ -4,6 +4,7 @@
 
 #![expect(clippy::expect_used, reason = "tests")]
 
+mod backpressure;
 #[path = "../common/mod.rs"]
 pub mod common;
 mod migration;
