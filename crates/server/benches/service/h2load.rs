@@ -45,6 +45,10 @@ pub(crate) struct Load {
     pub(crate) requests: usize,
     /// Requests a second across all connections, or as fast as answers come.
     pub(crate) paced: Option<f64>,
+    /// Whether a paced run's connections are opened spread over one interval between a
+    /// connection's requests, so that their requests arrive spread out as independent clients'
+    /// do; opened all at once, every connection sends at the same tick.
+    pub(crate) spread: bool,
 }
 
 impl Load {
@@ -56,6 +60,7 @@ impl Load {
             streams: 1,
             requests,
             paced: None,
+            spread: false,
         }
     }
 }
@@ -71,10 +76,20 @@ pub(crate) async fn run(request: &Request<'_>, load: Load) -> Result<Run, String
     let log = match load.paced {
         Some(per_second) => {
             let log = tempfile::NamedTempFile::new().map_err(|e| format!("a log file: {e}"))?;
+            let each = per_second / load.connections as f64;
             command
-                .arg(format!("--rps={:.2}", per_second / load.connections as f64))
+                .arg(format!("--rps={each:.2}"))
                 .arg("--log-file")
                 .arg(log.path());
+            if load.spread {
+                // h2load opens `-r` connections each `--rate-period` (whole milliseconds), and
+                // each starts its clock when it opens.
+                let interval_ms = (1000.0 / each).floor().max(1.0);
+                let per_ms = (load.connections as f64 / interval_ms).ceil();
+                command
+                    .arg(format!("--rate={per_ms}"))
+                    .arg("--rate-period=1ms");
+            }
             Some(log)
         }
         None => None,

@@ -90,18 +90,24 @@ pub(crate) async fn reads_by_id(config: &Config, server: &Server, token: &str) -
         let driven = driven_by_h2load(server, token, &id, &answer, &floor, reads).await;
         // The peer's schema is PostgreSQL's: it reads UUIDs as text.
         let peer = if config.database_url.starts_with("postgres") {
-            peer::rate(config, token, &id, in_flight, reads)
-                .await
-                .map(|rate| driven.rest_rate / rate)
+            peer::rate(config, token, &id, in_flight, reads).await
         } else {
             None
         };
-        if let Some(times) = peer {
+        if let Some(rate) = peer {
             println!(
-                "  {:<48} throughput {times:>5.1} x",
-                "REST (h2load) / the FastAPI peer"
+                "  {:<48} throughput {:>5.1} x",
+                "REST (h2load) / the FastAPI peer",
+                driven.rest_rate / rate
+            );
+            // What the goal of 20 times the peer asks of the database itself.
+            println!(
+                "  {:<48} throughput {:>5.2} x",
+                "20 x the FastAPI peer / floor",
+                20.0 * rate / floor.throughput()
             );
         }
+        let peer = peer.map(|rate| driven.rest_rate / rate);
         (Some(driven), peer)
     } else {
         println!("  (h2load is not installed: no figures from a client of its own process)");
@@ -271,8 +277,10 @@ pub(crate) async fn h2load_run(
     (run, cpu)
 }
 
-/// `request` paced at half of `peak` requests a second, for as long as the peak run took;
-/// prints its latencies and answers its p99.
+/// `request` paced at half of `peak` requests a second, for as long as the peak run took: first
+/// with the connections' requests spread over each interval, as independent clients send them,
+/// then in step, every connection sending at the same tick (a burst of one request a connection
+/// each interval). Prints both and answers the spread run's p99.
 async fn paced_p99(
     transport: &str,
     request: &h2load::Request<'_>,
@@ -280,20 +288,28 @@ async fn paced_p99(
     peak: f64,
     answer_bytes: Option<usize>,
 ) -> Duration {
-    let paced = h2load::Load {
-        paced: Some(peak / 2.0),
-        requests: load.requests / 2,
-        ..load
-    };
-    let (run, _) = h2load_run(transport, request, paced, answer_bytes, None).await;
-    let mut figures = Figures {
-        label: format!(
-            "{transport} at half of its peak ({:.0}/s), h2load",
-            peak / 2.0
-        ),
-        latencies: run.latencies,
-        wall: Duration::from_secs_f64(paced.requests as f64 / run.per_second),
-    };
-    figures.print();
-    figures.at(0.99)
+    let mut spread_p99 = Duration::ZERO;
+    for spread in [true, false] {
+        let paced = h2load::Load {
+            paced: Some(peak / 2.0),
+            spread,
+            requests: load.requests / 2,
+            ..load
+        };
+        let (run, _) = h2load_run(transport, request, paced, answer_bytes, None).await;
+        let mut figures = Figures {
+            label: format!(
+                "{transport} at half of peak ({:.0}/s), {}",
+                peak / 2.0,
+                if spread { "spread" } else { "in step" }
+            ),
+            latencies: run.latencies,
+            wall: Duration::from_secs_f64(paced.requests as f64 / run.per_second),
+        };
+        figures.print();
+        if spread {
+            spread_p99 = figures.at(0.99);
+        }
+    }
+    spread_p99
 }
