@@ -382,7 +382,7 @@ fn summary(reached: &[Reached]) {
                 "               server CPU a read: REST {rest:.0} µs, gRPC {grpc:.0} µs, multiplexed {multiplexed:.0} µs"
             );
             println!(
-                "               p99 at half of peak, arrivals spread: REST {:.2} ms, gRPC {:.2} ms (goal 5 ms); gRPC / REST {:.2} x, multiplexed {:.2} x (goal 1 x){}",
+                "               p99 at half of peak, arrivals spread, steady: REST {:.2} ms, gRPC {:.2} ms (goal 5 ms); gRPC / REST {:.2} x, multiplexed {:.2} x (goal 1 x){}",
                 d.rest_p99.as_secs_f64() * 1e3,
                 d.grpc_p99.as_secs_f64() * 1e3,
                 d.grpc / d.rest,

@@ -11,8 +11,9 @@ pub(crate) struct Run {
     pub(crate) ok: u64,
     /// Bytes of the answers' bodies (HTTP/2 `DATA`), all answers together.
     pub(crate) body_bytes: u64,
-    /// Each request's time to its whole answer, when the run was [`Load::paced`].
-    pub(crate) latencies: Vec<std::time::Duration>,
+    /// Each request's start (from the first request's) and time to its whole answer, when the
+    /// run was [`Load::paced`].
+    pub(crate) latencies: Vec<(std::time::Duration, std::time::Duration)>,
 }
 
 /// A request for `h2load`: `GET url` over HTTP/1.1, or `POST url` with the body in `body`
@@ -125,15 +126,31 @@ pub(crate) async fn run(request: &Request<'_>, load: Load) -> Result<Run, String
     Ok(run)
 }
 
-/// The latencies of `h2load --log-file`'s lines: start time, status, microseconds to the end
-/// of the answer, separated by tabs.
-fn latencies(log: &str) -> Option<Vec<std::time::Duration>> {
-    log.lines()
+/// The requests of `h2load --log-file`'s lines (start time in microseconds since the epoch,
+/// status, microseconds to the end of the answer, separated by tabs): each one's start, from
+/// the first one's, and its latency.
+fn latencies(log: &str) -> Option<Vec<(std::time::Duration, std::time::Duration)>> {
+    let micros = std::time::Duration::from_micros;
+    let logged: Vec<(u64, u64)> = log
+        .lines()
         .map(|line| {
-            let micros = line.split('\t').nth(2)?.trim().parse().ok()?;
-            Some(std::time::Duration::from_micros(micros))
+            let mut fields = line.split('\t');
+            let started = fields.next()?.trim().parse::<f64>().ok()? as u64;
+            let took = fields.nth(1)?.trim().parse().ok()?;
+            Some((started, took))
         })
-        .collect()
+        .collect::<Option<_>>()?;
+    let first = logged
+        .iter()
+        .map(|&(started, _)| started)
+        .min()
+        .unwrap_or(0);
+    Some(
+        logged
+            .into_iter()
+            .map(|(started, took)| (micros(started - first), micros(took)))
+            .collect(),
+    )
 }
 
 /// The figures of `h2load`'s report: `finished in 14.18s, 4231.67 req/s, ...`,

@@ -277,10 +277,15 @@ pub(crate) async fn h2load_run(
     (run, cpu)
 }
 
+/// How long after a paced run's first request its connections are still opening: the requests
+/// started meanwhile are left out of its latencies (and their p99 printed apart).
+const OPENING: Duration = Duration::from_millis(250);
+
 /// `request` paced at half of `peak` requests a second, for as long as the peak run took: first
 /// with the connections' requests spread over each interval, as independent clients send them,
 /// then in step, every connection sending at the same tick (a burst of one request a connection
-/// each interval). Prints both and answers the spread run's p99.
+/// each interval). Prints both, in the steady state after [`OPENING`], and answers the spread
+/// run's p99.
 async fn paced_p99(
     transport: &str,
     request: &h2load::Request<'_>,
@@ -297,16 +302,27 @@ async fn paced_p99(
             ..load
         };
         let (run, _) = h2load_run(transport, request, paced, answer_bytes, None).await;
+        let (opening, steady): (Vec<_>, Vec<_>) = run
+            .latencies
+            .into_iter()
+            .partition(|&(started, _)| started < OPENING);
+        let wall = Duration::from_secs_f64(paced.requests as f64 / run.per_second);
         let mut figures = Figures {
             label: format!(
                 "{transport} at half of peak ({:.0}/s), {}",
                 peak / 2.0,
                 if spread { "spread" } else { "in step" }
             ),
-            latencies: run.latencies,
-            wall: Duration::from_secs_f64(paced.requests as f64 / run.per_second),
+            latencies: steady.into_iter().map(|(_, took)| took).collect(),
+            wall: wall.saturating_sub(OPENING),
         };
         figures.print();
+        let mut opening = Figures {
+            label: format!("  its first {} ms", OPENING.as_millis()),
+            latencies: opening.into_iter().map(|(_, took)| took).collect(),
+            wall: OPENING,
+        };
+        opening.print();
         if spread {
             spread_p99 = figures.at(0.99);
         }
