@@ -44,11 +44,18 @@ pub(crate) struct Load {
     pub(crate) streams: usize,
     /// Requests in all.
     pub(crate) requests: usize,
-    /// Requests a second across all connections, or as fast as answers come.
-    pub(crate) paced: Option<f64>,
-    /// Whether a paced run's connections are opened spread over one interval between a
-    /// connection's requests, so that their requests arrive spread out as independent clients'
-    /// do; opened all at once, every connection sends at the same tick.
+    /// The pace of the requests, or as fast as answers come.
+    pub(crate) paced: Option<Pace>,
+}
+
+/// A paced run's requests.
+#[derive(Clone, Copy)]
+pub(crate) struct Pace {
+    /// Requests a second across all connections.
+    pub(crate) per_second: f64,
+    /// Whether the connections are opened spread over one interval between a connection's
+    /// requests, so that their requests arrive spread out as independent clients' do; opened
+    /// all at once, every connection sends at the same tick.
     pub(crate) spread: bool,
 }
 
@@ -61,7 +68,6 @@ impl Load {
             streams: 1,
             requests,
             paced: None,
-            spread: false,
         }
     }
 }
@@ -75,14 +81,14 @@ pub(crate) async fn run(request: &Request<'_>, load: Load) -> Result<Run, String
         .args(["-n", &load.requests.to_string()]);
     // A paced run logs each request, for its latencies.
     let log = match load.paced {
-        Some(per_second) => {
+        Some(Pace { per_second, spread }) => {
             let log = tempfile::NamedTempFile::new().map_err(|e| format!("a log file: {e}"))?;
             let each = per_second / load.connections as f64;
             command
                 .arg(format!("--rps={each:.2}"))
                 .arg("--log-file")
                 .arg(log.path());
-            if load.spread {
+            if spread {
                 // h2load opens `-r` connections each `--rate-period` (whole milliseconds), and
                 // each starts its clock when it opens.
                 let interval_ms = (1000.0 / each).floor().max(1.0);

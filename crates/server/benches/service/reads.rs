@@ -296,8 +296,10 @@ async fn paced_p99(
     let mut spread_p99 = Duration::ZERO;
     for spread in [true, false] {
         let paced = h2load::Load {
-            paced: Some(peak / 2.0),
-            spread,
+            paced: Some(h2load::Pace {
+                per_second: peak / 2.0,
+                spread,
+            }),
             requests: load.requests / 2,
             ..load
         };
