@@ -165,6 +165,10 @@ impl Db {
                 .min_connections(1)
                 .connect_timeout(settings.connect_timeout)
                 .acquire_timeout(settings.acquire_timeout)
+                // A connection is checked before it is handed out only once it has been idle
+                // long enough to have been dropped (a restart, a failover, a proxy): checking a
+                // busy pool's connections at every request is a round trip more per request.
+                .test_before_acquire_if_idle_for(PING_AFTER_IDLE)
                 .sqlx_logging(false);
             if !settings.statement_timeout.is_zero() {
                 let millis = settings.statement_timeout.as_millis().to_string();
@@ -421,6 +425,9 @@ fn writable(file: &Path) -> Result<(), DbErr> {
         })
 }
 
+/// How long a pooled PostgreSQL connection may sit idle before it is checked again before use.
+const PING_AFTER_IDLE: Duration = Duration::from_secs(1);
+
 fn sqlite_options(
     url: &str,
     connections: u32,
@@ -432,6 +439,9 @@ fn sqlite_options(
     options
         .max_connections(connections)
         .min_connections(1)
+        // A file on a local disk does not hang up: no check before each use (it would be a
+        // round trip to the connection's thread per request).
+        .test_before_acquire(false)
         // Writers queue for the one write connection: a burst of them waits its turn.
         .acquire_timeout(match writer {
             Writer::Yes => settings.acquire_timeout.max(WRITER_QUEUE),
