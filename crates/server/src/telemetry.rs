@@ -56,13 +56,22 @@ fn otlp_provider() -> Result<SdkTracerProvider, opentelemetry_otlp::ExporterBuil
         .build())
 }
 
+/// Colours only for a person at a terminal: a file, a pipe or a log collector gets plain
+/// text, and `NO_COLOR` (no-color.org) turns them off everywhere.
+fn colours() -> bool {
+    use std::io::IsTerminal as _;
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
 /// Installs the global subscriber. Every line inside a request carries its span, and so its
 /// request id and trace id.
 pub fn init(format: LogFormat) -> Telemetry {
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn,tower_http=info"));
     let lines = match format {
-        LogFormat::Pretty => tracing_subscriber::fmt::layer().boxed(),
+        LogFormat::Pretty => tracing_subscriber::fmt::layer()
+            .with_ansi(colours())
+            .boxed(),
         LogFormat::Json => tracing_subscriber::fmt::layer()
             .json()
             .with_current_span(true)

@@ -61,6 +61,17 @@ async fn wait_until_ready(http: &reqwest::Client, base: &str) {
     }
 }
 
+/// An HTTP client, and the base address of the server on `port` once it is ready.
+async fn ready(port: u16) -> (reqwest::Client, String) {
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .expect("an HTTP client");
+    let base = format!("http://127.0.0.1:{port}");
+    wait_until_ready(&http, &base).await;
+    (http, base)
+}
+
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())

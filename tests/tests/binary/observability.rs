@@ -6,38 +6,16 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use crate::{Running, free_port, skinledger, wait_until_ready};
+use crate::{Running, free_port, ready, skinledger};
 
 #[test]
 fn json_logs_are_one_object_per_line_with_one_line_per_request() {
     let dir = tempfile::tempdir().expect("a temporary folder");
-    let port = free_port();
-    let mut child = skinledger(dir.path())
-        .args(["serve", "--demo"])
-        .env("SKINLEDGER_LISTEN_ADDR", format!("127.0.0.1:{port}"))
-        .env("SKINLEDGER_LOG_FORMAT", "json")
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("skinledger serve --demo starts");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut child = Running(child);
-    let reader = std::thread::spawn(move || {
-        BufReader::new(stdout)
-            .lines()
-            .map_while(Result::ok)
-            .collect::<Vec<String>>()
-    });
-
+    let (mut child, port, reader) =
+        serve_logging(dir.path(), &[("SKINLEDGER_LOG_FORMAT", Some("json"))]);
     let runtime = tokio::runtime::Runtime::new().expect("a runtime");
     runtime.block_on(async {
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(10))
-            .build()
-            .expect("an HTTP client");
-        let base = format!("http://127.0.0.1:{port}");
-        wait_until_ready(&http, &base).await;
+        let (http, base) = ready(port).await;
         let token: serde_json::Value = http
             .post(format!("{base}/v1/auth/token"))
             .json(&json!({ "grant_type": "password", "org": "demo",
@@ -133,6 +111,68 @@ fn json_logs_are_one_object_per_line_with_one_line_per_request() {
     );
 }
 
+#[test]
+fn pretty_logs_written_to_a_pipe_are_plain_text() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let (mut child, port, reader) = serve_logging(dir.path(), &[("NO_COLOR", None)]);
+    let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+    runtime.block_on(async {
+        let (http, base) = ready(port).await;
+        let answer = http
+            .get(format!("{base}/healthz"))
+            .header("x-request-id", "plain-log-line-1")
+            .send()
+            .await
+            .expect("answered");
+        assert_eq!(answer.status(), 200);
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    });
+    let _ = child.0.kill();
+    let _ = child.0.wait();
+    let lines = reader.join().expect("the log is read");
+    let request = lines
+        .iter()
+        .find(|l| l.contains("plain-log-line-1"))
+        .unwrap_or_else(|| panic!("no line for the request in {lines:#?}"));
+    assert!(request.contains("route=/healthz"), "{request}");
+    let coloured: Vec<&String> = lines.iter().filter(|l| l.contains('\u{1b}')).collect();
+    assert!(
+        coloured.is_empty(),
+        "terminal escapes in a pipe: {coloured:#?}"
+    );
+}
+
+/// `skinledger serve --demo` on a free port, logging at `info`, with `env` set (or removed, for
+/// `None`), and a thread reading its standard output line by line until it exits.
+fn serve_logging(
+    dir: &std::path::Path,
+    env: &[(&str, Option<&str>)],
+) -> (Running, u16, std::thread::JoinHandle<Vec<String>>) {
+    let port = free_port();
+    let mut command = skinledger(dir);
+    command
+        .args(["serve", "--demo"])
+        .env("SKINLEDGER_LISTEN_ADDR", format!("127.0.0.1:{port}"))
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    for (name, value) in env {
+        match value {
+            Some(value) => command.env(name, value),
+            None => command.env_remove(name),
+        };
+    }
+    let mut child = command.spawn().expect("skinledger serve --demo starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let reader = std::thread::spawn(move || {
+        BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+            .collect::<Vec<String>>()
+    });
+    (Running(child), port, reader)
+}
+
 /// A W3C `traceparent` as a caller's tracing sends it: version, trace id, parent span id, flags.
 const CALLER_TRACE: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
 const CALLER_TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
@@ -212,12 +252,7 @@ fn spans_join_the_caller_s_trace_and_reach_the_otlp_collector() {
     let _child = Running(child);
 
     runtime.block_on(async {
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(10))
-            .build()
-            .expect("an HTTP client");
-        let base = format!("http://127.0.0.1:{port}");
-        wait_until_ready(&http, &base).await;
+        let (http, base) = ready(port).await;
         let answer = http
             .get(format!("{base}/v1/clinics"))
             .header("traceparent", CALLER_TRACE)

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 use skinledger_e2e::server_binary;
 
-use crate::{Running, free_port, run, skinledger, text, wait_until_ready};
+use crate::{Running, free_port, ready, run, skinledger, text};
 
 #[test]
 fn serve_demo_in_an_empty_folder_answers_and_the_demo_nurse_logs_in() {
@@ -63,12 +63,7 @@ fn serve_demo_in_an_empty_folder_answers_and_the_demo_nurse_logs_in() {
 
     let runtime = tokio::runtime::Runtime::new().expect("a runtime");
     runtime.block_on(async {
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(10))
-            .build()
-            .expect("an HTTP client");
-        let base = format!("http://127.0.0.1:{port}");
-        wait_until_ready(&http, &base).await;
+        let (http, base) = ready(port).await;
 
         let token: serde_json::Value = http
             .post(format!("{base}/v1/auth/token"))
