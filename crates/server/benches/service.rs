@@ -10,8 +10,9 @@
 //! - **P1 read**: the authenticated read of one client by id over REST and gRPC, against its
 //!   floor: the same `SELECT` through the same driver and pool settings, as many in flight, with
 //!   no HTTP, token, permission or audit. With `h2load` installed the same reads are driven by
-//!   it too, a client of its own process written in C (REST over HTTP/1.1, gRPC over HTTP/2),
-//!   so that the client takes less of the cores the server and the database share.
+//!   it too, a client of its own process written in C (REST over HTTP/1.1, gRPC over HTTP/2,
+//!   and REST over HTTP/2 as well, to tell the transport's cost from the encoding's), so that
+//!   the client takes less of the cores the server and the database share.
 //! - **P2 write**: `POST /v1/treatments` with eligibility, first-expiry-first-out consumption,
 //!   ledger, audit and events, against its floor: the same use case run in this process on the
 //!   same database (the same statements through the same driver, no HTTP or token), and the
@@ -377,16 +378,17 @@ fn summary(reached: &[Reached]) {
                 .unwrap_or_default()
         );
         if let Some(d) = &r.p1.h2load {
-            let [rest, grpc, multiplexed] = d.cpu.map(|cpu| cpu.as_secs_f64() * 1e6);
+            let [rest, rest_h2, grpc, multiplexed] = d.cpu.map(|cpu| cpu.as_secs_f64() * 1e6);
             println!(
-                "               server CPU a read: REST {rest:.0} µs, gRPC {grpc:.0} µs, multiplexed {multiplexed:.0} µs"
+                "               server CPU a read: REST {rest:.0} µs, REST over HTTP/2 {rest_h2:.0} µs, gRPC {grpc:.0} µs, multiplexed {multiplexed:.0} µs"
             );
             println!(
-                "               p99 at half of peak, arrivals spread, steady: REST {:.2} ms, gRPC {:.2} ms (goal 5 ms); gRPC / REST {:.2} x, multiplexed {:.2} x (goal 1 x){}",
+                "               p99 at half of peak, arrivals spread, steady: REST {:.2} ms, gRPC {:.2} ms (goal 5 ms); gRPC / REST {:.2} x, multiplexed {:.2} x (goal 1 x), gRPC / REST over HTTP/2 {:.2} x{}",
                 d.rest_p99.as_secs_f64() * 1e3,
                 d.grpc_p99.as_secs_f64() * 1e3,
                 d.grpc / d.rest,
                 d.grpc_multiplexed / d.rest,
+                d.grpc / d.rest_h2,
                 r.p1.peer
                     .map(|p| format!("; REST {p:.1} x the FastAPI peer (goal 20 x)"))
                     .unwrap_or_default()

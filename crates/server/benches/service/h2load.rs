@@ -16,12 +16,13 @@ pub(crate) struct Run {
     pub(crate) latencies: Vec<(std::time::Duration, std::time::Duration)>,
 }
 
-/// A request for `h2load`: `GET url` over HTTP/1.1, or `POST url` with the body in `body`
-/// over HTTP/2 (a gRPC call).
+/// A request for `h2load`: `GET url`, or `POST url` with the body in `body` (a gRPC call),
+/// over HTTP/1.1 or HTTP/2 (prior knowledge, no TLS).
 pub(crate) struct Request<'a> {
     pub(crate) url: &'a str,
     pub(crate) headers: &'a [String],
     pub(crate) body: Option<&'a std::path::Path>,
+    pub(crate) http1: bool,
 }
 
 /// Whether `h2load` can be run here.
@@ -101,13 +102,11 @@ pub(crate) async fn run(request: &Request<'_>, load: Load) -> Result<Run, String
         }
         None => None,
     };
-    match request.body {
-        Some(body) => {
-            command.arg("-d").arg(body);
-        }
-        None => {
-            command.arg("--h1");
-        }
+    if let Some(body) = request.body {
+        command.arg("-d").arg(body);
+    }
+    if request.http1 {
+        command.arg("--h1");
     }
     for header in request.headers {
         command.args(["-H", header]);

@@ -87,6 +87,7 @@ pub(crate) async fn rate(
         url: &url,
         headers: std::slice::from_ref(&authorization),
         body: None,
+        http1: true,
     };
     let (run, _) = h2load_run(
         "FastAPI + SQLAlchemy peer, h2load",

@@ -143,6 +143,13 @@ async fn driven_by_h2load(
         url: &rest_url,
         headers: std::slice::from_ref(&authorization),
         body: None,
+        http1: true,
+    };
+    // The same read over HTTP/2, as gRPC travels: what sets gRPC apart from REST, the
+    // transport or the encoding.
+    let rest_h2 = h2load::Request {
+        http1: false,
+        ..rest
     };
     // A gRPC call's body: not compressed, its length, the message.
     let message = pb::GetClientRequest { id: id.to_owned() }.encode_to_vec();
@@ -161,6 +168,7 @@ async fn driven_by_h2load(
         url: &grpc_url,
         headers: &headers,
         body: Some(body.path()),
+        http1: false,
     };
     let answer_bytes = 5 + answer.encoded_len();
 
@@ -188,6 +196,14 @@ async fn driven_by_h2load(
         server,
     )
     .await;
+    let (rest_h2_rate, rest_h2_cpu) = h2load_run(
+        "REST GET /v1/clients/{id} over HTTP/2, h2load",
+        &rest_h2,
+        closed,
+        None,
+        server,
+    )
+    .await;
     let (grpc_multiplexed, multiplexed_cpu) = h2load_run(
         &format!("gRPC GetClient, h2load, {STREAMS} calls a connection"),
         &grpc,
@@ -202,8 +218,9 @@ async fn driven_by_h2load(
         rest: rest_rate.per_second / floor.throughput(),
         grpc: grpc_rate.per_second / floor.throughput(),
         grpc_multiplexed: grpc_multiplexed.per_second / floor.throughput(),
+        rest_h2: rest_h2_rate.per_second / floor.throughput(),
         rest_rate: rest_rate.per_second,
-        cpu: [rest_cpu, grpc_cpu, multiplexed_cpu].map(Option::unwrap_or_default),
+        cpu: [rest_cpu, rest_h2_cpu, grpc_cpu, multiplexed_cpu].map(Option::unwrap_or_default),
         rest_p99,
         grpc_p99,
     };
@@ -211,7 +228,12 @@ async fn driven_by_h2load(
         ("REST (h2load) / floor", driven.rest),
         ("gRPC (h2load) / floor", driven.grpc),
         ("gRPC multiplexed (h2load) / floor", driven.grpc_multiplexed),
+        ("REST over HTTP/2 (h2load) / floor", driven.rest_h2),
         ("gRPC / REST (h2load)", driven.grpc / driven.rest),
+        (
+            "gRPC / REST over HTTP/2 (h2load)",
+            driven.grpc / driven.rest_h2,
+        ),
         (
             "gRPC multiplexed / REST (h2load)",
             driven.grpc_multiplexed / driven.rest,
@@ -231,9 +253,11 @@ pub(crate) struct Driven {
     pub(crate) rest: f64,
     pub(crate) grpc: f64,
     pub(crate) grpc_multiplexed: f64,
+    /// REST over HTTP/2.
+    pub(crate) rest_h2: f64,
     pub(crate) rest_rate: f64,
-    /// The server's CPU time a read: REST, gRPC, gRPC multiplexed.
-    pub(crate) cpu: [Duration; 3],
+    /// The server's CPU time a read: REST, REST over HTTP/2, gRPC, gRPC multiplexed.
+    pub(crate) cpu: [Duration; 4],
     pub(crate) rest_p99: Duration,
     pub(crate) grpc_p99: Duration,
 }
