@@ -16,9 +16,11 @@ mod memory;
 mod observability;
 mod serving;
 
+use std::collections::BTreeSet;
 use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Child, Command, Output};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use skinledger_e2e::server_binary;
@@ -72,11 +74,19 @@ async fn ready(port: u16) -> (reqwest::Client, String) {
     (http, base)
 }
 
+/// A port no one listens on, never the same twice in this process: the tests run at once, and
+/// two servers started on one port would answer each other's requests.
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
+    static GIVEN: Mutex<BTreeSet<u16>> = Mutex::new(BTreeSet::new());
+    loop {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("a free port");
+        if GIVEN.lock().expect("the ports given").insert(port) {
+            return port;
+        }
+    }
 }
 
 /// Stops the child on every path out of the test, so no server outlives it.

@@ -57,6 +57,7 @@ fn json_logs_are_one_object_per_line_with_one_line_per_request() {
             .expect("clinics over gRPC");
         tokio::time::sleep(Duration::from_millis(300)).await;
     });
+    still_running(&mut child);
     let _ = child.0.kill();
     let _ = child.0.wait();
     let lines = reader.join().expect("the log is read");
@@ -127,6 +128,7 @@ fn pretty_logs_written_to_a_pipe_are_plain_text() {
         assert_eq!(answer.status(), 200);
         tokio::time::sleep(Duration::from_millis(300)).await;
     });
+    still_running(&mut child);
     let _ = child.0.kill();
     let _ = child.0.wait();
     let lines = reader.join().expect("the log is read");
@@ -171,6 +173,13 @@ fn serve_logging(
             .collect::<Vec<String>>()
     });
     (Running(child), port, reader)
+}
+
+/// Fails the test when the server on `child` has exited (its port taken, say): answers that
+/// came meanwhile were another server's.
+fn still_running(child: &mut Running) {
+    let exited = child.0.try_wait().expect("the server's status");
+    assert!(exited.is_none(), "the server exited early: {exited:?}");
 }
 
 /// A W3C `traceparent` as a caller's tracing sends it: version, trace id, parent span id, flags.
