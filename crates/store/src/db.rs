@@ -159,26 +159,7 @@ impl Db {
                 waiting: Arc::default(),
             })
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-            let mut options = ConnectOptions::new(url);
-            options
-                .max_connections(settings.max_connections.max(2))
-                .min_connections(1)
-                .connect_timeout(settings.connect_timeout)
-                .acquire_timeout(settings.acquire_timeout)
-                // A connection is checked before it is handed out only once it has been idle
-                // long enough to have been dropped (a restart, a failover, a proxy): checking a
-                // busy pool's connections at every request is a round trip more per request.
-                .test_before_acquire_if_idle_for(PING_AFTER_IDLE)
-                .sqlx_logging(false);
-            if !settings.statement_timeout.is_zero() {
-                let millis = settings.statement_timeout.as_millis().to_string();
-                options.map_sqlx_postgres_opts(move |o| {
-                    o.options([("statement_timeout", millis.as_str())])
-                });
-            }
-            if let Some(schema) = &settings.schema {
-                options.set_schema_search_path(schema.clone());
-            }
+            let options = postgres_options(url, settings);
             let unreachable = |cause: String| {
                 DbErr::Conn(sea_orm::RuntimeErr::Internal(format!(
                     "cannot reach PostgreSQL at {}: {cause}",
@@ -428,6 +409,29 @@ fn writable(file: &Path) -> Result<(), DbErr> {
 /// How long a pooled PostgreSQL connection may sit idle before it is checked again before use.
 const PING_AFTER_IDLE: Duration = Duration::from_secs(1);
 
+fn postgres_options(url: &str, settings: &DbSettings) -> ConnectOptions {
+    let mut options = ConnectOptions::new(url);
+    options
+        .max_connections(settings.max_connections.max(2))
+        .min_connections(1)
+        .connect_timeout(settings.connect_timeout)
+        .acquire_timeout(settings.acquire_timeout)
+        // A connection is checked before it is handed out only once it has been idle long
+        // enough to have been dropped (a restart, a failover, a proxy): checking a busy pool's
+        // connections at every request is a round trip more per request.
+        .test_before_acquire_if_idle_for(PING_AFTER_IDLE)
+        .sqlx_logging(false);
+    if !settings.statement_timeout.is_zero() {
+        let millis = settings.statement_timeout.as_millis().to_string();
+        options
+            .map_sqlx_postgres_opts(move |o| o.options([("statement_timeout", millis.as_str())]));
+    }
+    if let Some(schema) = &settings.schema {
+        options.set_schema_search_path(schema.clone());
+    }
+    options
+}
+
 fn sqlite_options(
     url: &str,
     connections: u32,
@@ -494,6 +498,29 @@ fn sqlite_options(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pooled_connections_are_checked_only_when_they_may_have_been_dropped() {
+        let postgres = postgres_options(
+            "postgres://app@db/skinledger",
+            &DbSettings::new("postgres://app@db/skinledger"),
+        );
+        assert!(
+            !postgres.get_test_before_acquire(),
+            "no check at every request"
+        );
+        assert_eq!(
+            postgres.get_test_before_acquire_if_idle_for(),
+            Some(PING_AFTER_IDLE),
+            "a check after a second idle"
+        );
+        let url = "sqlite://data/x.db?mode=rwc";
+        for writer in [Writer::Yes, Writer::No] {
+            let sqlite = sqlite_options(url, 1, writer, &DbSettings::new(url));
+            assert!(!sqlite.get_test_before_acquire());
+            assert_eq!(sqlite.get_test_before_acquire_if_idle_for(), None);
+        }
+    }
 
     #[test]
     fn passwords_in_database_urls_are_redacted() {
