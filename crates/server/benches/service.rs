@@ -9,7 +9,9 @@
 //!
 //! - **P1 read**: the authenticated read of one client by id over REST and gRPC, against its
 //!   floor: the same `SELECT` through the same driver and pool settings, as many in flight, with
-//!   no HTTP, token, permission or audit. With `h2load` installed the same reads are driven by
+//!   no HTTP, token, permission or audit. On PostgreSQL with `pgbench` installed, also against
+//!   the floor as the goal sets it: that one `SELECT`, as the driver sends it, run by `pgbench`
+//!   (prepared, as many clients as requests in flight). With `h2load` installed the same reads are driven by
 //!   it too, a client of its own process written in C (REST over HTTP/1.1, gRPC over HTTP/2,
 //!   and REST over HTTP/2 as well, to tell the transport's cost from the encoding's), so that
 //!   the client takes less of the cores the server and the database share.
@@ -377,6 +379,17 @@ fn summary(reached: &[Reached]) {
                 ))
                 .unwrap_or_default()
         );
+        if let Some(p) = &r.p1.pgbench {
+            println!(
+                "               against the read's SELECT run by pgbench ({:.0} tx/s): REST {:.2} x, gRPC {:.2} x{} (goal 0.6 x)",
+                p.tps,
+                p.rest,
+                p.grpc,
+                p.grpc_multiplexed
+                    .map(|m| format!(", gRPC multiplexed {m:.2} x"))
+                    .unwrap_or_default()
+            );
+        }
         if let Some(d) = &r.p1.h2load {
             let [rest, rest_h2, grpc, multiplexed] = d.cpu.map(|cpu| cpu.as_secs_f64() * 1e6);
             println!(

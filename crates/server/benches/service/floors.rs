@@ -1,4 +1,5 @@
-//! The floors pgbench measures: the organisation's journal row, and the write itself.
+//! The floors pgbench measures: the read's `SELECT`, the organisation's journal row, and the write
+//! itself.
 
 use std::time::Duration;
 
@@ -50,6 +51,45 @@ pub(crate) async fn pgbench_journal_floor(
     pgbench::tps(url, &script, &arguments)
         .await
         .map_err(|e| println!("  pgbench on the journal: {e}"))
+        .ok()
+}
+
+/// The floor P1 is set against on PostgreSQL: the read's one `SELECT` of the client, recorded
+/// as the driver sends it and run by `pgbench` (prepared) with `in_flight` clients for five
+/// seconds. Answers transactions per second, or `None` (printed why) where it cannot run.
+pub(crate) async fn pgbench_read_floor(
+    config: &Config,
+    url: &str,
+    org: Uuid,
+    client: Uuid,
+    in_flight: usize,
+) -> Option<f64> {
+    let recorded = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = std::sync::Arc::clone(&recorded);
+    let db = skinledger::connect(config)
+        .await
+        .expect("database")
+        .observing(move |statement| {
+            if let Ok(mut recorded) = sink.lock() {
+                recorded.push(statement.clone());
+            }
+        });
+    let row = skinledger_store::clients::get(db.read(), org, client)
+        .await
+        .expect("the select");
+    assert!(row.is_some(), "the client is there");
+    db.close().await.expect("the pool closes");
+    let statements = std::mem::take(&mut *recorded.lock().expect("the record"));
+    let [select] = statements.as_slice() else {
+        println!(
+            "  pgbench: the read sent {} statements, not one",
+            statements.len()
+        );
+        return None;
+    };
+    pgbench::run_for(url, &pgbench::statement_script(select), in_flight, 5)
+        .await
+        .map_err(|e| println!("  pgbench on the read: {e}"))
         .ok()
 }
 

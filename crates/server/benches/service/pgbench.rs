@@ -1,4 +1,5 @@
-//! `pgbench`, for the floors of the treatment write: [`tps`] runs a script, and [`script`] makes
+//! `pgbench`, for the floors of the read and of the treatment write: [`tps`] runs a script,
+//! [`statement_script`] makes one of the read's `SELECT` as the driver sent it, and [`script`]
 //! one of the statements one `create_treatment` sent, as the driver sent them, to replay it on
 //! the same database.
 //!
@@ -29,6 +30,42 @@ pub struct Script {
     pub constants: Vec<(String, String)>,
     /// Statements in the transaction, `BEGIN` and `COMMIT` left out.
     pub statements: usize,
+}
+
+/// One statement as the driver sent it, made ready for pgbench: the statement alone (no
+/// transaction), every parameter bound from a constant, as the driver binds it.
+pub fn statement_script(recorded: &Statement) -> Script {
+    let values = recorded
+        .values
+        .as_ref()
+        .map(|v| v.0.clone())
+        .unwrap_or_default();
+    let mut constants = Vec::new();
+    let replayed: Vec<Replayed> = values
+        .iter()
+        .map(|value| {
+            replay_value(
+                value,
+                DateTime::<Utc>::MAX_UTC,
+                Uuid::nil(),
+                &mut Vec::new(),
+            )
+        })
+        .collect();
+    let sql = substitute(&recorded.sql, |p| match replayed.get(p - 1) {
+        Some(Replayed::Sql(sql)) => sql.clone(),
+        Some(Replayed::Constant(value)) => {
+            let name = format!("c{p}");
+            constants.push((name.clone(), value.clone()));
+            format!(":{name}")
+        }
+        None => format!("${p}"),
+    });
+    Script {
+        text: format!("{sql};\n"),
+        constants,
+        statements: 1,
+    }
 }
 
 /// What a recorded value becomes in the script.
@@ -202,6 +239,27 @@ pub async fn tps(url: &str, script: &str, arguments: &[String]) -> Result<f64, S
         .and_then(|rest| rest.split_whitespace().next())
         .and_then(|tps| tps.parse().ok())
         .ok_or_else(|| format!("no tps in {text}"))
+}
+
+/// `script` run by `in_flight` clients for `seconds`, its constants bound: transactions per
+/// second.
+pub async fn run_for(
+    url: &str,
+    script: &Script,
+    in_flight: usize,
+    seconds: u32,
+) -> Result<f64, String> {
+    let mut arguments = vec![
+        "-c".to_owned(),
+        in_flight.to_string(),
+        "-T".to_owned(),
+        seconds.to_string(),
+    ];
+    for (name, value) in &script.constants {
+        arguments.push("-D".to_owned());
+        arguments.push(format!("{name}={value}"));
+    }
+    tps(url, &script.text, &arguments).await
 }
 
 /// The replayed writes' transactions per second: `per_client` writes on each of `in_flight`

@@ -8,6 +8,7 @@ use tonic_prost::prost::Message;
 use uuid::Uuid;
 
 use crate::figures::{Figures, concurrency, measure, setting};
+use crate::floors::{self, print_pgbench_floor};
 use crate::h2load;
 use crate::peer;
 use crate::server::{GrpcApi, Server};
@@ -20,6 +21,18 @@ pub(crate) struct Reads {
     pub(crate) h2load: Option<Driven>,
     /// REST (driven by h2load) as a multiple of the FastAPI peer's rate.
     pub(crate) peer: Option<f64>,
+    /// On PostgreSQL with `pgbench` installed: the floor as the goal sets it, the read's one
+    /// `SELECT` run by `pgbench`, and the reads' shares of it.
+    pub(crate) pgbench: Option<AgainstPgbench>,
+}
+
+/// The reads as shares of the `pgbench` floor: driven by `h2load` when it is installed, by the
+/// benchmark's own client otherwise.
+pub(crate) struct AgainstPgbench {
+    pub(crate) tps: f64,
+    pub(crate) rest: f64,
+    pub(crate) grpc: f64,
+    pub(crate) grpc_multiplexed: Option<f64>,
 }
 
 /// P1: the authenticated read of one client by id over REST and gRPC, and its floor.
@@ -58,6 +71,11 @@ pub(crate) async fn reads_by_id(config: &Config, server: &Server, token: &str) -
     measure("", warm_up, in_flight, select).await;
     let mut floor = measure("floor: the same SELECT, no HTTP", reads, in_flight, select).await;
     db.close().await.expect("the floor's pool closes");
+    let pgbench_floor = if config.database_url.starts_with("postgres") {
+        floors::pgbench_read_floor(config, &config.database_url, org, client_id, in_flight).await
+    } else {
+        None
+    };
 
     let path = format!("/v1/clients/{id}");
     let rest_read = |_| {
@@ -79,6 +97,11 @@ pub(crate) async fn reads_by_id(config: &Config, server: &Server, token: &str) -
     let mut grpc = measure("gRPC GetClient", reads, in_flight, grpc_read).await;
 
     floor.print();
+    print_pgbench_floor(
+        "pgbench: the read's SELECT",
+        pgbench_floor,
+        rest.throughput(),
+    );
     rest.print();
     grpc.print();
     rest.print_against("REST / floor", &mut floor);
@@ -113,11 +136,44 @@ pub(crate) async fn reads_by_id(config: &Config, server: &Server, token: &str) -
         println!("  (h2load is not installed: no figures from a client of its own process)");
         (None, None)
     };
+    let pgbench = pgbench_floor.map(|tps| {
+        let against = match &h2load {
+            Some(driven) => {
+                let rate = |share: f64| share * floor.throughput() / tps;
+                AgainstPgbench {
+                    tps,
+                    rest: rate(driven.rest),
+                    grpc: rate(driven.grpc),
+                    grpc_multiplexed: Some(rate(driven.grpc_multiplexed)),
+                }
+            }
+            None => AgainstPgbench {
+                tps,
+                rest: rest.throughput() / tps,
+                grpc: grpc.throughput() / tps,
+                grpc_multiplexed: None,
+            },
+        };
+        for (name, share) in [
+            ("REST / the pgbench floor", Some(against.rest)),
+            ("gRPC / the pgbench floor", Some(against.grpc)),
+            (
+                "gRPC multiplexed / the pgbench floor",
+                against.grpc_multiplexed,
+            ),
+        ] {
+            if let Some(share) = share {
+                println!("  {name:<48} throughput {share:>5.2} x");
+            }
+        }
+        against
+    });
     Reads {
         rest: rest.ratio(&floor),
         grpc: grpc.ratio(&floor),
         h2load,
         peer,
+        pgbench,
     }
 }
 
