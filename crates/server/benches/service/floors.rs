@@ -64,16 +64,7 @@ pub(crate) async fn pgbench_read_floor(
     client: Uuid,
     in_flight: usize,
 ) -> Option<f64> {
-    let recorded = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-    let sink = std::sync::Arc::clone(&recorded);
-    let db = skinledger::connect(config)
-        .await
-        .expect("database")
-        .observing(move |statement| {
-            if let Ok(mut recorded) = sink.lock() {
-                recorded.push(statement.clone());
-            }
-        });
+    let (db, recorded) = recording(config).await;
     let row = skinledger_store::clients::get(db.read(), org, client)
         .await
         .expect("the select");
@@ -91,6 +82,24 @@ pub(crate) async fn pgbench_read_floor(
         .await
         .map_err(|e| println!("  pgbench on the read: {e}"))
         .ok()
+}
+
+/// What a connection to the database sends, statement by statement.
+type Recorded = std::sync::Arc<std::sync::Mutex<Vec<skinledger_store::sea_orm::Statement>>>;
+
+/// A connection to the database that records every statement it sends.
+async fn recording(config: &Config) -> (skinledger_store::Db, Recorded) {
+    let recorded = Recorded::default();
+    let sink = std::sync::Arc::clone(&recorded);
+    let db = skinledger::connect(config)
+        .await
+        .expect("database")
+        .observing(move |statement| {
+            if let Ok(mut recorded) = sink.lock() {
+                recorded.push(statement.clone());
+            }
+        });
+    (db, recorded)
 }
 
 /// One `pgbench` floor of the write and the share of it the server's `throughput` reaches.
@@ -137,16 +146,7 @@ pub(crate) async fn pgbench_write_floor(
     let lot = receipt["lot"]["id"].as_str().expect("a lot").to_owned();
     let clients = eligible_clients(api, physician, clinic, count, "replay").await;
 
-    let recorded = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-    let sink = std::sync::Arc::clone(&recorded);
-    let db = skinledger::connect(config)
-        .await
-        .expect("database")
-        .observing(move |statement| {
-            if let Ok(mut recorded) = sink.lock() {
-                recorded.push(statement.clone());
-            }
-        });
+    let (db, recorded) = recording(config).await;
     let (app, audit) = skinledger::app(config, db.clone()).expect("app");
     let actor = app
         .authenticate(physician, None)

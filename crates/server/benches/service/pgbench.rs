@@ -249,12 +249,21 @@ pub async fn run_for(
     in_flight: usize,
     seconds: u32,
 ) -> Result<f64, String> {
-    let mut arguments = vec![
+    let arguments = vec![
         "-c".to_owned(),
         in_flight.to_string(),
         "-T".to_owned(),
         seconds.to_string(),
     ];
+    run_with_constants(url, script, arguments).await
+}
+
+/// `script` run with `arguments` and its constants bound (`-D`): transactions per second.
+async fn run_with_constants(
+    url: &str,
+    script: &Script,
+    mut arguments: Vec<String>,
+) -> Result<f64, String> {
     for (name, value) in &script.constants {
         arguments.push("-D".to_owned());
         arguments.push(format!("{name}={value}"));
@@ -270,7 +279,7 @@ pub async fn replay(
     in_flight: usize,
     per_client: usize,
 ) -> Result<f64, String> {
-    let mut arguments = vec![
+    let arguments = vec![
         "-c".to_owned(),
         in_flight.to_string(),
         "-t".to_owned(),
@@ -278,9 +287,5 @@ pub async fn replay(
         "-D".to_owned(),
         "i=0".to_owned(),
     ];
-    for (name, value) in &script.constants {
-        arguments.push("-D".to_owned());
-        arguments.push(format!("{name}={value}"));
-    }
-    tps(url, &script.text, &arguments).await
+    run_with_constants(url, script, arguments).await
 }
