@@ -107,6 +107,18 @@ impl Replica {
         key: &Path,
         dir: &Path,
     ) -> Self {
+        Self::start_with(binary, name, database_url, key, dir, &[])
+    }
+
+    /// As [`Replica::start`], with `settings` (environment variables) added.
+    pub fn start_with(
+        binary: &Path,
+        name: &'static str,
+        database_url: &str,
+        key: &Path,
+        dir: &Path,
+        settings: &[(&str, &str)],
+    ) -> Self {
         let port = free_port();
         let log = dir.join(format!("{name}.log"));
         let out = File::create(&log).unwrap_or_else(|e| panic!("no log file: {e}"));
@@ -117,6 +129,7 @@ impl Replica {
             .arg("serve")
             .env("SKINLEDGER_LISTEN_ADDR", format!("127.0.0.1:{port}"))
             .env("SKINLEDGER_DATABASE_MAX_CONNECTIONS", "8")
+            .envs(settings.iter().copied())
             .stdout(Stdio::from(out))
             .stderr(Stdio::from(err))
             .spawn()

@@ -67,8 +67,13 @@ async fn fifty_units_go_to_exactly_fifty_of_two_hundred_treatments_across_two_se
 
     create_org_from_cli(&binary, &db.url, &key, dir.path(), "race").await;
 
-    let mut first = Replica::start(&binary, "first", &db.url, &key, dir.path());
-    let mut second = Replica::start(&binary, "second", &db.url, &key, dir.path());
+    // Every treatment takes its unit from the one lot, so they commit one after another, each
+    // holding a connection until then: 200 at once through 16 connections can wait longer for
+    // one than the default 1.5 s on a busy machine, and are then answered 503. What is tested
+    // here is the race, not that wait.
+    let settings = [("SKINLEDGER_DATABASE_ACQUIRE_TIMEOUT_MS", "30000")];
+    let mut first = Replica::start_with(&binary, "first", &db.url, &key, dir.path(), &settings);
+    let mut second = Replica::start_with(&binary, "second", &db.url, &key, dir.path(), &settings);
     first.wait_until_ready().await;
     second.wait_until_ready().await;
     let servers = [Rest::at(first.base.clone()), Rest::at(second.base.clone())];
