@@ -59,7 +59,6 @@ pub(crate) async fn pgbench_journal_floor(
 /// seconds. Answers transactions per second, or `None` (printed why) where it cannot run.
 pub(crate) async fn pgbench_read_floor(
     config: &Config,
-    url: &str,
     org: Uuid,
     client: Uuid,
     in_flight: usize,
@@ -78,10 +77,15 @@ pub(crate) async fn pgbench_read_floor(
         );
         return None;
     };
-    pgbench::run_for(url, &pgbench::statement_script(select), in_flight, 5)
-        .await
-        .map_err(|e| println!("  pgbench on the read: {e}"))
-        .ok()
+    pgbench::run_for(
+        &config.database_url,
+        &pgbench::statement_script(select),
+        in_flight,
+        5,
+    )
+    .await
+    .map_err(|e| println!("  pgbench on the read: {e}"))
+    .ok()
 }
 
 /// What a connection to the database sends, statement by statement.

@@ -35,32 +35,15 @@ pub struct Script {
 /// One statement as the driver sent it, made ready for pgbench: the statement alone (no
 /// transaction), every parameter bound from a constant, as the driver binds it.
 pub fn statement_script(recorded: &Statement) -> Script {
-    let values = recorded
-        .values
-        .as_ref()
-        .map(|v| v.0.clone())
-        .unwrap_or_default();
     let mut constants = Vec::new();
-    let replayed: Vec<Replayed> = values
-        .iter()
-        .map(|value| {
-            replay_value(
-                value,
-                DateTime::<Utc>::MAX_UTC,
-                Uuid::nil(),
-                &mut Vec::new(),
-            )
-        })
-        .collect();
-    let sql = substitute(&recorded.sql, |p| match replayed.get(p - 1) {
-        Some(Replayed::Sql(sql)) => sql.clone(),
-        Some(Replayed::Constant(value)) => {
-            let name = format!("c{p}");
-            constants.push((name.clone(), value.clone()));
-            format!(":{name}")
-        }
-        None => format!("${p}"),
-    });
+    let sql = replayed_sql(
+        0,
+        recorded,
+        DateTime::<Utc>::MAX_UTC,
+        Uuid::nil(),
+        &mut Vec::new(),
+        &mut constants,
+    );
     Script {
         text: format!("{sql};\n"),
         constants,
@@ -83,24 +66,7 @@ pub fn script(recorded: &[Statement], began: DateTime<Utc>, client: Uuid) -> Scr
     let mut text = String::from("\\set i :i + 1\n\\set n :client_id * 1000000 + :i\nBEGIN;\n");
     let mut constants = Vec::new();
     for (s, statement) in recorded.iter().enumerate() {
-        let values = statement
-            .values
-            .as_ref()
-            .map(|v| v.0.clone())
-            .unwrap_or_default();
-        let replayed: Vec<Replayed> = values
-            .iter()
-            .map(|value| replay_value(value, began, client, &mut new_ids))
-            .collect();
-        let sql = substitute(&statement.sql, |p| match replayed.get(p - 1) {
-            Some(Replayed::Sql(sql)) => sql.clone(),
-            Some(Replayed::Constant(value)) => {
-                let name = format!("c{s}_{p}");
-                constants.push((name.clone(), value.clone()));
-                format!(":{name}")
-            }
-            None => format!("${p}"),
-        });
+        let sql = replayed_sql(s, statement, began, client, &mut new_ids, &mut constants);
         let _ = writeln!(text, "{sql};");
     }
     text.push_str("COMMIT;\n");
@@ -109,6 +75,37 @@ pub fn script(recorded: &[Statement], began: DateTime<Utc>, client: Uuid) -> Scr
         constants,
         statements: recorded.len(),
     }
+}
+
+/// The `s`-th recorded statement's SQL with each parameter replaced: by SQL where the value is
+/// new in every write (see [`replay_value`]), by a pgbench variable `:c{s}_{p}` bound from a
+/// constant (added to `constants`) otherwise.
+fn replayed_sql(
+    s: usize,
+    statement: &Statement,
+    began: DateTime<Utc>,
+    client: Uuid,
+    new_ids: &mut Vec<Uuid>,
+    constants: &mut Vec<(String, String)>,
+) -> String {
+    let values = statement
+        .values
+        .as_ref()
+        .map(|v| v.0.clone())
+        .unwrap_or_default();
+    let replayed: Vec<Replayed> = values
+        .iter()
+        .map(|value| replay_value(value, began, client, new_ids))
+        .collect();
+    substitute(&statement.sql, |p| match replayed.get(p - 1) {
+        Some(Replayed::Sql(sql)) => sql.clone(),
+        Some(Replayed::Constant(value)) => {
+            let name = format!("c{s}_{p}");
+            constants.push((name.clone(), value.clone()));
+            format!(":{name}")
+        }
+        None => format!("${p}"),
+    })
 }
 
 fn replay_value(

@@ -72,7 +72,7 @@ pub(crate) async fn reads_by_id(config: &Config, server: &Server, token: &str) -
     let mut floor = measure("floor: the same SELECT, no HTTP", reads, in_flight, select).await;
     db.close().await.expect("the floor's pool closes");
     let pgbench_floor = if config.database_url.starts_with("postgres") {
-        floors::pgbench_read_floor(config, &config.database_url, org, client_id, in_flight).await
+        floors::pgbench_read_floor(config, org, client_id, in_flight).await
     } else {
         None
     };
