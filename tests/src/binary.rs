@@ -1,7 +1,9 @@
 //! The skinledger binary, for tests that start the server as a process of its own.
 
+use std::collections::BTreeSet;
+use std::net::TcpListener;
 use std::path::PathBuf;
-use std::sync::Once;
+use std::sync::{Mutex, Once};
 
 /// The `skinledger` binary, built by cargo when missing or out of date. Tests in another
 /// package have no `CARGO_BIN_EXE_skinledger`, so it is found next to the test executable
@@ -63,4 +65,23 @@ pub fn server_binary() -> PathBuf {
     });
     assert!(binary.exists(), "{} was not built", binary.display());
     binary
+}
+
+/// A port no one listens on, never the same twice in this test process: tests run at once, and
+/// two servers started on one port would answer each other's requests.
+pub fn free_port() -> u16 {
+    static GIVEN: Mutex<BTreeSet<u16>> = Mutex::new(BTreeSet::new());
+    loop {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .unwrap_or_else(|e| panic!("no free port: {e}"));
+        if GIVEN
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(port)
+        {
+            return port;
+        }
+    }
 }

@@ -17,7 +17,7 @@ pub mod replica;
 mod server;
 
 pub use answers::{Answer, Org, Tokens, authorized, grant, pb_grant, tokens_of};
-pub use binary::server_binary;
+pub use binary::{free_port, server_binary};
 pub use server::{TestServer, test_config};
 
 /// The gRPC contract, as client stubs.

@@ -3,12 +3,11 @@
 //! [`server_binary`](crate::server_binary)).
 
 use std::fs::File;
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::PASSWORD;
+use crate::{PASSWORD, free_port};
 
 /// A command of `binary` on the database at `database_url`, signing with the key file `key`,
 /// its data under `dir/<data>`, with none of this process's `SKINLEDGER_` variables.
@@ -79,13 +78,6 @@ pub async fn create_org_from_cli(
         "org create failed: {}",
         String::from_utf8_lossy(&created.stderr)
     );
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .unwrap_or_else(|e| panic!("no free port: {e}"))
 }
 
 /// A `skinledger serve` child process, killed when dropped - also when the test panics, when

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use skinledger::Config;
-use skinledger_e2e::{Backend, PASSWORD, TestServer, pb, test_config};
+use skinledger_e2e::{Backend, PASSWORD, TestServer, free_port, pb, test_config};
 use skinledger_store::testing::TestDb;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -419,16 +419,14 @@ async fn a_tls_key_others_may_read_stops_the_server_at_start() {
     );
 }
 
-/// A port free at the time of asking.
-fn free_port() -> SocketAddr {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
+/// An address on a port free at the time of asking.
+fn free_addr() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], free_port()))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_and_reflection_can_be_kept_to_an_operations_address() {
-    let ops = free_port();
+    let ops = free_addr();
     let server = TestServer::start_with(Backend::Sqlite, |c| c.ops_listen_addr = Some(ops)).await;
 
     assert_eq!(server.get("/metrics", None).await.status.as_u16(), 404);

@@ -8,13 +8,14 @@
     reason = "scenarios are tests run by the macro's #[tokio::test] fns: a failed step fails the test"
 )]
 
-use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use serde_json::{Value, json};
-use skinledger_e2e::{Backend, TestServer, authorized, e2e_on_both_backends, pb, server_binary};
+use skinledger_e2e::{
+    Backend, TestServer, authorized, e2e_on_both_backends, free_port, pb, server_binary,
+};
 use tonic::Code;
 
 e2e_on_both_backends!(
@@ -238,13 +239,6 @@ async fn bad_feed_requests_are_refused_naming_the_field(backend: Backend) {
         );
     }
     server.get("/v1/events", None).await.expect_status(401);
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
 }
 
 /// Stops the child on every path out of the test.

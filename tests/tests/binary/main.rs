@@ -16,14 +16,11 @@ mod memory;
 mod observability;
 mod serving;
 
-use std::collections::BTreeSet;
-use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Child, Command, Output};
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use skinledger_e2e::server_binary;
+use skinledger_e2e::{free_port, server_binary};
 
 /// The command in `dir`, with the environment of a fresh shell as far as skinledger sees it.
 fn skinledger(dir: &Path) -> Command {
@@ -63,30 +60,16 @@ async fn wait_until_ready(http: &reqwest::Client, base: &str) {
     }
 }
 
-/// An HTTP client, and the base address of the server on `port` once it is ready.
-async fn ready(port: u16) -> (reqwest::Client, String) {
+/// An HTTP client whose requests may take up to `timeout`, and the base address of the server
+/// on `port` once it is ready.
+async fn ready(port: u16, timeout: Duration) -> (reqwest::Client, String) {
     let http = reqwest::Client::builder()
-        .timeout(Duration::from_secs(10))
+        .timeout(timeout)
         .build()
         .expect("an HTTP client");
     let base = format!("http://127.0.0.1:{port}");
     wait_until_ready(&http, &base).await;
     (http, base)
-}
-
-/// A port no one listens on, never the same twice in this process: the tests run at once, and
-/// two servers started on one port would answer each other's requests.
-fn free_port() -> u16 {
-    static GIVEN: Mutex<BTreeSet<u16>> = Mutex::new(BTreeSet::new());
-    loop {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map(|a| a.port())
-            .expect("a free port");
-        if GIVEN.lock().expect("the ports given").insert(port) {
-            return port;
-        }
-    }
 }
 
 /// Stops the child on every path out of the test, so no server outlives it.

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::{Running, free_port, skinledger, wait_until_ready};
+use crate::{Running, free_port, ready, skinledger};
 
 /// A line of `/proc/<pid>/status` in KiB, e.g. `VmHWM` (the peak resident set).
 #[cfg(target_os = "linux")]
@@ -42,12 +42,7 @@ fn two_hundred_logins_at_once_keep_the_server_under_128_mib() {
 
     let runtime = tokio::runtime::Runtime::new().expect("a runtime");
     let (answers, anonymous_ready) = runtime.block_on(async {
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(60))
-            .build()
-            .expect("an HTTP client");
-        let base = format!("http://127.0.0.1:{port}");
-        wait_until_ready(&http, &base).await;
+        let (http, base) = ready(port, Duration::from_secs(60)).await;
         let anonymous_ready = proc_kib(pid, "smaps_rollup", "Anonymous");
         println!(
             "resident set when ready: {} MiB (peak {} MiB), {} MiB of it anonymous",

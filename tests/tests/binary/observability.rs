@@ -15,7 +15,7 @@ fn json_logs_are_one_object_per_line_with_one_line_per_request() {
         serve_logging(dir.path(), &[("SKINLEDGER_LOG_FORMAT", Some("json"))]);
     let runtime = tokio::runtime::Runtime::new().expect("a runtime");
     runtime.block_on(async {
-        let (http, base) = ready(port).await;
+        let (http, base) = ready(port, Duration::from_secs(10)).await;
         let token: serde_json::Value = http
             .post(format!("{base}/v1/auth/token"))
             .json(&json!({ "grant_type": "password", "org": "demo",
@@ -118,7 +118,7 @@ fn pretty_logs_written_to_a_pipe_are_plain_text() {
     let (mut child, port, reader) = serve_logging(dir.path(), &[("NO_COLOR", None)]);
     let runtime = tokio::runtime::Runtime::new().expect("a runtime");
     runtime.block_on(async {
-        let (http, base) = ready(port).await;
+        let (http, base) = ready(port, Duration::from_secs(10)).await;
         let answer = http
             .get(format!("{base}/healthz"))
             .header("x-request-id", "plain-log-line-1")
@@ -261,7 +261,7 @@ fn spans_join_the_caller_s_trace_and_reach_the_otlp_collector() {
     let _child = Running(child);
 
     runtime.block_on(async {
-        let (http, base) = ready(port).await;
+        let (http, base) = ready(port, Duration::from_secs(10)).await;
         let answer = http
             .get(format!("{base}/v1/clinics"))
             .header("traceparent", CALLER_TRACE)

@@ -63,7 +63,7 @@ fn serve_demo_in_an_empty_folder_answers_and_the_demo_nurse_logs_in() {
 
     let runtime = tokio::runtime::Runtime::new().expect("a runtime");
     runtime.block_on(async {
-        let (http, base) = ready(port).await;
+        let (http, base) = ready(port, Duration::from_secs(10)).await;
 
         let token: serde_json::Value = http
             .post(format!("{base}/v1/auth/token"))
