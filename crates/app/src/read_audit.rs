@@ -7,15 +7,19 @@
 //! is spooled. Events are stamped with their id and time when they happen, so a retry never
 //! writes one twice. The queue between the requests and the writer is bounded too ([`QUEUE`]):
 //! when the writer falls behind, a request waits for room instead of the queue growing, so
-//! reads never outrun their record. `/metrics` shows `skinledger_read_audit_pending` and
-//! `skinledger_read_audit_dropped_total` (events lost: only when no spool file is configured and
-//! the memory bound is reached).
+//! reads never outrun their record. An event the database refuses for a reason no retry cures
+//! (an organisation it does not hold, say) is set aside in a file beside the spool, so that it
+//! never holds back the events after it. `/metrics` shows `skinledger_read_audit_pending`,
+//! `skinledger_read_audit_rejected_total` and `skinledger_read_audit_dropped_total` (events lost:
+//! only when no spool file is configured and the memory bound is reached, or an event refused
+//! cannot be set aside).
 
 use std::collections::VecDeque;
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use sea_orm::{DbErr, SqlErr};
 use skinledger_store::Db;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
@@ -47,6 +51,10 @@ const SHUTDOWN_TRIES: Duration = Duration::from_secs(5);
 const PENDING_GAUGE: &str = "skinledger_read_audit_pending";
 const DROPPED: &str = "skinledger_read_audit_dropped_total";
 const RETRIES: &str = "skinledger_read_audit_retries_total";
+const REJECTED: &str = "skinledger_read_audit_rejected_total";
+
+/// The file, beside the spool, that keeps the events the database refused.
+pub const REJECTED_FILE: &str = "audit-rejected.jsonl";
 
 /// Gives the read-audit metrics their `# HELP` (once a recorder is installed).
 pub fn describe_metrics() {
@@ -61,6 +69,10 @@ pub fn describe_metrics() {
     metrics::describe_counter!(
         RETRIES,
         "Batches of read audit events written again after a database failure"
+    );
+    metrics::describe_counter!(
+        REJECTED,
+        "Audit events of reads the database refused for good, set aside beside the spool"
     );
 }
 
@@ -212,29 +224,66 @@ impl Queue {
     }
 
     /// Writes what is pending, oldest first: the spool file's events first, then memory.
-    async fn write(&mut self) -> Result<(), sea_orm::DbErr> {
+    async fn write(&mut self) -> Result<(), DbErr> {
         let written = self.write_pending().await;
         self.uncertain = written.is_err();
         written
     }
 
-    async fn write_pending(&mut self) -> Result<(), sea_orm::DbErr> {
+    async fn write_pending(&mut self) -> Result<(), DbErr> {
         if let Some(path) = self.spool.clone().filter(|_| self.spooled) {
             // A spool may hold events an earlier run wrote before it stopped: always look.
             let spooled = read_spool(&path);
             for chunk in spooled.chunks(BATCH) {
-                append_batch(&self.db, chunk.to_vec(), true).await?;
+                self.append(chunk, true).await?;
             }
             let _ = std::fs::remove_file(&path);
             self.spooled = false;
         }
         while !self.pending.is_empty() {
             let n = self.pending.len().min(BATCH);
-            let batch = self.pending.iter().take(n).cloned().collect();
-            append_batch(&self.db, batch, self.uncertain).await?;
+            let batch: Vec<Stamped> = self.pending.iter().take(n).cloned().collect();
+            self.append(&batch, self.uncertain).await?;
             self.pending.drain(..n);
         }
         Ok(())
+    }
+
+    /// Appends `batch`. When the database refuses its data (a key it does not hold), its events
+    /// are appended one at a time and those refused are set aside, so that one event never
+    /// holds back the others; any other failure (the database unreachable, its disk full) is
+    /// answered for the whole batch, to be retried.
+    async fn append(&mut self, batch: &[Stamped], retry: bool) -> Result<(), DbErr> {
+        match append_batch(&self.db, batch.to_vec(), retry).await {
+            Err(err) if refused(&err) => {
+                tracing::warn!(error = %err, events = batch.len(), "the database refused a batch of audit events of reads; writing them one at a time");
+                for event in batch {
+                    match append_batch(&self.db, vec![event.clone()], true).await {
+                        Ok(()) => {}
+                        Err(err) if refused(&err) => self.reject(event, &err),
+                        Err(err) => return Err(err),
+                    }
+                }
+                Ok(())
+            }
+            written => written,
+        }
+    }
+
+    /// Sets aside an event the database refused: appended to [`REJECTED_FILE`] beside the
+    /// spool (once more if a retry of its batch meets it again), logged and counted.
+    fn reject(&self, event: &Stamped, err: &DbErr) {
+        metrics::counter!(REJECTED).increment(1);
+        tracing::error!(error = %err, event = %event.id(), org = %event.org(), "the database refused an audit event of a read; it is set aside");
+        let kept = self.spool.as_deref().is_some_and(|spool| {
+            let path = spool.with_file_name(REJECTED_FILE);
+            append_spool(&path, std::slice::from_ref(event))
+                .inspect_err(|e| tracing::error!(error = %e, path = %path.display(), "cannot set aside a refused audit event"))
+                .is_ok()
+        });
+        if !kept {
+            metrics::counter!(DROPPED).increment(1);
+        }
     }
 
     /// Keeps trying for a little while, then spools what is left for the next start.
@@ -268,16 +317,24 @@ impl Queue {
 /// Appends a batch to the audit chains in one transaction. With `retry`, events already in the
 /// log (a batch written again after its commit's answer was lost) are skipped, so a retry never
 /// writes one twice; a first attempt spends no query on looking.
-async fn append_batch(db: &Db, audit: Vec<Stamped>, retry: bool) -> Result<(), sea_orm::DbErr> {
+async fn append_batch(db: &Db, audit: Vec<Stamped>, retry: bool) -> Result<(), DbErr> {
     let txn = db.begin().await?;
     let staged = Staged {
         audit,
         events: Vec::new(),
     };
-    crate::txn::append(&txn, staged, retry)
-        .await
-        .map_err(|e| sea_orm::DbErr::Custom(e.to_string()))?;
+    crate::txn::append(&txn, staged, retry).await?;
     txn.commit().await
+}
+
+/// Whether the database refused the data itself (a key it does not hold, a duplicate): a
+/// refusal no retry cures. Anything else (the database unreachable, its disk full, a timeout)
+/// may pass on a later try.
+fn refused(err: &DbErr) -> bool {
+    matches!(
+        err.sql_err(),
+        Some(SqlErr::ForeignKeyConstraintViolation(_) | SqlErr::UniqueConstraintViolation(_))
+    )
 }
 
 /// The events of a spool file; lines that do not parse are skipped (and logged).

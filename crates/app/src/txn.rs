@@ -88,7 +88,7 @@ pub(crate) async fn append(
     db: &impl ConnectionTrait,
     staged: Staged,
     skip_existing: bool,
-) -> Result<()> {
+) -> Result<(), DbErr> {
     let Staged { mut audit, events } = staged;
     if skip_existing {
         let ids: Vec<Uuid> = audit.iter().map(Stamped::id).collect();
@@ -103,9 +103,8 @@ pub(crate) async fn append(
         by_org.entry(org).or_default().1.push(change);
     }
     for (org, (audit, changes)) in by_org {
-        let count = |n: usize| {
-            i64::try_from(n).map_err(|_| crate::Error::Internal("too many events".into()))
-        };
+        let count =
+            |n: usize| i64::try_from(n).map_err(|_| DbErr::Custom("too many events".into()));
         let head = journal::reserve(db, org, count(changes.len())?, count(audit.len())?).await?;
         if !audit.is_empty() {
             let mut prev = head.audit_hash;

@@ -8,6 +8,7 @@ mod backpressure;
 #[path = "../common/mod.rs"]
 pub mod common;
 mod migration;
+mod spool;
 mod tampering;
 mod verification;
 
