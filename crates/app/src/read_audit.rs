@@ -19,8 +19,8 @@ use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use sea_orm::{DbErr, SqlErr};
-use skinledger_store::Db;
+use sea_orm::DbErr;
+use skinledger_store::{Db, is_constraint_violation};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
@@ -235,55 +235,18 @@ impl Queue {
             // A spool may hold events an earlier run wrote before it stopped: always look.
             let spooled = read_spool(&path);
             for chunk in spooled.chunks(BATCH) {
-                self.append(chunk, true).await?;
+                append(&self.db, self.spool.as_deref(), chunk, true).await?;
             }
             let _ = std::fs::remove_file(&path);
             self.spooled = false;
         }
         while !self.pending.is_empty() {
             let n = self.pending.len().min(BATCH);
-            let batch: Vec<Stamped> = self.pending.iter().take(n).cloned().collect();
-            self.append(&batch, self.uncertain).await?;
+            let batch = &self.pending.make_contiguous()[..n];
+            append(&self.db, self.spool.as_deref(), batch, self.uncertain).await?;
             self.pending.drain(..n);
         }
         Ok(())
-    }
-
-    /// Appends `batch`. When the database refuses its data (a key it does not hold), its events
-    /// are appended one at a time and those refused are set aside, so that one event never
-    /// holds back the others; any other failure (the database unreachable, its disk full) is
-    /// answered for the whole batch, to be retried.
-    async fn append(&mut self, batch: &[Stamped], retry: bool) -> Result<(), DbErr> {
-        match append_batch(&self.db, batch.to_vec(), retry).await {
-            Err(err) if refused(&err) => {
-                tracing::warn!(error = %err, events = batch.len(), "the database refused a batch of audit events of reads; writing them one at a time");
-                for event in batch {
-                    match append_batch(&self.db, vec![event.clone()], true).await {
-                        Ok(()) => {}
-                        Err(err) if refused(&err) => self.reject(event, &err),
-                        Err(err) => return Err(err),
-                    }
-                }
-                Ok(())
-            }
-            written => written,
-        }
-    }
-
-    /// Sets aside an event the database refused: appended to [`REJECTED_FILE`] beside the
-    /// spool (once more if a retry of its batch meets it again), logged and counted.
-    fn reject(&self, event: &Stamped, err: &DbErr) {
-        metrics::counter!(REJECTED).increment(1);
-        tracing::error!(error = %err, event = %event.id(), org = %event.org(), "the database refused an audit event of a read; it is set aside");
-        let kept = self.spool.as_deref().is_some_and(|spool| {
-            let path = spool.with_file_name(REJECTED_FILE);
-            append_spool(&path, std::slice::from_ref(event))
-                .inspect_err(|e| tracing::error!(error = %e, path = %path.display(), "cannot set aside a refused audit event"))
-                .is_ok()
-        });
-        if !kept {
-            metrics::counter!(DROPPED).increment(1);
-        }
     }
 
     /// Keeps trying for a little while, then spools what is left for the next start.
@@ -327,14 +290,46 @@ async fn append_batch(db: &Db, audit: Vec<Stamped>, retry: bool) -> Result<(), D
     txn.commit().await
 }
 
-/// Whether the database refused the data itself (a key it does not hold, a duplicate): a
-/// refusal no retry cures. Anything else (the database unreachable, its disk full, a timeout)
-/// may pass on a later try.
-fn refused(err: &DbErr) -> bool {
-    matches!(
-        err.sql_err(),
-        Some(SqlErr::ForeignKeyConstraintViolation(_) | SqlErr::UniqueConstraintViolation(_))
-    )
+/// Appends `batch`. When the database refuses its data (a key it does not hold), its events
+/// are appended one at a time and those refused are set aside, so that one event never holds
+/// back the others; any other failure (the database unreachable, its disk full, a timeout) is
+/// answered for the whole batch, to be retried.
+async fn append(
+    db: &Db,
+    spool: Option<&Path>,
+    batch: &[Stamped],
+    retry: bool,
+) -> Result<(), DbErr> {
+    match append_batch(db, batch.to_vec(), retry).await {
+        Err(err) if is_constraint_violation(&err) => {
+            tracing::warn!(error = %err, events = batch.len(), "the database refused a batch of audit events of reads; writing them one at a time");
+            for event in batch {
+                match append_batch(db, vec![event.clone()], true).await {
+                    Ok(()) => {}
+                    Err(err) if is_constraint_violation(&err) => reject(spool, event, &err),
+                    Err(err) => return Err(err),
+                }
+            }
+            Ok(())
+        }
+        written => written,
+    }
+}
+
+/// Sets aside an event the database refused: appended to [`REJECTED_FILE`] beside the spool
+/// (once more if a retry of its batch meets it again), logged and counted.
+fn reject(spool: Option<&Path>, event: &Stamped, err: &DbErr) {
+    metrics::counter!(REJECTED).increment(1);
+    tracing::error!(error = %err, event = %event.id(), org = %event.org(), "the database refused an audit event of a read; it is set aside");
+    let kept = spool.is_some_and(|spool| {
+        let path = spool.with_file_name(REJECTED_FILE);
+        append_spool(&path, std::slice::from_ref(event))
+            .inspect_err(|e| tracing::error!(error = %e, path = %path.display(), "cannot set aside a refused audit event"))
+            .is_ok()
+    });
+    if !kept {
+        metrics::counter!(DROPPED).increment(1);
+    }
 }
 
 /// The events of a spool file; lines that do not parse are skipped (and logged).

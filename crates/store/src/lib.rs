@@ -40,6 +40,6 @@ pub mod units;
 pub mod webhooks;
 
 pub use db::{Db, DbSettings, PoolStats};
-pub use error::{Failure, failure, is_unique_violation};
+pub use error::{Failure, failure, is_constraint_violation, is_unique_violation};
 pub use paging::{Page, PageRequest};
 pub use sea_orm;
