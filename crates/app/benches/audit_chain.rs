@@ -185,7 +185,7 @@ async fn seed(db: &Db, org: Uuid, count: u64) {
 async fn walk_timed(db: &Db, org: Uuid) -> (Duration, Duration) {
     use sea_orm::{AccessMode, IsolationLevel};
     use skinledger_domain::audit_chain::Verifier;
-    let read = db.read();
+    let read = db.read().pool();
     let txn = if read.get_database_backend() == DbBackend::Postgres {
         read.begin_with_config(
             Some(IsolationLevel::RepeatableRead),

@@ -169,7 +169,7 @@ impl App {
         org: Uuid,
         anchor: Option<Anchor>,
     ) -> Result<AuditVerification> {
-        let read = self.db().read();
+        let read = self.db().read().pool();
         let txn = match read.get_database_backend() {
             DbBackend::Postgres => {
                 read.begin_with_config(

@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 
 use chrono::{Days, Utc};
 use common::Harness;
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
+use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use skinledger_store::audit::AuditFilter;
 use skinledger_store::testing::TestDb;
 use skinledger_store::testing::scale::{Scale, seed_large_organisation};
@@ -222,7 +222,7 @@ fn shortened(text: &str) -> String {
 }
 
 /// The plan of `statement` with the values it was sent with.
-async fn explain(db: &DatabaseConnection, statement: &Statement) -> String {
+async fn explain(db: &impl ConnectionTrait, statement: &Statement) -> String {
     let explain = Statement {
         sql: format!("EXPLAIN {}", statement.sql),
         ..statement.clone()

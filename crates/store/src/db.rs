@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use sea_orm::sqlx::Connection as _;
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+
+use crate::reader::{Reader, Reads};
 use sea_orm::{
     ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
     TransactionTrait,
@@ -76,10 +78,11 @@ pub fn redact_url(url: &str) -> String {
 ///
 /// SQLite takes one writer at a time, so every transaction that writes goes through a write
 /// handle of exactly one connection, while WAL lets the read pool read alongside it; nothing
-/// then fails with "database is locked". On PostgreSQL both handles are the same pool.
+/// then fails with "database is locked". On PostgreSQL both handles share one pool, and reads
+/// outside transactions have connections of their own besides (see [`Reader`]).
 #[derive(Clone, Debug)]
 pub struct Db {
-    read: DatabaseConnection,
+    read: Reader,
     write: DatabaseConnection,
     shared: bool,
     /// The SQLite file, whose writability readiness checks.
@@ -134,7 +137,7 @@ impl Db {
             if url.contains(":memory:") {
                 // An in-memory database lives in its one connection: reads must share it.
                 return Ok(Self {
-                    read: write.clone(),
+                    read: Reader::pooled(write.clone()),
                     write,
                     shared: true,
                     sqlite_file: None,
@@ -152,7 +155,7 @@ impl Db {
             ))
             .await?;
             Ok(Self {
-                read,
+                read: Reader::pooled(read),
                 write,
                 shared: false,
                 sqlite_file: file,
@@ -198,8 +201,15 @@ impl Db {
                 .await
                 .map_err(|e| unreachable(e.to_string()))?
                 .map_err(|e| unreachable(describe(&e)))?;
+            let reads = Reads::new(
+                postgres_connect_options(probe, settings),
+                settings.schema.as_deref(),
+                settings.max_connections,
+                settings.acquire_timeout,
+                settings.connect_timeout,
+            );
             Ok(Self {
-                read: pool.clone(),
+                read: Reader::with_reads(pool.clone(), reads),
                 write: pool,
                 shared: true,
                 sqlite_file: None,
@@ -225,17 +235,19 @@ impl Db {
         let on_write = Arc::clone(&observe);
         self.write
             .set_metric_callback(move |info| on_write(info.statement));
+        // Observed reads go through the pool, whose statements the callback sees.
         if !self.shared {
-            self.read
-                .set_metric_callback(move |info| observe(info.statement));
+            let mut read = self.read.pool().clone();
+            read.set_metric_callback(move |info| observe(info.statement));
+            self.read = Reader::pooled(read);
         } else {
-            self.read = self.write.clone();
+            self.read = Reader::pooled(self.write.clone());
         }
         self
     }
 
     /// The handle for queries that only read.
-    pub fn read(&self) -> &DatabaseConnection {
+    pub fn read(&self) -> &Reader {
         &self.read
     }
 
@@ -282,10 +294,23 @@ impl Db {
             })
         };
         if self.shared {
-            stats("shared", &self.write, waiting).into_iter().collect()
+            let reads = self.read.reads().map(|reads| {
+                let (size, idle, max) = reads.stats();
+                PoolStats {
+                    pool: "reads",
+                    size,
+                    idle,
+                    max,
+                    waiting: 0,
+                }
+            });
+            stats("shared", &self.write, waiting)
+                .into_iter()
+                .chain(reads)
+                .collect()
         } else {
             [
-                stats("read", &self.read, 0),
+                stats("read", self.read.pool(), 0),
                 stats("write", &self.write, waiting),
             ]
             .into_iter()
@@ -316,9 +341,12 @@ impl Db {
 
     /// Closes both handles.
     pub async fn close(self) -> Result<(), DbErr> {
+        if let Some(reads) = self.read.reads() {
+            reads.close().await;
+        }
         self.write.close().await?;
         if !self.shared {
-            self.read.close().await?;
+            self.read.pool().clone().close().await?;
         }
         Ok(())
     }
@@ -407,7 +435,20 @@ fn writable(file: &Path) -> Result<(), DbErr> {
 }
 
 /// How long a pooled PostgreSQL connection may sit idle before it is checked again before use.
-const PING_AFTER_IDLE: Duration = Duration::from_secs(1);
+pub(crate) const PING_AFTER_IDLE: Duration = Duration::from_secs(1);
+
+/// The options of the read connections: those of the pool's (see [`postgres_options`]).
+fn postgres_connect_options(
+    url: sea_orm::sqlx::postgres::PgConnectOptions,
+    settings: &DbSettings,
+) -> sea_orm::sqlx::postgres::PgConnectOptions {
+    if settings.statement_timeout.is_zero() {
+        url
+    } else {
+        let millis = settings.statement_timeout.as_millis().to_string();
+        url.options([("statement_timeout", millis.as_str())])
+    }
+}
 
 fn postgres_options(url: &str, settings: &DbSettings) -> ConnectOptions {
     let mut options = ConnectOptions::new(url);

@@ -290,16 +290,18 @@ async fn grpc_health_and_reflection_answer(backend: Backend) {
             "no # HELP for {family}:\n{metrics}"
         );
     }
-    let pool = match backend {
-        Backend::Sqlite => "write",
-        Backend::Postgres => "shared",
+    let pools: &[&str] = match backend {
+        Backend::Sqlite => &["read", "write"],
+        Backend::Postgres => &["shared", "reads"],
     };
-    assert!(
-        metrics.lines().any(|l| l.starts_with(&format!(
-            r#"skinledger_db_pool_max_connections{{pool="{pool}"}}"#
-        ))),
-        "no {pool} pool in:\n{metrics}"
-    );
+    for pool in pools {
+        assert!(
+            metrics.lines().any(|l| l.starts_with(&format!(
+                r#"skinledger_db_pool_max_connections{{pool="{pool}"}}"#
+            ))),
+            "no {pool} pool in:\n{metrics}"
+        );
+    }
     assert!(
         !metrics.contains(r#"route="/grpc.health.v1.Health/{*rest}""#),
         "gRPC calls are counted as REST routes:\n{metrics}"
