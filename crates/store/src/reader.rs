@@ -96,7 +96,6 @@ impl ConnectionTrait for Reader {
 }
 
 /// PostgreSQL connections for single-statement reads, at most `max` open.
-#[derive(Debug)]
 pub(crate) struct Reads {
     options: PgConnectOptions,
     /// `SET search_path ...`, run on each new connection, when a schema is chosen.
@@ -109,7 +108,18 @@ pub(crate) struct Reads {
     connect_timeout: Duration,
 }
 
-#[derive(Debug)]
+/// What the read connections are, never how they connect (the options hold the password).
+impl std::fmt::Debug for Reads {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (size, idle, max) = self.stats();
+        f.debug_struct("Reads")
+            .field("size", &size)
+            .field("idle", &idle)
+            .field("max", &max)
+            .finish_non_exhaustive()
+    }
+}
+
 struct Idle {
     connection: PgConnection,
     since: Instant,

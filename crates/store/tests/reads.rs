@@ -1,6 +1,7 @@
 //! Reads outside transactions on PostgreSQL run on connections of their own (`Reader`): each goes
 //! back as soon as its statement answers, a read given up mid-statement or cut off closes its
-//! connection instead of handing it on, and the bound, the wait and the settings are the pool's.
+//! connection instead of handing it on, and the bound, the wait and the settings are the pool's;
+//! a `Debug` of the handle never shows the password the connections use.
 
 #![expect(clippy::expect_used, reason = "tests")]
 
@@ -260,4 +261,16 @@ async fn reads_run_with_the_pools_settings() {
             .expect("a read"),
         "elsewhere"
     );
+
+    // The server trusts local connections here, so any password gets in: it must never show.
+    let with_password = test_db
+        .url
+        .replacen("://postgres@", "://postgres:never-shown@", 1);
+    assert_ne!(with_password, test_db.url, "the test URL names its user");
+    let handle = Db::connect(&DbSettings::new(with_password))
+        .await
+        .expect("a handle with a password");
+    scalar(&handle, "SELECT 'read'").await.expect("a read");
+    let shown = format!("{handle:?}");
+    assert!(!shown.contains("never-shown"), "{shown}");
 }
