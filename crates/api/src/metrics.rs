@@ -109,7 +109,7 @@ fn describe() {
     metrics::describe_gauge!(OPEN_CONNECTIONS, "Client connections open now");
     metrics::describe_gauge!(
         POOL_CONNECTIONS,
-        "Database connections open, by pool (shared on PostgreSQL; read and write on SQLite)"
+        "Database connections open, by pool (shared and reads on PostgreSQL; read and write on SQLite)"
     );
     metrics::describe_gauge!(
         POOL_IDLE,
