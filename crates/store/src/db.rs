@@ -6,13 +6,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use sea_orm::sqlx::Connection as _;
+use sea_orm::sqlx::postgres::PgConnectOptions;
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-
-use crate::reader::{Reader, Reads};
 use sea_orm::{
     ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
     TransactionTrait,
 };
+
+use crate::reader::{Reader, Reads};
 
 /// How to reach the database.
 #[derive(Clone)]
@@ -174,7 +175,7 @@ impl Db {
             // making a start that succeeds wait for two connections one after the other (each
             // may take a TLS handshake).
             let probe = url
-                .parse::<sea_orm::sqlx::postgres::PgConnectOptions>()
+                .parse::<PgConnectOptions>()
                 .map_err(|e| unreachable(e.to_string()))?;
             let pooled = tokio::spawn(Database::connect(options));
             let refusal = match tokio::time::timeout(
@@ -202,7 +203,7 @@ impl Db {
                 .map_err(|e| unreachable(e.to_string()))?
                 .map_err(|e| unreachable(describe(&e)))?;
             let reads = Reads::new(
-                postgres_connect_options(probe, settings),
+                with_statement_timeout(probe, settings.statement_timeout),
                 settings.schema.as_deref(),
                 settings.max_connections,
                 settings.acquire_timeout,
@@ -326,13 +327,13 @@ impl Db {
 
     /// Answers whether the database is reachable now.
     pub async fn ping(&self) -> Result<(), DbErr> {
-        self.read.ping().await
+        self.read.pool().ping().await
     }
 
     /// Answers whether the database takes writes now: it answers, and a SQLite file can be
     /// written (a read-only file or file system is not ready).
     pub async fn ready(&self) -> Result<(), DbErr> {
-        self.read.ping().await?;
+        self.read.pool().ping().await?;
         if let Some(file) = &self.sqlite_file {
             writable(file)?;
         }
@@ -437,16 +438,13 @@ fn writable(file: &Path) -> Result<(), DbErr> {
 /// How long a pooled PostgreSQL connection may sit idle before it is checked again before use.
 pub(crate) const PING_AFTER_IDLE: Duration = Duration::from_secs(1);
 
-/// The options of the read connections: those of the pool's (see [`postgres_options`]).
-fn postgres_connect_options(
-    url: sea_orm::sqlx::postgres::PgConnectOptions,
-    settings: &DbSettings,
-) -> sea_orm::sqlx::postgres::PgConnectOptions {
-    if settings.statement_timeout.is_zero() {
-        url
+/// `options` with PostgreSQL's `statement_timeout` set to `timeout` (none when zero), for the
+/// pool's connections and the read connections alike.
+fn with_statement_timeout(options: PgConnectOptions, timeout: Duration) -> PgConnectOptions {
+    if timeout.is_zero() {
+        options
     } else {
-        let millis = settings.statement_timeout.as_millis().to_string();
-        url.options([("statement_timeout", millis.as_str())])
+        options.options([("statement_timeout", timeout.as_millis().to_string())])
     }
 }
 
@@ -462,11 +460,8 @@ fn postgres_options(url: &str, settings: &DbSettings) -> ConnectOptions {
         // connections at every request is a round trip more per request.
         .test_before_acquire_if_idle_for(PING_AFTER_IDLE)
         .sqlx_logging(false);
-    if !settings.statement_timeout.is_zero() {
-        let millis = settings.statement_timeout.as_millis().to_string();
-        options
-            .map_sqlx_postgres_opts(move |o| o.options([("statement_timeout", millis.as_str())]));
-    }
+    let timeout = settings.statement_timeout;
+    options.map_sqlx_postgres_opts(move |o| with_statement_timeout(o, timeout));
     if let Some(schema) = &settings.schema {
         options.set_schema_search_path(schema.clone());
     }

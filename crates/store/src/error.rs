@@ -34,13 +34,19 @@ pub enum Failure {
 /// are lost connections and pool timeouts of either.
 pub fn failure(err: &DbErr) -> Failure {
     use sea_orm::RuntimeErr;
+    match err {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => Failure::Unavailable,
+        DbErr::Query(RuntimeErr::SqlxError(e)) | DbErr::Exec(RuntimeErr::SqlxError(e)) => {
+            driver_failure(e)
+        }
+        _ => Failure::Other,
+    }
+}
+
+/// [`failure`] of the driver's own error.
+pub(crate) fn driver_failure(err: &sea_orm::sqlx::Error) -> Failure {
     use sea_orm::sqlx::Error as Sqlx;
-    let sqlx = match err {
-        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => return Failure::Unavailable,
-        DbErr::Query(RuntimeErr::SqlxError(e)) | DbErr::Exec(RuntimeErr::SqlxError(e)) => e,
-        _ => return Failure::Other,
-    };
-    match sqlx.as_ref() {
+    match err {
         Sqlx::Io(_)
         | Sqlx::Tls(_)
         | Sqlx::PoolTimedOut

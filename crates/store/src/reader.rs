@@ -23,7 +23,7 @@ use sea_query_sqlx::SqlxValues;
 use tokio::sync::{Semaphore, SemaphorePermit};
 
 use crate::db::PING_AFTER_IDLE;
-use crate::error::{Failure, failure};
+use crate::error::{Failure, driver_failure};
 
 /// The read handle: the pool, and on PostgreSQL the read connections beside it.
 #[derive(Clone, Debug)]
@@ -55,11 +55,6 @@ impl Reader {
     pub(crate) fn reads(&self) -> Option<&Reads> {
         self.reads.as_deref()
     }
-
-    /// Answers whether the database is reachable now.
-    pub async fn ping(&self) -> Result<(), DbErr> {
-        self.pool.ping().await
-    }
 }
 
 #[async_trait::async_trait]
@@ -78,14 +73,14 @@ impl ConnectionTrait for Reader {
 
     async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
         match &self.reads {
-            Some(reads) => reads.query_one(&stmt).await,
+            Some(reads) => reads.query_one(stmt).await,
             None => self.pool.query_one_raw(stmt).await,
         }
     }
 
     async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
         match &self.reads {
-            Some(reads) => reads.query_all(&stmt).await,
+            Some(reads) => reads.query_all(stmt).await,
             None => self.pool.query_all_raw(stmt).await,
         }
     }
@@ -163,13 +158,13 @@ impl Reads {
         }
     }
 
-    async fn query_one(&self, stmt: &Statement) -> Result<Option<QueryResult>, DbErr> {
+    async fn query_one(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
         let mut lent = self.lend().await?;
         let answer = query(stmt).fetch_optional(&mut lent.connection).await;
         lent.settle(answer.map(|row| row.map(QueryResult::from)))
     }
 
-    async fn query_all(&self, stmt: &Statement) -> Result<Vec<QueryResult>, DbErr> {
+    async fn query_all(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
         let mut lent = self.lend().await?;
         let answer = query(stmt).fetch_all(&mut lent.connection).await;
         lent.settle(answer.map(|rows| rows.into_iter().map(QueryResult::from).collect()))
@@ -247,14 +242,10 @@ impl Lent<'_> {
     /// on any other failure: a lost connection, or the server ending the session (PostgreSQL
     /// says why before it hangs up: an administrator's command, a shutdown).
     fn settle<T>(self, answer: Result<T, sea_orm::sqlx::Error>) -> Result<T, DbErr> {
-        let answer = answer.map_err(|e| DbErr::Query(RuntimeErr::SqlxError(Arc::new(e))));
         let in_step = match &answer {
             Ok(_) => true,
-            Err(e) => {
-                matches!(e, DbErr::Query(RuntimeErr::SqlxError(sqlx))
-                    if matches!(sqlx.as_ref(), sea_orm::sqlx::Error::Database(_)))
-                    && failure(e) == Failure::Other
-            }
+            Err(e @ sea_orm::sqlx::Error::Database(_)) => driver_failure(e) == Failure::Other,
+            Err(_) => false,
         };
         if in_step {
             self.reads.idle_list().push(Idle {
@@ -262,17 +253,16 @@ impl Lent<'_> {
                 since: Instant::now(),
             });
         }
-        answer
+        answer.map_err(|e| DbErr::Query(RuntimeErr::SqlxError(Arc::new(e))))
     }
 }
 
-fn query(stmt: &Statement) -> sea_orm::sqlx::query::Query<'_, sea_orm::sqlx::Postgres, SqlxValues> {
+/// `stmt` for the driver, its text and values moved rather than copied.
+fn query(
+    stmt: Statement,
+) -> sea_orm::sqlx::query::Query<'static, sea_orm::sqlx::Postgres, SqlxValues> {
     let values = stmt
         .values
-        .clone()
         .unwrap_or_else(|| sea_orm::sea_query::Values(Vec::new()));
-    sea_orm::sqlx::query_with(
-        sea_orm::sqlx::AssertSqlSafe(stmt.sql.as_str()),
-        SqlxValues(values),
-    )
+    sea_orm::sqlx::query_with(sea_orm::sqlx::AssertSqlSafe(stmt.sql), SqlxValues(values))
 }
