@@ -24,7 +24,9 @@
 //!   ready on an existing database.
 //!
 //! `BENCH_SESSIONS` (300) sets the treatments per side and `BENCH_READS` (10,000) the reads per
-//! transport. Nothing here asserts a time.
+//! transport. On SQLite the server has one worker thread per core; on PostgreSQL, which shares
+//! the machine, half the cores (`BENCH_WORKER_THREADS` sets them, 0 for one per core). Nothing
+//! here asserts a time.
 
 #![expect(
     clippy::expect_used,
@@ -73,14 +75,20 @@ struct Reached {
     rss_peak: f64,
 }
 
-pub(crate) async fn run(backend: &str, test_db: TestDb) -> Reached {
-    println!("\n{backend}");
+pub(crate) async fn run(backend: &str, test_db: TestDb, workers: usize) -> Reached {
+    let threads = if workers == 0 {
+        "one per core".to_owned()
+    } else {
+        workers.to_string()
+    };
+    println!("\n{backend}, worker_threads {threads}");
     let in_flight = concurrency();
     let sessions = setting("BENCH_SESSIONS", 300);
     let data = tempfile::tempdir().expect("tempdir");
     let config = Config {
         database_url: test_db.url.clone(),
         data_dir: data.path().to_owned(),
+        worker_threads: workers,
         ..Config::default()
     };
     // The first start migrates and seeds; the second is a start on an existing database.
@@ -427,6 +435,14 @@ fn summary(reached: &[Reached]) {
     }
 }
 
+/// The server's `worker_threads` on PostgreSQL: `BENCH_WORKER_THREADS` when set (0 for one per
+/// core), otherwise half the cores, as docs/operations.md advises when the database runs on the
+/// same machine, as it does here.
+fn postgres_workers() -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    setting("BENCH_WORKER_THREADS", (cores / 2).max(1))
+}
+
 #[tokio::main(flavor = "multi_thread")]
 async fn main() {
     println!(
@@ -434,9 +450,9 @@ async fn main() {
         concurrency(),
         std::thread::available_parallelism().map_or(0, usize::from)
     );
-    let mut reached = vec![run("SQLite (embedded default)", TestDb::sqlite().await).await];
+    let mut reached = vec![run("SQLite (embedded default)", TestDb::sqlite().await, 0).await];
     match TestDb::postgres().await {
-        Some(db) => reached.push(run("PostgreSQL", db).await),
+        Some(db) => reached.push(run("PostgreSQL", db, postgres_workers()).await),
         None => println!("\nPostgreSQL: skipped (set SKINLEDGER_TEST_POSTGRES_URL)"),
     }
     summary(&reached);

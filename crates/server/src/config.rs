@@ -74,6 +74,9 @@ pub struct Config {
     pub idle_timeout_secs: u64,
     /// Connections open at once; further ones wait in the listen backlog.
     pub max_connections: usize,
+    /// Threads that serve requests; 0 for one per core. Fewer than the cores leaves the rest
+    /// to a database on the same machine (docs/operations.md, "Threads").
+    pub worker_threads: usize,
     /// HTTP/2 streams open at once on one connection.
     pub http2_max_concurrent_streams: u32,
     /// HTTP/2 streams a client may reset before the connection is closed with GOAWAY.
@@ -143,6 +146,7 @@ impl Default for Config {
             body_read_timeout_secs: 30,
             idle_timeout_secs: 120,
             max_connections: 1024,
+            worker_threads: 0,
             http2_max_concurrent_streams: 256,
             http2_max_pending_reset_streams: 20,
             tls_cert_file: None,
@@ -195,6 +199,7 @@ impl fmt::Debug for Config {
             .field("body_read_timeout_secs", &self.body_read_timeout_secs)
             .field("idle_timeout_secs", &self.idle_timeout_secs)
             .field("max_connections", &self.max_connections)
+            .field("worker_threads", &self.worker_threads)
             .field(
                 "http2_max_concurrent_streams",
                 &self.http2_max_concurrent_streams,
@@ -246,6 +251,7 @@ pub const ENV_KEYS: &[&str] = &[
     "body_read_timeout_secs",
     "idle_timeout_secs",
     "max_connections",
+    "worker_threads",
     "http2_max_concurrent_streams",
     "http2_max_pending_reset_streams",
     "tls_cert_file",
@@ -262,6 +268,9 @@ pub const ENV_KEYS: &[&str] = &[
     "webhook_retry_base_ms",
     "webhook_retry_window_secs",
 ];
+
+/// The most threads `worker_threads` may ask for.
+pub const MAX_WORKER_THREADS: usize = 1024;
 
 /// Variables of the test suite, which share the prefix and are not settings.
 const TEST_ENV_PREFIX: &str = "SKINLEDGER_TEST_";
@@ -326,6 +335,11 @@ impl Config {
             if value == 0 {
                 anyhow::bail!("invalid configuration: {name} must be at least 1");
             }
+        }
+        if self.worker_threads > MAX_WORKER_THREADS {
+            anyhow::bail!(
+                "invalid configuration: worker_threads must be at most {MAX_WORKER_THREADS} (0 for one per core)"
+            );
         }
         if self.ops_listen_addr == Some(self.listen_addr) {
             anyhow::bail!("invalid configuration: ops_listen_addr must differ from listen_addr");
@@ -439,6 +453,7 @@ mod tests {
         assert_eq!(c.refresh_token_ttl_secs, 2_592_000);
         assert_eq!(c.body_limit_bytes, 1_048_576);
         assert!(c.database_url.starts_with("sqlite://data/"));
+        assert_eq!(c.worker_threads, 0, "one per core");
     }
 
     #[test]
@@ -522,6 +537,13 @@ mod tests {
                     ..Config::default()
                 },
                 "max_connections",
+            ),
+            (
+                Config {
+                    worker_threads: MAX_WORKER_THREADS + 1,
+                    ..Config::default()
+                },
+                "worker_threads",
             ),
             (
                 Config {

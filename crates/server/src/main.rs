@@ -81,11 +81,14 @@ enum OrgCommand {
     },
 }
 
-#[tokio::main]
-async fn main() -> std::process::ExitCode {
+fn main() -> std::process::ExitCode {
     skinledger_allocator::give_back_freed_memory_at_once();
     let cli = Cli::parse();
-    match run(cli).await {
+    let outcome = Config::load(cli.config.as_deref()).and_then(|config| {
+        let runtime = runtime(&config)?;
+        runtime.block_on(run(cli.command, config))
+    });
+    match outcome {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(err) => {
             // One line, naming what and where; the causes joined, no backtrace.
@@ -95,11 +98,22 @@ async fn main() -> std::process::ExitCode {
     }
 }
 
-async fn run(cli: Cli) -> anyhow::Result<()> {
-    let config = Config::load(cli.config.as_deref())?;
+/// The runtime requests run on: `worker_threads` threads, one per core when it is 0.
+fn runtime(config: &Config) -> anyhow::Result<tokio::runtime::Runtime> {
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    builder.enable_all();
+    if config.worker_threads > 0 {
+        builder.worker_threads(config.worker_threads);
+    }
+    builder
+        .build()
+        .map_err(|e| anyhow::anyhow!("cannot start the runtime: {e}"))
+}
+
+async fn run(command: Command, config: Config) -> anyhow::Result<()> {
     let telemetry = skinledger::telemetry::init(config.log_format);
     tracing::debug!(?config, "configuration");
-    let result = execute(cli.command, config).await;
+    let result = execute(command, config).await;
     telemetry.shutdown();
     result
 }

@@ -167,6 +167,10 @@ fn each_bad_configuration_stops_the_server_at_once_with_one_line_naming_it() {
             "tls_key_file".into(),
         ),
         (
+            vec![("SKINLEDGER_WORKER_THREADS", "100000".into())],
+            "worker_threads must be at most".into(),
+        ),
+        (
             vec![("SKINLEDGER_LISTEN_ADRESS", "127.0.0.1:9".into())],
             "SKINLEDGER_LISTEN_ADRESS".into(),
         ),
@@ -234,4 +238,45 @@ fn a_fresh_start_keeps_the_data_folder_and_database_files_to_their_owner() {
         );
     }
     assert!(data.join("skinledger.db").exists());
+}
+
+/// The threads serving requests are as many as `worker_threads` says, whatever the cores.
+#[cfg(target_os = "linux")]
+#[test]
+fn the_server_serves_on_as_many_worker_threads_as_configured() {
+    let workers = |pid: u32| {
+        std::fs::read_dir(format!("/proc/{pid}/task"))
+            .expect("the server's threads")
+            .filter_map(Result::ok)
+            .filter(|task| {
+                std::fs::read_to_string(task.path().join("comm"))
+                    .is_ok_and(|name| name.trim() == "tokio-rt-worker")
+            })
+            .count()
+    };
+    let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+    for asked in [1, 5] {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let port = free_port();
+        let child = Running(
+            skinledger(dir.path())
+                .arg("serve")
+                .env("SKINLEDGER_LISTEN_ADDR", format!("127.0.0.1:{port}"))
+                .env("SKINLEDGER_WORKER_THREADS", asked.to_string())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("skinledger serve starts"),
+        );
+        runtime.block_on(async {
+            let (http, base) = ready(port, Duration::from_secs(30)).await;
+            let answer = http
+                .get(format!("{base}/healthz"))
+                .send()
+                .await
+                .expect("/healthz answers");
+            assert!(answer.status().is_success());
+        });
+        assert_eq!(workers(child.0.id()), asked, "worker_threads = {asked}");
+    }
 }

@@ -30,6 +30,12 @@ impl Server {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .kill_on_drop(true);
+        if config.worker_threads > 0 {
+            command.env(
+                "SKINLEDGER_WORKER_THREADS",
+                config.worker_threads.to_string(),
+            );
+        }
         if demo {
             command.arg("--demo");
         }
