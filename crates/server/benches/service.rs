@@ -81,7 +81,8 @@ pub(crate) async fn run(backend: &str, test_db: TestDb, workers: usize) -> Reach
     } else {
         workers.to_string()
     };
-    println!("\n{backend}, worker_threads {threads}");
+    let backend = format!("{backend}, worker_threads {threads}");
+    println!("\n{backend}");
     let in_flight = concurrency();
     let sessions = setting("BENCH_SESSIONS", 300);
     let data = tempfile::tempdir().expect("tempdir");
@@ -359,7 +360,7 @@ pub(crate) async fn run(backend: &str, test_db: TestDb, workers: usize) -> Reach
     server.stop().await;
     drop(test_db);
     Reached {
-        backend: backend.to_owned(),
+        backend,
         p1,
         p2,
         p2_journal: journal.map(|tps| treated.throughput() / tps),
