@@ -23,6 +23,7 @@ const POOL_CONNECTIONS: &str = "skinledger_db_pool_connections";
 const POOL_IDLE: &str = "skinledger_db_pool_idle_connections";
 const POOL_MAX: &str = "skinledger_db_pool_max_connections";
 const POOL_WAITING: &str = "skinledger_db_pool_waiting";
+const WORKER_THREADS: &str = "skinledger_runtime_worker_threads";
 /// Connections open now (kept by the accept loop).
 pub const OPEN_CONNECTIONS: &str = "skinledger_open_connections";
 
@@ -119,6 +120,10 @@ fn describe() {
     metrics::describe_gauge!(
         POOL_WAITING,
         "Transactions waiting for a database connection now, by pool"
+    );
+    metrics::describe_gauge!(
+        WORKER_THREADS,
+        "Threads serving requests (the worker_threads setting, or one per core)"
     );
     skinledger_app::read_audit::describe_metrics();
     skinledger_app::events::describe_metrics();
@@ -339,8 +344,12 @@ impl Drop for ObservedBody {
     }
 }
 
-/// `GET /metrics` in the Prometheus text format, with the connection pools as they are now.
+/// `GET /metrics` in the Prometheus text format, with the connection pools as they are now and
+/// the threads serving requests.
 pub async fn render(app: App) -> impl IntoResponse {
+    #[expect(clippy::cast_precision_loss, reason = "a count of threads")]
+    metrics::gauge!(WORKER_THREADS)
+        .set(tokio::runtime::Handle::current().metrics().num_workers() as f64);
     for pool in app.db().pool_stats() {
         let labels = [("pool", pool.pool)];
         metrics::gauge!(POOL_CONNECTIONS, &labels).set(f64::from(pool.size));

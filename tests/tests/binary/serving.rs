@@ -240,25 +240,15 @@ fn a_fresh_start_keeps_the_data_folder_and_database_files_to_their_owner() {
     assert!(data.join("skinledger.db").exists());
 }
 
-/// The threads serving requests are as many as `worker_threads` says, whatever the cores.
-#[cfg(target_os = "linux")]
+/// The threads serving requests are as many as `worker_threads` says, whatever the cores, as
+/// the runtime itself counts them in `/metrics`.
 #[test]
 fn the_server_serves_on_as_many_worker_threads_as_configured() {
-    let workers = |pid: u32| {
-        std::fs::read_dir(format!("/proc/{pid}/task"))
-            .expect("the server's threads")
-            .filter_map(Result::ok)
-            .filter(|task| {
-                std::fs::read_to_string(task.path().join("comm"))
-                    .is_ok_and(|name| name.trim() == "tokio-rt-worker")
-            })
-            .count()
-    };
     let runtime = tokio::runtime::Runtime::new().expect("a runtime");
     for asked in [1, 5] {
         let dir = tempfile::tempdir().expect("a temporary folder");
         let port = free_port();
-        let child = Running(
+        let _child = Running(
             skinledger(dir.path())
                 .arg("serve")
                 .env("SKINLEDGER_LISTEN_ADDR", format!("127.0.0.1:{port}"))
@@ -268,15 +258,20 @@ fn the_server_serves_on_as_many_worker_threads_as_configured() {
                 .spawn()
                 .expect("skinledger serve starts"),
         );
-        runtime.block_on(async {
+        let metrics = runtime.block_on(async {
             let (http, base) = ready(port, Duration::from_secs(30)).await;
-            let answer = http
-                .get(format!("{base}/healthz"))
+            http.get(format!("{base}/metrics"))
                 .send()
                 .await
-                .expect("/healthz answers");
-            assert!(answer.status().is_success());
+                .expect("/metrics answers")
+                .text()
+                .await
+                .expect("a text answer")
         });
-        assert_eq!(workers(child.0.id()), asked, "worker_threads = {asked}");
+        let line = format!("skinledger_runtime_worker_threads {asked}");
+        assert!(
+            metrics.lines().any(|l| l == line),
+            "worker_threads = {asked}, no `{line}` in:\n{metrics}"
+        );
     }
 }

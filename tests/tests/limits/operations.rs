@@ -284,6 +284,7 @@ async fn grpc_health_and_reflection_answer(backend: Backend) {
         "skinledger_db_pool_idle_connections",
         "skinledger_db_pool_max_connections",
         "skinledger_db_pool_waiting",
+        "skinledger_runtime_worker_threads",
     ] {
         assert!(
             metrics.contains(&format!("# HELP {family} ")),
