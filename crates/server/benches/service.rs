@@ -14,7 +14,9 @@
 //!   (prepared, as many clients as requests in flight). With `h2load` installed the same reads are driven by
 //!   it too, a client of its own process written in C (REST over HTTP/1.1, gRPC over HTTP/2,
 //!   and REST over HTTP/2 as well, to tell the transport's cost from the encoding's), so that
-//!   the client takes less of the cores the server and the database share.
+//!   the client takes less of the cores the server and the database share; `GET /healthz`
+//!   driven the same way gives the ceiling of the server's HTTP stack with no token and no
+//!   database.
 //! - **P2 write**: `POST /v1/treatments` with eligibility, first-expiry-first-out consumption,
 //!   ledger, audit and events, against its floor: the same use case run in this process on the
 //!   same database (the same statements through the same driver, no HTTP or token), and the
@@ -403,6 +405,15 @@ fn summary(reached: &[Reached]) {
             let [rest, rest_h2, grpc, multiplexed] = d.cpu.map(|cpu| cpu.as_secs_f64() * 1e6);
             println!(
                 "               server CPU a read: REST {rest:.0} µs, REST over HTTP/2 {rest_h2:.0} µs, gRPC {grpc:.0} µs, multiplexed {multiplexed:.0} µs"
+            );
+            println!(
+                "               the HTTP ceiling, GET /healthz (no token, no database): {:.0} req/s at {:.0} µs of server CPU{}",
+                d.ceiling,
+                d.ceiling_cpu.as_secs_f64() * 1e6,
+                r.p1.pgbench
+                    .as_ref()
+                    .map(|p| format!(" = {:.2} x the pgbench floor", d.ceiling / p.tps))
+                    .unwrap_or_default()
             );
             println!(
                 "               p99 at half of peak, arrivals spread, steady: REST {:.2} ms, gRPC {:.2} ms (goal 5 ms); gRPC / REST {:.2} x, multiplexed {:.2} x (goal 1 x), gRPC / REST over HTTP/2 {:.2} x{}",

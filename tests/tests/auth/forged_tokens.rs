@@ -14,6 +14,10 @@ use tonic::Code;
 use uuid::Uuid;
 
 e2e_on_both_backends!(forged_and_wrong_access_tokens_are_refused_over_rest_and_grpc);
+e2e_on_both_backends!(a_token_accepted_before_is_refused_once_it_expires);
+
+/// The clock skew the server tolerates on `exp`, `nbf` and `iat` (docs/api.md, Tokens).
+const LEEWAY_SECS: u64 = 30;
 
 fn now() -> u64 {
     SystemTime::now()
@@ -226,6 +230,16 @@ async fn forged_and_wrong_access_tokens_are_refused_over_rest_and_grpc(backend: 
             format!("{}.{changed}.{}", parts[0], parts[2])
         }),
         (
+            "an accepted token with one character of its signature changed".to_owned(),
+            {
+                // Refused although the same token, unchanged, was accepted a moment ago.
+                let real = &accepted[0].1;
+                let (message, signature) = real.rsplit_once('.').expect("a signature");
+                let first = if signature.starts_with('A') { 'B' } else { 'A' };
+                format!("{message}.{first}{}", &signature[1..])
+            },
+        ),
+        (
             "a refresh token".to_owned(),
             tokens.refresh.clone().expect("a refresh token"),
         ),
@@ -262,4 +276,42 @@ async fn forged_and_wrong_access_tokens_are_refused_over_rest_and_grpc(backend: 
         "tokens accepted or refused wrongly:\n{}",
         failures.join("\n")
     );
+}
+
+/// A token the server has accepted, and so recognises when it comes again, is refused over
+/// REST and gRPC once it is past its expiry and the leeway, as it would be the first time.
+async fn a_token_accepted_before_is_refused_once_it_expires(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let org = server.create_org("glow").await;
+    let issued = now();
+    // Good for a few seconds more: expired already, within the leeway.
+    let exp = issued + 4 - LEEWAY_SECS;
+    let token = sign(
+        Algorithm::HS256,
+        SIGNING_KEY,
+        &with(
+            &valid_claims(&org.admin_id.to_string(), &org.id.to_string()),
+            &json!({ "exp": exp, "iat": issued - 600, "nbf": issued - 600 }),
+        ),
+    );
+    let me = || server.auth_grpc();
+    for _ in 0..3 {
+        let answer = server.get("/v1/me", Some(&token)).await;
+        assert_eq!(answer.status, 200, "{}", answer.text());
+        me().me(authorized(pb::MeRequest {}, &token))
+            .await
+            .expect("accepted over gRPC");
+    }
+    // Refused from the first second in which `exp` is more than the leeway ago.
+    while now() <= exp + LEEWAY_SECS {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let answer = server.get("/v1/me", Some(&token)).await;
+    assert_eq!(answer.status, 401, "{}", answer.text());
+    assert_eq!(answer.code().as_deref(), Some("unauthenticated"));
+    let refused = me()
+        .me(authorized(pb::MeRequest {}, &token))
+        .await
+        .expect_err("refused over gRPC");
+    assert_eq!(refused.code(), Code::Unauthenticated);
 }

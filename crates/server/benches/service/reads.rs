@@ -154,7 +154,9 @@ pub(crate) async fn reads_by_id(config: &Config, server: &Server, token: &str) -
                 grpc_multiplexed: None,
             },
         };
+        let ceiling = h2load.as_ref().map(|driven| driven.ceiling / tps);
         for (name, share) in [
+            ("GET /healthz (h2load) / the pgbench floor", ceiling),
             ("REST / the pgbench floor", Some(against.rest)),
             ("gRPC / the pgbench floor", Some(against.grpc)),
             (
@@ -229,6 +231,23 @@ async fn driven_by_h2load(
     let answer_bytes = 5 + answer.encoded_len();
 
     let closed = h2load::Load::closed(in_flight, reads);
+    // The ceiling of the server's HTTP stack on this machine: the liveness probe, through the
+    // same layers (request id, access log, metrics), with no token and no database.
+    let health_url = format!("{}/healthz", api.base);
+    let health = h2load::Request {
+        url: &health_url,
+        headers: &[],
+        body: None,
+        http1: true,
+    };
+    let (ceiling, ceiling_cpu) = h2load_run(
+        "GET /healthz (no token, no database), h2load",
+        &health,
+        closed,
+        None,
+        Some(server),
+    )
+    .await;
     let multiplexed = h2load::Load {
         connections: in_flight.div_ceil(STREAMS),
         streams: STREAMS,
@@ -276,6 +295,8 @@ async fn driven_by_h2load(
         grpc_multiplexed: grpc_multiplexed.per_second / floor.throughput(),
         rest_h2: rest_h2_rate.per_second / floor.throughput(),
         rest_rate: rest_rate.per_second,
+        ceiling: ceiling.per_second,
+        ceiling_cpu: ceiling_cpu.unwrap_or_default(),
         cpu: [rest_cpu, rest_h2_cpu, grpc_cpu, multiplexed_cpu].map(Option::unwrap_or_default),
         rest_p99,
         grpc_p99,
@@ -312,6 +333,10 @@ pub(crate) struct Driven {
     /// REST over HTTP/2.
     pub(crate) rest_h2: f64,
     pub(crate) rest_rate: f64,
+    /// `GET /healthz` a second: the server's HTTP stack alone, no token and no database.
+    pub(crate) ceiling: f64,
+    /// The server's CPU time a `GET /healthz`.
+    pub(crate) ceiling_cpu: Duration,
     /// The server's CPU time a read: REST, REST over HTTP/2, gRPC, gRPC multiplexed.
     pub(crate) cpu: [Duration; 4],
     pub(crate) rest_p99: Duration,
