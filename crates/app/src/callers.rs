@@ -98,14 +98,10 @@ impl Callers {
         if state.generation != ticket.generation {
             return;
         }
-        if state.entries.len() >= CAPACITY && !state.entries.contains_key(&(org, principal)) {
-            let bound = self.bound;
-            state.entries.retain(|_, e| e.resolved.elapsed() < bound);
-            // Still mostly live callers: start afresh rather than sweep again at every insert.
-            if state.entries.len() >= CAPACITY * 3 / 4 {
-                state.entries.clear();
-            }
-        }
+        let bound = self.bound;
+        crate::bounded::make_room(&mut state.entries, CAPACITY, &(org, principal), |e| {
+            e.resolved.elapsed() < bound
+        });
         state.entries.insert(
             (org, principal),
             Entry {

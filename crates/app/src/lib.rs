@@ -10,6 +10,7 @@ pub mod api_clients;
 pub mod audit;
 pub mod audit_chain;
 pub mod auth;
+pub(crate) mod bounded;
 pub(crate) mod callers;
 pub(crate) mod changes;
 pub mod clients;

@@ -189,15 +189,10 @@ impl TokenService {
             };
         }
         let verified = self.decode(token, now)?;
+        let key: Box<str> = token.into();
         let mut kept = self.verified();
-        if kept.len() >= VERIFIED_CAPACITY {
-            kept.retain(|_, v| v.good_at(now));
-            // Still mostly live tokens: start afresh rather than sweep again at every insert.
-            if kept.len() >= VERIFIED_CAPACITY * 3 / 4 {
-                kept.clear();
-            }
-        }
-        kept.insert(token.into(), verified);
+        crate::bounded::make_room(&mut kept, VERIFIED_CAPACITY, &key, |v| v.good_at(now));
+        kept.insert(key, verified);
         Ok((verified.org, verified.principal, verified.session))
     }
 

@@ -66,8 +66,9 @@ fn by_id<E: Scoped>(backend: DbBackend, org: Uuid, id: Uuid) -> Statement {
             )
         });
         Statement {
+            sql: template.sql.clone(),
             values,
-            ..template.clone()
+            db_backend: template.db_backend,
         }
     };
     let entity = TypeId::of::<E>();
